@@ -1,0 +1,46 @@
+"""sqla_stage: data-warehouse stages for SQLAlchemy.
+
+Stage operations are SQLAlchemy constructs that compile to the documented SQL of
+Snowflake, Databend and MatrixOne (and a canonical form for DuckDB and the default
+string form); :func:`parse` reads that SQL back into the same constructs.
+"""
+
+from sqla_stage.copy import CopyInto
+from sqla_stage.ddl import CreateFileFormat, CreateStage, DropFileFormat, DropStage
+from sqla_stage.dialects import register_all
+from sqla_stage.errors import StageArgumentError, StageParseError
+from sqla_stage.files import DescribeStage, Get, ListFiles, Presign, Put, RemoveFiles, ShowStages
+from sqla_stage.formats import CSV, JSON, FileFormat, Parquet
+from sqla_stage.outfile import SelectIntoOutfile
+from sqla_stage.parser import parse
+from sqla_stage.stage import Stage, StageKind, StagePath
+from sqla_stage.staged import staged
+
+register_all()
+
+__all__ = [
+    "CSV",
+    "JSON",
+    "CopyInto",
+    "CreateFileFormat",
+    "CreateStage",
+    "DescribeStage",
+    "DropFileFormat",
+    "DropStage",
+    "FileFormat",
+    "Get",
+    "ListFiles",
+    "Parquet",
+    "Presign",
+    "Put",
+    "RemoveFiles",
+    "SelectIntoOutfile",
+    "ShowStages",
+    "Stage",
+    "StageArgumentError",
+    "StageKind",
+    "StageParseError",
+    "StagePath",
+    "parse",
+    "staged",
+]

@@ -1,0 +1,206 @@
+"""``CopyInto``: unload a table or query into files, or load files into a table.
+
+``CopyInto(location, source)`` unloads (COPY INTO <location>, spec 004);
+``CopyInto(table, location)`` loads (COPY INTO <table>). The options are keyword
+arguments with Python values, checked here against :mod:`sqla_stage.options`;
+how each renders per engine is in :mod:`sqla_stage.dialects`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any, ClassVar
+
+from sqlalchemy.sql import ColumnElement, Select, TextClause, literal_column
+from sqlalchemy.sql.expression import TableClause
+from sqlalchemy.sql.selectable import SelectBase
+from sqlalchemy.sql.visitors import InternalTraversal
+
+from sqla_stage.credentials import Credentials, Encryption
+from sqla_stage.errors import StageArgumentError
+from sqla_stage.formats import FormatSpec, coerce_format
+from sqla_stage.options import LOAD_OPTIONS, UNLOAD_OPTIONS, OptionValue, check_options, options_repr
+from sqla_stage.stage import Location, Stage, StagePath, coerce_location
+from sqla_stage.statement import StageStatement
+
+_EXTERNAL_ONLY = ("credentials", "encryption", "storage_integration")
+
+
+class CopyInto(StageStatement):
+    """``COPY INTO`` in both directions.
+
+    Args:
+        target: Where the data goes. A ``Table`` loads into that table; a
+            :class:`~sqla_stage.Stage`, a stage path (``stage / "p/"``),
+            ``"@stage/p/"`` text or a URL (``"s3://bucket/p/"``) unloads into files.
+        source: Where the data comes from. For an unload a ``Table`` or a ``select()``;
+            for a load a stage, stage path, ``"@stage/p/"`` or URL, or a ``select()``
+            over :func:`~sqla_stage.staged` files (a load with transformation).
+        file_format: ``CSV(...)``, ``JSON(...)``, ``Parquet(...)`` or ``FileFormat(name)``.
+        credentials: For a URL location: ``aws_key_id``, ``aws_secret_key``, ...
+        encryption: For a URL location: ``{"type": ..., "kms_key_id": ...}``.
+        storage_integration: For a URL location: a Snowflake storage integration.
+        partition_by: (unload) An expression, or SQL text, naming each file's folder.
+        columns: (load) The target columns to fill, as names or ``Column`` objects.
+        **options: Copy options. Unload: ``overwrite``, ``single``, ``max_file_size``,
+            ``include_query_id``, ``detailed_output``, ``header``,
+            ``validation_mode="RETURN_ROWS"``. Load: ``files``, ``pattern``,
+            ``on_error``, ``force``, ``purge``, ``match_by_column_name``,
+            ``validation_mode``.
+
+    Raises:
+        StageArgumentError: an unknown option, a value of the wrong type, an option
+            of the other direction, ``include_query_id`` with ``single`` or
+            ``overwrite``, credentials for a named stage, and the like.
+    """
+
+    __visit_name__ = "sqla_stage_copy_into"
+    _traverse_internals: ClassVar[list[tuple[str, Any]]] = [
+        ("_sql_key", InternalTraversal.dp_plain_obj),
+        ("table", InternalTraversal.dp_clauseelement),
+        ("query", InternalTraversal.dp_clauseelement),
+        ("partition_by", InternalTraversal.dp_clauseelement),
+    ]
+
+    table: TableClause | None
+    query: SelectBase | TextClause | None
+    partition_by: ColumnElement[Any] | TextClause | None
+
+    def __init__(
+        self,
+        target: object,
+        source: object,
+        *,
+        file_format: FormatSpec | type[FormatSpec] | str | None = None,
+        credentials: Mapping[str, str] | None = None,
+        encryption: Mapping[str, str] | None = None,
+        storage_integration: str | None = None,
+        partition_by: ColumnElement[Any] | TextClause | str | None = None,
+        columns: Iterable[object] | None = None,
+        **options: object,
+    ) -> None:
+        """Build the statement; see the class docstring."""
+        self.table = self.query = self.partition_by = None
+        self.columns: tuple[str, ...] = ()
+        if isinstance(target, TableClause):
+            owner = "COPY INTO <table>"
+            self.is_unload = False
+            self.table = target
+            if isinstance(source, (SelectBase, TextClause)):
+                self.query = source
+                self.location: Location | None = None
+            else:
+                self.location = coerce_location(owner, source)
+            self.options: dict[str, OptionValue] = check_options(owner, LOAD_OPTIONS, options)
+            if partition_by is not None:
+                raise StageArgumentError(f"{owner}: partition_by is an unload option")
+            self.columns = _column_names(owner, columns)
+        else:
+            owner = "COPY INTO <location>"
+            self.is_unload = True
+            self.location = coerce_location(owner, target)
+            if isinstance(source, TableClause):
+                self.table = source
+            elif isinstance(source, (SelectBase, TextClause)):
+                self.query = source
+            else:
+                raise StageArgumentError(
+                    f"{owner}: the source must be a Table or a select(), not {source!r}"
+                )
+            if columns is not None:
+                raise StageArgumentError(f"{owner}: columns is a load option")
+            self.options = check_options(owner, UNLOAD_OPTIONS, options)
+            self.partition_by = _expression(owner, partition_by)
+            self._check_unload(owner)
+        self.file_format = coerce_format(owner, file_format)
+        self.credentials = Credentials.coerce(owner, credentials)
+        self.encryption = Encryption.coerce(owner, encryption)
+        if storage_integration is not None and (
+            not isinstance(storage_integration, str) or not storage_integration
+        ):
+            raise StageArgumentError(
+                f"{owner}: storage_integration must be a non-empty string, not {storage_integration!r}"
+            )
+        self.storage_integration = storage_integration
+        self._check_external(owner)
+        self._sql_key = (
+            self.is_unload,
+            self.location.cache_key() if isinstance(self.location, StagePath) else self.location,
+            self.file_format.cache_key() if self.file_format else None,
+            self.credentials.cache_key() if self.credentials else None,
+            self.encryption.cache_key() if self.encryption else None,
+            self.storage_integration,
+            tuple(self.options.items()),
+            self.columns,
+        )
+
+    def _check_unload(self, owner: str) -> None:
+        if self.options.get("include_query_id") is True:
+            clash = [name for name in ("single", "overwrite") if self.options.get(name) is True]
+            if clash:
+                raise StageArgumentError(
+                    f"{owner}: include_query_id=True cannot be combined with "
+                    f"{' or '.join(f'{name}=True' for name in clash)} (spec 004)"
+                )
+
+    def _check_external(self, owner: str) -> None:
+        given = [name for name in _EXTERNAL_ONLY if getattr(self, name) is not None]
+        if not given:
+            return
+        if not isinstance(self.location, str):
+            raise StageArgumentError(
+                f"{owner}: {', '.join(given)} apply only to a URL location; "
+                "a named stage carries its own"
+            )
+        if self.credentials is not None and self.storage_integration is not None:
+            raise StageArgumentError(f"{owner}: give credentials or storage_integration, not both")
+
+    @property
+    def stage(self) -> Stage | None:
+        """The stage of the location, when the location is a stage path."""
+        return self.location.stage if isinstance(self.location, StagePath) else None
+
+    def __repr__(self) -> str:
+        parts = []
+        if self.is_unload:
+            parts += [repr(self.location), _source_repr(self.table, self.query)]
+        else:
+            parts += [_source_repr(self.table, None), repr(self.location) if self.location
+                      is not None else _source_repr(None, self.query)]
+        for label in ("file_format", "credentials", "encryption", "storage_integration"):
+            value = getattr(self, label)
+            if value is not None:
+                parts.append(f"{label}={value!r}")
+        if self.columns:
+            parts.append(f"columns={self.columns!r}")
+        if self.options:
+            parts.append(options_repr(self.options))
+        return f"CopyInto({', '.join(parts)})"
+
+
+def _source_repr(table: TableClause | None, query: object) -> str:
+    if table is not None:
+        return f"table({table.name!r})"
+    return "select(...)" if isinstance(query, Select) else "(query)"
+
+
+def _column_names(owner: str, columns: Iterable[object] | None) -> tuple[str, ...]:
+    if columns is None:
+        return ()
+    if isinstance(columns, str):
+        raise StageArgumentError(f"{owner}: columns must be a sequence of names, not a string")
+    names = []
+    for column in columns:
+        name = getattr(column, "name", column)
+        if not isinstance(name, str) or not name:
+            raise StageArgumentError(f"{owner}: a column must be a name or a Column, not {column!r}")
+        names.append(name)
+    return tuple(names)
+
+
+def _expression(owner: str, value: object) -> ColumnElement[Any] | TextClause | None:
+    if value is None or isinstance(value, (ColumnElement, TextClause)):
+        return value
+    if isinstance(value, str) and value.strip():
+        return literal_column(value)
+    raise StageArgumentError(f"{owner}: partition_by must be an expression or SQL text, not {value!r}")

@@ -1,0 +1,432 @@
+"""The generic renderer: the canonical stage SQL, used for the default string form
+and DuckDB, and the base that each engine's renderer adjusts.
+
+The canonical form is Snowflake's syntax (spec 004) plus the statements only the
+other engines have (Databend's ``PRESIGN``, MatrixOne's ``INTO OUTFILE``).
+Identifiers go through the dialect's ``IdentifierPreparer`` and string values
+through its ``render_literal_value``: no user value is pasted into SQL as is.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any, NoReturn
+
+from sqlalchemy import String
+from sqlalchemy.exc import CompileError
+from sqlalchemy.sql.compiler import Compiled
+
+from sqla_stage.copy import CopyInto
+from sqla_stage.credentials import Credentials, Encryption
+from sqla_stage.ddl import CreateFileFormat, CreateStage, DropFileFormat, DropStage
+from sqla_stage.files import DescribeStage, Get, ListFiles, Presign, Put, RemoveFiles, ShowStages
+from sqla_stage.formats import FileFormat, FormatSpec
+from sqla_stage.options import Keyword, OptionValue
+from sqla_stage.outfile import SelectIntoOutfile
+from sqla_stage.stage import Location, Stage, StageKind, StagePath
+from sqla_stage.staged import StagedFiles
+
+#: Path characters that may stand bare after ``@stage/``; anything else is quoted.
+_BARE_PATH = re.compile(r"[A-Za-z0-9_./-]*")
+_CREDENTIAL_NAMES = {
+    "aws_key_id": "AWS_KEY_ID",
+    "aws_secret_key": "AWS_SECRET_KEY",
+    "aws_token": "AWS_TOKEN",
+    "aws_role": "AWS_ROLE",
+    "azure_sas_token": "AZURE_SAS_TOKEN",
+    "endpoint_url": "ENDPOINT_URL",
+    "region": "REGION",
+}
+_LOCATION_LOAD_OPTIONS = ("files", "pattern")
+
+
+class Renderer:
+    """Renders each construct for one compilation. Subclass per engine.
+
+    Attributes:
+        engine: The engine's name, for error messages.
+    """
+
+    engine = "the default dialect"
+
+    def __init__(self, compiler: Compiled, **kw: Any) -> None:
+        """Render with ``compiler`` (an SQL or DDL compiler) and its keyword arguments."""
+        self.compiler = compiler
+        self.sql = getattr(compiler, "sql_compiler", compiler)
+        self.preparer = compiler.preparer
+        self.kw = kw
+        self.percent = "%%" if getattr(self.preparer, "_double_percents", False) else "%"
+
+    # -- primitives ---------------------------------------------------------------
+
+    def unsupported(self, what: str, hint: str = "") -> NoReturn:
+        """Raise CompileError: ``what`` has no faithful equivalent on this engine."""
+        raise CompileError(f"{what} is not supported on {self.engine}{hint}")
+
+    def quote(self, name: str) -> str:
+        """One identifier, quoted when it needs to be."""
+        return str(self.preparer.quote(name))
+
+    def qualified(self, schema: str | None, name: str) -> str:
+        """``schema.name`` with each part quoted as needed."""
+        parts = [*(schema.split(".") if schema else []), name]
+        return ".".join(self.quote(part) for part in parts)
+
+    def literal(self, value: str) -> str:
+        """A string literal, escaped by the dialect."""
+        return str(self.sql.render_literal_value(value, String()))
+
+    def keyword(self, value: str) -> str:
+        """A bare keyword value (``GZIP``, ``SKIP_FILE_10%``)."""
+        return value.replace("%", self.percent)
+
+    def value(self, value: OptionValue) -> str:
+        """An option value in SQL."""
+        if isinstance(value, bool):
+            return "TRUE" if value else "FALSE"
+        if isinstance(value, int):
+            return str(value)
+        if isinstance(value, Keyword):
+            return self.keyword(value)
+        if isinstance(value, tuple):
+            return "(" + ", ".join(self.literal(item) for item in value) + ")"
+        return self.literal(value)
+
+    def assignments(self, options: Mapping[str, OptionValue]) -> list[str]:
+        """``NAME = value`` for each option, in order."""
+        return [f"{name.upper()} = {self.value(value)}" for name, value in options.items()]
+
+    @staticmethod
+    def join(*parts: str | None) -> str:
+        """Join the non-empty parts with spaces."""
+        return " ".join(part for part in parts if part)
+
+    # -- stages and locations -----------------------------------------------------
+
+    def stage_name(self, stage: Stage) -> str:
+        """The stage's name as in DDL: ``schema.name``."""
+        return self.qualified(stage.schema, stage.name)
+
+    def stage_reference(self, stage: Stage) -> str:
+        """What follows ``@``: ``~``, ``%table`` or ``schema.name``."""
+        if stage.kind is StageKind.USER:
+            return "~"
+        if stage.kind is StageKind.TABLE:
+            return self.percent + self.qualified(stage.schema, stage.name)
+        return self.qualified(stage.schema, stage.name)
+
+    def stage_location(self, location: StagePath) -> str:
+        """``@stage/path``, or ``'@stage/path'`` when the path needs quoting."""
+        text = "@" + self.stage_reference(location.stage)
+        if location.path:
+            text += "/" + location.path
+        if _BARE_PATH.fullmatch(location.path):
+            return text
+        return self.quoted_location(text)
+
+    def quoted_location(self, text: str) -> str:
+        """The quoted form ``'@stage/path 1/'`` of spec 004."""
+        if self.percent == "%%":
+            text = text.replace("%%", "%")
+        return self.literal(text)
+
+    def url(self, url: str) -> str:
+        """An external location's URL, as a literal."""
+        return self.literal(url)
+
+    def location(self, location: Location) -> str:
+        """A stage path or a URL."""
+        if isinstance(location, StagePath):
+            return self.stage_location(location)
+        return self.url(location)
+
+    # -- clauses --------------------------------------------------------------------
+
+    def format_type(self, spec: FormatSpec) -> str:
+        """The TYPE (or FORMAT_NAME) entry of a format."""
+        if isinstance(spec, FileFormat):
+            return f"FORMAT_NAME = {self.literal(spec.qualified_name)}"
+        return f"TYPE = {spec.type_name}"
+
+    def format_options(self, spec: FormatSpec, *, unload: bool | None = None) -> list[str]:
+        """The options of a format, ``COMPRESSION = GZIP ...``."""
+        return self.assignments(spec.options)
+
+    def file_format(self, spec: FormatSpec | None, *, unload: bool | None = None) -> str | None:
+        """``FILE_FORMAT = (...)``."""
+        if spec is None:
+            return None
+        entries = [self.format_type(spec), *self.format_options(spec, unload=unload)]
+        return f"FILE_FORMAT = ({' '.join(entries)})"
+
+    def credentials(self, credentials: Credentials | None) -> str | None:
+        """``CREDENTIALS = (AWS_KEY_ID = '...' ...)``."""
+        if not credentials:
+            return None
+        entries = [f"{_CREDENTIAL_NAMES[k]} = {self.literal(v)}" for k, v in credentials.items()]
+        return f"CREDENTIALS = ({' '.join(entries)})"
+
+    def encryption(self, encryption: Encryption | None) -> str | None:
+        """``ENCRYPTION = (TYPE = '...' ...)``."""
+        if not encryption:
+            return None
+        entries = []
+        for key, value in encryption.items():
+            shown = "NONE" if key == "type" and value == "NONE" else self.literal(value)
+            entries.append(f"{key.upper()} = {shown}")
+        return f"ENCRYPTION = ({' '.join(entries)})"
+
+    def storage_integration(self, name: str | None) -> str | None:
+        """``STORAGE_INTEGRATION = name``."""
+        return f"STORAGE_INTEGRATION = {self.quote(name)}" if name else None
+
+    def external_access(
+        self,
+        credentials: Credentials | None,
+        encryption: Encryption | None,
+        storage_integration: str | None,
+    ) -> list[str | None]:
+        """The clauses that give access to an external location."""
+        return [
+            self.storage_integration(storage_integration),
+            self.credentials(credentials),
+            self.encryption(encryption),
+        ]
+
+    def directory(self, enabled: bool | None) -> str | None:
+        """The directory-table clause."""
+        if enabled is None:
+            return None
+        return f"DIRECTORY = (ENABLE = {self.value(enabled)})"
+
+    def stage_copy_options(self, options: Mapping[str, OptionValue]) -> str | None:
+        """A stage's default copy options."""
+        return f"COPY_OPTIONS = ({' '.join(self.assignments(options))})" if options else None
+
+    def comment(self, comment: str | None) -> str | None:
+        """``COMMENT = '...'``."""
+        return None if comment is None else f"COMMENT = {self.literal(comment)}"
+
+    def subquery(self, query: Any) -> str:
+        """A query as ``(SELECT ...)``."""
+        return f"({self.sql.process(query, **self.kw)})"
+
+    def table(self, table: Any) -> str:
+        """A table name."""
+        return str(self.preparer.format_table(table))
+
+    # -- constructs -----------------------------------------------------------------
+
+    def create_stage(self, element: CreateStage) -> str:
+        """CREATE STAGE."""
+        stage = element.stage
+        return self.join(
+            "CREATE",
+            "OR REPLACE" if element.or_replace else None,
+            "TEMPORARY" if stage.temporary else None,
+            "STAGE",
+            "IF NOT EXISTS" if element.if_not_exists else None,
+            self.stage_name(stage),
+            *self.stage_params(stage),
+            self.comment(stage.comment),
+        )
+
+    def stage_params(self, stage: Stage) -> list[str | None]:
+        """Everything between the stage's name and its comment."""
+        return [
+            f"URL = {self.url(stage.url)}" if stage.url else None,
+            *self.external_access(stage.credentials, stage.encryption, stage.storage_integration),
+            self.directory(stage.directory),
+            self.file_format(stage.file_format),
+            self.stage_copy_options(stage.copy_options),
+        ]
+
+    def drop_stage(self, element: DropStage) -> str:
+        """DROP STAGE."""
+        exists = "IF EXISTS" if element.if_exists else None
+        return self.join("DROP STAGE", exists, self.stage_name(element.stage))
+
+    def describe_stage(self, element: DescribeStage) -> str:
+        """DESC STAGE."""
+        stage = element.stage
+        if stage.kind in (StageKind.USER, StageKind.TABLE):
+            return f"DESC STAGE @{self.stage_reference(stage)}"
+        return f"DESC STAGE {self.stage_name(stage)}"
+
+    def show_stages(self, element: ShowStages) -> str:
+        """SHOW STAGES."""
+        like = f"LIKE {self.literal(element.like)}" if element.like else None
+        return self.join("SHOW STAGES", like)
+
+    def create_file_format(self, element: CreateFileFormat) -> str:
+        """CREATE FILE FORMAT."""
+        return self.join(
+            "CREATE",
+            "OR REPLACE" if element.or_replace else None,
+            "TEMPORARY" if element.temporary else None,
+            "FILE FORMAT",
+            "IF NOT EXISTS" if element.if_not_exists else None,
+            self.qualified(element.name.schema, element.name.name),
+            self.format_type(element.file_format),
+            *self.format_options(element.file_format),
+            self.comment(element.comment),
+        )
+
+    def drop_file_format(self, element: DropFileFormat) -> str:
+        """DROP FILE FORMAT."""
+        exists = "IF EXISTS" if element.if_exists else None
+        return self.join(
+            "DROP FILE FORMAT", exists, self.qualified(element.name.schema, element.name.name)
+        )
+
+    def copy_into(self, element: CopyInto) -> str:
+        """COPY INTO, either direction."""
+        return self.copy_unload(element) if element.is_unload else self.copy_load(element)
+
+    def copy_source(self, element: CopyInto) -> str:
+        """The FROM of an unload: a table or ``(query)``."""
+        if element.table is not None:
+            return self.table(element.table)
+        return self.subquery(element.query)
+
+    def copy_unload(self, element: CopyInto) -> str:
+        """COPY INTO <location>."""
+        assert element.location is not None
+        return self.join(
+            "COPY INTO",
+            self.location(element.location),
+            "FROM",
+            self.copy_source(element),
+            *self.external_access(
+                element.credentials, element.encryption, element.storage_integration
+            ),
+            self.partition_by(element),
+            self.file_format(element.file_format, unload=True),
+            *self.assignments(element.options),
+        )
+
+    def partition_by(self, element: CopyInto) -> str | None:
+        """``PARTITION BY <expr>``."""
+        if element.partition_by is None:
+            return None
+        return f"PARTITION BY {self.sql.process(element.partition_by, **self.kw)}"
+
+    def copy_target(self, element: CopyInto) -> str:
+        """The target of a load: ``table [(columns)]``."""
+        target = self.table(element.table)
+        if element.columns:
+            target += " (" + ", ".join(self.quote(name) for name in element.columns) + ")"
+        return target
+
+    def copy_load(self, element: CopyInto) -> str:
+        """COPY INTO <table>."""
+        source = (
+            self.location(element.location)
+            if element.location is not None
+            else self.subquery(element.query)
+        )
+        located = {k: v for k, v in element.options.items() if k in _LOCATION_LOAD_OPTIONS}
+        rest = {k: v for k, v in element.options.items() if k not in _LOCATION_LOAD_OPTIONS}
+        return self.join(
+            "COPY INTO",
+            self.copy_target(element),
+            "FROM",
+            source,
+            *self.external_access(
+                element.credentials, element.encryption, element.storage_integration
+            ),
+            *self.assignments(located),
+            self.file_format(element.file_format, unload=False),
+            *self.assignments(rest),
+        )
+
+    def list_files(self, element: ListFiles) -> str:
+        """LIST."""
+        return self.join("LIST", self.stage_location(element.location), self.pattern(element.pattern))
+
+    def remove_files(self, element: RemoveFiles) -> str:
+        """REMOVE."""
+        return self.join(
+            "REMOVE", self.stage_location(element.location), self.pattern(element.pattern)
+        )
+
+    def pattern(self, pattern: str | None) -> str | None:
+        """``PATTERN = '...'``."""
+        return f"PATTERN = {self.literal(pattern)}" if pattern else None
+
+    def presign(self, element: Presign) -> str:
+        """PRESIGN (Databend's statement)."""
+        expire = f"EXPIRE = {element.expire}" if element.expire else None
+        return self.join("PRESIGN", element.method, self.stage_location(element.location), expire)
+
+    def put(self, element: Put) -> str:
+        """PUT."""
+        return self.join(
+            "PUT",
+            self.literal(element.local_url),
+            self.stage_location(element.location),
+            *self.assignments(element.options),
+        )
+
+    def get(self, element: Get) -> str:
+        """GET."""
+        return self.join(
+            "GET",
+            self.stage_location(element.location),
+            self.literal(element.local_url),
+            *self.assignments(element.options),
+        )
+
+    def select_into_outfile(self, element: SelectIntoOutfile) -> str:
+        """MatrixOne's ``SELECT ... INTO OUTFILE '<stage>:/<path>'``."""
+        location = element.location
+        if isinstance(location, StagePath):
+            target = f"{location.stage.name}:/{location.path}"
+        else:
+            target = location
+        return f"{self.sql.process(element.query, **self.kw)} INTO OUTFILE {self.literal(target)}"
+
+    def staged_format(self, spec: FormatSpec | None) -> str | None:
+        """The FILE_FORMAT argument of staged files: a type name or a format's name."""
+        if spec is None:
+            return None
+        if isinstance(spec, FileFormat):
+            if spec.options:
+                self.unsupported("format options on staged files", "; create a named format")
+            return spec.qualified_name
+        if spec.options:
+            self.unsupported(
+                "format options on staged files", "; use FileFormat(name) with a created format"
+            )
+        return spec.type_name
+
+    def staged(self, element: StagedFiles) -> str:
+        """``@stage/path (FILE_FORMAT => '...', PATTERN => '...')``."""
+        arguments = []
+        name = self.staged_format(element.file_format)
+        if name:
+            arguments.append(f"FILE_FORMAT => {self.literal(name)}")
+        if element.pattern:
+            arguments.append(f"PATTERN => {self.literal(element.pattern)}")
+        text = self.stage_location(element.location)
+        return f"{text} ({', '.join(arguments)})" if arguments else text
+
+
+#: Which renderer method renders which construct.
+CONSTRUCT_METHODS: Mapping[type[Any], str] = {
+    CreateStage: "create_stage",
+    DropStage: "drop_stage",
+    DescribeStage: "describe_stage",
+    ShowStages: "show_stages",
+    CreateFileFormat: "create_file_format",
+    DropFileFormat: "drop_file_format",
+    CopyInto: "copy_into",
+    ListFiles: "list_files",
+    RemoveFiles: "remove_files",
+    Presign: "presign",
+    Put: "put",
+    Get: "get",
+    SelectIntoOutfile: "select_into_outfile",
+    StagedFiles: "staged",
+}

@@ -1,0 +1,285 @@
+"""Databend rendering.
+
+Databend spells several things its own way: ``CONNECTION = (ACCESS_KEY_ID = ...)``
+for credentials, ``fs://`` for local folders, ``TYPE = NDJSON`` for JSON,
+``QUOTE``/``NULL_DISPLAY``/``EMPTY_FIELD_AS``/``OUTPUT_HEADER`` for CSV options,
+``ON_ERROR = ABORT`` for ``ABORT_STATEMENT``. Its defaults differ from the spec's
+(unloads write Parquet, uncompressed), so an unload without a format is rendered
+with the spec's defaults written out: ``TYPE = CSV COMPRESSION = GZIP``. What has
+no Databend equivalent raises ``CompileError``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from sqla_stage.copy import CopyInto
+from sqla_stage.credentials import Credentials, Encryption
+from sqla_stage.dialects.base import Renderer
+from sqla_stage.ddl import CreateFileFormat
+from sqla_stage.formats import CSV, JSON, FileFormat, FormatSpec
+from sqla_stage.options import Keyword, OptionValue
+from sqla_stage.stage import Stage, StageKind, StagePath
+
+_CONNECTION_NAMES = {
+    "endpoint_url": "ENDPOINT_URL",
+    "aws_key_id": "ACCESS_KEY_ID",
+    "aws_secret_key": "SECRET_ACCESS_KEY",
+    "aws_token": "SESSION_TOKEN",
+    "aws_role": "ROLE_ARN",
+    "region": "REGION",
+}
+#: Spec CSV option -> Databend option, for those that only change name.
+_CSV_NAMES = {
+    "compression": "COMPRESSION",
+    "record_delimiter": "RECORD_DELIMITER",
+    "field_delimiter": "FIELD_DELIMITER",
+    "skip_header": "SKIP_HEADER",
+    "escape": "ESCAPE",
+    "field_optionally_enclosed_by": "QUOTE",
+    "binary_format": "BINARY_FORMAT",
+}
+_STAGE_COPY_OPTIONS = ("on_error", "size_limit")
+_UNLOAD_OPTIONS = ("single", "max_file_size", "overwrite", "include_query_id", "detailed_output")
+_LOAD_OPTIONS = ("files", "pattern", "on_error", "force", "purge")
+
+
+class DatabendRenderer(Renderer):
+    """Renders for ``databend-sqlalchemy``'s dialect."""
+
+    engine = "Databend"
+
+    # -- locations ------------------------------------------------------------------
+
+    def stage_reference(self, stage: Stage) -> str:
+        """Databend reads only bare stage names after ``@``."""
+        reference = super().stage_reference(stage)
+        if stage.kind is StageKind.USER:
+            return reference
+        if self.quote(stage.name) != stage.name or (
+            stage.schema and self.qualified(stage.schema, "x") != f"{stage.schema}.x"
+        ):
+            self.unsupported(f"the stage name {stage.key!r} in a location", " (it needs quoting)")
+        return reference
+
+    def bare_location(self, location: StagePath, statement: str) -> str:
+        """LIST, REMOVE and PRESIGN take only the bare ``@stage/path`` form."""
+        text = self.stage_location(location)
+        if not text.startswith("@"):
+            self.unsupported(f"{statement} of the path {location.path!r}", " (it needs quoting)")
+        return text
+
+    def url(self, url: str) -> str:
+        """Local folders are ``fs://`` URLs in Databend."""
+        if url.startswith("file://"):
+            url = "fs://" + url[len("file://") :]
+        elif url.startswith("/"):
+            url = "fs://" + url
+        return super().url(url)
+
+    # -- clauses --------------------------------------------------------------------
+
+    def credentials(self, credentials: Credentials | None) -> str | None:
+        """``CONNECTION = (ENDPOINT_URL = '...' ACCESS_KEY_ID = '...' ...)``."""
+        if not credentials:
+            return None
+        entries = []
+        for key, value in credentials.items():
+            if key not in _CONNECTION_NAMES:
+                self.unsupported(f"the credential {key!r}")
+            entries.append(f"{_CONNECTION_NAMES[key]} = {self.literal(value)}")
+        return f"CONNECTION = ({' '.join(entries)})"
+
+    def external_access(
+        self,
+        credentials: Credentials | None,
+        encryption: Encryption | None,
+        storage_integration: str | None,
+    ) -> list[str | None]:
+        """Databend connects with CONNECTION only."""
+        if encryption is not None:
+            self.unsupported("ENCRYPTION")
+        if storage_integration is not None:
+            self.unsupported("STORAGE_INTEGRATION", "; give credentials instead")
+        return [self.credentials(credentials)]
+
+    def format_type(self, spec: FormatSpec) -> str:
+        """JSON is NDJSON in Databend."""
+        if isinstance(spec, JSON):
+            return "TYPE = NDJSON"
+        return super().format_type(spec)
+
+    def format_options(self, spec: FormatSpec, *, unload: bool | None = None) -> list[str]:
+        """Databend's names for the spec's format options."""
+        options = dict(spec.options)
+        if unload is not None and not isinstance(spec, FileFormat) and spec.type_name != "PARQUET":
+            # The spec's AUTO compression: gzip when writing, detect when reading.
+            options.setdefault("compression", Keyword("GZIP" if unload else "AUTO"))
+        if spec.type_name == "PARQUET" and options:
+            self.unsupported(f"the Parquet option(s) {', '.join(map(repr, options))}")
+        entries = []
+        for name, value in options.items():
+            entries.append(self.format_option(name, value))
+        return entries
+
+    def format_option(self, name: str, value: OptionValue) -> str:
+        """One CSV/JSON option in Databend's spelling."""
+        if value == "NONE" and isinstance(value, Keyword) and name != "compression":
+            self.unsupported(f"{name.upper()} = NONE")
+        if name == "compression" and value == "RAW_DEFLATE":
+            self.unsupported("COMPRESSION = RAW_DEFLATE")
+        if name == "binary_format" and value == "UTF8":
+            self.unsupported("BINARY_FORMAT = UTF8")
+        if name in _CSV_NAMES:
+            return f"{_CSV_NAMES[name]} = {self.value(value)}"
+        if name == "null_if":
+            assert isinstance(value, tuple)
+            if len(value) != 1:
+                self.unsupported("NULL_IF with other than one string", " (Databend has NULL_DISPLAY)")
+            return f"NULL_DISPLAY = {self.literal(value[0])}"
+        if name == "empty_field_as_null":
+            return f"EMPTY_FIELD_AS = {'NULL' if value else 'STRING'}"
+        self.unsupported(f"the format option {name.upper()}")
+
+    def header(self, element: CopyInto, spec: FormatSpec) -> list[str]:
+        """HEADER becomes the CSV option OUTPUT_HEADER."""
+        header = element.options.get("header")
+        if header is None or spec.type_name == "JSON":
+            return []
+        if spec.type_name == "PARQUET":
+            if header is False:
+                self.unsupported("HEADER = FALSE for Parquet", " (Databend keeps column names)")
+            return []
+        if isinstance(spec, FileFormat):
+            self.unsupported("HEADER with a named format", "; set OUTPUT_HEADER in the format")
+        return [f"OUTPUT_HEADER = {self.value(header)}"]
+
+    def copy_file_format(self, element: CopyInto) -> str:
+        """The FILE_FORMAT of a COPY, written out even when defaulted (see the module)."""
+        spec = element.file_format or CSV()
+        entries = [
+            self.format_type(spec),
+            *self.format_options(spec, unload=element.is_unload),
+            *self.header(element, spec),
+        ]
+        return f"FILE_FORMAT = ({' '.join(entries)})"
+
+    def stage_copy_options(self, options: Mapping[str, OptionValue]) -> str | None:
+        """Databend takes ON_ERROR and SIZE_LIMIT directly in CREATE STAGE."""
+        for name in options:
+            if name not in _STAGE_COPY_OPTIONS:
+                self.unsupported(f"the stage copy option {name.upper()}")
+        return " ".join(self.copy_options(options)) or None
+
+    def copy_options(self, options: Mapping[str, OptionValue]) -> list[str]:
+        """Copy options, with ON_ERROR in Databend's spelling."""
+        entries = []
+        for name, value in options.items():
+            if name == "on_error":
+                if value.endswith("%"):  # type: ignore[union-attr]
+                    self.unsupported(f"ON_ERROR = {value}")
+                if value == "ABORT_STATEMENT":
+                    value = Keyword("ABORT")
+            entries.append(f"{name.upper()} = {self.value(value)}")
+        return entries
+
+    def directory(self, enabled: bool | None) -> str | None:
+        """Databend stages have no directory table."""
+        if enabled is not None:
+            self.unsupported("a stage directory table")
+        return None
+
+    # -- constructs -----------------------------------------------------------------
+
+    def stage_params(self, stage: Stage) -> list[str | None]:
+        """URL [CONNECTION], FILE_FORMAT and copy options."""
+        if stage.temporary:
+            self.unsupported("a temporary stage")
+        params = super().stage_params(stage)
+        return params
+
+    def create_file_format(self, element: CreateFileFormat) -> str:
+        """Databend file formats have no TEMPORARY or COMMENT."""
+        if element.temporary or element.comment is not None:
+            self.unsupported("TEMPORARY or COMMENT on a file format")
+        return super().create_file_format(element)
+
+    def show_stages(self, element: Any) -> str:
+        """SHOW STAGES, without LIKE."""
+        if element.like:
+            self.unsupported("SHOW STAGES LIKE")
+        return super().show_stages(element)
+
+    def copy_unload(self, element: CopyInto) -> str:
+        """``COPY INTO <location> [CONNECTION = (...)] FROM ... FILE_FORMAT = (...) options``."""
+        assert element.location is not None
+        unknown = [k for k in element.options if k not in (*_UNLOAD_OPTIONS, "header")]
+        if unknown:
+            self.unsupported(f"the unload option(s) {', '.join(k.upper() for k in unknown)}")
+        if element.partition_by is not None:
+            self.unsupported("PARTITION BY")
+        options = {k: v for k, v in element.options.items() if k != "header"}
+        return self.join(
+            "COPY INTO",
+            self.location(element.location),
+            *self.external_access(element.credentials, element.encryption, element.storage_integration),
+            "FROM",
+            self.copy_source(element),
+            self.copy_file_format(element),
+            *self.copy_options(options),
+        )
+
+    def copy_load(self, element: CopyInto) -> str:
+        """``COPY INTO t [(cols)] FROM <location> [CONNECTION] [FILES] [PATTERN] FILE_FORMAT options``."""
+        unknown = [k for k in element.options if k not in _LOAD_OPTIONS]
+        if unknown:
+            self.unsupported(f"the load option(s) {', '.join(k.upper() for k in unknown)}")
+        source = (
+            self.location(element.location)
+            if element.location is not None
+            else self.subquery(element.query)
+        )
+        located = {k: v for k, v in element.options.items() if k in ("files", "pattern")}
+        rest = {k: v for k, v in element.options.items() if k not in ("files", "pattern")}
+        return self.join(
+            "COPY INTO",
+            self.copy_target(element),
+            "FROM",
+            source,
+            *self.external_access(element.credentials, element.encryption, element.storage_integration),
+            *self.assignments(located),
+            self.copy_file_format(element),
+            *self.copy_options(rest),
+        )
+
+    def list_files(self, element: Any) -> str:
+        """LIST @stage/path [PATTERN]."""
+        return self.join("LIST", self.bare_location(element.location, "LIST"), self.pattern(element.pattern))
+
+    def remove_files(self, element: Any) -> str:
+        """REMOVE @stage/path [PATTERN]."""
+        location = self.bare_location(element.location, "REMOVE")
+        return self.join("REMOVE", location, self.pattern(element.pattern))
+
+    def presign(self, element: Any) -> str:
+        """PRESIGN [DOWNLOAD | UPLOAD] @stage/path [EXPIRE = n]."""
+        self.bare_location(element.location, "PRESIGN")
+        return super().presign(element)
+
+    def put(self, element: Any) -> str:
+        """PUT is a BendSQL client command, not Databend server SQL."""
+        self.unsupported("PUT", " (it is a BendSQL client command, not server SQL)")
+
+    def get(self, element: Any) -> str:
+        """GET is a BendSQL client command, not Databend server SQL."""
+        self.unsupported("GET", " (it is a BendSQL client command, not server SQL)")
+
+    def select_into_outfile(self, element: Any) -> str:
+        """Databend has no INTO OUTFILE."""
+        self.unsupported("SELECT ... INTO OUTFILE", "; use CopyInto(stage / 'p/', query)")
+
+    def staged_format(self, spec: FormatSpec | None) -> str | None:
+        """JSON is NDJSON in Databend."""
+        name = super().staged_format(spec)
+        return "NDJSON" if name == "JSON" and not isinstance(spec, FileFormat) else name

@@ -1,0 +1,110 @@
+"""MatrixOne rendering (dialect names ``mysql``, ``mariadb`` and ``matrixone``).
+
+MatrixOne has stages for exports only (spec 000): CREATE / DROP / SHOW STAGES and
+``SELECT ... INTO OUTFILE 'stage:/path'``. Every other construct raises
+``CompileError`` rather than emit SQL MatrixOne would misread.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NoReturn
+
+from sqla_stage.credentials import Credentials
+from sqla_stage.dialects.base import Renderer
+from sqla_stage.ddl import CreateStage
+from sqla_stage.stage import Stage
+
+#: MatrixOne's spelling of the credential keys (spec 000).
+_CREDENTIAL_NAMES = {
+    "aws_key_id": "access_key_id",
+    "aws_secret_key": "secret_access_key",
+    "endpoint_url": "endpoint",
+    "region": "region",
+}
+
+
+class MatrixOneRenderer(Renderer):
+    """Renders for MatrixOne, which speaks the MySQL protocol."""
+
+    engine = "MatrixOne"
+
+    def _no(self, what: str, hint: str = "") -> NoReturn:
+        self.unsupported(what, hint)
+
+    def create_stage(self, element: CreateStage) -> str:
+        """``CREATE STAGE [IF NOT EXISTS] name URL = '...' [CREDENTIALS = {...}] [ENABLE = ...]``."""
+        stage = element.stage
+        if not stage.url:
+            self._no("a stage without a URL", " (MatrixOne stages need URL = '...')")
+        for label, given in (
+            ("OR REPLACE", element.or_replace),
+            ("a temporary stage", stage.temporary),
+            ("a stage file format", stage.file_format),
+            ("stage copy options", stage.copy_options),
+            ("stage encryption", stage.encryption),
+            ("a storage integration", stage.storage_integration),
+        ):
+            if given:
+                self._no(label)
+        return super().create_stage(element)
+
+    def stage_params(self, stage: Stage) -> list[str | None]:
+        """URL, CREDENTIALS and ENABLE."""
+        assert stage.url is not None
+        return [f"URL = {self.url(stage.url)}", self.credentials(stage.credentials),
+                self.directory(stage.directory)]
+
+    def credentials(self, credentials: Credentials | None) -> str | None:
+        """``CREDENTIALS = {"access_key_id"='...', "secret_access_key"='...'}`` (spec 000)."""
+        if not credentials:
+            return None
+        entries = []
+        for key, value in credentials.items():
+            if key not in _CREDENTIAL_NAMES:
+                self._no(f"the credential {key!r}")
+            entries.append(f'"{_CREDENTIAL_NAMES[key]}"={self.literal(value)}')
+        return "CREDENTIALS = {" + ", ".join(entries) + "}"
+
+    def directory(self, enabled: bool | None) -> str | None:
+        """``ENABLE = TRUE | FALSE``: whether the stage restricts INTO OUTFILE."""
+        return None if enabled is None else f"ENABLE = {self.value(enabled)}"
+
+    def describe_stage(self, element: Any) -> str:
+        """MatrixOne has no DESC STAGE."""
+        self._no("DESC STAGE", "; use SHOW STAGES LIKE 'name'")
+
+    def create_file_format(self, element: Any) -> str:
+        """MatrixOne has no named file formats."""
+        self._no("CREATE FILE FORMAT")
+
+    def drop_file_format(self, element: Any) -> str:
+        """MatrixOne has no named file formats."""
+        self._no("DROP FILE FORMAT")
+
+    def copy_into(self, element: Any) -> str:
+        """MatrixOne exports with INTO OUTFILE, not COPY."""
+        self._no("COPY INTO", "; use SelectIntoOutfile(select(...), stage / 'file.csv')")
+
+    def list_files(self, element: Any) -> str:
+        """No LIST in MatrixOne."""
+        self._no("LIST")
+
+    def remove_files(self, element: Any) -> str:
+        """No REMOVE in MatrixOne."""
+        self._no("REMOVE")
+
+    def presign(self, element: Any) -> str:
+        """No PRESIGN in MatrixOne."""
+        self._no("PRESIGN")
+
+    def put(self, element: Any) -> str:
+        """No PUT in MatrixOne."""
+        self._no("PUT")
+
+    def get(self, element: Any) -> str:
+        """No GET in MatrixOne."""
+        self._no("GET")
+
+    def staged(self, element: Any) -> str:
+        """MatrixOne cannot query staged files."""
+        self._no("querying staged files")

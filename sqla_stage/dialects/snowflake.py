@@ -1,0 +1,79 @@
+"""Snowflake rendering: the canonical syntax, with Snowflake's own spellings.
+
+Differences from the canonical form: an S3-compatible endpoint is written as an
+``s3compat://`` URL with ``ENDPOINT = 'host'``; pre-signed URLs come from
+``GET_PRESIGNED_URL``; staged files need a named file format.
+"""
+
+from __future__ import annotations
+
+from sqla_stage.copy import CopyInto
+from sqla_stage.credentials import Credentials
+from sqla_stage.dialects.base import Renderer
+from sqla_stage.formats import FileFormat, FormatSpec
+from sqla_stage.files import Presign
+from sqla_stage.outfile import SelectIntoOutfile
+from sqla_stage.stage import Stage, StageKind
+
+
+def _host(endpoint_url: str) -> str:
+    return endpoint_url.split("://", 1)[-1].rstrip("/")
+
+
+class SnowflakeRenderer(Renderer):
+    """Renders for ``snowflake-sqlalchemy``'s dialect."""
+
+    engine = "Snowflake"
+
+    def credentials(self, credentials: Credentials | None) -> str | None:
+        """Keys, a token, a role or a SAS token; the endpoint is not a credential here."""
+        if credentials and "region" in credentials:
+            self.unsupported("the credential 'region'", " (Snowflake finds a bucket's region itself)")
+        rest = {k: v for k, v in (credentials or {}).items() if k != "endpoint_url"}
+        return super().credentials(Credentials(rest) if rest else None)
+
+    def stage_params(self, stage: Stage) -> list[str | None]:
+        """S3-compatible storage is ``URL = 's3compat://...' ENDPOINT = 'host'`` in Snowflake."""
+        params = super().stage_params(stage)
+        endpoint = stage.credentials.get("endpoint_url") if stage.credentials else None
+        if stage.url and endpoint:
+            scheme, _, rest = stage.url.partition("://")
+            if scheme.lower() not in ("s3", "s3compat"):
+                self.unsupported(f"an endpoint_url for a {scheme}:// URL")
+            params[0] = f"URL = {self.url('s3compat://' + rest)}"
+            params.insert(1, f"ENDPOINT = {self.literal(_host(endpoint))}")
+        return params
+
+    def copy_into(self, element: CopyInto) -> str:
+        """COPY INTO; an S3-compatible endpoint needs a named stage in Snowflake."""
+        if element.credentials and "endpoint_url" in element.credentials:
+            self.unsupported(
+                "an endpoint_url on an ad hoc COPY location",
+                "; create an external stage with the endpoint and copy through it",
+            )
+        return super().copy_into(element)
+
+    def presign(self, element: Presign) -> str:
+        """``SELECT GET_PRESIGNED_URL(@stage, 'path'[, expire])``."""
+        if element.method == "UPLOAD":
+            self.unsupported("PRESIGN UPLOAD", " (GET_PRESIGNED_URL is for downloads)")
+        stage = element.location.stage
+        if stage.kind is not StageKind.INTERNAL and stage.kind is not StageKind.EXTERNAL:
+            self.unsupported("GET_PRESIGNED_URL on a user or table stage")
+        arguments = [f"@{self.stage_reference(stage)}", self.literal(element.location.path)]
+        if element.expire:
+            arguments.append(str(element.expire))
+        return f"SELECT GET_PRESIGNED_URL({', '.join(arguments)})"
+
+    def select_into_outfile(self, element: SelectIntoOutfile) -> str:
+        """Snowflake has no INTO OUTFILE."""
+        self.unsupported("SELECT ... INTO OUTFILE", "; use CopyInto(stage / 'file', query, single=True)")
+
+    def staged_format(self, spec: FormatSpec | None) -> str | None:
+        """Snowflake reads staged files only through a named file format."""
+        if spec is not None and not isinstance(spec, FileFormat):
+            self.unsupported(
+                f"an inline {spec.type_name} format on staged files",
+                "; create a named format and use FileFormat(name)",
+            )
+        return super().staged_format(spec)

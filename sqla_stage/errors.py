@@ -1,0 +1,35 @@
+"""The exceptions sqla_stage raises.
+
+Every error is a :mod:`sqlalchemy.exc` subclass, so code that already handles
+SQLAlchemy errors handles these too.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import exc
+
+
+class StageArgumentError(exc.ArgumentError):
+    """A construct was built with an option, value or combination that is not valid."""
+
+
+class StageParseError(exc.ArgumentError):
+    """SQL text given to :func:`sqla_stage.parse` is not a statement it understands.
+
+    Attributes:
+        sql: The text that was parsed.
+        position: Offset of the offending token in ``sql``.
+        expected: What the parser expected at that position.
+    """
+
+    def __init__(self, sql: str, position: int, expected: str, found: str) -> None:
+        line = sql.count("\n", 0, position) + 1
+        column = position - (sql.rfind("\n", 0, position) + 1) + 1
+        super().__init__(
+            f"cannot parse stage SQL at line {line}, column {column} (offset {position}): "
+            f"expected {expected}, found {found}"
+        )
+        self.sql = sql
+        self.position = position
+        self.expected = expected
+        self.found = found

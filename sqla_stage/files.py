@@ -1,0 +1,164 @@
+"""Statements about stages and their files: DESC / SHOW STAGES, LIST, REMOVE,
+PRESIGN, PUT and GET.
+"""
+
+from __future__ import annotations
+
+from sqla_stage.ddl import coerce_stage
+from sqla_stage.errors import StageArgumentError
+from sqla_stage.options import GET_OPTIONS, PUT_OPTIONS, OptionValue, check_options, options_repr
+from sqla_stage.stage import Stage, StagePath, coerce_location
+from sqla_stage.statement import StageStatement
+
+
+def _stage_location(owner: str, value: object) -> StagePath:
+    location = coerce_location(owner, value)
+    if not isinstance(location, StagePath):
+        raise StageArgumentError(f"{owner}: expected a stage or stage path, not the URL {location!r}")
+    return location
+
+
+def _optional_str(owner: str, label: str, value: object) -> str | None:
+    if value is not None and (not isinstance(value, str) or not value):
+        raise StageArgumentError(f"{owner}: {label} must be a non-empty string, not {value!r}")
+    return value
+
+
+class DescribeStage(StageStatement):
+    """``DESC STAGE name``: the properties of one stage."""
+
+    __visit_name__ = "sqla_stage_describe_stage"
+
+    def __init__(self, stage: Stage | str) -> None:
+        """Describe ``stage`` (a :class:`Stage` or a name)."""
+        self.stage = coerce_stage("DescribeStage", stage)
+        self._sql_key = (self.stage.kind.value, self.stage.schema, self.stage.name)
+
+    def __repr__(self) -> str:
+        return f"DescribeStage({self.stage.key!r})"
+
+
+class ShowStages(StageStatement):
+    """``SHOW STAGES [LIKE 'pattern']``: the stages that exist."""
+
+    __visit_name__ = "sqla_stage_show_stages"
+
+    def __init__(self, like: str | None = None) -> None:
+        """List stages, optionally those whose name matches the SQL LIKE pattern ``like``."""
+        self.like = _optional_str("ShowStages", "like", like)
+        self._sql_key = (self.like,)
+
+    def __repr__(self) -> str:
+        return f"ShowStages(like={self.like!r})" if self.like else "ShowStages()"
+
+
+class _PatternStatement(StageStatement):
+    _verb = ""
+
+    def __init__(self, location: object, *, pattern: str | None = None) -> None:
+        owner = type(self).__name__
+        self.location = _stage_location(owner, location)
+        self.pattern = _optional_str(owner, "pattern", pattern)
+        self._sql_key = (self.location.cache_key(), self.pattern)
+
+    def __repr__(self) -> str:
+        extra = f", pattern={self.pattern!r}" if self.pattern else ""
+        return f"{type(self).__name__}({self.location!r}{extra})"
+
+
+class ListFiles(_PatternStatement):
+    """``LIST @location [PATTERN = 'regex']``: the files in a stage.
+
+    The result has the columns ``name, size, md5, last_modified``.
+    """
+
+    __visit_name__ = "sqla_stage_list_files"
+
+
+class RemoveFiles(_PatternStatement):
+    """``REMOVE @location [PATTERN = 'regex']``: delete files from a stage."""
+
+    __visit_name__ = "sqla_stage_remove_files"
+
+
+class Presign(StageStatement):
+    """``PRESIGN [DOWNLOAD | UPLOAD] @stage/path [EXPIRE = seconds]``: a pre-signed URL.
+
+    Args:
+        location: The file, as a stage path.
+        expire: Seconds the URL stays valid.
+        method: ``"DOWNLOAD"`` (the default) or ``"UPLOAD"``.
+    """
+
+    __visit_name__ = "sqla_stage_presign"
+
+    def __init__(self, location: object, *, expire: int | None = None, method: str | None = None) -> None:
+        """Pre-sign ``location``."""
+        owner = "Presign"
+        self.location = _stage_location(owner, location)
+        if expire is not None and (isinstance(expire, bool) or not isinstance(expire, int) or expire < 1):
+            raise StageArgumentError(f"{owner}: expire must be a positive number of seconds, not {expire!r}")
+        if method is not None and (not isinstance(method, str) or method.upper() not in ("DOWNLOAD", "UPLOAD")):
+            raise StageArgumentError(f"{owner}: method must be 'DOWNLOAD' or 'UPLOAD', not {method!r}")
+        self.expire = expire
+        self.method = method.upper() if method else None
+        self._sql_key = (self.location.cache_key(), self.expire, self.method)
+
+    def __repr__(self) -> str:
+        extra = "".join(
+            f", {name}={getattr(self, name)!r}" for name in ("expire", "method") if getattr(self, name)
+        )
+        return f"Presign({self.location!r}{extra})"
+
+
+def _local_url(owner: str, path: object) -> str:
+    if not isinstance(path, str) or not path:
+        raise StageArgumentError(f"{owner}: the local path must be a non-empty string, not {path!r}")
+    return path if path.startswith("file://") else "file://" + path
+
+
+class Put(StageStatement):
+    """``PUT 'file:///local/path' @stage/path``: upload local files into a stage.
+
+    Args:
+        local_path: A local file path or glob (``/tmp/data/*.csv`` or ``file://...``).
+        location: The stage or stage path to upload into.
+        **options: ``parallel``, ``auto_compress``, ``source_compression``, ``overwrite``.
+    """
+
+    __visit_name__ = "sqla_stage_put"
+
+    def __init__(self, local_path: str, location: object, **options: object) -> None:
+        """Upload ``local_path`` into ``location``."""
+        self.local_url = _local_url("Put", local_path)
+        self.location = _stage_location("Put", location)
+        self.options: dict[str, OptionValue] = check_options("PUT", PUT_OPTIONS, options)
+        self._sql_key = (self.local_url, self.location.cache_key(), tuple(self.options.items()))
+
+    def __repr__(self) -> str:
+        extra = f", {options_repr(self.options)}" if self.options else ""
+        return f"Put({self.local_url!r}, {self.location!r}{extra})"
+
+
+class Get(StageStatement):
+    """``GET @stage/path 'file:///local/dir/'``: download staged files to a local folder.
+
+    Args:
+        location: The stage path to download from.
+        local_path: The local folder.
+        **options: ``parallel``, ``pattern``.
+    """
+
+    __visit_name__ = "sqla_stage_get"
+
+    def __init__(self, location: object, local_path: str, **options: object) -> None:
+        """Download ``location`` into ``local_path``."""
+        self.location = _stage_location("Get", location)
+        self.local_url = _local_url("Get", local_path)
+        self.options: dict[str, OptionValue] = check_options("GET", GET_OPTIONS, options)
+        self._sql_key = (self.location.cache_key(), self.local_url, tuple(self.options.items()))
+
+    def __repr__(self) -> str:
+        extra = f", {options_repr(self.options)}" if self.options else ""
+        return f"Get({self.location!r}, {self.local_url!r}{extra})"
+

@@ -1,0 +1,149 @@
+"""File formats: ``CSV``, ``JSON``, ``Parquet`` and named formats (``FileFormat``).
+
+A format is an immutable value: its type and its canonical options. It renders as
+``FILE_FORMAT = (TYPE = CSV ...)`` or ``FILE_FORMAT = (FORMAT_NAME = 'name' ...)``
+through each dialect's renderer; this module only holds and validates it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import ClassVar
+
+from sqla_stage.errors import StageArgumentError
+from sqla_stage.options import (
+    CSV_OPTIONS,
+    JSON_OPTIONS,
+    NAMED_FORMAT_OPTIONS,
+    PARQUET_OPTIONS,
+    Keyword,
+    OptionSpec,
+    OptionValue,
+    check_options,
+    options_repr,
+)
+
+
+class FormatSpec:
+    """Base of the file formats: a type name and validated options."""
+
+    type_name: ClassVar[str] = ""
+    option_specs: ClassVar[Mapping[str, OptionSpec]] = {}
+
+    options: dict[str, OptionValue]
+
+    def __init__(self, **options: object) -> None:
+        """Validate and keep the format options (see the class for the accepted names)."""
+        self.options = check_options(self.type_name, self.option_specs, options)
+
+    @property
+    def compression(self) -> Keyword | None:
+        """The COMPRESSION option, if given."""
+        value = self.options.get("compression")
+        return value if isinstance(value, Keyword) else None
+
+    def cache_key(self) -> tuple[object, ...]:
+        """A hashable identity for statement cache keys and equality."""
+        return (type(self).__name__, self.type_name, tuple(self.options.items()))
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, FormatSpec):
+            return NotImplemented
+        return self.cache_key() == other.cache_key()
+
+    def __hash__(self) -> int:
+        return hash(self.cache_key())
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({options_repr(self.options)})"
+
+
+class CSV(FormatSpec):
+    """``TYPE = CSV`` with the options of spec 004 (``compression``, ``field_delimiter``,
+    ``null_if``, ``empty_field_as_null``, ...) plus ``skip_header`` for loading.
+
+    Example:
+        >>> CSV(compression="gzip", null_if=("NULL", "null"), empty_field_as_null=False)
+        CSV(compression='GZIP', null_if=('NULL', 'null'), empty_field_as_null=False)
+    """
+
+    type_name = "CSV"
+    option_specs = CSV_OPTIONS
+
+
+class JSON(FormatSpec):
+    """``TYPE = JSON`` (newline-delimited JSON) with ``compression`` and ``file_extension``."""
+
+    type_name = "JSON"
+    option_specs = JSON_OPTIONS
+
+
+class Parquet(FormatSpec):
+    """``TYPE = PARQUET`` with ``compression`` (AUTO, LZO, SNAPPY, NONE)."""
+
+    type_name = "PARQUET"
+    option_specs = PARQUET_OPTIONS
+
+
+class FileFormat(FormatSpec):
+    """A named file format, ``FORMAT_NAME = '[schema.]name'``, with optional overrides.
+
+    Args:
+        name: The format's name, as created by :class:`~sqla_stage.CreateFileFormat`.
+        schema: The schema (namespace) it lives in.
+        **options: Format options to override, e.g. ``compression="gzip"``.
+    """
+
+    type_name = "FORMAT_NAME"
+    option_specs = NAMED_FORMAT_OPTIONS
+
+    def __init__(self, name: str, schema: str | None = None, **options: object) -> None:
+        """Refer to the named format ``name``."""
+        if not isinstance(name, str) or not name:
+            raise StageArgumentError(f"FileFormat: the name must be a non-empty string, not {name!r}")
+        if schema is not None and (not isinstance(schema, str) or not schema):
+            raise StageArgumentError(f"FileFormat: the schema must be a non-empty string, not {schema!r}")
+        self.name = name
+        self.schema = schema
+        super().__init__(**options)
+
+    @property
+    def qualified_name(self) -> str:
+        """``schema.name`` or ``name``."""
+        return f"{self.schema}.{self.name}" if self.schema else self.name
+
+    def cache_key(self) -> tuple[object, ...]:
+        """A hashable identity, including the name."""
+        return (*super().cache_key(), self.schema, self.name)
+
+    def __repr__(self) -> str:
+        extra = f", schema={self.schema!r}" if self.schema else ""
+        opts = options_repr(self.options)
+        return f"FileFormat({self.name!r}{extra}{', ' + opts if opts else ''})"
+
+
+#: The concrete format types by their SQL TYPE name.
+FORMAT_TYPES: Mapping[str, type[FormatSpec]] = {
+    "CSV": CSV,
+    "JSON": JSON,
+    "NDJSON": JSON,
+    "PARQUET": Parquet,
+}
+
+
+def coerce_format(owner: str, value: object) -> FormatSpec | None:
+    """Accept a format instance, a format class (``CSV``), a type name or ``None``.
+
+    Raises:
+        StageArgumentError: anything else.
+    """
+    if value is None or isinstance(value, FormatSpec):
+        return value
+    if isinstance(value, type) and issubclass(value, FormatSpec) and value is not FileFormat:
+        return value()
+    if isinstance(value, str) and value.upper() in FORMAT_TYPES:
+        return FORMAT_TYPES[value.upper()]()
+    raise StageArgumentError(
+        f"{owner}: file_format must be CSV(...), JSON(...), Parquet(...) or FileFormat(name), "
+        f"not {value!r}"
+    )

@@ -1,0 +1,60 @@
+"""How stages join a ``MetaData``: ``create_all`` and ``drop_all`` manage them.
+
+``MetaData.create_all`` only visits tables and sequences, so stages ride on the
+MetaData's ``after_create`` / ``before_drop`` DDL events, the way PostgreSQL ENUM
+types do. The stages are kept in ``metadata.info["sqla_stage.stages"]``, where
+Alembic's autogenerate (and any tool) can find them.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import MetaData, event
+
+from sqla_stage.errors import StageArgumentError
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
+
+    from sqla_stage.stage import Stage
+
+INFO_KEY = "sqla_stage.stages"
+
+
+def stages_of(metadata: MetaData) -> list[Stage]:
+    """The stages that joined ``metadata``, in the order they were defined."""
+    return list(metadata.info.get(INFO_KEY, {}).values())
+
+
+def add_stage(metadata: MetaData, stage: Stage) -> None:
+    """Add ``stage`` to ``metadata`` and make sure create_all / drop_all manage stages.
+
+    Raises:
+        StageArgumentError: another stage of the same name is already in ``metadata``.
+    """
+    stages: dict[str, Stage] = metadata.info.setdefault(INFO_KEY, {})
+    existing = stages.get(stage.key)
+    if existing is not None and existing is not stage:
+        raise StageArgumentError(f"Stage {stage.key!r} is already defined in this MetaData")
+    stages[stage.key] = stage
+    if not event.contains(metadata, "after_create", _create_stages):
+        event.listen(metadata, "after_create", _create_stages)
+        event.listen(metadata, "before_drop", _drop_stages)
+
+
+def _create_stages(target: MetaData, connection: Connection, **kw: Any) -> None:
+    from sqla_stage.ddl import CreateStage
+
+    # SQLAlchemy 2.0 passes checkfirst as a bool, 2.1 as a CheckFirst flag (NONE is falsy).
+    checkfirst = bool(kw.get("checkfirst", False))
+    for stage in stages_of(target):
+        connection.execute(CreateStage(stage, if_not_exists=checkfirst))
+
+
+def _drop_stages(target: MetaData, connection: Connection, **kw: Any) -> None:
+    from sqla_stage.ddl import DropStage
+
+    checkfirst = bool(kw.get("checkfirst", False))
+    for stage in reversed(stages_of(target)):
+        connection.execute(DropStage(stage, if_exists=checkfirst))

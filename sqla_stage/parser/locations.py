@@ -1,0 +1,73 @@
+"""Parse stage locations: ``@stage/path``, ``@~/path``, ``@%table/path``,
+``@db.schema."My Stage"/path`` and MatrixOne's ``stage1:/path``.
+"""
+
+from __future__ import annotations
+
+import re
+
+from sqla_stage.errors import StageParseError
+from sqla_stage.stage import Stage, StagePath
+
+_BARE = re.compile(r"[A-Za-z_][A-Za-z0-9_$]*")
+_OUTFILE_STAGE = re.compile(r"([A-Za-z_][A-Za-z0-9_$]*):/(?!/)(.*)", re.DOTALL)
+
+
+def _identifier(text: str, pos: int) -> tuple[str, int]:
+    """Read one bare or double-quoted identifier at ``pos``; return it and the next offset."""
+    if text.startswith('"', pos):
+        end = pos + 1
+        parts = []
+        while True:
+            close = text.find('"', end)
+            if close < 0:
+                raise StageParseError(text, pos, "a closing '\"'", "the end of the location")
+            parts.append(text[end:close])
+            if text.startswith('"', close + 1):
+                parts.append('"')
+                end = close + 2
+                continue
+            return "".join(parts), close + 1
+    match = _BARE.match(text, pos)
+    if not match:
+        found = repr(text[pos]) if pos < len(text) else "the end of the location"
+        raise StageParseError(text, pos, "a stage name", found)
+    return match.group(), match.end()
+
+
+def parse_stage_location(text: str) -> StagePath:
+    """Turn ``@...`` location text into a :class:`StagePath`.
+
+    Raises:
+        StageParseError: the text is not a stage location.
+    """
+    if not text.startswith("@"):
+        raise StageParseError(text, 0, "'@'", repr(text[:1]) if text else "nothing")
+    pos = 1
+    if text.startswith("~", pos):
+        stage, pos = Stage.user(), pos + 1
+    else:
+        is_table = text.startswith("%", pos)
+        pos += is_table
+        names = []
+        while True:
+            name, pos = _identifier(text, pos)
+            names.append(name)
+            if not text.startswith(".", pos):
+                break
+            pos += 1
+        schema = ".".join(names[:-1]) or None
+        stage = Stage.table(names[-1], schema) if is_table else Stage(names[-1], schema=schema)
+    if pos == len(text):
+        return StagePath(stage)
+    if text[pos] != "/":
+        raise StageParseError(text, pos, "'/' or the end of the location", repr(text[pos]))
+    return StagePath(stage, text[pos + 1 :])
+
+
+def parse_outfile_location(text: str) -> StagePath | str:
+    """MatrixOne's INTO OUTFILE target: ``'stage1:/user.csv'`` or a plain file path."""
+    match = _OUTFILE_STAGE.fullmatch(text)
+    if match:
+        return StagePath(Stage(match.group(1)), match.group(2))
+    return text

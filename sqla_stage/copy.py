@@ -9,7 +9,7 @@ how each renders per engine is in :mod:`sqla_stage.dialects`.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any, ClassVar
+from typing import Any
 
 from sqlalchemy.sql import ColumnElement, Select, TextClause, literal_column
 from sqlalchemy.sql.expression import TableClause
@@ -55,7 +55,7 @@ class CopyInto(StageStatement):
     """
 
     __visit_name__ = "sqla_stage_copy_into"
-    _traverse_internals: ClassVar[list[tuple[str, Any]]] = [
+    _traverse_internals = [
         ("_sql_key", InternalTraversal.dp_plain_obj),
         ("table", InternalTraversal.dp_clauseelement),
         ("query", InternalTraversal.dp_clauseelement),
@@ -91,7 +91,7 @@ class CopyInto(StageStatement):
                 self.location: Location | None = None
             else:
                 self.location = coerce_location(owner, source)
-            self.options: dict[str, OptionValue] = check_options(owner, LOAD_OPTIONS, options)
+            self.copy_options: dict[str, OptionValue] = check_options(owner, LOAD_OPTIONS, options)
             if partition_by is not None:
                 raise StageArgumentError(f"{owner}: partition_by is an unload option")
             self.columns = _column_names(owner, columns)
@@ -109,7 +109,7 @@ class CopyInto(StageStatement):
                 )
             if columns is not None:
                 raise StageArgumentError(f"{owner}: columns is a load option")
-            self.options = check_options(owner, UNLOAD_OPTIONS, options)
+            self.copy_options = check_options(owner, UNLOAD_OPTIONS, options)
             self.partition_by = _expression(owner, partition_by)
             self._check_unload(owner)
         self.file_format = coerce_format(owner, file_format)
@@ -130,13 +130,13 @@ class CopyInto(StageStatement):
             self.credentials.cache_key() if self.credentials else None,
             self.encryption.cache_key() if self.encryption else None,
             self.storage_integration,
-            tuple(self.options.items()),
+            tuple(self.copy_options.items()),
             self.columns,
         )
 
     def _check_unload(self, owner: str) -> None:
-        if self.options.get("include_query_id") is True:
-            clash = [name for name in ("single", "overwrite") if self.options.get(name) is True]
+        if self.copy_options.get("include_query_id") is True:
+            clash = [name for name in ("single", "overwrite") if self.copy_options.get(name) is True]
             if clash:
                 raise StageArgumentError(
                     f"{owner}: include_query_id=True cannot be combined with "
@@ -173,8 +173,8 @@ class CopyInto(StageStatement):
                 parts.append(f"{label}={value!r}")
         if self.columns:
             parts.append(f"columns={self.columns!r}")
-        if self.options:
-            parts.append(options_repr(self.options))
+        if self.copy_options:
+            parts.append(options_repr(self.copy_options))
         return f"CopyInto({', '.join(parts)})"
 
 

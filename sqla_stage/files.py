@@ -132,11 +132,13 @@ class Put(StageStatement):
         """Upload ``local_path`` into ``location``."""
         self.local_url = _local_url("Put", local_path)
         self.location = _stage_location("Put", location)
-        self.options: dict[str, OptionValue] = check_options("PUT", PUT_OPTIONS, options)
-        self._sql_key = (self.local_url, self.location.cache_key(), tuple(self.options.items()))
+        self.transfer_options: dict[str, OptionValue] = check_options(
+            "PUT", PUT_OPTIONS, options
+        )
+        self._sql_key = (self.local_url, self.location.cache_key(), tuple(self.transfer_options.items()))
 
     def __repr__(self) -> str:
-        extra = f", {options_repr(self.options)}" if self.options else ""
+        extra = f", {options_repr(self.transfer_options)}" if self.transfer_options else ""
         return f"Put({self.local_url!r}, {self.location!r}{extra})"
 
 
@@ -155,10 +157,12 @@ class Get(StageStatement):
         """Download ``location`` into ``local_path``."""
         self.location = _stage_location("Get", location)
         self.local_url = _local_url("Get", local_path)
-        self.options: dict[str, OptionValue] = check_options("GET", GET_OPTIONS, options)
-        self._sql_key = (self.location.cache_key(), self.local_url, tuple(self.options.items()))
+        self.transfer_options: dict[str, OptionValue] = check_options(
+            "GET", GET_OPTIONS, options
+        )
+        self._sql_key = (self.location.cache_key(), self.local_url, tuple(self.transfer_options.items()))
 
     def __repr__(self) -> str:
-        extra = f", {options_repr(self.options)}" if self.options else ""
+        extra = f", {options_repr(self.transfer_options)}" if self.transfer_options else ""
         return f"Get({self.location!r}, {self.local_url!r}{extra})"
 

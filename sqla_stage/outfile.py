@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
 from sqlalchemy.sql import TextClause
 from sqlalchemy.sql.selectable import SelectBase
 from sqlalchemy.sql.visitors import InternalTraversal
@@ -23,7 +21,7 @@ class SelectIntoOutfile(StageStatement):
     """
 
     __visit_name__ = "sqla_stage_select_into_outfile"
-    _traverse_internals: ClassVar[list[tuple[str, Any]]] = [
+    _traverse_internals = [
         ("_sql_key", InternalTraversal.dp_plain_obj),
         ("query", InternalTraversal.dp_clauseelement),
     ]

@@ -105,7 +105,7 @@ class Stage(SchemaItem):
         self.name = name
         self.schema = schema
         self.kind = _kind or (StageKind.EXTERNAL if url else StageKind.INTERNAL)
-        self.table = _table
+        self.owner_table = _table
         self.url = url
         self.credentials = Credentials.coerce(owner, credentials)
         self.encryption = Encryption.coerce(owner, encryption)

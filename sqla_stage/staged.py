@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any, ClassVar
-
 from sqlalchemy.sql import column
 from sqlalchemy.sql.expression import TableClause
 from sqlalchemy.sql.visitors import InternalTraversal
@@ -21,7 +19,7 @@ class StagedFiles(TableClause):
     inherit_cache = True
     # Columns render unqualified: "@stage/path".col is not valid SQL anywhere.
     named_with_column = False
-    _traverse_internals: ClassVar[list[tuple[str, Any]]] = [
+    _traverse_internals = [
         *TableClause._traverse_internals,
         ("_sql_key", InternalTraversal.dp_plain_obj),
     ]

@@ -9,8 +9,6 @@ statements that differ in any option never share compiled SQL.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
 from sqlalchemy.sql.base import Executable
 from sqlalchemy.sql.elements import ClauseElement
 from sqlalchemy.sql.visitors import InternalTraversal
@@ -20,7 +18,7 @@ class StageStatement(Executable, ClauseElement):
     """A stage statement whose compiled form depends only on its cache key."""
 
     inherit_cache = True
-    _traverse_internals: ClassVar[list[tuple[str, Any]]] = [
+    _traverse_internals = [
         ("_sql_key", InternalTraversal.dp_plain_obj)
     ]
     _sql_key: tuple[object, ...] = ()

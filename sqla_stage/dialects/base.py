@@ -15,7 +15,7 @@ from typing import Any, NoReturn
 
 from sqlalchemy import String
 from sqlalchemy.exc import CompileError
-from sqlalchemy.sql.compiler import Compiled
+from sqlalchemy.sql.compiler import Compiled, SQLCompiler
 
 from sqla_stage.copy import CopyInto
 from sqla_stage.credentials import Credentials, Encryption
@@ -53,7 +53,7 @@ class Renderer:
     def __init__(self, compiler: Compiled, **kw: Any) -> None:
         """Render with ``compiler`` (an SQL or DDL compiler) and its keyword arguments."""
         self.compiler = compiler
-        self.sql = getattr(compiler, "sql_compiler", compiler)
+        self.sql: SQLCompiler = getattr(compiler, "sql_compiler", compiler)  # type: ignore[arg-type]
         self.preparer = compiler.preparer
         self.kw = kw
         self.percent = "%%" if getattr(self.preparer, "_double_percents", False) else "%"
@@ -303,7 +303,7 @@ class Renderer:
             ),
             self.partition_by(element),
             self.file_format(element.file_format, unload=True),
-            *self.assignments(element.options),
+            *self.assignments(element.copy_options),
         )
 
     def partition_by(self, element: CopyInto) -> str | None:
@@ -326,8 +326,8 @@ class Renderer:
             if element.location is not None
             else self.subquery(element.query)
         )
-        located = {k: v for k, v in element.options.items() if k in _LOCATION_LOAD_OPTIONS}
-        rest = {k: v for k, v in element.options.items() if k not in _LOCATION_LOAD_OPTIONS}
+        located = {k: v for k, v in element.copy_options.items() if k in _LOCATION_LOAD_OPTIONS}
+        rest = {k: v for k, v in element.copy_options.items() if k not in _LOCATION_LOAD_OPTIONS}
         return self.join(
             "COPY INTO",
             self.copy_target(element),
@@ -366,7 +366,7 @@ class Renderer:
             "PUT",
             self.literal(element.local_url),
             self.stage_location(element.location),
-            *self.assignments(element.options),
+            *self.assignments(element.transfer_options),
         )
 
     def get(self, element: Get) -> str:
@@ -375,7 +375,7 @@ class Renderer:
             "GET",
             self.stage_location(element.location),
             self.literal(element.local_url),
-            *self.assignments(element.options),
+            *self.assignments(element.transfer_options),
         )
 
     def select_into_outfile(self, element: SelectIntoOutfile) -> str:

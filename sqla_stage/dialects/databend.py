@@ -144,7 +144,7 @@ class DatabendRenderer(Renderer):
 
     def header(self, element: CopyInto, spec: FormatSpec) -> list[str]:
         """HEADER becomes the CSV option OUTPUT_HEADER."""
-        header = element.options.get("header")
+        header = element.copy_options.get("header")
         if header is None or spec.type_name == "JSON":
             return []
         if spec.type_name == "PARQUET":
@@ -214,12 +214,12 @@ class DatabendRenderer(Renderer):
     def copy_unload(self, element: CopyInto) -> str:
         """``COPY INTO <location> [CONNECTION = (...)] FROM ... FILE_FORMAT = (...) options``."""
         assert element.location is not None
-        unknown = [k for k in element.options if k not in (*_UNLOAD_OPTIONS, "header")]
+        unknown = [k for k in element.copy_options if k not in (*_UNLOAD_OPTIONS, "header")]
         if unknown:
             self.unsupported(f"the unload option(s) {', '.join(k.upper() for k in unknown)}")
         if element.partition_by is not None:
             self.unsupported("PARTITION BY")
-        options = {k: v for k, v in element.options.items() if k != "header"}
+        options = {k: v for k, v in element.copy_options.items() if k != "header"}
         return self.join(
             "COPY INTO",
             self.location(element.location),
@@ -232,7 +232,7 @@ class DatabendRenderer(Renderer):
 
     def copy_load(self, element: CopyInto) -> str:
         """``COPY INTO t [(cols)] FROM <location> [CONNECTION] [FILES] [PATTERN] FILE_FORMAT options``."""
-        unknown = [k for k in element.options if k not in _LOAD_OPTIONS]
+        unknown = [k for k in element.copy_options if k not in _LOAD_OPTIONS]
         if unknown:
             self.unsupported(f"the load option(s) {', '.join(k.upper() for k in unknown)}")
         source = (
@@ -240,8 +240,8 @@ class DatabendRenderer(Renderer):
             if element.location is not None
             else self.subquery(element.query)
         )
-        located = {k: v for k, v in element.options.items() if k in ("files", "pattern")}
-        rest = {k: v for k, v in element.options.items() if k not in ("files", "pattern")}
+        located = {k: v for k, v in element.copy_options.items() if k in ("files", "pattern")}
+        rest = {k: v for k, v in element.copy_options.items() if k not in ("files", "pattern")}
         return self.join(
             "COPY INTO",
             self.copy_target(element),

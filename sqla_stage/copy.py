@@ -19,7 +19,14 @@ from sqlalchemy.sql.visitors import InternalTraversal
 from sqla_stage.credentials import Credentials, Encryption
 from sqla_stage.errors import StageArgumentError
 from sqla_stage.formats import FormatSpec, coerce_format
-from sqla_stage.options import LOAD_OPTIONS, UNLOAD_OPTIONS, OptionValue, check_options, options_repr
+from sqla_stage.options import (
+    LOAD_OPTIONS,
+    UNLOAD_OPTIONS,
+    OptionValue,
+    check_options,
+    options_key,
+    options_repr,
+)
 from sqla_stage.stage import Location, Stage, StagePath, coerce_location
 from sqla_stage.statement import StageStatement
 
@@ -91,6 +98,7 @@ class CopyInto(StageStatement):
                 self.location: Location | None = None
             else:
                 self.location = coerce_location(owner, source)
+            _refuse_other_direction(owner, options, "an unload", UNLOAD_OPTIONS, LOAD_OPTIONS)
             self.copy_options: dict[str, OptionValue] = check_options(owner, LOAD_OPTIONS, options)
             if partition_by is not None:
                 raise StageArgumentError(f"{owner}: partition_by is an unload option")
@@ -109,6 +117,7 @@ class CopyInto(StageStatement):
                 )
             if columns is not None:
                 raise StageArgumentError(f"{owner}: columns is a load option")
+            _refuse_other_direction(owner, options, "a load", LOAD_OPTIONS, UNLOAD_OPTIONS)
             self.copy_options = check_options(owner, UNLOAD_OPTIONS, options)
             self.partition_by = _expression(owner, partition_by)
             self._check_unload(owner)
@@ -119,7 +128,8 @@ class CopyInto(StageStatement):
             not isinstance(storage_integration, str) or not storage_integration
         ):
             raise StageArgumentError(
-                f"{owner}: storage_integration must be a non-empty string, not {storage_integration!r}"
+                f"{owner}: storage_integration must be a non-empty string, "
+                f"not {storage_integration!r}"
             )
         self.storage_integration = storage_integration
         self._check_external(owner)
@@ -130,13 +140,15 @@ class CopyInto(StageStatement):
             self.credentials.cache_key() if self.credentials else None,
             self.encryption.cache_key() if self.encryption else None,
             self.storage_integration,
-            tuple(self.copy_options.items()),
+            options_key(self.copy_options),
             self.columns,
         )
 
     def _check_unload(self, owner: str) -> None:
         if self.copy_options.get("include_query_id") is True:
-            clash = [name for name in ("single", "overwrite") if self.copy_options.get(name) is True]
+            clash = [
+                name for name in ("single", "overwrite") if self.copy_options.get(name) is True
+            ]
             if clash:
                 raise StageArgumentError(
                     f"{owner}: include_query_id=True cannot be combined with "
@@ -165,8 +177,12 @@ class CopyInto(StageStatement):
         if self.is_unload:
             parts += [repr(self.location), _source_repr(self.table, self.query)]
         else:
-            parts += [_source_repr(self.table, None), repr(self.location) if self.location
-                      is not None else _source_repr(None, self.query)]
+            parts += [
+                _source_repr(self.table, None),
+                repr(self.location)
+                if self.location is not None
+                else _source_repr(None, self.query),
+            ]
         for label in ("file_format", "credentials", "encryption", "storage_integration"):
             value = getattr(self, label)
             if value is not None:
@@ -176,6 +192,21 @@ class CopyInto(StageStatement):
         if self.copy_options:
             parts.append(options_repr(self.copy_options))
         return f"CopyInto({', '.join(parts)})"
+
+
+def _refuse_other_direction(
+    owner: str,
+    given: Mapping[str, object],
+    other: str,
+    other_specs: Mapping[str, object],
+    specs: Mapping[str, object],
+) -> None:
+    """Name the options that belong to the other direction of COPY, not just 'unknown'."""
+    misplaced = [name for name in given if name in other_specs and name not in specs]
+    if misplaced:
+        names = ", ".join(map(repr, misplaced))
+        this = "a load" if other == "an unload" else "an unload"
+        raise StageArgumentError(f"{owner}: {names} is {other} option, and this COPY is {this}")
 
 
 def _source_repr(table: TableClause | None, query: object) -> str:
@@ -193,7 +224,9 @@ def _column_names(owner: str, columns: Iterable[object] | None) -> tuple[str, ..
     for column in columns:
         name = getattr(column, "name", column)
         if not isinstance(name, str) or not name:
-            raise StageArgumentError(f"{owner}: a column must be a name or a Column, not {column!r}")
+            raise StageArgumentError(
+                f"{owner}: a column must be a name or a Column, not {column!r}"
+            )
         names.append(name)
     return tuple(names)
 
@@ -203,4 +236,6 @@ def _expression(owner: str, value: object) -> ColumnElement[Any] | TextClause | 
         return value
     if isinstance(value, str) and value.strip():
         return literal_column(value)
-    raise StageArgumentError(f"{owner}: partition_by must be an expression or SQL text, not {value!r}")
+    raise StageArgumentError(
+        f"{owner}: partition_by must be an expression or SQL text, not {value!r}"
+    )

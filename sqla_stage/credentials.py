@@ -88,15 +88,15 @@ def _string_mapping(owner: str, what: str, value: Mapping[str, object]) -> dict[
     result = {}
     for key, item in value.items():
         if not isinstance(item, str) or not item:
-            raise StageArgumentError(
-                f"{owner}: {what} key {key!r} must be a non-empty string"
-            )
+            raise StageArgumentError(f"{owner}: {what} key {key!r} must be a non-empty string")
         result[str(key).lower()] = item
     return result
 
 
 class Credentials(_SecretMapping):
-    """Cloud credentials: ``aws_key_id``, ``aws_secret_key``, ``aws_token``, ``aws_role``,
+    """Cloud credentials.
+
+    The keys are ``aws_key_id``, ``aws_secret_key``, ``aws_token``, ``aws_role``,
     ``azure_sas_token``, ``endpoint_url`` and ``region``.
     """
 
@@ -130,7 +130,9 @@ class Credentials(_SecretMapping):
                 f"{owner}: credentials need both 'aws_key_id' and 'aws_secret_key'"
             )
         if "aws_token" in has and "aws_key_id" not in has:
-            raise StageArgumentError(f"{owner}: 'aws_token' needs 'aws_key_id' and 'aws_secret_key'")
+            raise StageArgumentError(
+                f"{owner}: 'aws_token' needs 'aws_key_id' and 'aws_secret_key'"
+            )
         if "aws_role" in has and "aws_key_id" in has:
             raise StageArgumentError(
                 f"{owner}: credentials take either 'aws_role' or 'aws_key_id'/'aws_secret_key', "
@@ -180,7 +182,8 @@ class Encryption(_SecretMapping):
         kind = values["type"] = values["type"].upper()
         if kind not in ENCRYPTION_TYPES:
             raise StageArgumentError(
-                f"{owner}: unknown encryption type {kind!r} (accepted: {', '.join(ENCRYPTION_TYPES)})"
+                f"{owner}: unknown encryption type {kind!r} "
+                f"(accepted: {', '.join(ENCRYPTION_TYPES)})"
             )
         if "master_key" in values and kind not in ("AWS_CSE", "AZURE_CSE"):
             raise StageArgumentError(f"{owner}: encryption type {kind} takes no 'master_key'")

@@ -32,7 +32,8 @@ def coerce_stage(owner: str, stage: Stage | str) -> Stage:
 def _refuse_implicit(owner: str, verb: str, stage: Stage) -> None:
     if stage.kind is StageKind.USER:
         raise StageArgumentError(
-            f"{owner}: the user stage @~ cannot be {verb}; every user has one (Databend user-stage RFC)"
+            f"{owner}: the user stage @~ cannot be {verb}; "
+            "every user has one (Databend user-stage RFC)"
         )
     if stage.kind is StageKind.TABLE:
         raise StageArgumentError(
@@ -61,7 +62,9 @@ class CreateStage(ExecutableDDLElement):
 
     __visit_name__ = "sqla_stage_create_stage"
 
-    def __init__(self, stage: Stage, *, if_not_exists: bool = False, or_replace: bool = False) -> None:
+    def __init__(
+        self, stage: Stage, *, if_not_exists: bool = False, or_replace: bool = False
+    ) -> None:
         """Create ``stage``."""
         owner = "CreateStage"
         if not isinstance(stage, Stage):
@@ -128,7 +131,8 @@ class CreateFileFormat(ExecutableDDLElement):
         spec = coerce_format(owner, file_format)
         if spec is None or isinstance(spec, FileFormat):
             raise StageArgumentError(
-                f"{owner}: file_format must be CSV(...), JSON(...) or Parquet(...), not {file_format!r}"
+                f"{owner}: file_format must be CSV(...), JSON(...) or Parquet(...), "
+                f"not {file_format!r}"
             )
         if comment is not None and not isinstance(comment, str):
             raise StageArgumentError(f"{owner}: comment must be a string, not {comment!r}")

@@ -23,6 +23,7 @@ class StageParseError(exc.ArgumentError):
     """
 
     def __init__(self, sql: str, position: int, expected: str, found: str) -> None:
+        """Describe a failure at offset ``position`` of ``sql``."""
         line = sql.count("\n", 0, position) + 1
         column = position - (sql.rfind("\n", 0, position) + 1) + 1
         super().__init__(

@@ -1,12 +1,20 @@
-"""Statements about stages and their files: DESC / SHOW STAGES, LIST, REMOVE,
-PRESIGN, PUT and GET.
+"""Statements about stages and their files.
+
+DESC / SHOW STAGES, LIST, REMOVE, PRESIGN, PUT and GET.
 """
 
 from __future__ import annotations
 
 from sqla_stage.ddl import coerce_stage
 from sqla_stage.errors import StageArgumentError
-from sqla_stage.options import GET_OPTIONS, PUT_OPTIONS, OptionValue, check_options, options_repr
+from sqla_stage.options import (
+    GET_OPTIONS,
+    PUT_OPTIONS,
+    OptionValue,
+    check_options,
+    options_key,
+    options_repr,
+)
 from sqla_stage.stage import Stage, StagePath, coerce_location
 from sqla_stage.statement import StageStatement
 
@@ -14,7 +22,9 @@ from sqla_stage.statement import StageStatement
 def _stage_location(owner: str, value: object) -> StagePath:
     location = coerce_location(owner, value)
     if not isinstance(location, StagePath):
-        raise StageArgumentError(f"{owner}: expected a stage or stage path, not the URL {location!r}")
+        raise StageArgumentError(
+            f"{owner}: expected a stage or stage path, not the URL {location!r}"
+        )
     return location
 
 
@@ -28,6 +38,7 @@ class DescribeStage(StageStatement):
     """``DESC STAGE name``: the properties of one stage."""
 
     __visit_name__ = "sqla_stage_describe_stage"
+    inherit_cache = True
 
     def __init__(self, stage: Stage | str) -> None:
         """Describe ``stage`` (a :class:`Stage` or a name)."""
@@ -42,6 +53,7 @@ class ShowStages(StageStatement):
     """``SHOW STAGES [LIKE 'pattern']``: the stages that exist."""
 
     __visit_name__ = "sqla_stage_show_stages"
+    inherit_cache = True
 
     def __init__(self, like: str | None = None) -> None:
         """List stages, optionally those whose name matches the SQL LIKE pattern ``like``."""
@@ -53,6 +65,7 @@ class ShowStages(StageStatement):
 
 
 class _PatternStatement(StageStatement):
+    inherit_cache = True
     _verb = ""
 
     def __init__(self, location: object, *, pattern: str | None = None) -> None:
@@ -73,12 +86,14 @@ class ListFiles(_PatternStatement):
     """
 
     __visit_name__ = "sqla_stage_list_files"
+    inherit_cache = True
 
 
 class RemoveFiles(_PatternStatement):
     """``REMOVE @location [PATTERN = 'regex']``: delete files from a stage."""
 
     __visit_name__ = "sqla_stage_remove_files"
+    inherit_cache = True
 
 
 class Presign(StageStatement):
@@ -91,29 +106,48 @@ class Presign(StageStatement):
     """
 
     __visit_name__ = "sqla_stage_presign"
+    inherit_cache = True
 
-    def __init__(self, location: object, *, expire: int | None = None, method: str | None = None) -> None:
+    def __init__(
+        self, location: object, *, expire: int | None = None, method: str | None = None
+    ) -> None:
         """Pre-sign ``location``."""
         owner = "Presign"
         self.location = _stage_location(owner, location)
-        if expire is not None and (isinstance(expire, bool) or not isinstance(expire, int) or expire < 1):
-            raise StageArgumentError(f"{owner}: expire must be a positive number of seconds, not {expire!r}")
-        if method is not None and (not isinstance(method, str) or method.upper() not in ("DOWNLOAD", "UPLOAD")):
-            raise StageArgumentError(f"{owner}: method must be 'DOWNLOAD' or 'UPLOAD', not {method!r}")
+        if not self.location.path:
+            raise StageArgumentError(
+                f"{owner}: give the path of a file in the stage, not the stage"
+            )
+        if expire is not None and (
+            isinstance(expire, bool) or not isinstance(expire, int) or expire < 1
+        ):
+            raise StageArgumentError(
+                f"{owner}: expire must be a positive number of seconds, not {expire!r}"
+            )
+        if method is not None and (
+            not isinstance(method, str) or method.upper() not in ("DOWNLOAD", "UPLOAD")
+        ):
+            raise StageArgumentError(
+                f"{owner}: method must be 'DOWNLOAD' or 'UPLOAD', not {method!r}"
+            )
         self.expire = expire
         self.method = method.upper() if method else None
         self._sql_key = (self.location.cache_key(), self.expire, self.method)
 
     def __repr__(self) -> str:
         extra = "".join(
-            f", {name}={getattr(self, name)!r}" for name in ("expire", "method") if getattr(self, name)
+            f", {name}={getattr(self, name)!r}"
+            for name in ("expire", "method")
+            if getattr(self, name)
         )
         return f"Presign({self.location!r}{extra})"
 
 
 def _local_url(owner: str, path: object) -> str:
     if not isinstance(path, str) or not path:
-        raise StageArgumentError(f"{owner}: the local path must be a non-empty string, not {path!r}")
+        raise StageArgumentError(
+            f"{owner}: the local path must be a non-empty string, not {path!r}"
+        )
     return path if path.startswith("file://") else "file://" + path
 
 
@@ -127,15 +161,18 @@ class Put(StageStatement):
     """
 
     __visit_name__ = "sqla_stage_put"
+    inherit_cache = True
 
     def __init__(self, local_path: str, location: object, **options: object) -> None:
         """Upload ``local_path`` into ``location``."""
         self.local_url = _local_url("Put", local_path)
         self.location = _stage_location("Put", location)
-        self.transfer_options: dict[str, OptionValue] = check_options(
-            "PUT", PUT_OPTIONS, options
+        self.transfer_options: dict[str, OptionValue] = check_options("PUT", PUT_OPTIONS, options)
+        self._sql_key = (
+            self.local_url,
+            self.location.cache_key(),
+            options_key(self.transfer_options),
         )
-        self._sql_key = (self.local_url, self.location.cache_key(), tuple(self.transfer_options.items()))
 
     def __repr__(self) -> str:
         extra = f", {options_repr(self.transfer_options)}" if self.transfer_options else ""
@@ -152,17 +189,19 @@ class Get(StageStatement):
     """
 
     __visit_name__ = "sqla_stage_get"
+    inherit_cache = True
 
     def __init__(self, location: object, local_path: str, **options: object) -> None:
         """Download ``location`` into ``local_path``."""
         self.location = _stage_location("Get", location)
         self.local_url = _local_url("Get", local_path)
-        self.transfer_options: dict[str, OptionValue] = check_options(
-            "GET", GET_OPTIONS, options
+        self.transfer_options: dict[str, OptionValue] = check_options("GET", GET_OPTIONS, options)
+        self._sql_key = (
+            self.location.cache_key(),
+            self.local_url,
+            options_key(self.transfer_options),
         )
-        self._sql_key = (self.location.cache_key(), self.local_url, tuple(self.transfer_options.items()))
 
     def __repr__(self) -> str:
         extra = f", {options_repr(self.transfer_options)}" if self.transfer_options else ""
         return f"Get({self.location!r}, {self.local_url!r}{extra})"
-

@@ -20,6 +20,7 @@ from sqla_stage.options import (
     OptionSpec,
     OptionValue,
     check_options,
+    options_key,
     options_repr,
 )
 
@@ -44,7 +45,7 @@ class FormatSpec:
 
     def cache_key(self) -> tuple[object, ...]:
         """A hashable identity for statement cache keys and equality."""
-        return (type(self).__name__, self.type_name, tuple(self.options.items()))
+        return (type(self).__name__, self.type_name, options_key(self.options))
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, FormatSpec):
@@ -59,7 +60,9 @@ class FormatSpec:
 
 
 class CSV(FormatSpec):
-    """``TYPE = CSV`` with the options of spec 004 (``compression``, ``field_delimiter``,
+    """``TYPE = CSV``.
+
+    It takes the options of spec 004 (``compression``, ``field_delimiter``,
     ``null_if``, ``empty_field_as_null``, ...) plus ``skip_header`` for loading.
 
     Example:
@@ -100,9 +103,13 @@ class FileFormat(FormatSpec):
     def __init__(self, name: str, schema: str | None = None, **options: object) -> None:
         """Refer to the named format ``name``."""
         if not isinstance(name, str) or not name:
-            raise StageArgumentError(f"FileFormat: the name must be a non-empty string, not {name!r}")
+            raise StageArgumentError(
+                f"FileFormat: the name must be a non-empty string, not {name!r}"
+            )
         if schema is not None and (not isinstance(schema, str) or not schema):
-            raise StageArgumentError(f"FileFormat: the schema must be a non-empty string, not {schema!r}")
+            raise StageArgumentError(
+                f"FileFormat: the schema must be a non-empty string, not {schema!r}"
+            )
         self.name = name
         self.schema = schema
         super().__init__(**options)

@@ -14,7 +14,6 @@ import difflib
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Union
 
 from sqla_stage.errors import StageArgumentError
 
@@ -35,7 +34,7 @@ class Keyword(str):
         return f"Keyword({str(self)!r})"
 
 
-OptionValue = Union[bool, int, str, Keyword, tuple[str, ...]]
+OptionValue = bool | int | str | Keyword | tuple[str, ...]
 
 NONE = Keyword("NONE")
 AUTO = Keyword("AUTO")
@@ -149,9 +148,7 @@ UNLOAD_OPTIONS: Mapping[str, OptionSpec] = {
     "header": _bool(),
 }
 
-ON_ERROR = _keyword(
-    "CONTINUE", "SKIP_FILE", "ABORT_STATEMENT", pattern=r"SKIP_FILE_\d+%?"
-)
+ON_ERROR = _keyword("CONTINUE", "SKIP_FILE", "ABORT_STATEMENT", pattern=r"SKIP_FILE_\d+%?")
 MATCH_BY_COLUMN_NAME = _keyword("CASE_SENSITIVE", "CASE_INSENSITIVE", "NONE")
 
 #: Copy options of COPY INTO <table> (load), in rendering order.
@@ -162,9 +159,7 @@ LOAD_OPTIONS: Mapping[str, OptionSpec] = {
     "force": _bool(),
     "purge": _bool(),
     "match_by_column_name": MATCH_BY_COLUMN_NAME,
-    "validation_mode": _keyword(
-        "RETURN_ERRORS", "RETURN_ALL_ERRORS", pattern=r"RETURN_\d+_ROWS"
-    ),
+    "validation_mode": _keyword("RETURN_ERRORS", "RETURN_ALL_ERRORS", pattern=r"RETURN_\d+_ROWS"),
 }
 
 #: COPY_OPTIONS = (...) a stage may carry as defaults for loads from it.
@@ -178,9 +173,7 @@ STAGE_COPY_OPTIONS: Mapping[str, OptionSpec] = {
 
 
 def _reject(owner: str, name: str, spec: OptionSpec, value: object) -> StageArgumentError:
-    return StageArgumentError(
-        f"{owner}: option {name!r} takes {spec.describe()}, not {value!r}"
-    )
+    return StageArgumentError(f"{owner}: option {name!r} takes {spec.describe()}, not {value!r}")
 
 
 def canonical_value(owner: str, name: str, spec: OptionSpec, value: object) -> OptionValue:
@@ -201,9 +194,13 @@ def canonical_value(owner: str, name: str, spec: OptionSpec, value: object) -> O
         if isinstance(value, bool) or not isinstance(value, int):
             raise _reject(owner, name, spec, value)
         if spec.minimum is not None and value < spec.minimum:
-            raise StageArgumentError(f"{owner}: option {name!r} must be >= {spec.minimum}, not {value}")
+            raise StageArgumentError(
+                f"{owner}: option {name!r} must be >= {spec.minimum}, not {value}"
+            )
         if spec.maximum is not None and value > spec.maximum:
-            raise StageArgumentError(f"{owner}: option {name!r} must be <= {spec.maximum}, not {value}")
+            raise StageArgumentError(
+                f"{owner}: option {name!r} must be <= {spec.maximum}, not {value}"
+            )
         return value
     if spec.kind == "strings":
         items: Iterable[object] = (value,) if isinstance(value, str) else value  # type: ignore[assignment]
@@ -233,7 +230,7 @@ def check_options(
     """Validate keyword options against ``specs`` and return them canonical, in spec order.
 
     Args:
-        owner: What the options belong to, for error messages (``"CSV"``, ``"COPY INTO <location>"``).
+        owner: What the options belong to, for error messages (``"CSV"``, ``"PUT"``).
         specs: The accepted options.
         given: The options passed by the user.
 
@@ -245,14 +242,22 @@ def check_options(
             close = difflib.get_close_matches(name, specs, n=1)
             hint = f"; did you mean {close[0]!r}?" if close else ""
             raise StageArgumentError(
-                f"{owner}: unknown option {name!r}{hint} "
-                f"(accepted: {', '.join(sorted(specs))})"
+                f"{owner}: unknown option {name!r}{hint} (accepted: {', '.join(sorted(specs))})"
             )
     return {
         name: canonical_value(owner, name, spec, given[name])
         for name, spec in specs.items()
         if name in given
     }
+
+
+def options_key(options: Mapping[str, OptionValue]) -> tuple[tuple[str, str, OptionValue], ...]:
+    """A hashable identity of canonical options, for cache keys and equality.
+
+    The value's type is part of the key: ``Keyword("NONE")`` (rendered ``NONE``) and the
+    string ``"NONE"`` (rendered ``'NONE'``) compare equal as ``str`` but differ in SQL.
+    """
+    return tuple((name, type(value).__name__, value) for name, value in options.items())
 
 
 def options_repr(options: Mapping[str, OptionValue]) -> str:
@@ -264,6 +269,7 @@ def options_repr(options: Mapping[str, OptionValue]) -> str:
         else:
             parts.append(f"{name}={value!r}")
     return ", ".join(parts)
+
 
 #: Options of PUT (Snowflake), in rendering order.
 PUT_OPTIONS: Mapping[str, OptionSpec] = {

@@ -7,7 +7,7 @@ from sqlalchemy.sql.selectable import SelectBase
 from sqlalchemy.sql.visitors import InternalTraversal
 
 from sqla_stage.errors import StageArgumentError
-from sqla_stage.stage import Location, StagePath, coerce_location
+from sqla_stage.stage import Location, StageKind, StagePath, coerce_location
 from sqla_stage.statement import StageStatement
 
 
@@ -38,6 +38,14 @@ class SelectIntoOutfile(StageStatement):
             self.location: Location = parse_outfile_location(location)
         else:
             self.location = coerce_location(owner, location)
+        if isinstance(self.location, StagePath):
+            stage = self.location.stage
+            if stage.kind not in (StageKind.INTERNAL, StageKind.EXTERNAL) or stage.schema:
+                # 'stage1:/path' names one unqualified, created stage (spec 000).
+                raise StageArgumentError(
+                    f"{owner}: INTO OUTFILE writes to a named stage ('stage1:/path'), "
+                    f"not {self.location!r}"
+                )
         self._sql_key = (
             self.location.cache_key() if isinstance(self.location, StagePath) else self.location,
         )

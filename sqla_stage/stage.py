@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Union
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import MetaData
 from sqlalchemy.schema import SchemaItem
@@ -22,7 +22,13 @@ from sqlalchemy.sql.expression import TableClause
 from sqla_stage.credentials import Credentials, Encryption
 from sqla_stage.errors import StageArgumentError
 from sqla_stage.formats import FormatSpec, coerce_format
-from sqla_stage.options import STAGE_COPY_OPTIONS, OptionValue, check_options, options_repr
+from sqla_stage.options import (
+    STAGE_COPY_OPTIONS,
+    OptionValue,
+    check_options,
+    options_key,
+    options_repr,
+)
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Engine
@@ -93,12 +99,18 @@ class Stage(SchemaItem):
             raise StageArgumentError(f"Stage: the name must be a non-empty string, not {name!r}")
         if _kind is None and name == "~":
             raise StageArgumentError("Stage: use Stage.user() for the user stage @~")
-        for label, value in (("schema", schema), ("url", url), ("comment", comment),
-                             ("storage_integration", storage_integration)):
+        for label, value in (
+            ("schema", schema),
+            ("url", url),
+            ("comment", comment),
+            ("storage_integration", storage_integration),
+        ):
             if value is not None and not isinstance(value, str):
                 raise StageArgumentError(f"{owner}: {label} must be a string, not {value!r}")
         if url == "" or schema == "" or storage_integration == "":
-            raise StageArgumentError(f"{owner}: url, schema and storage_integration cannot be empty")
+            raise StageArgumentError(
+                f"{owner}: url, schema and storage_integration cannot be empty"
+            )
         for label, flag in (("directory", directory), ("temporary", temporary)):
             if flag is not None and not isinstance(flag, bool):
                 raise StageArgumentError(f"{owner}: {label} must be True or False, not {flag!r}")
@@ -138,7 +150,8 @@ class Stage(SchemaItem):
                 f"{owner}: credentials and storage_integration need an external stage (a url)"
             )
         if self.encryption is not None and self.encryption["type"] not in (
-            *_INTERNAL_ENCRYPTION, "NONE"
+            *_INTERNAL_ENCRYPTION,
+            "NONE",
         ):
             raise StageArgumentError(
                 f"{owner}: an internal stage takes encryption type SNOWFLAKE_FULL or "
@@ -211,7 +224,7 @@ class Stage(SchemaItem):
             self.encryption.cache_key() if self.encryption else None,
             self.storage_integration,
             self.file_format.cache_key() if self.file_format else None,
-            tuple(self.copy_options.items()),
+            options_key(self.copy_options),
             self.directory,
             self.comment,
             self.temporary,
@@ -236,8 +249,16 @@ class Stage(SchemaItem):
             extra = f", schema={self.schema!r}" if self.schema else ""
             return f"Stage.table({self.name!r}{extra})"
         parts = [repr(self.name)]
-        for label in ("schema", "url", "credentials", "encryption", "storage_integration",
-                      "file_format", "directory", "comment"):
+        for label in (
+            "schema",
+            "url",
+            "credentials",
+            "encryption",
+            "storage_integration",
+            "file_format",
+            "directory",
+            "comment",
+        ):
             value = getattr(self, label)
             if value is not None:
                 parts.append(f"{label}={value!r}")
@@ -259,8 +280,10 @@ def _execute(bind: Engine | Connection, statement: Any) -> None:
 
 
 class StagePath:
-    """A path inside a stage: ``@stage/path``. Paths are literal prefixes (spec 004):
-    ``./`` and ``../`` are part of the name, not navigation.
+    """A path inside a stage: ``@stage/path``.
+
+    Paths are literal prefixes (spec 004): ``./`` and ``../`` are part of the name,
+    not navigation.
     """
 
     __slots__ = ("path", "stage")
@@ -299,7 +322,7 @@ class StagePath:
 
 
 #: Where files are: a stage path, or an external URL (``s3://...``, a local path).
-Location = Union[StagePath, str]
+Location = StagePath | str
 
 
 def coerce_location(owner: str, value: object) -> Location:

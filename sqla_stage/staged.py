@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+
 from sqlalchemy.sql import column
 from sqlalchemy.sql.expression import TableClause
 from sqlalchemy.sql.visitors import InternalTraversal

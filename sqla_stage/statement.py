@@ -18,7 +18,5 @@ class StageStatement(Executable, ClauseElement):
     """A stage statement whose compiled form depends only on its cache key."""
 
     inherit_cache = True
-    _traverse_internals = [
-        ("_sql_key", InternalTraversal.dp_plain_obj)
-    ]
+    _traverse_internals = [("_sql_key", InternalTraversal.dp_plain_obj)]
     _sql_key: tuple[object, ...] = ()

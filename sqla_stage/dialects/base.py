@@ -1,5 +1,7 @@
-"""The generic renderer: the canonical stage SQL, used for the default string form
-and DuckDB, and the base that each engine's renderer adjusts.
+"""The generic renderer: the canonical stage SQL.
+
+It renders the default string form and DuckDB's, and is the base that each
+engine's renderer adjusts.
 
 The canonical form is Snowflake's syntax (spec 004) plus the statements only the
 other engines have (Databend's ``PRESIGN``, MatrixOne's ``INTO OUTFILE``).
@@ -39,6 +41,7 @@ _CREDENTIAL_NAMES = {
     "region": "REGION",
 }
 _LOCATION_LOAD_OPTIONS = ("files", "pattern")
+_OUTFILE_STAGE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_$]*")
 
 
 class Renderer:
@@ -88,6 +91,9 @@ class Renderer:
         if isinstance(value, int):
             return str(value)
         if isinstance(value, Keyword):
+            if value.endswith("%"):
+                # Snowflake writes the percent form quoted: ON_ERROR = 'SKIP_FILE_10%'.
+                return self.literal(value)
             return self.keyword(value)
         if isinstance(value, tuple):
             return "(" + ", ".join(self.literal(item) for item in value) + ")"
@@ -109,18 +115,21 @@ class Renderer:
         return self.qualified(stage.schema, stage.name)
 
     def stage_reference(self, stage: Stage) -> str:
-        """What follows ``@``: ``~``, ``%table`` or ``schema.name``."""
+        """What follows ``@``: ``~``, ``[schema.]%table`` or ``[schema.]name``."""
         if stage.kind is StageKind.USER:
             return "~"
         if stage.kind is StageKind.TABLE:
-            return self.percent + self.qualified(stage.schema, stage.name)
+            # spec 004: @[<namespace>.]%<table_name>, the namespace before the %.
+            parts = stage.schema.split(".") if stage.schema else []
+            namespace = "".join(self.quote(part) + "." for part in parts)
+            return namespace + self.percent + self.quote(stage.name)
         return self.qualified(stage.schema, stage.name)
 
     def stage_location(self, location: StagePath) -> str:
         """``@stage/path``, or ``'@stage/path'`` when the path needs quoting."""
         text = "@" + self.stage_reference(location.stage)
         if location.path:
-            text += "/" + location.path
+            text += "/" + location.path.replace("%", self.percent)
         if _BARE_PATH.fullmatch(location.path):
             return text
         return self.quoted_location(text)
@@ -214,7 +223,10 @@ class Renderer:
 
     def table(self, table: Any) -> str:
         """A table name."""
-        return str(self.preparer.format_table(table))
+        try:
+            return str(self.preparer.format_table(table))
+        except ValueError as error:  # snowflake-sqlalchemy refuses some schema names
+            self.unsupported(f"the table name {table.fullname!r}", f" ({error})")
 
     # -- constructs -----------------------------------------------------------------
 
@@ -343,7 +355,9 @@ class Renderer:
 
     def list_files(self, element: ListFiles) -> str:
         """LIST."""
-        return self.join("LIST", self.stage_location(element.location), self.pattern(element.pattern))
+        return self.join(
+            "LIST", self.stage_location(element.location), self.pattern(element.pattern)
+        )
 
     def remove_files(self, element: RemoveFiles) -> str:
         """REMOVE."""
@@ -382,7 +396,14 @@ class Renderer:
         """MatrixOne's ``SELECT ... INTO OUTFILE '<stage>:/<path>'``."""
         location = element.location
         if isinstance(location, StagePath):
-            target = f"{location.stage.name}:/{location.path}"
+            name, path = location.stage.name, location.path
+            if not _OUTFILE_STAGE_NAME.fullmatch(name) or path.startswith("/"):
+                # 'My Stage:/x' would read as a file path and 's://x' as a URL.
+                self.unsupported(
+                    f"INTO OUTFILE to stage {name!r} path {path!r}",
+                    " (the 'stage:/path' form needs a plain stage name and a relative path)",
+                )
+            target = f"{name}:/{path}"
         else:
             target = location
         return f"{self.sql.process(element.query, **self.kw)} INTO OUTFILE {self.literal(target)}"

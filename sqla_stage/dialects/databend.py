@@ -14,13 +14,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from sqlalchemy.sql import visitors
+
 from sqla_stage.copy import CopyInto
 from sqla_stage.credentials import Credentials, Encryption
+from sqla_stage.ddl import CreateFileFormat, DropFileFormat
 from sqla_stage.dialects.base import Renderer
-from sqla_stage.ddl import CreateFileFormat
 from sqla_stage.formats import CSV, JSON, FileFormat, FormatSpec
 from sqla_stage.options import Keyword, OptionValue
 from sqla_stage.stage import Stage, StageKind, StagePath
+from sqla_stage.staged import StagedFiles
 
 _CONNECTION_NAMES = {
     "endpoint_url": "ENDPOINT_URL",
@@ -43,6 +46,8 @@ _CSV_NAMES = {
 _STAGE_COPY_OPTIONS = ("on_error", "size_limit")
 _UNLOAD_OPTIONS = ("single", "max_file_size", "overwrite", "include_query_id", "detailed_output")
 _LOAD_OPTIONS = ("files", "pattern", "on_error", "force", "purge")
+#: Compile keyword: staged files are being rendered inside a COPY's query.
+_IN_COPY = "sqla_stage_in_copy"
 
 
 class DatabendRenderer(Renderer):
@@ -52,16 +57,33 @@ class DatabendRenderer(Renderer):
 
     # -- locations ------------------------------------------------------------------
 
+    def bare_name(self, what: str, schema: str | None, name: str) -> str:
+        """A stage or file format name: Databend's are global and never quoted.
+
+        Databend keeps quote characters as part of such a name (``CREATE STAGE "s"``
+        creates a stage called ``"s"``) and reads ``@db.s`` as a stage called ``db.s``.
+        """
+        if schema:
+            self.unsupported(
+                f"the schema-qualified {what} '{schema}.{name}'", f" ({what}s are global)"
+            )
+        if self.quote(name) != name:
+            self.unsupported(f"the {what} name {name!r}", " (it needs quoting)")
+        return name
+
+    def stage_name(self, stage: Stage) -> str:
+        """A bare, unqualified stage name."""
+        return self.bare_name("stage", stage.schema, stage.name)
+
     def stage_reference(self, stage: Stage) -> str:
-        """Databend reads only bare stage names after ``@``."""
-        reference = super().stage_reference(stage)
+        """``~`` or a bare stage name; Databend has no table stages."""
         if stage.kind is StageKind.USER:
-            return reference
-        if self.quote(stage.name) != stage.name or (
-            stage.schema and self.qualified(stage.schema, "x") != f"{stage.schema}.x"
-        ):
-            self.unsupported(f"the stage name {stage.key!r} in a location", " (it needs quoting)")
-        return reference
+            return "~"
+        if stage.kind is StageKind.TABLE:
+            self.unsupported(
+                f"the table stage @%{stage.name}", " (it has internal, external and user stages)"
+            )
+        return self.stage_name(stage)
 
     def bare_location(self, location: StagePath, statement: str) -> str:
         """LIST, REMOVE and PRESIGN take only the bare ``@stage/path`` form."""
@@ -105,17 +127,31 @@ class DatabendRenderer(Renderer):
         return [self.credentials(credentials)]
 
     def format_type(self, spec: FormatSpec) -> str:
-        """JSON is NDJSON in Databend."""
+        """JSON is NDJSON in Databend; a named format has a bare, global name."""
         if isinstance(spec, JSON):
             return "TYPE = NDJSON"
+        if isinstance(spec, FileFormat):
+            self.bare_name("file format", spec.schema, spec.name)
         return super().format_type(spec)
 
     def format_options(self, spec: FormatSpec, *, unload: bool | None = None) -> list[str]:
         """Databend's names for the spec's format options."""
         options = dict(spec.options)
-        if unload is not None and not isinstance(spec, FileFormat) and spec.type_name != "PARQUET":
-            # The spec's AUTO compression: gzip when writing, detect when reading.
-            options.setdefault("compression", Keyword("GZIP" if unload else "AUTO"))
+        if isinstance(spec, FileFormat) and options:
+            # Databend silently ignores options next to FORMAT_NAME.
+            self.unsupported(
+                f"overriding the named format {spec.name!r} with {', '.join(map(repr, options))}",
+                "; create a format with those options",
+            )
+        if (
+            unload is not None
+            and not isinstance(spec, FileFormat)
+            and spec.type_name != "PARQUET"
+            and options.get("compression") in (None, "AUTO")
+        ):
+            # The spec's AUTO compression: gzip when writing, detect when reading. Databend's
+            # own AUTO writes uncompressed files, so AUTO is written out for unloads too.
+            options["compression"] = Keyword("GZIP" if unload else "AUTO")
         if spec.type_name == "PARQUET" and options:
             self.unsupported(f"the Parquet option(s) {', '.join(map(repr, options))}")
         entries = []
@@ -136,7 +172,9 @@ class DatabendRenderer(Renderer):
         if name == "null_if":
             assert isinstance(value, tuple)
             if len(value) != 1:
-                self.unsupported("NULL_IF with other than one string", " (Databend has NULL_DISPLAY)")
+                self.unsupported(
+                    "NULL_IF with other than one string", " (Databend has NULL_DISPLAY)"
+                )
             return f"NULL_DISPLAY = {self.literal(value[0])}"
         if name == "empty_field_as_null":
             return f"EMPTY_FIELD_AS = {'NULL' if value else 'STRING'}"
@@ -155,9 +193,14 @@ class DatabendRenderer(Renderer):
             self.unsupported("HEADER with a named format", "; set OUTPUT_HEADER in the format")
         return [f"OUTPUT_HEADER = {self.value(header)}"]
 
-    def copy_file_format(self, element: CopyInto) -> str:
-        """The FILE_FORMAT of a COPY, written out even when defaulted (see the module)."""
-        spec = element.file_format or CSV()
+    def copy_file_format(self, element: CopyInto, spec: FormatSpec | None = None) -> str:
+        """The FILE_FORMAT of a COPY, written out even when defaulted (see the module).
+
+        Without a format of its own, a COPY through a stage uses the stage's format.
+        """
+        if spec is None:
+            stage_format = element.stage.file_format if element.stage is not None else None
+            spec = element.file_format or stage_format or CSV()
         entries = [
             self.format_type(spec),
             *self.format_options(spec, unload=element.is_unload),
@@ -203,7 +246,13 @@ class DatabendRenderer(Renderer):
         """Databend file formats have no TEMPORARY or COMMENT."""
         if element.temporary or element.comment is not None:
             self.unsupported("TEMPORARY or COMMENT on a file format")
+        self.bare_name("file format", element.name.schema, element.name.name)
         return super().create_file_format(element)
+
+    def drop_file_format(self, element: DropFileFormat) -> str:
+        """DROP FILE FORMAT of a bare, global name."""
+        self.bare_name("file format", element.name.schema, element.name.name)
+        return super().drop_file_format(element)
 
     def show_stages(self, element: Any) -> str:
         """SHOW STAGES, without LIKE."""
@@ -223,7 +272,9 @@ class DatabendRenderer(Renderer):
         return self.join(
             "COPY INTO",
             self.location(element.location),
-            *self.external_access(element.credentials, element.encryption, element.storage_integration),
+            *self.external_access(
+                element.credentials, element.encryption, element.storage_integration
+            ),
             "FROM",
             self.copy_source(element),
             self.copy_file_format(element),
@@ -231,31 +282,61 @@ class DatabendRenderer(Renderer):
         )
 
     def copy_load(self, element: CopyInto) -> str:
-        """``COPY INTO t [(cols)] FROM <location> [CONNECTION] [FILES] [PATTERN] FILE_FORMAT options``."""
+        """``COPY INTO t [(cols)] FROM <location> [CONNECTION] [FILES] [PATTERN] FILE_FORMAT``."""
         unknown = [k for k in element.copy_options if k not in _LOAD_OPTIONS]
         if unknown:
             self.unsupported(f"the load option(s) {', '.join(k.upper() for k in unknown)}")
-        source = (
-            self.location(element.location)
-            if element.location is not None
-            else self.subquery(element.query)
-        )
-        located = {k: v for k, v in element.copy_options.items() if k in ("files", "pattern")}
-        rest = {k: v for k, v in element.copy_options.items() if k not in ("files", "pattern")}
+        options = dict(element.copy_options)
+        spec = element.file_format
+        if element.location is not None:
+            source = self.location(element.location)
+        else:
+            spec, pattern = self.staged_in_copy(element)
+            if pattern is not None:
+                options["pattern"] = pattern
+            assert element.query is not None
+            source = f"({self.sql.process(element.query, **{**self.kw, _IN_COPY: True})})"
+        located = {k: v for k in ("files", "pattern") if (v := options.get(k)) is not None}
+        rest = {k: v for k, v in options.items() if k not in ("files", "pattern")}
         return self.join(
             "COPY INTO",
             self.copy_target(element),
             "FROM",
             source,
-            *self.external_access(element.credentials, element.encryption, element.storage_integration),
+            *self.external_access(
+                element.credentials, element.encryption, element.storage_integration
+            ),
             *self.assignments(located),
-            self.copy_file_format(element),
+            self.copy_file_format(element, spec),
             *self.copy_options(rest),
         )
 
+    def staged_in_copy(self, element: CopyInto) -> tuple[FormatSpec | None, str | None]:
+        """The format and pattern of a load from ``select(...).select_from(staged(...))``.
+
+        Databend refuses options on staged files inside COPY ("apply them in the outer
+        copy stmt"), so the staged files render bare and their format and pattern move
+        to the COPY, where they must agree with the COPY's own.
+        """
+        staged = [e for e in visitors.iterate(element.query) if isinstance(e, StagedFiles)]
+        formats = {s.file_format for s in staged if s.file_format is not None}
+        patterns = {s.pattern for s in staged if s.pattern is not None}
+        if element.file_format is not None:
+            formats.add(element.file_format)
+        if isinstance(given := element.copy_options.get("pattern"), str):
+            patterns.add(given)
+        if len(formats) > 1 or len(patterns) > 1:
+            self.unsupported(
+                "different formats or patterns for the staged files and the COPY",
+                " (one FILE_FORMAT and PATTERN apply to the whole COPY)",
+            )
+        return next(iter(formats), None), next(iter(patterns), None)
+
     def list_files(self, element: Any) -> str:
         """LIST @stage/path [PATTERN]."""
-        return self.join("LIST", self.bare_location(element.location, "LIST"), self.pattern(element.pattern))
+        return self.join(
+            "LIST", self.bare_location(element.location, "LIST"), self.pattern(element.pattern)
+        )
 
     def remove_files(self, element: Any) -> str:
         """REMOVE @stage/path [PATTERN]."""
@@ -279,7 +360,15 @@ class DatabendRenderer(Renderer):
         """Databend has no INTO OUTFILE."""
         self.unsupported("SELECT ... INTO OUTFILE", "; use CopyInto(stage / 'p/', query)")
 
+    def staged(self, element: StagedFiles) -> str:
+        """Staged files; bare inside a COPY, whose FILE_FORMAT and PATTERN apply to them."""
+        if self.kw.get(_IN_COPY):
+            return self.stage_location(element.location)
+        return super().staged(element)
+
     def staged_format(self, spec: FormatSpec | None) -> str | None:
-        """JSON is NDJSON in Databend."""
+        """JSON is NDJSON in Databend; a named format has a bare, global name."""
+        if isinstance(spec, FileFormat):
+            self.bare_name("file format", spec.schema, spec.name)
         name = super().staged_format(spec)
         return "NDJSON" if name == "JSON" and not isinstance(spec, FileFormat) else name

@@ -10,8 +10,8 @@ from __future__ import annotations
 from typing import Any, NoReturn
 
 from sqla_stage.credentials import Credentials
-from sqla_stage.dialects.base import Renderer
 from sqla_stage.ddl import CreateStage
+from sqla_stage.dialects.base import Renderer
 from sqla_stage.stage import Stage
 
 #: MatrixOne's spelling of the credential keys (spec 000).
@@ -32,7 +32,7 @@ class MatrixOneRenderer(Renderer):
         self.unsupported(what, hint)
 
     def create_stage(self, element: CreateStage) -> str:
-        """``CREATE STAGE [IF NOT EXISTS] name URL = '...' [CREDENTIALS = {...}] [ENABLE = ...]``."""
+        """``CREATE STAGE [IF NOT EXISTS] name URL = '...' [CREDENTIALS = {...}] [ENABLE]``."""
         stage = element.stage
         if not stage.url:
             self._no("a stage without a URL", " (MatrixOne stages need URL = '...')")
@@ -48,11 +48,20 @@ class MatrixOneRenderer(Renderer):
                 self._no(label)
         return super().create_stage(element)
 
+    def stage_name(self, stage: Stage) -> str:
+        """MatrixOne stages belong to the account, not to a schema."""
+        if stage.schema:
+            self._no(f"the schema-qualified stage '{stage.key}'", " (stages are not in a schema)")
+        return super().stage_name(stage)
+
     def stage_params(self, stage: Stage) -> list[str | None]:
         """URL, CREDENTIALS and ENABLE."""
         assert stage.url is not None
-        return [f"URL = {self.url(stage.url)}", self.credentials(stage.credentials),
-                self.directory(stage.directory)]
+        return [
+            f"URL = {self.url(stage.url)}",
+            self.credentials(stage.credentials),
+            self.directory(stage.directory),
+        ]
 
     def credentials(self, credentials: Credentials | None) -> str | None:
         """``CREDENTIALS = {"access_key_id"='...', "secret_access_key"='...'}`` (spec 000)."""

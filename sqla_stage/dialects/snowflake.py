@@ -10,8 +10,8 @@ from __future__ import annotations
 from sqla_stage.copy import CopyInto
 from sqla_stage.credentials import Credentials
 from sqla_stage.dialects.base import Renderer
+from sqla_stage.files import DescribeStage, Get, Presign, Put
 from sqla_stage.formats import FileFormat, FormatSpec
-from sqla_stage.files import Presign
 from sqla_stage.outfile import SelectIntoOutfile
 from sqla_stage.stage import Stage, StageKind
 
@@ -25,10 +25,30 @@ class SnowflakeRenderer(Renderer):
 
     engine = "Snowflake"
 
+    def url(self, url: str) -> str:
+        """Snowflake's external locations are cloud storage URLs; it has no local folders."""
+        if "://" not in url or url.lower().startswith("file://"):
+            self.unsupported(f"the local location {url!r}", " (it reads cloud storage URLs)")
+        return super().url(url)
+
+    def put(self, element: Put) -> str:
+        """PUT uploads into internal stages only."""
+        if element.location.stage.kind is StageKind.EXTERNAL:
+            self.unsupported("PUT into an external stage", " (PUT uploads to internal stages)")
+        return super().put(element)
+
+    def get(self, element: Get) -> str:
+        """GET downloads from internal stages only."""
+        if element.location.stage.kind is StageKind.EXTERNAL:
+            self.unsupported("GET from an external stage", " (GET downloads from internal stages)")
+        return super().get(element)
+
     def credentials(self, credentials: Credentials | None) -> str | None:
         """Keys, a token, a role or a SAS token; the endpoint is not a credential here."""
         if credentials and "region" in credentials:
-            self.unsupported("the credential 'region'", " (Snowflake finds a bucket's region itself)")
+            self.unsupported(
+                "the credential 'region'", " (Snowflake finds a bucket's region itself)"
+            )
         rest = {k: v for k, v in (credentials or {}).items() if k != "endpoint_url"}
         return super().credentials(Credentials(rest) if rest else None)
 
@@ -53,6 +73,14 @@ class SnowflakeRenderer(Renderer):
             )
         return super().copy_into(element)
 
+    def describe_stage(self, element: DescribeStage) -> str:
+        """DESC STAGE takes a named stage only."""
+        stage = element.stage
+        if stage.kind in (StageKind.USER, StageKind.TABLE):
+            what = "@~" if stage.kind is StageKind.USER else f"@%{stage.name}"
+            self.unsupported(f"DESC STAGE {what}", " (it describes named stages only)")
+        return super().describe_stage(element)
+
     def presign(self, element: Presign) -> str:
         """``SELECT GET_PRESIGNED_URL(@stage, 'path'[, expire])``."""
         if element.method == "UPLOAD":
@@ -67,7 +95,9 @@ class SnowflakeRenderer(Renderer):
 
     def select_into_outfile(self, element: SelectIntoOutfile) -> str:
         """Snowflake has no INTO OUTFILE."""
-        self.unsupported("SELECT ... INTO OUTFILE", "; use CopyInto(stage / 'file', query, single=True)")
+        self.unsupported(
+            "SELECT ... INTO OUTFILE", "; use CopyInto(stage / 'file', query, single=True)"
+        )
 
     def staged_format(self, spec: FormatSpec | None) -> str | None:
         """Snowflake reads staged files only through a named file format."""

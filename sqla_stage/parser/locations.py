@@ -1,5 +1,11 @@
-"""Parse stage locations: ``@stage/path``, ``@~/path``, ``@%table/path``,
+"""Parse stage locations.
+
+The forms: ``@stage/path``, ``@~/path``, ``@%table/path`` (``@schema.%table/path``; the
+Databend RFC's ``@#table`` too),
 ``@db.schema."My Stage"/path`` and MatrixOne's ``stage1:/path``.
+
+Bare names are case-insensitive in SQL, so they are lower-cased (SQLAlchemy's
+convention, as for any unquoted identifier); double-quoted names keep their text.
 """
 
 from __future__ import annotations
@@ -14,7 +20,10 @@ _OUTFILE_STAGE = re.compile(r"([A-Za-z_][A-Za-z0-9_$]*):/(?!/)(.*)", re.DOTALL)
 
 
 def _identifier(text: str, pos: int) -> tuple[str, int]:
-    """Read one bare or double-quoted identifier at ``pos``; return it and the next offset."""
+    """Read one bare or double-quoted identifier at ``pos``; return it and the next offset.
+
+    A bare identifier is returned in lower case, a quoted one as written.
+    """
     if text.startswith('"', pos):
         end = pos + 1
         parts = []
@@ -32,7 +41,7 @@ def _identifier(text: str, pos: int) -> tuple[str, int]:
     if not match:
         found = repr(text[pos]) if pos < len(text) else "the end of the location"
         raise StageParseError(text, pos, "a stage name", found)
-    return match.group(), match.end()
+    return match.group().lower(), match.end()
 
 
 def parse_stage_location(text: str) -> StagePath:
@@ -47,17 +56,25 @@ def parse_stage_location(text: str) -> StagePath:
     if text.startswith("~", pos):
         stage, pos = Stage.user(), pos + 1
     else:
-        is_table = text.startswith("%", pos)
-        pos += is_table
-        names = []
+        # A table stage is @[namespace.]%table (spec 004); @%namespace.table is read too,
+        # and @#table, the form the Databend user-stage RFC proposes.
+        names: list[str] = []
+        marks: list[int] = []
         while True:
+            if text.startswith(("%", "#"), pos):
+                marks.append(len(names))
+                if len(marks) > 1:
+                    raise StageParseError(text, pos, "a stage name", "a second '%'")
+                pos += 1
             name, pos = _identifier(text, pos)
             names.append(name)
             if not text.startswith(".", pos):
                 break
             pos += 1
+        if marks and marks[0] not in (0, len(names) - 1):
+            raise StageParseError(text, 1, "'%' before the table name, not the schema", "'%'")
         schema = ".".join(names[:-1]) or None
-        stage = Stage.table(names[-1], schema) if is_table else Stage(names[-1], schema=schema)
+        stage = Stage.table(names[-1], schema) if marks else Stage(names[-1], schema=schema)
     if pos == len(text):
         return StagePath(stage)
     if text[pos] != "/":

@@ -1,0 +1,324 @@
+"""Reading ``KEY = value`` options and mapping each engine's spelling to the canonical names.
+
+Values: ``'text'`` is a string, ``TRUE``/``FALSE`` a bool, ``123`` an int, ``NONE`` is None,
+any other bare word a :class:`~sqla_stage.options.Keyword`, ``('a', 'b')`` a tuple. Each
+value is checked against the option table of :mod:`sqla_stage.options` where it is read,
+so a bad value is reported at its position. Options are separated by spaces, commas or
+newlines.
+
+Engine spellings read back: Databend's ``CONNECTION = (ACCESS_KEY_ID = ...)``,
+``TYPE = NDJSON``, ``QUOTE``, ``NULL_DISPLAY``, ``EMPTY_FIELD_AS``, ``OUTPUT_HEADER`` and
+``ON_ERROR = ABORT``; MatrixOne's ``CREDENTIALS = {"access_key_id"='...'}``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from sqla_stage.errors import StageArgumentError
+from sqla_stage.formats import FORMAT_TYPES, FileFormat, FormatSpec
+from sqla_stage.options import (
+    CSV_OPTIONS,
+    JSON_OPTIONS,
+    NAMED_FORMAT_OPTIONS,
+    PARQUET_OPTIONS,
+    Keyword,
+    OptionSpec,
+    OptionValue,
+    canonical_value,
+)
+from sqla_stage.parser.lexer import Kind, Token
+from sqla_stage.parser.stream import TokenStream, choices
+
+#: Every spelling of a credential key (Snowflake, Databend, MatrixOne) -> canonical key.
+CREDENTIAL_KEYS = {
+    "AWS_KEY_ID": "aws_key_id",
+    "ACCESS_KEY_ID": "aws_key_id",
+    "AWS_SECRET_KEY": "aws_secret_key",
+    "SECRET_ACCESS_KEY": "aws_secret_key",
+    "AWS_TOKEN": "aws_token",
+    "SESSION_TOKEN": "aws_token",
+    "AWS_ROLE": "aws_role",
+    "ROLE_ARN": "aws_role",
+    "AZURE_SAS_TOKEN": "azure_sas_token",
+    "ENDPOINT_URL": "endpoint_url",
+    "ENDPOINT": "endpoint_url",
+    "REGION": "region",
+    "AWS_REGION": "region",
+}
+ENCRYPTION_KEYS = ("TYPE", "MASTER_KEY", "KMS_KEY_ID")
+#: Format option spellings -> canonical names; Databend's are mapped in ``_format_entry``.
+_FORMAT_NAMES = {name.upper(): name for name in NAMED_FORMAT_OPTIONS}
+_DATABEND_FORMAT_NAMES = ("QUOTE", "NULL_DISPLAY", "EMPTY_FIELD_AS", "OUTPUT_HEADER")
+FORMAT_KEYS = ("TYPE", "FORMAT_NAME", *_FORMAT_NAMES, *_DATABEND_FORMAT_NAMES)
+_FORMAT_SPECS: Mapping[str, Mapping[str, OptionSpec]] = {
+    "CSV": CSV_OPTIONS,
+    "JSON": JSON_OPTIONS,
+    "PARQUET": PARQUET_OPTIONS,
+}
+
+
+def describe_spec(spec: OptionSpec) -> str:
+    """What an option accepts, in SQL terms (for error messages)."""
+    if spec.kind == "keyword":
+        text = choices(spec.choices)
+        return text + (f" (or matching {spec.pattern})" if spec.pattern else "")
+    text = {
+        "bool": "TRUE or FALSE",
+        "int": "an integer",
+        "str": "a quoted string",
+        "strings": "a quoted string or a list ('a', 'b')",
+    }[spec.kind]
+    if spec.keywords:
+        text += " or " + choices(spec.keywords)
+    return text + (" or NONE" if spec.none_allowed else "")
+
+
+def read_value(stream: TokenStream) -> tuple[object, Token]:
+    """One option value and its first token.
+
+    Raises:
+        StageParseError: no value is next.
+    """
+    token = stream.peek()
+    if token.kind is Kind.STRING:
+        stream.next()
+        return token.value, token
+    if token.kind is Kind.NUMBER:
+        stream.next()
+        if token.value.isdigit() and len(token.value) < 40:
+            return int(token.value), token
+        raise stream.error("an integer", token)
+    if token.kind is Kind.WORD:
+        stream.next()
+        word = token.upper
+        if word in ("TRUE", "FALSE"):
+            return word == "TRUE", token
+        return (None if word == "NONE" else Keyword(token.value)), token
+    if stream.at_punct("("):
+        stream.next()
+        items: list[str] = []
+        while not stream.accept_punct(")"):
+            if items:
+                stream.accept_punct(",")
+            items.append(stream.string("a quoted string or ')'"))
+        return tuple(items), token
+    raise stream.error("a value (a quoted string, a number, TRUE, FALSE or a keyword)")
+
+
+def checked(
+    stream: TokenStream, name: str, spec: OptionSpec, value: object, token: Token
+) -> OptionValue:
+    """``value`` in canonical form for option ``name``, or a parse error at ``token``."""
+    try:
+        return canonical_value(name.upper(), name, spec, value)
+    except StageArgumentError:
+        raise stream.error(f"{describe_spec(spec)} for {name.upper()}", token) from None
+
+
+def read_key(stream: TokenStream, keys: tuple[str, ...] | Mapping[str, object], what: str) -> Token:
+    """A known option key followed by ``=``; ``=`` may be omitted only before ``(``."""
+    token = stream.peek()
+    if token.upper not in keys:
+        raise stream.error(what)
+    stream.next()
+    if not stream.accept_punct("=") and not stream.at_punct("("):
+        raise stream.error(f"'=' after {token.value}")
+    return token
+
+
+def read_option(
+    stream: TokenStream,
+    specs: Mapping[str, OptionSpec],
+    into: dict[str, OptionValue],
+    what: str,
+) -> None:
+    """``KEY = value`` for one of the options ``specs``, checked, stored in ``into``."""
+    key = read_key(stream, {name.upper(): name for name in specs}, what)
+    name = key.value.lower()
+    if name in into:
+        raise stream.error(f"each option once, not a second {key.value.upper()}", key)
+    value, token = read_value(stream)
+    if name == "on_error" and isinstance(value, Keyword) and value == "ABORT":
+        value = "ABORT_STATEMENT"  # Databend's spelling
+    into[name] = checked(stream, name, specs[name], value, token)
+
+
+def read_group(stream: TokenStream, what: str, *, braces: bool = False) -> None:
+    """Read the opening ``(`` (or ``{``) of an option group."""
+    mark = "{" if braces else "("
+    stream.expect_punct(mark, f"{mark!r} opening {what}")
+
+
+def group_done(stream: TokenStream, *, braces: bool = False) -> bool:
+    """At the end of a group: read its ``)`` (or ``}``); otherwise skip a separating comma."""
+    if stream.accept_punct("}" if braces else ")"):
+        return True
+    if stream.peek().kind is Kind.END:
+        raise stream.error(repr("}" if braces else ")"))
+    stream.accept_punct(",")
+    return stream.accept_punct("}" if braces else ")")
+
+
+# -- credentials and encryption -------------------------------------------------------------
+
+
+def read_credentials(stream: TokenStream, into: dict[str, str], *, braces: bool = False) -> None:
+    """Read credentials into ``into``.
+
+    The forms: ``(AWS_KEY_ID = '...' ...)``, ``(ACCESS_KEY_ID = '...' ...)`` or MatrixOne's
+    ``{"access_key_id"='...', ...}``.
+    """
+    read_group(stream, "the credentials", braces=braces)
+    while not group_done(stream, braces=braces):
+        token = stream.next()
+        key = token.value.upper() if token.kind in (Kind.WORD, Kind.QUOTED, Kind.STRING) else ""
+        if key not in CREDENTIAL_KEYS:
+            raise stream.error(f"a credential key ({choices(CREDENTIAL_KEYS)})", token)
+        stream.expect_punct("=", f"'=' after {token.value}")
+        name = CREDENTIAL_KEYS[key]
+        if name in into:
+            raise stream.error(f"each credential once, not a second {token.value}", token)
+        value = stream.peek()
+        into[name] = stream.string(f"a quoted string for {token.value}")
+        if not into[name]:
+            raise stream.error(f"a non-empty string for {token.value}", value)
+
+
+def read_encryption(stream: TokenStream) -> dict[str, str]:
+    """Read ``(TYPE = 'AWS_SSE_KMS' KMS_KEY_ID = '...')``, ``(TYPE = NONE)`` and the like."""
+    read_group(stream, "the encryption settings")
+    values: dict[str, str] = {}
+    while not group_done(stream):
+        what = f"an encryption setting ({choices(ENCRYPTION_KEYS)})"
+        key = read_key(stream, ENCRYPTION_KEYS, what)
+        token = stream.peek()
+        if key.upper == "TYPE" and token.kind is Kind.WORD:
+            stream.next()
+            value = token.value.upper()
+        else:
+            value = stream.string(f"a quoted string for {key.value}")
+        if not value:
+            raise stream.error(f"a non-empty string for {key.value}", token)
+        values[key.value.lower()] = value
+    return values
+
+
+# -- file formats ---------------------------------------------------------------------------
+
+
+@dataclass
+class FormatEntries:
+    """The entries of a ``FILE_FORMAT = (...)`` group (or of CREATE FILE FORMAT), unchecked.
+
+    Attributes:
+        type_name: The TYPE given (CSV, JSON or PARQUET).
+        name: The FORMAT_NAME given, as (schema, name).
+        options: Canonical option name -> (value, token of the value).
+        header: OUTPUT_HEADER (Databend), which is the copy option HEADER.
+        start: The token where the entries start, for errors.
+    """
+
+    start: Token
+    type_name: str | None = None
+    name: tuple[str | None, str] | None = None
+    options: dict[str, tuple[object, Token]] = field(default_factory=dict)
+    keys: dict[str, Token] = field(default_factory=dict)
+    header: tuple[object, Token] | None = None
+
+    def build(self, stream: TokenStream) -> FormatSpec:
+        """The format these entries describe.
+
+        Raises:
+            StageParseError: no TYPE or FORMAT_NAME, both, or an option the type lacks.
+        """
+        if self.type_name is None and self.name is None:
+            raise stream.error("TYPE = ... or FORMAT_NAME = ... in the file format", self.start)
+        if self.type_name is not None and self.name is not None:
+            raise stream.error("TYPE or FORMAT_NAME, not both", self.keys["FORMAT_NAME"])
+        specs = NAMED_FORMAT_OPTIONS if self.type_name is None else _FORMAT_SPECS[self.type_name]
+        options: dict[str, OptionValue] = {}
+        for name, (value, token) in self.options.items():
+            if name not in specs:
+                what = "a named format" if self.type_name is None else f"TYPE = {self.type_name}"
+                raise stream.error(f"an option of {what}", self.keys[name])
+            options[name] = checked(stream, name, specs[name], value, token)
+        if self.name is not None:
+            return FileFormat(self.name[1], self.name[0], **options)
+        return FORMAT_TYPES[self.type_name or ""](**options)
+
+
+def split_format_name(text: str) -> tuple[str | None, str]:
+    """``'schema.name'`` split at the last dot (the whole text when a part would be empty)."""
+    schema, _, name = text.rpartition(".")
+    if not schema or not name:
+        return None, text
+    return schema, name
+
+
+def format_name(stream: TokenStream) -> tuple[str | None, str]:
+    """A format's name: ``'[schema.]name'`` (split at the last dot) or a dotted identifier."""
+    token = stream.peek()
+    if token.kind is Kind.STRING:
+        stream.next()
+        if not token.value:
+            raise stream.error("a format name", token)
+        return split_format_name(token.value)
+    return stream.qualified_name("a format name")
+
+
+def read_format_entry(stream: TokenStream, entries: FormatEntries) -> None:
+    """One ``KEY = value`` of a file format, in any engine's spelling."""
+    key = read_key(stream, FORMAT_KEYS, f"a file format option ({choices(FORMAT_KEYS[:4])}, ...)")
+    upper = key.upper
+    if upper in entries.keys or (upper == "OUTPUT_HEADER" and entries.header is not None):
+        raise stream.error(f"each option once, not a second {key.value}", key)
+    if upper == "TYPE":
+        token = stream.next()
+        kind = token.value.upper() if token.kind in (Kind.WORD, Kind.STRING) else ""
+        if kind not in FORMAT_TYPES:
+            raise stream.error(f"a format type ({choices(FORMAT_TYPES)})", token)
+        entries.type_name = FORMAT_TYPES[kind].type_name
+        entries.keys[upper] = key
+        return
+    if upper == "FORMAT_NAME":
+        entries.name = format_name(stream)
+        entries.keys[upper] = key
+        return
+    value, token = read_value(stream)
+    if upper == "OUTPUT_HEADER":
+        entries.header = (value, token)
+        return
+    if upper == "QUOTE":
+        name = "field_optionally_enclosed_by"
+    elif upper == "NULL_DISPLAY":
+        name, value = "null_if", (value,) if isinstance(value, str) else value
+    elif upper == "EMPTY_FIELD_AS":
+        name = "empty_field_as_null"
+        if not isinstance(value, str) or value.upper() not in ("NULL", "STRING"):
+            raise stream.error("NULL or STRING for EMPTY_FIELD_AS", token)
+        value = value.upper() == "NULL"
+    else:
+        name = _FORMAT_NAMES[upper]
+    if name in entries.options:
+        raise stream.error(f"each option once, not a second {key.value}", key)
+    entries.options[name] = (value, token)
+    entries.keys[name] = key
+
+
+def read_file_format(stream: TokenStream) -> tuple[FormatSpec, bool | None]:
+    """``FILE_FORMAT = ( ... )`` after the key: the format, and Databend's OUTPUT_HEADER."""
+    start = stream.peek()
+    read_group(stream, "the file format")
+    entries = FormatEntries(start)
+    while not group_done(stream):
+        read_format_entry(stream, entries)
+    spec = entries.build(stream)
+    header = None
+    if entries.header is not None:
+        value, token = entries.header
+        if not isinstance(value, bool):
+            raise stream.error("TRUE or FALSE for OUTPUT_HEADER", token)
+        header = value
+    return spec, header

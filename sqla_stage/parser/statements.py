@@ -1,0 +1,310 @@
+"""Parsers of the stage statements other than COPY and SELECT.
+
+They are CREATE / DROP / DESC STAGE, SHOW STAGES, CREATE / DROP FILE FORMAT, LIST, REMOVE,
+PRESIGN, PUT and GET.
+
+Each function starts after the statement's first keyword and reads to the end of it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from sqla_stage.ddl import CreateFileFormat, CreateStage, DropFileFormat, DropStage
+from sqla_stage.files import DescribeStage, Get, ListFiles, Presign, Put, RemoveFiles, ShowStages
+from sqla_stage.formats import FormatSpec
+from sqla_stage.options import (
+    GET_OPTIONS,
+    PUT_OPTIONS,
+    STAGE_COPY_OPTIONS,
+    OptionSpec,
+    OptionValue,
+)
+from sqla_stage.parser.lexer import Kind
+from sqla_stage.parser.options import (
+    FormatEntries,
+    read_credentials,
+    read_encryption,
+    read_file_format,
+    read_format_entry,
+    read_key,
+    read_option,
+    read_value,
+)
+from sqla_stage.parser.stream import TokenStream, choices
+from sqla_stage.stage import Stage, StageKind
+
+_STAGE_PARAMS = (
+    "URL",
+    "ENDPOINT",
+    "ENDPOINT_URL",
+    "CREDENTIALS",
+    "CONNECTION",
+    "ENCRYPTION",
+    "STORAGE_INTEGRATION",
+    "DIRECTORY",
+    "ENABLE",
+    "FILE_FORMAT",
+    "COPY_OPTIONS",
+    "COMMENT",
+)
+_STAGE_COPY_KEYS = tuple(name.upper() for name in STAGE_COPY_OPTIONS)
+
+
+def stage_reference(stream: TokenStream) -> Stage:
+    """A stage as named in DDL: ``[schema.]name``, or ``@name`` / ``@~`` / ``@%table``."""
+    if stream.at_location():
+        token = stream.peek()
+        location = stream.location()
+        if location.path:
+            raise stream.error("a stage without a path", token)
+        return location.stage
+    schema, name = stream.qualified_name("a stage name")
+    return Stage(name, schema=schema)
+
+
+def read_bool(stream: TokenStream, what: str) -> bool:
+    """``TRUE`` or ``FALSE``."""
+    value, token = read_value(stream)
+    if not isinstance(value, bool):
+        raise stream.error(f"TRUE or FALSE for {what}", token)
+    return value
+
+
+# -- CREATE ---------------------------------------------------------------------------------
+
+
+def parse_create(stream: TokenStream) -> CreateStage | CreateFileFormat:
+    """``CREATE [OR REPLACE] [TEMPORARY] STAGE ...`` or ``... FILE FORMAT ...``."""
+    or_replace = stream.accept_words("OR", "REPLACE")
+    temporary = stream.accept_keyword("TEMPORARY", "TEMP") is not None
+    if stream.accept_keyword("STAGE"):
+        return _create_stage(stream, or_replace, temporary)
+    if stream.accept_words("FILE", "FORMAT"):
+        return _create_file_format(stream, or_replace, temporary)
+    if temporary:
+        raise stream.error("STAGE or FILE FORMAT")
+    raise stream.error("OR REPLACE, TEMPORARY, STAGE or FILE FORMAT")
+
+
+class _StageParams:
+    """What CREATE STAGE gives after the stage's name."""
+
+    def __init__(self) -> None:
+        self.url: str | None = None
+        self.credentials: dict[str, str] = {}
+        self.encryption: dict[str, str] | None = None
+        self.storage_integration: str | None = None
+        self.directory: bool | None = None
+        self.file_format: FormatSpec | None = None
+        self.copy_options: dict[str, OptionValue] = {}
+        self.comment: str | None = None
+
+    def read(self, stream: TokenStream, seen: set[str]) -> None:
+        """One parameter."""
+        if stream.peek().upper in _STAGE_COPY_KEYS:
+            read_option(stream, STAGE_COPY_OPTIONS, self.copy_options, "a copy option")
+            return
+        what = f"a stage parameter ({choices(_STAGE_PARAMS)}) or the end of the statement"
+        key = read_key(stream, _STAGE_PARAMS, what)
+        upper = key.upper
+        if upper in seen or (upper in ("DIRECTORY", "ENABLE") and self.directory is not None):
+            raise stream.error(f"each parameter once, not a second {key.value}", key)
+        seen.add(upper)
+        if upper == "URL":
+            self.url = stream.string("the URL as a quoted string")
+        elif upper in ("ENDPOINT", "ENDPOINT_URL"):
+            if "endpoint_url" in self.credentials:
+                raise stream.error("one endpoint, not a second", key)
+            self.credentials["endpoint_url"] = stream.string("the endpoint as a quoted string")
+        elif upper in ("CREDENTIALS", "CONNECTION"):
+            read_credentials(stream, self.credentials, braces=stream.at_punct("{"))
+        elif upper == "ENCRYPTION":
+            self.encryption = read_encryption(stream)
+        elif upper == "STORAGE_INTEGRATION":
+            self.storage_integration = stream.name_part("a storage integration name")[0]
+        elif upper == "DIRECTORY":
+            stream.expect_punct("(", "'(' opening the directory settings")
+            read_key(stream, ("ENABLE",), "ENABLE")
+            self.directory = read_bool(stream, "ENABLE")
+            stream.accept_punct(",")
+            stream.expect_punct(")")
+        elif upper == "ENABLE":
+            self.directory = read_bool(stream, "ENABLE")
+        elif upper == "FILE_FORMAT":
+            token = stream.peek()
+            self.file_format, header = read_file_format(stream)
+            if header is not None:
+                raise stream.error("a stage file format without OUTPUT_HEADER", token)
+        elif upper == "COPY_OPTIONS":
+            stream.expect_punct("(", "'(' opening the copy options")
+            while not stream.accept_punct(")"):
+                stream.accept_punct(",")
+                if not stream.at_punct(")"):
+                    read_option(stream, STAGE_COPY_OPTIONS, self.copy_options, "a copy option")
+        else:
+            self.comment = stream.string("the comment as a quoted string")
+
+
+def _create_stage(stream: TokenStream, or_replace: bool, temporary: bool) -> CreateStage:
+    if_not_exists = stream.accept_words("IF", "NOT", "EXISTS")
+    target = stage_reference(stream)
+    if target.kind is not StageKind.INTERNAL:
+        return CreateStage(target)  # raises: the user or a table stage cannot be created
+    params, seen = _StageParams(), set[str]()
+    while not stream.at_end():
+        stream.accept_punct(",")
+        params.read(stream, seen)
+    stream.expect_end()
+    stage = Stage(
+        target.name,
+        schema=target.schema,
+        url=params.url,
+        credentials=params.credentials or None,
+        encryption=params.encryption,
+        storage_integration=params.storage_integration,
+        file_format=params.file_format,
+        copy_options=params.copy_options,
+        directory=params.directory,
+        comment=params.comment,
+        temporary=temporary,
+    )
+    return CreateStage(stage, if_not_exists=if_not_exists, or_replace=or_replace)
+
+
+def _create_file_format(stream: TokenStream, or_replace: bool, temporary: bool) -> CreateFileFormat:
+    if_not_exists = stream.accept_words("IF", "NOT", "EXISTS")
+    schema, name = stream.qualified_name("a file format name")
+    entries = FormatEntries(stream.peek())
+    comment = None
+    while not stream.at_end():
+        stream.accept_punct(",")
+        if stream.at_keyword("COMMENT") and comment is None:
+            read_key(stream, ("COMMENT",), "COMMENT")
+            comment = stream.string("the comment as a quoted string")
+        else:
+            read_format_entry(stream, entries)
+    stream.expect_end()
+    if entries.header is not None:
+        raise stream.error("a format option (OUTPUT_HEADER belongs to COPY)", entries.header[1])
+    if entries.name is not None:
+        raise stream.error("TYPE = CSV, JSON or PARQUET", entries.keys["FORMAT_NAME"])
+    return CreateFileFormat(
+        name,
+        entries.build(stream),
+        schema=schema,
+        if_not_exists=if_not_exists,
+        or_replace=or_replace,
+        temporary=temporary,
+        comment=comment,
+    )
+
+
+# -- DROP, DESC, SHOW -------------------------------------------------------------------------
+
+
+def parse_drop(stream: TokenStream) -> DropStage | DropFileFormat:
+    """``DROP STAGE [IF EXISTS] name`` or ``DROP FILE FORMAT [IF EXISTS] name``."""
+    if stream.accept_keyword("STAGE"):
+        if_exists = stream.accept_words("IF", "EXISTS")
+        stage = stage_reference(stream)
+        stream.expect_end()
+        return DropStage(stage, if_exists=if_exists)
+    if stream.accept_words("FILE", "FORMAT"):
+        if_exists = stream.accept_words("IF", "EXISTS")
+        schema, name = stream.qualified_name("a file format name")
+        stream.expect_end()
+        return DropFileFormat(name, schema=schema, if_exists=if_exists)
+    raise stream.error("STAGE or FILE FORMAT")
+
+
+def parse_describe(stream: TokenStream) -> DescribeStage:
+    """``DESC STAGE name`` (also ``DESCRIBE``, and ``@~`` / ``@%table``)."""
+    stream.expect_keyword("STAGE")
+    stage = stage_reference(stream)
+    stream.expect_end()
+    return DescribeStage(stage)
+
+
+def parse_show(stream: TokenStream) -> ShowStages:
+    """``SHOW STAGES [LIKE 'pattern']``."""
+    stream.expect_keyword("STAGES")
+    like = None
+    if stream.accept_keyword("LIKE"):
+        like = stream.string("a LIKE pattern as a quoted string")
+    stream.expect_end("LIKE or the end of the statement" if like is None else "the end")
+    return ShowStages(like)
+
+
+# -- files ------------------------------------------------------------------------------------
+
+
+def _pattern(stream: TokenStream) -> str | None:
+    pattern = None
+    if stream.at_keyword("PATTERN"):
+        read_key(stream, ("PATTERN",), "PATTERN")
+        pattern = stream.string("the pattern as a quoted string")
+    stream.expect_end("PATTERN or the end of the statement" if pattern is None else "the end")
+    return pattern
+
+
+def parse_list(stream: TokenStream) -> ListFiles:
+    """``LIST @location [PATTERN = '...']`` (also ``LS``)."""
+    location = stream.location()
+    return ListFiles(location, pattern=_pattern(stream))
+
+
+def parse_remove(stream: TokenStream) -> RemoveFiles:
+    """``REMOVE @location [PATTERN = '...']`` (also ``RM``)."""
+    location = stream.location()
+    return RemoveFiles(location, pattern=_pattern(stream))
+
+
+def parse_presign(stream: TokenStream) -> Presign:
+    """``PRESIGN [DOWNLOAD | UPLOAD] @location [EXPIRE = seconds]``."""
+    method = stream.accept_keyword("DOWNLOAD", "UPLOAD")
+    location = stream.location()
+    expire = None
+    if stream.at_keyword("EXPIRE"):
+        read_key(stream, ("EXPIRE",), "EXPIRE")
+        value, token = read_value(stream)
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            raise stream.error("a positive number of seconds for EXPIRE", token)
+        expire = value
+    stream.expect_end("EXPIRE or the end of the statement" if expire is None else "the end")
+    return Presign(location, expire=expire, method=method.upper if method else None)
+
+
+def _local_path(stream: TokenStream) -> str:
+    """A local path: ``'file:///tmp/x.csv'`` or unquoted ``file:///tmp/x.csv``."""
+    token = stream.peek()
+    if token.kind not in (Kind.STRING, Kind.LOCAL) or not token.value:
+        raise stream.error("a local path ('file:///...')")
+    stream.next()
+    return token.value
+
+
+def _transfer_options(
+    stream: TokenStream, specs: Mapping[str, OptionSpec]
+) -> dict[str, OptionValue]:
+    options: dict[str, OptionValue] = {}
+    while not stream.at_end():
+        stream.accept_punct(",")
+        what = f"an option ({choices([name.upper() for name in specs])}) or the end"
+        read_option(stream, specs, options, what)
+    stream.expect_end()
+    return options
+
+
+def parse_put(stream: TokenStream) -> Put:
+    """``PUT 'file://...' @location [PARALLEL = n] [AUTO_COMPRESS = ...] ...``."""
+    local = _local_path(stream)
+    location = stream.location()
+    return Put(local, location, **_transfer_options(stream, PUT_OPTIONS))
+
+
+def parse_get(stream: TokenStream) -> Get:
+    """``GET @location 'file://...' [PARALLEL = n] [PATTERN = '...']``."""
+    location = stream.location()
+    local = _local_path(stream)
+    return Get(location, local, **_transfer_options(stream, GET_OPTIONS))

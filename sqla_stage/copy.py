@@ -11,7 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from sqlalchemy.sql import ColumnElement, Select, TextClause, literal_column
+from sqlalchemy.sql import ColumnElement, Select, literal_column
+from sqlalchemy.sql.elements import TextClause
 from sqlalchemy.sql.expression import TableClause
 from sqlalchemy.sql.selectable import SelectBase
 from sqlalchemy.sql.visitors import InternalTraversal

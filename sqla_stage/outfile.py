@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy.sql import TextClause
+from sqlalchemy.sql.elements import TextClause
 from sqlalchemy.sql.selectable import SelectBase
 from sqlalchemy.sql.visitors import InternalTraversal
 

@@ -1676,7 +1676,7 @@ STAGED = [
         "staged-inline-options",
         sa.select(star).select_from(staged(s, file_format=CSV(skip_header=1))),
         Raises(r"^format options on staged files is not supported on the default dialect"),
-        duckdb=Raises(r"^format options on staged files is not supported on the default dialect"),
+        duckdb=Raises(r"^format options on staged files is not supported on DuckDB"),
         snowflake=Raises(r"an inline CSV format on staged files is not supported on Snowflake"),
         databend=Raises(r"^format options on staged files is not supported on Databend"),
         mysql=MO_STAGED,
@@ -1759,3 +1759,9 @@ def test_outfile_targets_that_would_read_back_wrong_are_refused(location, proble
     query = sa.select(sa.literal_column("id")).select_from(sa.table("users"))
     with pytest.raises(CompileError, match=problem):
         SelectIntoOutfile(query, location).compile(dialect=mysql.dialect())
+
+
+def test_duckdb_literals_keep_backslashes_as_characters():
+    """DuckDB strings are standard SQL: a backslash is data, on SQLAlchemy 2.0 and 2.1."""
+    text = str(ListFiles(s, pattern=r".*\.csv").compile(dialect=duckdb_engine.Dialect()))
+    assert text.endswith(r"PATTERN = '.*\.csv'")

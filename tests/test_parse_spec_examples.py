@@ -13,7 +13,7 @@ from databend_sqlalchemy import databend_dialect
 from snowflake.sqlalchemy import snowdialect
 from sqlalchemy.dialects import mysql
 from sqlalchemy.engine import Dialect
-from sqlalchemy.sql import TextClause
+from sqlalchemy.sql.elements import TextClause
 
 from sqla_stage import (
     CSV,

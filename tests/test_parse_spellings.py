@@ -9,8 +9,7 @@ import sqlalchemy as sa
 from databend_sqlalchemy import databend_dialect
 from snowflake.sqlalchemy import snowdialect
 from sqlalchemy.dialects import mysql
-from sqlalchemy.sql import TextClause
-from sqlalchemy.sql.elements import ColumnClause
+from sqlalchemy.sql.elements import ColumnClause, TextClause
 
 from sqla_stage import (
     CSV,

@@ -27,9 +27,10 @@ def register(renderer: type[Renderer], *dialect_names: str) -> None:
 
 def register_all() -> None:
     """Install the rules of every engine."""
-    from sqla_stage.dialects import databend, matrixone, snowflake
+    from sqla_stage.dialects import databend, duckdb, matrixone, snowflake
 
     register(Renderer)
+    register(duckdb.DuckDBRenderer, "duckdb")
     register(snowflake.SnowflakeRenderer, "snowflake")
     register(databend.DatabendRenderer, "databend")
     register(matrixone.MatrixOneRenderer, "mysql", "mariadb", "matrixone")

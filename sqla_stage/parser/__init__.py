@@ -14,7 +14,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import String
 from sqlalchemy.engine import Dialect
 
 from sqla_stage.errors import StageParseError
@@ -55,13 +54,16 @@ _FIRST_WORDS = "CREATE, DROP, DESC, SHOW, COPY, LIST, REMOVE, PRESIGN, PUT, GET 
 
 
 def _backslash_escapes(dialect: Dialect) -> bool:
-    """Whether ``dialect`` escapes a backslash in string literals (so reads it as an escape)."""
+    """Whether this package's rendering for ``dialect`` escapes backslashes in strings."""
+    from sqla_stage.ddl import CreateStage
+    from sqla_stage.stage import Stage
+
+    probe = CreateStage(Stage("s", url="s3://b/", comment="\\"))
     try:
-        compiler = dialect.statement_compiler(dialect, None)
-        rendered = compiler.render_literal_value("\\", String())
-    except Exception:  # a dialect that cannot render literals: assume standard SQL strings
+        rendered = str(probe.compile(dialect=dialect))
+    except Exception:  # a dialect that cannot render it: assume standard SQL strings
         return False
-    return isinstance(rendered, str) and "\\\\" in rendered
+    return "\\\\" in rendered
 
 
 def parse(

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 import sqlalchemy
-from sqlalchemy.sql import TextClause
+from sqlalchemy.sql.elements import TextClause
 
 from sqla_stage.copy import CopyInto
 from sqla_stage.formats import FormatSpec

@@ -1,0 +1,21 @@
+"""DuckDB rendering: the canonical text, with DuckDB's string literals.
+
+DuckDB strings are standard SQL: a backslash is an ordinary character. Through
+duckdb-engine (a PostgreSQL-based dialect) SQLAlchemy 2.0 would escape backslashes
+as PostgreSQL does before it has asked the server, so this renderer writes
+literals itself: quotes doubled, and ``%`` doubled where the driver formats.
+"""
+
+from __future__ import annotations
+
+from sqla_stage.dialects.base import Renderer
+
+
+class DuckDBRenderer(Renderer):
+    """Renders for duckdb-engine's dialect."""
+
+    engine = "DuckDB"
+
+    def literal(self, value: str) -> str:
+        """A standard SQL string literal."""
+        return "'" + value.replace("'", "''").replace("%", self.percent) + "'"

@@ -82,7 +82,9 @@ class _SecretMapping(Mapping[str, str]):
         return tuple(self._values.items())
 
 
-def _string_mapping(owner: str, what: str, value: Mapping[str, object]) -> dict[str, str]:
+def _string_mapping(
+    owner: str, what: str, value: Mapping[str, object], accepted: tuple[str, ...]
+) -> dict[str, str]:
     if not isinstance(value, Mapping):
         raise StageArgumentError(f"{owner}: {what} must be a mapping, not {type(value).__name__}")
     result = {}
@@ -90,6 +92,12 @@ def _string_mapping(owner: str, what: str, value: Mapping[str, object]) -> dict[
         if not isinstance(item, str) or not item:
             raise StageArgumentError(f"{owner}: {what} key {key!r} must be a non-empty string")
         result[str(key).lower()] = item
+    unknown = sorted(set(result) - set(accepted))
+    if unknown:
+        raise StageArgumentError(
+            f"{owner}: unknown {what.removesuffix('s')} key(s) {', '.join(map(repr, unknown))} "
+            f"(accepted: {', '.join(accepted)})"
+        )
     return result
 
 
@@ -117,13 +125,7 @@ class Credentials(_SecretMapping):
             return None
         if isinstance(value, Credentials):
             return value
-        values = _string_mapping(owner, "credentials", value)
-        unknown = sorted(set(values) - set(CREDENTIAL_KEYS))
-        if unknown:
-            raise StageArgumentError(
-                f"{owner}: unknown credential key(s) {', '.join(map(repr, unknown))} "
-                f"(accepted: {', '.join(CREDENTIAL_KEYS)})"
-            )
+        values = _string_mapping(owner, "credentials", value, CREDENTIAL_KEYS)
         has = set(values)
         if ("aws_key_id" in has) != ("aws_secret_key" in has):
             raise StageArgumentError(
@@ -168,13 +170,7 @@ class Encryption(_SecretMapping):
             return None
         if isinstance(value, Encryption):
             return value
-        values = _string_mapping(owner, "encryption", value)
-        unknown = sorted(set(values) - set(ENCRYPTION_KEYS))
-        if unknown:
-            raise StageArgumentError(
-                f"{owner}: unknown encryption key(s) {', '.join(map(repr, unknown))} "
-                f"(accepted: {', '.join(ENCRYPTION_KEYS)})"
-            )
+        values = _string_mapping(owner, "encryption", value, ENCRYPTION_KEYS)
         if "type" not in values:
             if "master_key" not in values:
                 raise StageArgumentError(f"{owner}: encryption needs a 'type'")

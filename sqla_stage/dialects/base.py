@@ -333,13 +333,9 @@ class Renderer:
 
     def copy_load(self, element: CopyInto) -> str:
         """COPY INTO <table>."""
-        source = (
-            self.location(element.location)
-            if element.location is not None
-            else self.subquery(element.query)
-        )
-        located = {k: v for k, v in element.copy_options.items() if k in _LOCATION_LOAD_OPTIONS}
-        rest = {k: v for k, v in element.copy_options.items() if k not in _LOCATION_LOAD_OPTIONS}
+        source, spec, options = self.load_source(element)
+        located = {k: v for k, v in options.items() if k in _LOCATION_LOAD_OPTIONS}
+        rest = {k: v for k, v in options.items() if k not in _LOCATION_LOAD_OPTIONS}
         return self.join(
             "COPY INTO",
             self.copy_target(element),
@@ -349,9 +345,27 @@ class Renderer:
                 element.credentials, element.encryption, element.storage_integration
             ),
             *self.assignments(located),
-            self.file_format(element.file_format, unload=False),
-            *self.assignments(rest),
+            self.load_file_format(element, spec),
+            *self.load_options(rest),
         )
+
+    def load_source(
+        self, element: CopyInto
+    ) -> tuple[str, FormatSpec | None, dict[str, OptionValue]]:
+        """What a load reads (a location or ``(query)``), its format and its options."""
+        if element.location is not None:
+            source = self.location(element.location)
+        else:
+            source = self.subquery(element.query)
+        return source, element.file_format, dict(element.copy_options)
+
+    def load_file_format(self, element: CopyInto, spec: FormatSpec | None) -> str | None:
+        """The FILE_FORMAT of a load."""
+        return self.file_format(spec, unload=False)
+
+    def load_options(self, options: Mapping[str, OptionValue]) -> list[str]:
+        """The copy options of a load after its format."""
+        return self.assignments(options)
 
     def list_files(self, element: ListFiles) -> str:
         """LIST."""

@@ -286,30 +286,29 @@ class DatabendRenderer(Renderer):
         unknown = [k for k in element.copy_options if k not in _LOAD_OPTIONS]
         if unknown:
             self.unsupported(f"the load option(s) {', '.join(k.upper() for k in unknown)}")
-        options = dict(element.copy_options)
-        spec = element.file_format
+        return super().copy_load(element)
+
+    def load_source(
+        self, element: CopyInto
+    ) -> tuple[str, FormatSpec | None, dict[str, OptionValue]]:
+        """Staged files in a load's query hand their format and pattern to the COPY."""
         if element.location is not None:
-            source = self.location(element.location)
-        else:
-            spec, pattern = self.staged_in_copy(element)
-            if pattern is not None:
-                options["pattern"] = pattern
-            assert element.query is not None
-            source = f"({self.sql.process(element.query, **{**self.kw, _IN_COPY: True})})"
-        located = {k: v for k in ("files", "pattern") if (v := options.get(k)) is not None}
-        rest = {k: v for k, v in options.items() if k not in ("files", "pattern")}
-        return self.join(
-            "COPY INTO",
-            self.copy_target(element),
-            "FROM",
-            source,
-            *self.external_access(
-                element.credentials, element.encryption, element.storage_integration
-            ),
-            *self.assignments(located),
-            self.copy_file_format(element, spec),
-            *self.copy_options(rest),
-        )
+            return super().load_source(element)
+        spec, pattern = self.staged_in_copy(element)
+        options = dict(element.copy_options)
+        if pattern is not None:
+            options["pattern"] = pattern
+        assert element.query is not None
+        source = f"({self.sql.process(element.query, **{**self.kw, _IN_COPY: True})})"
+        return source, spec, options
+
+    def load_file_format(self, element: CopyInto, spec: FormatSpec | None) -> str | None:
+        """Always written out (see the module)."""
+        return self.copy_file_format(element, spec)
+
+    def load_options(self, options: Mapping[str, OptionValue]) -> list[str]:
+        """ON_ERROR in Databend's spelling."""
+        return self.copy_options(options)
 
     def staged_in_copy(self, element: CopyInto) -> tuple[FormatSpec | None, str | None]:
         """The format and pattern of a load from ``select(...).select_from(staged(...))``.

@@ -34,3 +34,19 @@ class StageParseError(exc.ArgumentError):
         self.position = position
         self.expected = expected
         self.found = found
+
+
+class StageRuntimeError(exc.InvalidRequestError):
+    """The DuckDB runtime refused or failed to run a stage statement.
+
+    Nothing was changed: the runtime checks before it writes, and publishes files only
+    once a statement has succeeded.
+
+    Attributes:
+        error_code: An engine error code where the spec gives one (MatrixOne's 20101), else None.
+    """
+
+    def __init__(self, message: str, code: int | None = None) -> None:
+        """Describe what was refused and why."""
+        super().__init__(message if code is None else f"{message} (error {code})")
+        self.error_code = code

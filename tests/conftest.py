@@ -98,3 +98,37 @@ def databend(databend_ctx: DatabendSession) -> Iterator[DatabendSession]:
 def unique_name() -> Callable[[str], str]:
     """Return a function that makes collision-free object names: ``prefix_1a2b3c4d``."""
     return lambda prefix: f"{prefix}_{uuid4().hex[:8]}"
+
+
+@pytest.fixture
+def make_engine(tmp_path: Path) -> Iterator[Callable[..., Any]]:
+    """A factory of DuckDB file engines with the stage runtime, all under ``tmp_path``.
+
+    ``make_engine(user="alice", database="app.duckdb", stage_root=None)``; the stage root
+    defaults to ``tmp_path / "stages"`` so engines of one test share their stages.
+    """
+    import sqlalchemy as sa
+
+    engines: list[Any] = []
+
+    def make(
+        user: str = "alice", database: str = "app.duckdb", stage_root: str | None = None
+    ) -> Any:
+        engine = sa.create_engine(
+            f"duckdb:///{tmp_path / database}",
+            plugins=["sqla_stage"],
+            stage_root=stage_root or str(tmp_path / "stages"),
+            stage_user=user,
+        )
+        engines.append(engine)
+        return engine
+
+    yield make
+    for engine in engines:
+        engine.dispose()
+
+
+@pytest.fixture
+def engine(make_engine: Callable[..., Any]) -> Any:
+    """A DuckDB file engine with the stage runtime (user ``alice``, root ``tmp/stages``)."""
+    return make_engine()

@@ -1,0 +1,189 @@
+"""CREATE / DROP / DESC / SHOW STAGES and CREATE / DROP FILE FORMAT on the runtime.
+
+Stages and named formats are rows of the registry (:mod:`~sqla_stage.runtime.registry`),
+so they commit and roll back with the user's transaction. The answers follow Snowflake
+for DDL (one ``status`` row) and Databend for DESC and SHOW (its columns), with every
+secret masked.
+"""
+
+from __future__ import annotations
+
+from sqla_stage.ddl import CreateFileFormat, CreateStage, DropFileFormat, DropStage
+from sqla_stage.errors import StageRuntimeError
+from sqla_stage.files import DescribeStage, ShowStages
+from sqla_stage.formats import FormatSpec
+from sqla_stage.options import OptionValue
+from sqla_stage.runtime.context import StageContext, stage_label
+from sqla_stage.runtime.registry import StageRecord
+from sqla_stage.runtime.results import BIGINT, TIMESTAMPTZ, VARCHAR, Column, Rows, status
+from sqla_stage.stage import Stage, StageKind
+
+STAGE_COLUMNS = [
+    Column("name", VARCHAR),
+    Column("stage_type", VARCHAR),
+    Column("number_of_files", BIGINT),
+    Column("creator", VARCHAR),
+    Column("created_on", TIMESTAMPTZ),
+    Column("comment", VARCHAR),
+]
+DESCRIBE_COLUMNS = [
+    Column("name", VARCHAR),
+    Column("stage_type", VARCHAR),
+    Column("stage_params", VARCHAR),
+    Column("copy_options", VARCHAR),
+    Column("file_format_options", VARCHAR),
+    Column("number_of_files", BIGINT),
+    Column("creator", VARCHAR),
+    Column("created_on", TIMESTAMPTZ),
+    Column("comment", VARCHAR),
+]
+
+
+def create_stage(context: StageContext, element: CreateStage) -> Rows:
+    """Register a stage; refuse a name in use unless IF NOT EXISTS / OR REPLACE."""
+    stage = element.stage
+    label = stage_label(stage)
+    existing = context.registry.stage(stage.schema, stage.name)
+    if existing is not None:
+        if element.if_not_exists:
+            return status(f"{label} already exists, statement succeeded.")
+        if not element.or_replace:
+            raise StageRuntimeError(
+                f"stage {label} already exists (use IF NOT EXISTS or OR REPLACE)"
+            )
+    if stage.url:
+        context.place(stage.url, stage.credentials)  # a URL no filesystem handles fails here
+    if existing is not None:
+        _drop(context, existing)
+    context.registry.add_stage(stage)
+    return status(f"Stage area {stage.name.upper()} successfully created.")
+
+
+def drop_stage(context: StageContext, element: DropStage) -> Rows:
+    """Unregister a stage; an internal stage's files go with it."""
+    stage = element.stage
+    existing = context.registry.stage(stage.schema, stage.name)
+    if existing is None:
+        if element.if_exists:
+            return status(f"Drop statement executed successfully ({stage.name} already dropped).")
+        raise StageRuntimeError(f"stage {stage_label(stage)} does not exist")
+    _drop(context, existing)
+    return status(f"{stage.name.upper()} successfully dropped.")
+
+
+def _drop(context: StageContext, record: StageRecord) -> None:
+    stage = record.stage
+    storage = context.storage(stage) if stage.kind is StageKind.INTERNAL else None
+    context.registry.drop_stage(stage.schema, stage.name)
+    if storage is not None and storage.fs.exists(storage.root):
+        storage.fs.rm(storage.root, recursive=True)
+
+
+def _clause(stage_name: str, **parts: object) -> str:
+    """The canonical text of some CREATE STAGE parameters, for DESC (secrets masked)."""
+    prefix = str(CreateStage(Stage(stage_name)).compile())
+    text = str(CreateStage(Stage(stage_name, **parts)).compile())  # type: ignore[arg-type]
+    return text[len(prefix) :].strip()
+
+
+def _params(stage: Stage) -> str:
+    if stage.kind is not StageKind.EXTERNAL:
+        return ""
+    return _clause(
+        stage.name,
+        url=stage.url,
+        credentials=stage.credentials.masked() if stage.credentials else None,
+        encryption=stage.encryption.masked() if stage.encryption else None,
+        storage_integration=stage.storage_integration,
+    )
+
+
+def _format_text(spec: FormatSpec | None) -> str:
+    return _clause("s", file_format=spec) if spec is not None else ""
+
+
+def _copy_options_text(options: dict[str, OptionValue]) -> str:
+    return _clause("s", copy_options=options) if options else ""
+
+
+def _number_of_files(context: StageContext, stage: Stage) -> int | None:
+    if stage.kind is StageKind.EXTERNAL:
+        return None  # as Databend: counting would list remote storage
+    return len(context.storage(stage).list())
+
+
+def _type_name(stage: Stage) -> str:
+    return stage.kind.value.capitalize()
+
+
+def describe_stage(context: StageContext, element: DescribeStage) -> Rows:
+    """DESC STAGE: one row of properties (Databend's columns)."""
+    stage = element.stage
+    if stage.kind in (StageKind.USER, StageKind.TABLE):
+        context.storage(stage)  # a table stage needs its table
+        files = _number_of_files(context, stage)
+        row = [stage_label(stage)[1:], _type_name(stage), "", "", "", files, None, None, None]
+        return Rows(DESCRIBE_COLUMNS, [row])
+    record = context.registry.stage(stage.schema, stage.name)
+    if record is None:
+        raise StageRuntimeError(f"stage {stage_label(stage)} does not exist")
+    found = record.stage
+    return Rows(
+        DESCRIBE_COLUMNS,
+        [
+            [
+                found.name,
+                _type_name(found),
+                _params(found),
+                _copy_options_text(found.copy_options),
+                _format_text(found.file_format),
+                _number_of_files(context, found),
+                record.owner,
+                record.created_on,
+                found.comment,
+            ]
+        ],
+    )
+
+
+def show_stages(context: StageContext, element: ShowStages) -> Rows:
+    """SHOW STAGES [LIKE]: one row a named stage (the user stage is not listed)."""
+    rows = [
+        [
+            record.stage.name,
+            _type_name(record.stage),
+            _number_of_files(context, record.stage),
+            record.owner,
+            record.created_on,
+            record.stage.comment,
+        ]
+        for record in context.registry.stages(element.like)
+    ]
+    return Rows(STAGE_COLUMNS, rows)
+
+
+def create_file_format(context: StageContext, element: CreateFileFormat) -> Rows:
+    """Register a named file format."""
+    name = element.name
+    existing = context.registry.file_format(name.schema, name.name)
+    if existing is not None:
+        if element.if_not_exists:
+            return status(f"{name.qualified_name} already exists, statement succeeded.")
+        if not element.or_replace:
+            raise StageRuntimeError(
+                f"file format {name.qualified_name!r} already exists "
+                "(use IF NOT EXISTS or OR REPLACE)"
+            )
+        context.registry.drop_file_format(name.schema, name.name)
+    context.registry.add_file_format(element)
+    return status(f"File format {name.name.upper()} successfully created.")
+
+
+def drop_file_format(context: StageContext, element: DropFileFormat) -> Rows:
+    """Unregister a named file format."""
+    name = element.name
+    if not context.registry.drop_file_format(name.schema, name.name):
+        if element.if_exists:
+            return status(f"Drop statement executed successfully ({name.name} already dropped).")
+        raise StageRuntimeError(f"file format {name.qualified_name!r} does not exist")
+    return status(f"{name.name.upper()} successfully dropped.")

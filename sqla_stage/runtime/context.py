@@ -1,0 +1,161 @@
+"""What a runtime handler works with while it runs one statement.
+
+A :class:`StageContext` holds the DuckDB cursor (the statement's own transaction), the
+engine's settings, the statement's bind parameters, the registry, and resolves what a
+statement names: a stage location to its storage and key prefix, a format to its
+options (a named format's, overridden), a table name to DuckDB SQL.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqla_stage.credentials import Credentials
+from sqla_stage.errors import StageRuntimeError
+from sqla_stage.formats import FORMAT_TYPES, FileFormat, FormatSpec
+from sqla_stage.runtime.plugin import RuntimeSettings
+from sqla_stage.runtime.registry import Registry
+from sqla_stage.runtime.storage import StageStorage, open_storage
+from sqla_stage.stage import Location, Stage, StageKind, StagePath
+
+
+@dataclass(frozen=True)
+class Place:
+    """A resolved location: its storage, the key prefix inside it, and its stage."""
+
+    storage: StageStorage
+    prefix: str
+    stage: Stage | None
+
+    @property
+    def label(self) -> str:
+        """The location as errors name it."""
+        return f"{self.storage.label}/{self.prefix}" if self.prefix else self.storage.label
+
+
+def stage_label(stage: Stage) -> str:
+    """``@name``, ``@~`` or ``@%table``, for messages."""
+    if stage.kind is StageKind.USER:
+        return "@~"
+    mark = "%" if stage.kind is StageKind.TABLE else ""
+    return f"@{mark}{stage.key}" if not stage.schema else f"@{stage.schema}.{mark}{stage.name}"
+
+
+class StageContext:
+    """The runtime's view of one statement execution."""
+
+    def __init__(self, settings: RuntimeSettings, cursor: Any, parameters: Any) -> None:
+        """Work through ``cursor`` with the statement's ``parameters``."""
+        self.settings = settings
+        self.cursor = cursor
+        self.parameters = parameters
+        self.registry = Registry(cursor, settings.stage_user)
+
+    def quote(self, name: str) -> str:
+        """A DuckDB identifier."""
+        return '"' + name.replace('"', '""') + '"'
+
+    def literal(self, value: str) -> str:
+        """A DuckDB string literal (for paths and options DuckDB takes only as literals)."""
+        return "'" + value.replace("'", "''") + "'"
+
+    def run(self, sql: str, parameters: Any = None) -> Any:
+        """Execute DuckDB SQL on the statement's cursor and return the cursor."""
+        if parameters:
+            self.cursor.execute(sql, parameters)
+        else:
+            self.cursor.execute(sql)
+        return self.cursor
+
+    # Stages and locations
+
+    def registered_stage(self, stage: Stage) -> Stage:
+        """The registered definition of a named stage.
+
+        Raises:
+            StageRuntimeError: no such stage.
+        """
+        record = self.registry.stage(stage.schema, stage.name)
+        if record is None:
+            raise StageRuntimeError(f"stage {stage_label(stage)} does not exist")
+        return record.stage
+
+    def table_exists(self, name: str, schema: str | None) -> bool:
+        """Whether the DuckDB table exists (for table stages)."""
+        row = self.run(
+            "SELECT count(*) FROM duckdb_tables() WHERE table_name = ? "
+            "AND schema_name = coalesce(?, current_schema()) AND database_name = "
+            "current_database()",
+            [name, schema],
+        ).fetchone()
+        return bool(row[0])
+
+    def root_storage(self, *segments: str) -> StageStorage:
+        """Storage under the engine's stage root (``stage/internal/<name>`` and so on)."""
+        root = self.settings.stage_root.rstrip("/")
+        return open_storage("/".join((root, *segments)), None, label=None)
+
+    def storage(self, stage: Stage) -> StageStorage:
+        """The storage of a stage of any kind.
+
+        Raises:
+            StageRuntimeError: the stage (or, for ``@%t``, the table) does not exist.
+        """
+        label = stage_label(stage)
+        if stage.kind is StageKind.USER:
+            storage = self.root_storage("stage", "user", self.settings.stage_user)
+        elif stage.kind is StageKind.TABLE:
+            if not self.table_exists(stage.name, stage.schema):
+                raise StageRuntimeError(f"table stage {label}: table {stage.key} does not exist")
+            storage = self.root_storage("stage", "table", stage.key)
+        else:
+            defined = self.registered_stage(stage)
+            if defined.kind is StageKind.EXTERNAL and defined.url:
+                storage = open_storage(defined.url, defined.credentials, label=label)
+            else:
+                storage = self.root_storage("stage", "internal", stage.key)
+        storage.label = label
+        return storage
+
+    def place(self, location: Location, credentials: Credentials | None = None) -> Place:
+        """Resolve a stage path or URL to its storage and key prefix."""
+        if isinstance(location, StagePath):
+            return Place(self.storage(location.stage), location.path, location.stage)
+        return Place(open_storage(location, credentials), "", None)
+
+    # File formats
+
+    def resolve_format(self, spec: FormatSpec | None, default: FormatSpec) -> FormatSpec:
+        """A concrete CSV / JSON / Parquet format: a named one looked up and overridden.
+
+        Raises:
+            StageRuntimeError: a named format does not exist.
+        """
+        if spec is None:
+            return default
+        if not isinstance(spec, FileFormat):
+            return spec
+        record = self.registry.file_format(spec.schema, spec.name)
+        if record is None:
+            raise StageRuntimeError(f"file format {spec.qualified_name!r} does not exist")
+        base = record.format
+        overrides = {k: v for k, v in spec.options.items() if k in base.option_specs}
+        cls = FORMAT_TYPES[base.type_name]
+        return cls(**{**base.options, **overrides})
+
+    def stage_format(self, place: Place, spec: FormatSpec | None) -> FormatSpec:
+        """The statement's format, else the stage's own, else CSV (the engines' default)."""
+        from sqla_stage.formats import CSV
+
+        if (
+            spec is None
+            and place.stage is not None
+            and place.stage.kind
+            in (
+                StageKind.INTERNAL,
+                StageKind.EXTERNAL,
+            )
+        ):
+            spec = self.registered_stage(place.stage).file_format
+        return self.resolve_format(spec, CSV())

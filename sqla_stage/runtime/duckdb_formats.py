@@ -1,0 +1,160 @@
+"""File formats in DuckDB's terms: compression names, time formats, and the read call.
+
+Unload (:mod:`~sqla_stage.runtime.unload`) writes with DuckDB's ``COPY ... TO``; load and
+queries over staged files read with ``read_csv`` / ``read_json`` / ``read_parquet``. This
+module says how the spec's format options become DuckDB's for reading, and converts
+Snowflake's date and time format strings (``YYYY-MM-DD HH24:MI:SS``) to strftime.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+
+from sqla_stage.errors import StageRuntimeError
+from sqla_stage.formats import CSV, JSON, FormatSpec, Parquet
+from sqla_stage.options import AUTO, NONE, Keyword
+
+DOUBLE_QUOTE = '"'
+
+#: Compression of text formats that DuckDB reads and writes itself.
+DUCKDB_COMPRESSION = {"GZIP": "gzip", "ZSTD": "zstd", "NONE": "none", "AUTO": "auto"}
+
+_SNOWFLAKE_TIME_TOKENS = [
+    ("YYYY", "%Y"),
+    ("YY", "%y"),
+    ("MMMM", "%B"),
+    ("MON", "%b"),
+    ("MM", "%m"),
+    ("DD", "%d"),
+    ("DY", "%a"),
+    ("HH24", "%H"),
+    ("HH12", "%I"),
+    ("HH", "%H"),
+    ("MI", "%M"),
+    ("SS", "%S"),
+    ("FF9", "%n"),
+    ("FF6", "%f"),
+    ("FF3", "%g"),
+    ("FF", "%f"),
+    ("AM", "%p"),
+    ("PM", "%p"),
+    ("TZH:TZM", "%z"),
+    ("TZHTZM", "%z"),
+]
+_TIME_TOKEN = re.compile("|".join(re.escape(token) for token, _ in _SNOWFLAKE_TIME_TOKENS))
+_TIME_MAP = dict(_SNOWFLAKE_TIME_TOKENS)
+
+
+def strftime_format(snowflake: str) -> str:
+    """Convert a Snowflake date/time format (``YYYY-MM-DD HH24:MI:SS.FF3``) to strftime.
+
+    Text in double quotes is literal, as in Snowflake; ``%`` is escaped.
+    """
+    parts = []
+    for index, piece in enumerate(snowflake.split('"')):
+        if index % 2:
+            parts.append(piece.replace("%", "%%"))
+        else:
+            escaped = piece.replace("%", "%%")
+            parts.append(_TIME_TOKEN.sub(lambda m: _TIME_MAP[m.group()], escaped))
+    return "".join(parts)
+
+
+def text_compression(spec: FormatSpec, *, writing: bool) -> str:
+    """DuckDB's name for a CSV / JSON format's COMPRESSION (AUTO: gzip when writing).
+
+    Raises:
+        StageRuntimeError: a compression DuckDB does not handle (BZ2, BROTLI, DEFLATE, ...).
+    """
+    value = spec.options.get("compression", AUTO)
+    name = str(value)
+    if writing and name == "AUTO":
+        return "gzip"
+    if name not in DUCKDB_COMPRESSION:
+        raise StageRuntimeError(
+            f"COMPRESSION = {name}: the DuckDB runtime reads and writes GZIP, ZSTD or NONE "
+            "(and AUTO)"
+        )
+    return DUCKDB_COMPRESSION[name]
+
+
+def _literal(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _list(values: Sequence[str]) -> str:
+    return "[" + ", ".join(_literal(value) for value in values) + "]"
+
+
+def _string_option(spec: FormatSpec, name: str) -> str | None:
+    value = spec.options.get(name)
+    if value is None or (isinstance(value, Keyword) and value in (NONE, AUTO)):
+        return None
+    return str(value)
+
+
+def csv_read_options(spec: FormatSpec) -> list[str]:
+    """``read_csv`` arguments for a CSV format's options (loading: Snowflake's defaults)."""
+    options = [f"compression = {_literal(text_compression(spec, writing=False))}"]
+    delimiter = _string_option(spec, "field_delimiter")
+    if delimiter is not None:
+        options.append(f"delim = {_literal(delimiter)}")
+    record = _string_option(spec, "record_delimiter")
+    if record is not None:
+        options.append(f"new_line = {_literal(record)}")
+    skip = spec.options.get("skip_header", 0)
+    options.append("header = false")
+    if isinstance(skip, int) and skip:
+        options.append(f"skip = {skip}")
+    quote = _string_option(spec, "field_optionally_enclosed_by")
+    options.append(f"quote = {_literal(quote or DOUBLE_QUOTE)}")
+    escape = _string_option(spec, "escape")
+    if escape is not None:
+        options.append(f"escape = {_literal(escape)}")
+    null_if = spec.options.get("null_if", ("\\N",))
+    nulls = list(null_if) if isinstance(null_if, tuple) else ["\\N"]
+    if spec.options.get("empty_field_as_null", True) is True:
+        nulls.append("")
+    options.append(f"nullstr = {_list(nulls)}")
+    for name, duckdb_name in (
+        ("date_format", "dateformat"),
+        ("timestamp_format", "timestampformat"),
+    ):
+        value = _string_option(spec, name)
+        if value is not None:
+            options.append(f"{duckdb_name} = {_literal(strftime_format(value))}")
+    return options
+
+
+def read_function(
+    spec: FormatSpec,
+    paths: Sequence[str],
+    *,
+    columns: Mapping[str, str] | None = None,
+    extra: Sequence[str] = (),
+) -> str:
+    """The DuckDB table function call that reads ``paths`` in format ``spec``.
+
+    Args:
+        spec: A concrete format (``CSV``, ``JSON`` or ``Parquet``; resolve named ones first).
+        paths: The files, as DuckDB paths.
+        columns: For CSV and JSON: column names and DuckDB types to read (no sniffing).
+        extra: More DuckDB arguments (``filename = true``, ``ignore_errors = true``, ...).
+    """
+    files = _list(paths)
+    if isinstance(spec, Parquet):
+        return f"read_parquet({', '.join([files, *extra])})"
+    typed = []
+    if columns is not None:
+        struct = ", ".join(f"{_literal(name)}: {_literal(kind)}" for name, kind in columns.items())
+        typed = [f"columns = {{{struct}}}"]
+    if isinstance(spec, JSON):
+        compression = _literal(text_compression(spec, writing=False))
+        arguments = [files, "format = 'newline_delimited'", f"compression = {compression}"]
+        return f"read_json({', '.join([*arguments, *typed, *extra])})"
+    if isinstance(spec, CSV):
+        if columns is not None:
+            typed.append("auto_detect = false")
+        return f"read_csv({', '.join([files, *csv_read_options(spec), *typed, *extra])})"
+    raise StageRuntimeError(f"cannot read files of format {spec!r}")

@@ -1,0 +1,197 @@
+"""LIST, REMOVE, PRESIGN, PUT and GET on the runtime.
+
+Names are keys relative to the stage's root (Databend's LIST), and PATTERN is a regular
+expression that must match the whole name. PUT follows Snowflake: ``AUTO_COMPRESS``
+(default TRUE) gzips files that are not compressed already, and an existing file is
+skipped unless ``OVERWRITE = TRUE``. Every file is written under a scratch name and
+moved into place once complete.
+"""
+
+from __future__ import annotations
+
+import glob
+import gzip
+import os
+import shutil
+import uuid
+from typing import Any
+from urllib.parse import unquote, urlparse
+
+from sqla_stage.errors import StageRuntimeError
+from sqla_stage.files import Get, ListFiles, Presign, Put, RemoveFiles
+from sqla_stage.runtime.context import StageContext
+from sqla_stage.runtime.results import BIGINT, TIMESTAMPTZ, VARCHAR, Column, Rows
+from sqla_stage.runtime.storage import SCRATCH_PREFIX, StageStorage, open_storage
+
+LIST_COLUMNS = [
+    Column("name", VARCHAR),
+    Column("size", BIGINT),
+    Column("md5", VARCHAR),
+    Column("last_modified", TIMESTAMPTZ),
+]
+REMOVE_COLUMNS = [Column("name", VARCHAR), Column("result", VARCHAR)]
+PRESIGN_COLUMNS = [Column("method", VARCHAR), Column("headers", VARCHAR), Column("url", VARCHAR)]
+PUT_COLUMNS = [
+    Column("source", VARCHAR),
+    Column("target", VARCHAR),
+    Column("source_size", BIGINT),
+    Column("target_size", BIGINT),
+    Column("source_compression", VARCHAR),
+    Column("target_compression", VARCHAR),
+    Column("status", VARCHAR),
+    Column("message", VARCHAR),
+]
+GET_COLUMNS = [
+    Column("file", VARCHAR),
+    Column("size", BIGINT),
+    Column("status", VARCHAR),
+    Column("message", VARCHAR),
+]
+
+#: File name endings of data that is already compressed: PUT leaves them as they are.
+COMPRESSED_SUFFIXES = {
+    ".gz": "GZIP",
+    ".bz2": "BZ2",
+    ".zst": "ZSTD",
+    ".br": "BROTLI",
+    ".deflate": "DEFLATE",
+    ".raw_deflate": "RAW_DEFLATE",
+    ".parquet": "PARQUET",
+    ".orc": "ORC",
+    ".avro": "AVRO",
+}
+
+
+def list_files(context: StageContext, element: ListFiles) -> Rows:
+    """LIST @location [PATTERN]: ``name, size, md5, last_modified``."""
+    place = context.place(element.location)
+    files = place.storage.list(place.prefix, element.pattern)
+    return Rows(LIST_COLUMNS, [[f.name, f.size, f.md5, f.last_modified] for f in files])
+
+
+def remove_files(context: StageContext, element: RemoveFiles) -> Rows:
+    """REMOVE @location [PATTERN]: ``name, result`` for each file removed."""
+    place = context.place(element.location)
+    files = place.storage.list(place.prefix, element.pattern)
+    place.storage.remove(f.name for f in files)
+    return Rows(REMOVE_COLUMNS, [[f.name, "removed"] for f in files])
+
+
+def presign(context: StageContext, element: Presign) -> Rows:
+    """PRESIGN: a URL from the filesystem's ``sign()``, where the filesystem can sign."""
+    place = context.place(element.location)
+    method = element.method or "DOWNLOAD"
+    expire = element.expire or 3600
+    storage = place.storage
+    path = storage.path(place.prefix)
+    try:
+        if method == "UPLOAD":
+            url = storage.fs.sign(path, expiration=expire, client_method="put_object")
+        else:
+            url = storage.fs.sign(path, expiration=expire)
+    except (NotImplementedError, TypeError):
+        raise StageRuntimeError(
+            f"PRESIGN {method} {place.label}: the {storage.identity[0]!r} filesystem of this "
+            "stage cannot sign URLs (a local stage has no URL to share; use GET instead)"
+        ) from None
+    verb = "PUT" if method == "UPLOAD" else "GET"
+    return Rows(PRESIGN_COLUMNS, [[verb, "{}", url]])
+
+
+def _local_path(url: str) -> str:
+    parsed = urlparse(url)
+    return unquote(parsed.path) if parsed.scheme == "file" else url
+
+
+def _compression_of(name: str) -> str:
+    for suffix, kind in COMPRESSED_SUFFIXES.items():
+        if name.lower().endswith(suffix):
+            return kind
+    return "NONE"
+
+
+def _publish(storage: StageStorage, key: str, write: Any) -> int:
+    """Write a file under a scratch name next to ``key``, then move it into place."""
+    folder = key.rpartition("/")[0]
+    scratch = (
+        f"{folder}/{SCRATCH_PREFIX}{uuid.uuid4().hex}"
+        if folder
+        else (f"{SCRATCH_PREFIX}{uuid.uuid4().hex}")
+    )
+    target, temporary = storage.path(key), storage.path(scratch)
+    storage.fs.makedirs(storage.path(folder), exist_ok=True)
+    try:
+        with storage.fs.open(temporary, "wb") as stream:
+            write(stream)
+        storage.fs.mv(temporary, target)
+    except BaseException:
+        if storage.fs.exists(temporary):
+            storage.fs.rm_file(temporary)
+        raise
+    return int(storage.fs.size(target))
+
+
+def put(context: StageContext, element: Put) -> Rows:
+    """PUT file://... @location: upload local files (a glob) into the stage."""
+    place = context.place(element.location)
+    pattern = _local_path(element.local_url)
+    sources = sorted(path for path in glob.glob(pattern) if os.path.isfile(path))
+    if not sources:
+        raise StageRuntimeError(f"PUT: no local file matches {pattern!r}")
+    options = element.transfer_options
+    compress = options.get("auto_compress", True) is True
+    overwrite = options.get("overwrite", False) is True
+    folder = place.prefix.rstrip("/")
+    rows = []
+    for source in sources:
+        name = os.path.basename(source)
+        source_compression = _compression_of(name)
+        gzip_it = compress and source_compression == "NONE"
+        target_name = name + ".gz" if gzip_it else name
+        key = f"{folder}/{target_name}" if folder else target_name
+        row = [name, target_name, os.path.getsize(source)]
+        target_compression = "GZIP" if gzip_it else source_compression
+        if not overwrite and place.storage.exists(key):
+            rows.append(
+                [
+                    *row,
+                    place.storage.fs.size(place.storage.path(key)),
+                    source_compression,
+                    target_compression,
+                    "SKIPPED",
+                    "",
+                ]
+            )
+            continue
+
+        def write(stream: Any, source: str = source, gzip_it: bool = gzip_it) -> None:
+            with open(source, "rb") as data:
+                if gzip_it:
+                    with gzip.GzipFile(filename="", mode="wb", fileobj=stream) as packed:
+                        shutil.copyfileobj(data, packed, 1 << 20)
+                else:
+                    shutil.copyfileobj(data, stream, 1 << 20)
+
+        size = _publish(place.storage, key, write)
+        rows.append([*row, size, source_compression, target_compression, "UPLOADED", ""])
+    return Rows(PUT_COLUMNS, rows)
+
+
+def get(context: StageContext, element: Get) -> Rows:
+    """GET @location file:///dir/: download staged files, keeping their relative paths."""
+    place = context.place(element.location)
+    pattern = element.transfer_options.get("pattern")
+    files = place.storage.list(place.prefix, pattern if isinstance(pattern, str) else None)
+    target = open_storage(_local_path(element.local_url), None)
+    folder = place.prefix.rsplit("/", 1)[0] + "/" if "/" in place.prefix else ""
+    rows = []
+    for info in files:
+        relative = info.name[len(folder) :]
+
+        def write(stream: Any, key: str = info.name) -> None:
+            with place.storage.fs.open(place.storage.path(key), "rb") as data:
+                shutil.copyfileobj(data, stream, 1 << 20)
+
+        size = _publish(target, relative, write)
+        rows.append([relative, size, "DOWNLOADED", ""])
+    return Rows(GET_COLUMNS, rows)

@@ -1,0 +1,96 @@
+"""Recognise a stage statement in the ``do_execute`` event and run it.
+
+A statement is a stage statement when SQLAlchemy compiled one of the package's
+constructs (the construct itself is used, so secrets never need to be in the SQL text),
+or when its text starts the way one of the documented statements does (``COPY INTO``,
+``LIST @``, ``CREATE STAGE``, ... in any case), in which case :func:`sqla_stage.parse`
+reads it. Queries that read staged files (``FROM @stage/path``, ``list_stage(...)``) are
+rewritten into DuckDB SQL; MatrixOne's ``INTO OUTFILE`` and Snowflake's
+``GET_PRESIGNED_URL`` are parsed like the statements. Everything else goes to DuckDB
+untouched, at the cost of a few regular-expression matches.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+from sqla_stage.copy import CopyInto
+from sqla_stage.ddl import CreateFileFormat, CreateStage, DropFileFormat, DropStage
+from sqla_stage.files import DescribeStage, Get, ListFiles, Presign, Put, RemoveFiles, ShowStages
+from sqla_stage.outfile import SelectIntoOutfile
+from sqla_stage.runtime import catalog, file_commands, load, queries, unload
+from sqla_stage.runtime.context import StageContext
+from sqla_stage.runtime.plugin import RuntimeSettings
+from sqla_stage.runtime.results import Query, Rows, emit
+
+Handler = Callable[[StageContext, Any], Rows | Query]
+
+HANDLERS: dict[type[Any], Handler] = {
+    CreateStage: catalog.create_stage,
+    DropStage: catalog.drop_stage,
+    DescribeStage: catalog.describe_stage,
+    ShowStages: catalog.show_stages,
+    CreateFileFormat: catalog.create_file_format,
+    DropFileFormat: catalog.drop_file_format,
+    ListFiles: file_commands.list_files,
+    RemoveFiles: file_commands.remove_files,
+    Presign: file_commands.presign,
+    Put: file_commands.put,
+    Get: file_commands.get,
+    SelectIntoOutfile: queries.into_outfile,
+}
+
+_LEADING_COMMENTS = re.compile(r"\A(?:\s+|--[^\n]*(?:\n|\Z)|/\*.*?\*/)*", re.S)
+_STAGE_STATEMENT = re.compile(
+    r"""(?:create|drop)\s+(?:or\s+replace\s+)?(?:temp(?:orary)?\s+)?(?:stage|file\s+format)\b
+    | desc(?:ribe)?\s+stage\b
+    | show\s+stages\b
+    | copy\s+into\b
+    | (?:list|ls|remove|rm)\s+'?@
+    | presign\b
+    | put\s
+    | get\s+'?@
+    """,
+    re.I | re.X,
+)
+_PARSED_QUERY = re.compile(r"into\s+outfile|get_presigned_url", re.I)
+_QUERY_HINT = re.compile(r"@|list_stage", re.I)
+
+
+def run_construct(context: StageContext, element: Any) -> Rows | Query:
+    """Run one parsed or compiled stage construct and return its result."""
+    if isinstance(element, CopyInto):
+        return unload.run(context, element) if element.is_unload else load.run(context, element)
+    return HANDLERS[type(element)](context, element)
+
+
+def _compiled_construct(context: Any) -> Any:
+    compiled = getattr(context, "compiled", None)
+    statement = getattr(compiled, "statement", None)
+    if isinstance(statement, (CopyInto, *HANDLERS)):
+        return statement
+    return None
+
+
+def execute_hook(
+    settings: RuntimeSettings, cursor: Any, statement: str, parameters: Any, context: Any
+) -> bool:
+    """The ``do_execute`` listener: run a stage statement and say whether it did."""
+    element = _compiled_construct(context)
+    text = statement[_LEADING_COMMENTS.match(statement).end() :]  # type: ignore[union-attr]
+    if element is None and (_STAGE_STATEMENT.match(text) or _PARSED_QUERY.search(text)):
+        from sqla_stage.parser import parse
+
+        element = parse(text, dialect=context.dialect)
+    stage_context = StageContext(settings, cursor, parameters)
+    if element is not None:
+        emit(cursor, run_construct(stage_context, element))
+        return True
+    if _QUERY_HINT.search(text):
+        result = queries.rewrite(stage_context, text)
+        if result is not None:
+            emit(cursor, result)
+            return True
+    return False

@@ -1,0 +1,105 @@
+"""How DuckDB reaches files on any fsspec filesystem: one registered "mount" filesystem.
+
+DuckDB accepts one ``register_filesystem`` per protocol per database instance, while two
+stages may need two differently configured filesystems of one protocol (two S3 endpoints,
+two sets of credentials). So the runtime registers a single dispatching filesystem,
+protocol ``sqlastage``, once per DuckDB instance (in the connect event, guarded by
+``filesystem_is_registered``). A stage's filesystem is mounted under a key derived from
+its configuration, and DuckDB sees its files as ``sqlastage://<key>/<path>``.
+
+Local stages do not go through here: DuckDB reads and writes local paths natively.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from typing import Any
+
+from fsspec import AbstractFileSystem
+
+PROTOCOL = "sqlastage"
+
+_MOUNTS: dict[str, AbstractFileSystem] = {}
+_LOCK = threading.Lock()
+
+
+def mount(fs: AbstractFileSystem, identity: tuple[object, ...]) -> str:
+    """Mount ``fs`` and return its key; equal identities share one key."""
+    key = "m" + hashlib.sha256(repr(identity).encode()).hexdigest()[:16]
+    with _LOCK:
+        _MOUNTS.setdefault(key, fs)
+    return key
+
+
+def duckdb_url(key: str, path: str) -> str:
+    """The URL DuckDB uses for ``path`` on the filesystem mounted as ``key``."""
+    return f"{PROTOCOL}://{key}/{path}"
+
+
+def register_mount_filesystem(dbapi_connection: Any) -> None:
+    """Register the mount filesystem in this connection's DuckDB instance, once."""
+    if not dbapi_connection.filesystem_is_registered(PROTOCOL):
+        dbapi_connection.register_filesystem(MountFileSystem())
+
+
+class MountFileSystem(AbstractFileSystem):
+    """Dispatches ``sqlastage://<key>/<path>`` to the filesystem mounted as ``key``."""
+
+    protocol = PROTOCOL
+    cachable = False
+
+    def _split(self, path: str) -> tuple[str, AbstractFileSystem, str]:
+        path = self._strip_protocol(path)
+        key, _, inner = path.partition("/")
+        fs = _MOUNTS.get(key)
+        if fs is None:
+            raise FileNotFoundError(f"no stage storage is mounted as {key!r}")
+        return key, fs, inner
+
+    @staticmethod
+    def _outer(key: str, entry: dict[str, Any]) -> dict[str, Any]:
+        return {**entry, "name": f"{key}/{entry['name']}"}
+
+    def ls(self, path: str, detail: bool = True, **kwargs: Any) -> list[Any]:
+        """List a folder of a mounted filesystem."""
+        key, fs, inner = self._split(path)
+        entries = fs.ls(inner, detail=True, **kwargs)
+        if detail:
+            return [self._outer(key, entry) for entry in entries]
+        return [f"{key}/{entry['name']}" for entry in entries]
+
+    def info(self, path: str, **kwargs: Any) -> dict[str, Any]:
+        """Details of one file of a mounted filesystem."""
+        key, fs, inner = self._split(path)
+        return self._outer(key, fs.info(inner, **kwargs))
+
+    def _open(self, path: str, mode: str = "rb", **kwargs: Any) -> Any:
+        _, fs, inner = self._split(path)
+        return fs.open(inner, mode, **kwargs)
+
+    def rm_file(self, path: str) -> None:
+        """Delete one file."""
+        _, fs, inner = self._split(path)
+        fs.rm_file(inner)
+
+    def mkdir(self, path: str, create_parents: bool = True, **kwargs: Any) -> None:
+        """Make a folder (a no-op on object stores)."""
+        _, fs, inner = self._split(path)
+        fs.mkdir(inner, create_parents=create_parents, **kwargs)
+
+    def makedirs(self, path: str, exist_ok: bool = False) -> None:
+        """Make a folder and its parents."""
+        _, fs, inner = self._split(path)
+        fs.makedirs(inner, exist_ok=exist_ok)
+
+    def mv(self, path1: str, path2: str, **kwargs: Any) -> None:
+        """Move a file within one mounted filesystem."""
+        _, fs, inner1 = self._split(path1)
+        _, _, inner2 = self._split(path2)
+        fs.mv(inner1, inner2, **kwargs)
+
+    def modified(self, path: str) -> Any:
+        """When a file was last changed."""
+        _, fs, inner = self._split(path)
+        return fs.modified(inner)

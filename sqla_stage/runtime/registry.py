@@ -1,0 +1,228 @@
+"""The runtime's catalog: stages, named file formats and load history, in DuckDB tables.
+
+They live in the schema ``sqla_stage`` of the user's own database, so a stage created in
+a transaction exists exactly when that transaction commits, stages persist in a database
+file, and a load's history commits with the rows it loaded. A definition is kept as the
+canonical ``CREATE STAGE`` / ``CREATE FILE FORMAT`` text, parsed back on lookup, so the
+registry and the SQL the package renders can never disagree.
+
+Every statement here takes its values as parameters.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqla_stage.ddl import CreateFileFormat, CreateStage
+from sqla_stage.formats import FormatSpec
+from sqla_stage.stage import Stage
+
+SCHEMA = "sqla_stage"
+
+_TABLES = (
+    f"""CREATE TABLE IF NOT EXISTS {SCHEMA}.stages (
+        namespace VARCHAR NOT NULL, name VARCHAR NOT NULL, kind VARCHAR NOT NULL,
+        url VARCHAR, definition VARCHAR NOT NULL, comment VARCHAR, owner VARCHAR,
+        created_on TIMESTAMPTZ NOT NULL, PRIMARY KEY (namespace, name))""",
+    f"""CREATE TABLE IF NOT EXISTS {SCHEMA}.file_formats (
+        namespace VARCHAR NOT NULL, name VARCHAR NOT NULL, type VARCHAR NOT NULL,
+        definition VARCHAR NOT NULL, comment VARCHAR, owner VARCHAR,
+        created_on TIMESTAMPTZ NOT NULL, PRIMARY KEY (namespace, name))""",
+    f"""CREATE TABLE IF NOT EXISTS {SCHEMA}.load_history (
+        table_name VARCHAR NOT NULL, file_url VARCHAR NOT NULL, size BIGINT,
+        etag VARCHAR, last_modified TIMESTAMPTZ, rows_loaded BIGINT,
+        loaded_on TIMESTAMPTZ NOT NULL)""",
+)
+
+
+def ensure_registry(dbapi_connection: Any) -> None:
+    """Create the registry tables if this database does not have them yet."""
+    found = dbapi_connection.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE schema_name = ? AND database_name = "
+        "current_database()",
+        [SCHEMA],
+    ).fetchone()[0]
+    if found == len(_TABLES):
+        return
+    read_only = dbapi_connection.execute(
+        "SELECT readonly FROM duckdb_databases() WHERE database_name = current_database()"
+    ).fetchone()[0]
+    if read_only:
+        return
+    dbapi_connection.execute(f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}")
+    for statement in _TABLES:
+        dbapi_connection.execute(statement)
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+@dataclass(frozen=True)
+class StageRecord:
+    """One registered stage."""
+
+    stage: Stage
+    owner: str | None
+    created_on: dt.datetime
+
+
+@dataclass(frozen=True)
+class FormatRecord:
+    """One registered named file format."""
+
+    namespace: str
+    name: str
+    format: FormatSpec
+    comment: str | None
+    owner: str | None
+    created_on: dt.datetime
+
+
+class Registry:
+    """The registry tables, through one DuckDB cursor (the statement's transaction)."""
+
+    def __init__(self, cursor: Any, user: str) -> None:
+        """Work through ``cursor`` on behalf of ``user``."""
+        self.cursor = cursor
+        self.user = user
+
+    def _rows(self, sql: str, parameters: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        self.cursor.execute(sql, list(parameters))
+        rows: list[tuple[Any, ...]] = self.cursor.fetchall()
+        return rows
+
+    # Stages
+
+    def stage(self, namespace: str | None, name: str) -> StageRecord | None:
+        """The stage of that name, or None."""
+        rows = self._rows(
+            f"SELECT definition, owner, created_on FROM {SCHEMA}.stages "
+            "WHERE namespace = ? AND name = ?",
+            [namespace or "", name],
+        )
+        if not rows:
+            return None
+        return _stage_record(*rows[0])
+
+    def stages(self, like: str | None = None) -> list[StageRecord]:
+        """All stages, by name; ``like`` is a SQL LIKE pattern on the name."""
+        rows = self._rows(
+            f"SELECT definition, owner, created_on FROM {SCHEMA}.stages "
+            "WHERE ? IS NULL OR name ILIKE ? ORDER BY namespace, name",
+            [like, like],
+        )
+        return [_stage_record(*row) for row in rows]
+
+    def add_stage(self, stage: Stage) -> None:
+        """Register ``stage`` (the caller checked that the name is free)."""
+        self._rows(
+            f"INSERT INTO {SCHEMA}.stages VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                stage.schema or "",
+                stage.name,
+                stage.kind.value,
+                stage.url,
+                str(CreateStage(stage).compile()),
+                stage.comment,
+                self.user,
+                _now(),
+            ],
+        )
+
+    def drop_stage(self, namespace: str | None, name: str) -> bool:
+        """Unregister a stage; whether it existed."""
+        rows = self._rows(
+            f"DELETE FROM {SCHEMA}.stages WHERE namespace = ? AND name = ? RETURNING name",
+            [namespace or "", name],
+        )
+        return bool(rows)
+
+    # File formats
+
+    def file_format(self, namespace: str | None, name: str) -> FormatRecord | None:
+        """The named file format, or None."""
+        rows = self._rows(
+            f"SELECT namespace, name, definition, comment, owner, created_on "
+            f"FROM {SCHEMA}.file_formats WHERE namespace = ? AND name = ?",
+            [namespace or "", name],
+        )
+        return _format_record(*rows[0]) if rows else None
+
+    def file_formats(self) -> list[FormatRecord]:
+        """All named file formats, by name."""
+        rows = self._rows(
+            f"SELECT namespace, name, definition, comment, owner, created_on "
+            f"FROM {SCHEMA}.file_formats ORDER BY namespace, name"
+        )
+        return [_format_record(*row) for row in rows]
+
+    def add_file_format(self, element: CreateFileFormat) -> None:
+        """Register a named file format (the caller checked that the name is free)."""
+        self._rows(
+            f"INSERT INTO {SCHEMA}.file_formats VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [
+                element.name.schema or "",
+                element.name.name,
+                element.file_format.type_name,
+                str(element.compile()),
+                element.comment,
+                self.user,
+                _now(),
+            ],
+        )
+
+    def drop_file_format(self, namespace: str | None, name: str) -> bool:
+        """Unregister a named file format; whether it existed."""
+        rows = self._rows(
+            f"DELETE FROM {SCHEMA}.file_formats WHERE namespace = ? AND name = ? RETURNING name",
+            [namespace or "", name],
+        )
+        return bool(rows)
+
+    # Load history
+
+    def loaded_files(self, table_name: str, file_urls: Sequence[str]) -> dict[str, tuple[Any, ...]]:
+        """Which of ``file_urls`` were loaded into ``table_name``: url -> (size, etag, modified)."""
+        if not file_urls:
+            return {}
+        rows = self._rows(
+            f"SELECT file_url, size, etag, last_modified FROM {SCHEMA}.load_history "
+            "WHERE table_name = ? AND list_contains(?::VARCHAR[], file_url)",
+            [table_name, list(file_urls)],
+        )
+        return {row[0]: tuple(row[1:]) for row in rows}
+
+    def record_loads(self, table_name: str, loads: Sequence[tuple[Any, ...]]) -> None:
+        """Record loaded files: each ``(file_url, size, etag, last_modified, rows_loaded)``."""
+        if not loads:
+            return
+        now = _now()
+        self.cursor.executemany(
+            f"INSERT INTO {SCHEMA}.load_history VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [[table_name, *load, now] for load in loads],
+        )
+
+
+def _stage_record(definition: str, owner: str | None, created_on: dt.datetime) -> StageRecord:
+    from sqla_stage.parser import parse
+
+    element = parse(definition)
+    return StageRecord(element.stage, owner, created_on)
+
+
+def _format_record(
+    namespace: str,
+    name: str,
+    definition: str,
+    comment: str | None,
+    owner: str | None,
+    created_on: dt.datetime,
+) -> FormatRecord:
+    from sqla_stage.parser import parse
+
+    element = parse(definition)
+    return FormatRecord(namespace, name, element.file_format, comment, owner, created_on)

@@ -1,0 +1,256 @@
+r"""Where a stage's files are: an fsspec filesystem, a root folder in it, and safe keys.
+
+A file in a stage is named by its *key*, the path below the stage's root (``a/b.csv``).
+Keys are literal names, as in spec 004: on a local disk the segments ``.`` and ``..``
+(and ``%`` and ``\\``, so the mapping can be undone) are stored percent-encoded, so no
+key can leave the root. DuckDB reads a local stage through its own file system and any
+other stage through the mount filesystem (:mod:`~sqla_stage.runtime.mounts`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+import re
+import threading
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import fsspec
+from fsspec import AbstractFileSystem
+from fsspec.implementations.local import LocalFileSystem
+
+from sqla_stage.credentials import Credentials
+from sqla_stage.errors import StageRuntimeError
+from sqla_stage.runtime import mounts
+
+#: Folders the runtime writes before it publishes; LIST and loads never see them.
+SCRATCH_PREFIX = ".sqla_stage-"
+
+_ENCODE = {".": "%2E", "..": "%2E%2E"}
+_DECODE_SEGMENT = {value: key for key, value in _ENCODE.items()}
+_MD5_CACHE: dict[tuple[str, int, int], str] = {}
+_MD5_LOCK = threading.Lock()
+
+
+@dataclass(frozen=True)
+class FileInfo:
+    """One staged file, as LIST shows it."""
+
+    name: str
+    size: int
+    md5: str | None
+    last_modified: dt.datetime | None
+
+
+def _encode_segment(segment: str) -> str:
+    if segment in _ENCODE:
+        return _ENCODE[segment]
+    return segment.replace("%", "%25").replace("\\", "%5C")
+
+
+def _decode_segment(segment: str) -> str:
+    if segment in _DECODE_SEGMENT:
+        return _DECODE_SEGMENT[segment]
+    return segment.replace("%5C", "\\").replace("%25", "%")
+
+
+def storage_options(credentials: Credentials | None) -> dict[str, Any]:
+    """The fsspec options of a stage's credentials (s3fs names; others pass through)."""
+    if credentials is None:
+        return {}
+    names = {
+        "aws_key_id": "key",
+        "aws_secret_key": "secret",
+        "aws_token": "token",
+        "endpoint_url": "endpoint_url",
+        "azure_sas_token": "sas_token",
+    }
+    options: dict[str, Any] = {}
+    for name, value in credentials.items():
+        if name == "region":
+            options.setdefault("client_kwargs", {})["region_name"] = value
+        elif name in names:
+            options[names[name]] = value
+    return options
+
+
+class StageStorage:
+    """A stage's files: a filesystem and a root folder in it.
+
+    Args:
+        fs: The filesystem.
+        root: The root folder, as a path of ``fs`` (no protocol, no trailing ``/``).
+        label: How errors name the place (``@landing``, a URL without credentials).
+        identity: What makes two storages the same place (for mounts and load history).
+    """
+
+    def __init__(
+        self, fs: AbstractFileSystem, root: str, label: str, identity: tuple[object, ...]
+    ) -> None:
+        """Describe the storage; nothing is touched until a method is called."""
+        self.fs = fs
+        self.root = root.rstrip("/") or "/"
+        self.label = label
+        self.identity = identity
+        self.local = isinstance(fs, LocalFileSystem)
+        self._mount: str | None = None
+
+    def path(self, key: str) -> str:
+        """The filesystem path of ``key``."""
+        if not self.local:
+            return f"{self.root}/{key}" if key else self.root
+        encoded = "/".join(_encode_segment(segment) for segment in key.split("/"))
+        return os.path.join(self.root, encoded) if key else self.root
+
+    def key_of(self, path: str) -> str:
+        """The key of a filesystem path below the root."""
+        relative = path[len(self.root) :].lstrip("/") if path.startswith(self.root) else path
+        if not self.local:
+            return relative
+        return "/".join(_decode_segment(segment) for segment in relative.split("/"))
+
+    def duckdb_path(self, key: str) -> str:
+        """How DuckDB names ``key``: a local path, or a URL of the mount filesystem."""
+        if self.local:
+            return self.path(key)
+        if self._mount is None:
+            self._mount = mounts.mount(self.fs, self.identity)
+        return mounts.duckdb_url(self._mount, self.path(key))
+
+    def url(self, key: str) -> str:
+        """A stable name of ``key`` for the load history (no credentials)."""
+        return f"{self.identity[0]}://{self.path(key).lstrip('/')}"
+
+    def list(self, prefix: str = "", pattern: str | None = None) -> list[FileInfo]:
+        """The files whose key starts with ``prefix`` (and fully matches ``pattern``).
+
+        Raises:
+            StageRuntimeError: the storage cannot be listed, or ``pattern`` is not a
+                valid regular expression.
+        """
+        try:
+            regex = re.compile(pattern) if pattern is not None else None
+        except re.error as error:
+            raise StageRuntimeError(
+                f"PATTERN {pattern!r} is not a regular expression: {error}"
+            ) from None
+        files = []
+        try:
+            for key, info in self._walk(prefix):
+                if not key.startswith(prefix) or (regex and not regex.fullmatch(key)):
+                    continue
+                files.append(info)
+        except OSError as error:
+            raise StageRuntimeError(f"cannot list {self.label}: {error}") from None
+        files.sort(key=lambda info: info.name)
+        return files
+
+    def _walk(self, prefix: str) -> Iterator[tuple[str, FileInfo]]:
+        folder = prefix.rsplit("/", 1)[0] if "/" in prefix else ""
+        base = self.path(folder)
+        if self.local:
+            yield from self._walk_local(base)
+            return
+        if not self.fs.exists(base):
+            return
+        for path, info in self.fs.find(base, detail=True).items():
+            key = self.key_of(path)
+            if SCRATCH_PREFIX in key:
+                continue
+            yield key, FileInfo(key, int(info.get("size") or 0), _etag(info), _modified(info))
+
+    def _walk_local(self, base: str) -> Iterator[tuple[str, FileInfo]]:
+        if not os.path.isdir(base):
+            return
+        stack = [base]
+        while stack:
+            with os.scandir(stack.pop()) as entries:
+                for entry in entries:
+                    if entry.name.startswith(SCRATCH_PREFIX):
+                        continue
+                    if entry.is_dir(follow_symlinks=False):
+                        stack.append(entry.path)
+                    elif entry.is_file(follow_symlinks=False):
+                        stat = entry.stat(follow_symlinks=False)
+                        key = self.key_of(entry.path)
+                        yield (
+                            key,
+                            FileInfo(
+                                key,
+                                stat.st_size,
+                                _local_md5(entry.path, stat),
+                                dt.datetime.fromtimestamp(stat.st_mtime, dt.UTC),
+                            ),
+                        )
+
+    def remove(self, keys: Iterable[str]) -> None:
+        """Delete files by key (missing ones are ignored)."""
+        for key in keys:
+            try:
+                self.fs.rm_file(self.path(key))
+            except FileNotFoundError:
+                continue
+            except OSError as error:
+                raise StageRuntimeError(
+                    f"cannot remove {key!r} from {self.label}: {error}"
+                ) from None
+
+    def exists(self, key: str) -> bool:
+        """Whether a file ``key`` exists."""
+        return bool(self.fs.isfile(self.path(key)))
+
+
+def _etag(info: dict[str, Any]) -> str | None:
+    value = info.get("ETag") or info.get("etag") or info.get("md5")
+    return str(value).strip('"') if value else None
+
+
+def _modified(info: dict[str, Any]) -> dt.datetime | None:
+    for name in ("LastModified", "last_modified", "mtime", "created"):
+        value = info.get(name)
+        if isinstance(value, dt.datetime):
+            return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+        if isinstance(value, (int, float)):
+            return dt.datetime.fromtimestamp(value, dt.UTC)
+    return None
+
+
+def _local_md5(path: str, stat: os.stat_result) -> str:
+    cache_key = (path, stat.st_size, stat.st_mtime_ns)
+    with _MD5_LOCK:
+        cached = _MD5_CACHE.get(cache_key)
+    if cached is not None:
+        return cached
+    digest = hashlib.md5(usedforsecurity=False)
+    with open(path, "rb") as stream:
+        while chunk := stream.read(1 << 20):
+            digest.update(chunk)
+    value = digest.hexdigest()
+    with _MD5_LOCK:
+        _MD5_CACHE[cache_key] = value
+    return value
+
+
+def open_storage(
+    url: str, credentials: Credentials | None, label: str | None = None
+) -> StageStorage:
+    """The storage at ``url`` (a local path, ``file://``, ``memory://``, ``s3://``, ...).
+
+    Raises:
+        StageRuntimeError: no fsspec filesystem handles the URL's protocol.
+    """
+    options = storage_options(credentials)
+    try:
+        fs, root = fsspec.core.url_to_fs(url, **options)
+    except (ImportError, ValueError) as error:
+        raise StageRuntimeError(
+            f"cannot open {label or url}: {error} (install the fsspec package for this protocol)"
+        ) from None
+    protocol = fs.protocol if isinstance(fs.protocol, str) else fs.protocol[0]
+    identity = (protocol, root, tuple(sorted((k, repr(v)) for k, v in options.items())))
+    if isinstance(fs, LocalFileSystem):
+        root = os.path.abspath(root)
+    return StageStorage(fs, root, label or url, identity)

@@ -132,3 +132,25 @@ def make_engine(tmp_path: Path) -> Iterator[Callable[..., Any]]:
 def engine(make_engine: Callable[..., Any]) -> Any:
     """A DuckDB file engine with the stage runtime (user ``alice``, root ``tmp/stages``)."""
     return make_engine()
+
+
+@pytest.fixture(scope="session")
+def s3_server() -> Iterator[Any]:
+    """A moto S3 server on 127.0.0.1 for the session (see ``tests/moto_server.py``).
+
+    It has ``endpoint_url``, ``key`` and ``secret`` (an IAM user's access key),
+    ``new_bucket()``, ``credentials()`` / ``credentials_sql()`` for stages, boto3 helpers
+    (``s3``, ``keys``, ``read``) and ``authenticated()`` to check signatures in a block.
+    """
+    from moto_server import MotoS3
+
+    server = MotoS3.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def s3_bucket(s3_server: Any) -> str:
+    """A fresh, uniquely named bucket on the session's moto server."""
+    name: str = s3_server.new_bucket()
+    return name

@@ -94,8 +94,15 @@ def _string_option(spec: FormatSpec, name: str) -> str | None:
     return str(value)
 
 
-def csv_read_options(spec: FormatSpec) -> list[str]:
-    """``read_csv`` arguments for a CSV format's options (loading: Snowflake's defaults)."""
+def csv_read_options(spec: FormatSpec, *, detect_header: bool = False) -> list[str]:
+    """``read_csv`` arguments for a CSV format's options (loading: Snowflake's defaults).
+
+    Args:
+        spec: The CSV format.
+        detect_header: For a query over staged files: without ``SKIP_HEADER`` in the
+            format, DuckDB's sniffer decides whether the first line is a header; with it,
+            the last skipped line gives the column names.
+    """
     options = [f"compression = {_literal(text_compression(spec, writing=False))}"]
     delimiter = _string_option(spec, "field_delimiter")
     if delimiter is not None:
@@ -104,8 +111,14 @@ def csv_read_options(spec: FormatSpec) -> list[str]:
     if record is not None:
         options.append(f"new_line = {_literal(record)}")
     skip = spec.options.get("skip_header", 0)
-    options.append("header = false")
-    if isinstance(skip, int) and skip:
+    if not isinstance(skip, int):
+        skip = 0
+    if detect_header and skip:
+        options.append("header = true")
+        skip -= 1
+    elif not detect_header or "skip_header" in spec.options:
+        options.append("header = false")
+    if skip:
         options.append(f"skip = {skip}")
     quote = _string_option(spec, "field_optionally_enclosed_by")
     options.append(f"quote = {_literal(quote or DOUBLE_QUOTE)}")
@@ -133,6 +146,7 @@ def read_function(
     *,
     columns: Mapping[str, str] | None = None,
     extra: Sequence[str] = (),
+    detect_header: bool = False,
 ) -> str:
     """The DuckDB table function call that reads ``paths`` in format ``spec``.
 
@@ -141,6 +155,7 @@ def read_function(
         paths: The files, as DuckDB paths.
         columns: For CSV and JSON: column names and DuckDB types to read (no sniffing).
         extra: More DuckDB arguments (``filename = true``, ``ignore_errors = true``, ...).
+        detect_header: For CSV read by a query: see :func:`csv_read_options`.
     """
     files = _list(paths)
     if isinstance(spec, Parquet):
@@ -156,5 +171,6 @@ def read_function(
     if isinstance(spec, CSV):
         if columns is not None:
             typed.append("auto_detect = false")
-        return f"read_csv({', '.join([files, *csv_read_options(spec), *typed, *extra])})"
+        options = csv_read_options(spec, detect_header=detect_header)
+        return f"read_csv({', '.join([files, *options, *typed, *extra])})"
     raise StageRuntimeError(f"cannot read files of format {spec!r}")

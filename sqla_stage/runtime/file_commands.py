@@ -15,7 +15,6 @@ import os
 import shutil
 import uuid
 from typing import Any
-from urllib.parse import unquote, urlparse
 
 from sqla_stage.errors import StageRuntimeError
 from sqla_stage.files import Get, ListFiles, Presign, Put, RemoveFiles
@@ -99,8 +98,12 @@ def presign(context: StageContext, element: Presign) -> Rows:
 
 
 def _local_path(url: str) -> str:
-    parsed = urlparse(url)
-    return unquote(parsed.path) if parsed.scheme == "file" else url
+    """The local path of ``file://<path>``.
+
+    Snowflake's form: not URL-encoded, and a relative path is relative to the working
+    directory.
+    """
+    return url[len("file://") :] if url.startswith("file://") else url
 
 
 def _compression_of(name: str) -> str:

@@ -62,9 +62,16 @@ class MountFileSystem(AbstractFileSystem):
         return {**entry, "name": f"{key}/{entry['name']}"}
 
     def ls(self, path: str, detail: bool = True, **kwargs: Any) -> list[Any]:
-        """List a folder of a mounted filesystem."""
+        """List a folder of a mounted filesystem; a folder with no files lists as empty.
+
+        Object stores have no empty folders: after DuckDB's ``mkdir`` of an output folder
+        (``PER_THREAD_OUTPUT``, ``PARTITION_BY``) s3fs still says the folder is missing.
+        """
         key, fs, inner = self._split(path)
-        entries = fs.ls(inner, detail=True, **kwargs)
+        try:
+            entries = fs.ls(inner, detail=True, **kwargs)
+        except FileNotFoundError:
+            return []
         if detail:
             return [self._outer(key, entry) for entry in entries]
         return [f"{key}/{entry['name']}" for entry in entries]

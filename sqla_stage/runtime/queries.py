@@ -1,19 +1,314 @@
-"""SELECT over staged files and INTO OUTFILE on the runtime (being written)."""
+r"""Queries over staged files, and MatrixOne's ``INTO OUTFILE``, on the runtime.
+
+A statement that names staged files where a table could stand is rewritten into DuckDB
+SQL before DuckDB sees it:
+
+- ``FROM @stage/path [(FILE_FORMAT => 'parquet' | 'myformat', PATTERN => '.*x')]`` (after
+  ``FROM``, ``JOIN`` or a ``,`` of a FROM list) becomes ``read_parquet([...])`` /
+  ``read_csv([...])`` / ``read_json([...])`` over the matching files, listed the way LIST
+  lists them (the path is a key prefix; PATTERN must match the whole key). The format is
+  the statement's, else the stage's, else CSV; CSV files are sniffed for types, and for a
+  header unless the format gives ``SKIP_HEADER``. A location without a matching file is an
+  error: DuckDB cannot read zero files, and there would be no columns to return.
+- ``FROM list_stage(location => '@stage/path'[, pattern => '...'])`` (Databend) becomes a
+  subquery of ``name, size, md5, last_modified, creator`` (``creator`` is NULL). The rows
+  travel as list parameters, added after the statement's own (or among its ``?``).
+- With no bind parameters, Snowflake's positional columns ``$1``, ``$2`` become DuckDB's
+  ``#1``, ``#2`` (the n-th column of the FROM clause). With bind parameters, ``$1`` is a
+  parameter, as SQLAlchemy renders it for DuckDB.
+
+Everything else in the text is kept as written, so these work inside any statement:
+joins, ``INSERT INTO t SELECT ...``, ``CREATE TABLE x AS ...``, subqueries. Text with no
+staged reference (``SELECT '@x'``, DuckDB's ``@`` absolute value) is left to DuckDB.
+``INTO OUTFILE`` is in :mod:`~sqla_stage.runtime.queries_outfile`.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from sqla_stage.errors import StageRuntimeError
+from sqla_stage.errors import StageParseError, StageRuntimeError
+from sqla_stage.files import ListFiles
+from sqla_stage.formats import FORMAT_TYPES, FileFormat, FormatSpec
+from sqla_stage.outfile import SelectIntoOutfile
+from sqla_stage.parser.lexer import Kind, Token, tokenize
+from sqla_stage.parser.locations import parse_stage_location
+from sqla_stage.parser.options import split_format_name
 from sqla_stage.runtime.context import StageContext
+from sqla_stage.runtime.duckdb_formats import read_function
+from sqla_stage.runtime.file_commands import list_files
 from sqla_stage.runtime.results import Query, Rows
+from sqla_stage.stage import StagePath
+
+#: ``list_stage`` columns (Databend's), with their DuckDB types.
+LIST_STAGE_COLUMNS = (
+    ("name", "VARCHAR"),
+    ("size", "BIGINT"),
+    ("md5", "VARCHAR"),
+    ("last_modified", "TIMESTAMPTZ"),
+)
+
+_KEYWORDS_BEFORE_PARENTHESES = """
+    ALL AND ANY AS BY CROSS ELSE EXCEPT EXISTS FROM FULL HAVING IN INNER INTERSECT INTO JOIN
+    LATERAL LEFT NATURAL NOT ON OR OUTER RETURNING RIGHT SELECT SOME TABLE THEN UNION USING
+    VALUES WHEN WHERE WITH
+"""
+_KEYWORDS_AFTER_FROM_LIST = """
+    EXCEPT FETCH GROUP HAVING INTERSECT LIMIT OFFSET ON ORDER QUALIFY RETURNING SELECT SET
+    UNION USING VALUES WHERE WINDOW
+"""
+#: Words after which ``(`` opens a subquery or a list, not a function's arguments.
+_NOT_FUNCTIONS = frozenset(_KEYWORDS_BEFORE_PARENTHESES.split())
+#: Words that end a FROM list at their depth.
+_FROM_ENDS = frozenset(_KEYWORDS_AFTER_FROM_LIST.split())
+_STAGED_ARGUMENTS = ("FILE_FORMAT", "PATTERN")
+_LIST_STAGE_ARGUMENTS = ("LOCATION", "PATTERN")
+
+
+@dataclass
+class _Edit:
+    """Text that replaces ``sql[start:end]``."""
+
+    start: int
+    end: int
+    text: str
+
+
+class _Binder:
+    """Adds parameters to the statement's own, in the style its text uses."""
+
+    def __init__(self, parameters: Any, tokens: Sequence[Token]) -> None:
+        self.named = isinstance(parameters, Mapping)
+        self.values: Any = dict(parameters) if self.named else list(parameters or ())
+        self.qmarks = [t.start for t in tokens if t.kind is Kind.OTHER and t.value == "?"]
+        self.added = 0
+
+    def bind(self, value: Any, at: int) -> str:
+        """A placeholder for ``value``, which is used at offset ``at`` of the text."""
+        self.added += 1
+        if self.named:
+            key = f"sqla_stage_{self.added}"
+            self.values[key] = value
+            return f"${key}"
+        if self.qmarks:
+            index = sum(1 for start in self.qmarks if start < at) + self.added - 1
+            self.values.insert(index, value)
+            return "?"
+        self.values.append(value)
+        return f"${len(self.values)}"
 
 
 def rewrite(context: StageContext, text: str) -> Query | None:
-    """Not yet."""
-    return None
+    """DuckDB SQL for a statement that reads staged files; None when it reads none.
+
+    Raises:
+        StageRuntimeError: a stage, file format or file the statement names is missing.
+    """
+    return rewrite_sql(context, text, context.parameters)
 
 
-def into_outfile(context: StageContext, element: Any) -> Rows:
-    """Not yet."""
-    raise StageRuntimeError("not yet")
+def rewrite_sql(context: StageContext, text: str, parameters: Any) -> Query | None:
+    """:func:`rewrite` for ``text`` run with ``parameters``."""
+    try:
+        tokens = tokenize(text)
+    except StageParseError:
+        return None  # text the stage tokenizer cannot read: DuckDB reports on it
+    binder = _Binder(parameters, tokens)
+    edits: list[_Edit] = []
+    for index in _source_positions(tokens):
+        edit = _staged_files(context, text, tokens, index) or _list_stage(
+            context, text, tokens, index, binder
+        )
+        if edit is not None:
+            edits.append(edit)
+    if not edits:
+        return None
+    if not parameters:
+        edits.extend(_positional_columns(tokens))
+        edits.sort(key=lambda edit: edit.start)
+    parts, position = [], 0
+    for edit in edits:
+        parts.append(text[position : edit.start])
+        parts.append(edit.text)
+        position = edit.end
+    parts.append(text[position:])
+    values = binder.values if binder.added else parameters
+    return Query("".join(parts), values)
+
+
+def _source_positions(tokens: Sequence[Token]) -> list[int]:
+    """Indexes of the tokens that stand where a FROM clause names a table."""
+    positions = []
+    # One entry a parenthesis depth: (inside a function's arguments, inside a FROM list).
+    stack = [[False, False]]
+    for index, token in enumerate(tokens[:-1]):
+        state = stack[-1]
+        if token.kind is Kind.PUNCT and token.value == "(":
+            before = tokens[index - 1] if index else None
+            call = before is not None and (
+                (before.kind is Kind.WORD and before.upper not in _NOT_FUNCTIONS)
+                or before.kind is Kind.QUOTED
+            )
+            stack.append([call, False])
+        elif token.kind is Kind.PUNCT and token.value == ")":
+            if len(stack) > 1:
+                stack.pop()
+        elif token.upper in ("FROM", "JOIN") and not state[0]:
+            state[1] = True
+            positions.append(index + 1)
+        elif token.upper in _FROM_ENDS:
+            state[1] = False
+        elif token.kind is Kind.PUNCT and token.value == "," and state[1]:
+            positions.append(index + 1)
+    return positions
+
+
+def _named_arguments(
+    text: str, tokens: Sequence[Token], index: int, names: tuple[str, ...], what: str
+) -> tuple[dict[str, str], int]:
+    """``(NAME => 'value', ...)`` at ``tokens[index]``: the values and the ``)`` index.
+
+    Raises:
+        StageRuntimeError: anything else inside the parentheses.
+    """
+    values: dict[str, str] = {}
+    position = index + 1
+    while True:
+        if position + 3 >= len(tokens):
+            raise StageRuntimeError(f"{what}: ')' is missing")
+        name, arrow, value = tokens[position : position + 3]
+        if (
+            name.upper not in names
+            or name.upper in values
+            or arrow.value != "=>"
+            or value.kind is not Kind.STRING
+        ):
+            allowed = ", ".join(f"{n} => '...'" for n in names)
+            raise StageRuntimeError(
+                f"{what}: expected ({allowed}) at offset {name.start}, found "
+                f"{text[name.start : name.start + 30]!r}"
+            )
+        values[name.upper] = value.value
+        closing = tokens[position + 3]
+        if closing.kind is Kind.PUNCT and closing.value == ")":
+            return values, position + 3
+        if not (closing.kind is Kind.PUNCT and closing.value == ","):
+            raise StageRuntimeError(f"{what}: expected ',' or ')' at offset {closing.start}")
+        position += 4
+
+
+def _is_arguments(tokens: Sequence[Token], index: int, names: tuple[str, ...]) -> bool:
+    """Whether ``tokens[index]`` opens ``(NAME => ...``."""
+    if index + 2 >= len(tokens):
+        return False
+    opening, name, arrow = tokens[index : index + 3]
+    return (
+        opening.kind is Kind.PUNCT
+        and opening.value == "("
+        and name.upper in names
+        and arrow.value == "=>"
+    )
+
+
+def _format_spec(name: str | None, what: str) -> FormatSpec | None:
+    if name is None:
+        return None
+    if name.upper() in FORMAT_TYPES:
+        return FORMAT_TYPES[name.upper()]()
+    if not name:
+        raise StageRuntimeError(f"{what}: FILE_FORMAT => '' names no format")
+    schema, base = split_format_name(name)
+    return FileFormat(base, schema)
+
+
+def _staged_files(
+    context: StageContext, text: str, tokens: Sequence[Token], index: int
+) -> _Edit | None:
+    """``@stage/path [(FILE_FORMAT => ..., PATTERN => ...)]`` at ``tokens[index]``."""
+    token = tokens[index]
+    if token.kind is not Kind.LOCATION:
+        return None
+    try:
+        location = parse_stage_location(token.value)
+    except StageParseError as error:
+        raise StageRuntimeError(f"{token.value}: not a stage location ({error})") from None
+    end, arguments = token.end, dict[str, str]()
+    if _is_arguments(tokens, index + 1, _STAGED_ARGUMENTS):
+        arguments, closing = _named_arguments(
+            text, tokens, index + 1, _STAGED_ARGUMENTS, token.value
+        )
+        end = tokens[closing].end
+    spec = _format_spec(arguments.get("FILE_FORMAT"), token.value)
+    return _Edit(token.start, end, read_staged(context, location, spec, arguments.get("PATTERN")))
+
+
+def read_staged(
+    context: StageContext, location: StagePath, spec: FormatSpec | None, pattern: str | None
+) -> str:
+    """The DuckDB read call over the files of ``location`` matching ``pattern``.
+
+    Raises:
+        StageRuntimeError: no such stage or format, or no file matches.
+    """
+    place = context.place(location)
+    files = place.storage.list(place.prefix, pattern)
+    if not files:
+        matching = f" matching PATTERN {pattern!r}" if pattern is not None else ""
+        raise StageRuntimeError(
+            f"no staged file in {place.label}{matching}: DuckDB cannot read zero files"
+        )
+    concrete = context.stage_format(place, spec)
+    paths = [place.storage.duckdb_path(info.name) for info in files]
+    return read_function(concrete, paths, detect_header=True)
+
+
+def _list_stage(
+    context: StageContext, text: str, tokens: Sequence[Token], index: int, binder: _Binder
+) -> _Edit | None:
+    """``list_stage(location => '@s/p', pattern => '...')`` at ``tokens[index]``."""
+    token = tokens[index]
+    if token.upper != "LIST_STAGE" or not (
+        tokens[index + 1].kind is Kind.PUNCT and tokens[index + 1].value == "("
+    ):
+        return None
+    what = "list_stage(...)"
+    arguments, closing = _named_arguments(text, tokens, index + 1, _LIST_STAGE_ARGUMENTS, what)
+    if "LOCATION" not in arguments:
+        raise StageRuntimeError(f"{what}: location => '@stage/path' is required")
+    try:
+        location = parse_stage_location(arguments["LOCATION"])
+    except StageParseError as error:
+        raise StageRuntimeError(f"{what}: location => {error.sql!r} ({error})") from None
+    rows = list_files(context, ListFiles(location, pattern=arguments.get("PATTERN"))).rows
+    items = []
+    for column, (name, kind) in enumerate(LIST_STAGE_COLUMNS):
+        placeholder = binder.bind([row[column] for row in rows], token.start)
+        items.append(f"unnest({placeholder}::{kind}[]) AS {name}")
+    items.append("NULL::VARCHAR AS creator")
+    return _Edit(token.start, tokens[closing].end, f"(SELECT {', '.join(items)})")
+
+
+def _positional_columns(tokens: Sequence[Token]) -> list[_Edit]:
+    """``$1`` (Snowflake's first column of the staged files) as DuckDB's ``#1``."""
+    edits = []
+    for index, token in enumerate(tokens[:-1]):
+        number = tokens[index + 1]
+        if (
+            token.kind is Kind.OTHER
+            and token.value == "$"
+            and number.kind is Kind.NUMBER
+            and number.start == token.end
+            and number.value.isdigit()
+            and not (index and tokens[index - 1].value == ".")
+        ):
+            edits.append(_Edit(token.start, number.end, f"#{number.value}"))
+    return edits
+
+
+def into_outfile(context: StageContext, element: SelectIntoOutfile) -> Rows:
+    """``<query> INTO OUTFILE 'stage1:/path'``: see :mod:`.queries_outfile`."""
+    from sqla_stage.runtime.queries_outfile import write_outfile
+
+    return write_outfile(context, element)

@@ -5,6 +5,13 @@ Keys are literal names, as in spec 004: on a local disk the segments ``.`` and `
 (and ``%`` and ``\\``, so the mapping can be undone) are stored percent-encoded, so no
 key can leave the root. DuckDB reads a local stage through its own file system and any
 other stage through the mount filesystem (:mod:`~sqla_stage.runtime.mounts`).
+
+S3 (s3fs) storage is opened without fsspec's listings cache, so every statement sees the
+bucket as it is (objects written by other clients included), and is checked with one
+listing request the first time a statement touches it (:attr:`StageStorage.fs`): a
+missing bucket, refused credentials or an unreachable endpoint fail there with an error
+naming the stage, instead of LIST answering "no files" and PUT creating the bucket
+(s3fs's ``makedirs`` creates a missing bucket).
 """
 
 from __future__ import annotations
@@ -28,6 +35,9 @@ from sqla_stage.runtime import mounts
 
 #: Folders the runtime writes before it publishes; LIST and loads never see them.
 SCRATCH_PREFIX = ".sqla_stage-"
+
+#: Protocols whose filesystem is s3fs: opened without a listings cache, and probed.
+S3_PROTOCOLS = ("s3", "s3a")
 
 _ENCODE = {".": "%2E", "..": "%2E%2E"}
 _DECODE_SEGMENT = {value: key for key, value in _ENCODE.items()}
@@ -91,12 +101,46 @@ class StageStorage:
         self, fs: AbstractFileSystem, root: str, label: str, identity: tuple[object, ...]
     ) -> None:
         """Describe the storage; nothing is touched until a method is called."""
-        self.fs = fs
+        self._fs = fs
         self.root = root.rstrip("/") or "/"
         self.label = label
         self.identity = identity
         self.local = isinstance(fs, LocalFileSystem)
         self._mount: str | None = None
+        self._checked = identity[0] not in S3_PROTOCOLS
+        #: The S3-compatible service's URL, where the credentials name one.
+        self.endpoint: str | None = None
+
+    @property
+    def fs(self) -> AbstractFileSystem:
+        """The filesystem; an S3 bucket is checked on first use (once per storage).
+
+        Raises:
+            StageRuntimeError: the bucket does not exist, the credentials are refused,
+                or the endpoint cannot be reached.
+        """
+        if not self._checked:
+            self._check_s3()
+            self._checked = True
+        return self._fs
+
+    def _check_s3(self) -> None:
+        bucket, _, key = self.root.strip("/").partition("/")
+        try:
+            self._fs.call_s3(
+                "list_objects_v2", Bucket=bucket, Prefix=f"{key}/" if key else "", MaxKeys=1
+            )
+            return
+        except FileNotFoundError:
+            reason = f"the bucket {bucket!r} does not exist"
+        except PermissionError as error:
+            reason = f"access denied, check the credentials ({error})"
+        except Exception as error:  # botocore's connection errors are not OSErrors
+            reason = f"{type(error).__name__}: {error}"
+        place = self.label
+        if not place.startswith(("s3://", "s3a://")):  # a stage: say where it points
+            place += f" (s3://{self.root.strip('/')}/)"
+        raise StageRuntimeError(f"cannot access {place}: {reason}") from None
 
     def path(self, key: str) -> str:
         """The filesystem path of ``key``."""
@@ -121,11 +165,22 @@ class StageStorage:
         return mounts.duckdb_url(self._mount, self.path(key))
 
     def url(self, key: str) -> str:
-        """A stable name of ``key`` for the load history (no credentials)."""
+        """A stable name of ``key`` for the load history (no credentials).
+
+        With an ``endpoint_url`` it is the object's URL at that endpoint, so one bucket
+        name on two S3 services is two places.
+        """
+        if self.endpoint:
+            return f"{self.endpoint.rstrip('/')}/{self.path(key).lstrip('/')}"
         return f"{self.identity[0]}://{self.path(key).lstrip('/')}"
 
-    def list(self, prefix: str = "", pattern: str | None = None) -> list[FileInfo]:
+    def list(
+        self, prefix: str = "", pattern: str | None = None, *, checksums: bool = True
+    ) -> list[FileInfo]:
         """The files whose key starts with ``prefix`` (and fully matches ``pattern``).
+
+        ``checksums=False`` leaves ``md5`` None for local files instead of reading them
+        (loads identify files by size and modification time).
 
         Raises:
             StageRuntimeError: the storage cannot be listed, or ``pattern`` is not a
@@ -139,7 +194,7 @@ class StageStorage:
             ) from None
         files = []
         try:
-            for key, info in self._walk(prefix):
+            for key, info in self._walk(prefix, checksums):
                 if not key.startswith(prefix) or (regex and not regex.fullmatch(key)):
                     continue
                 files.append(info)
@@ -148,11 +203,11 @@ class StageStorage:
         files.sort(key=lambda info: info.name)
         return files
 
-    def _walk(self, prefix: str) -> Iterator[tuple[str, FileInfo]]:
+    def _walk(self, prefix: str, checksums: bool = True) -> Iterator[tuple[str, FileInfo]]:
         folder = prefix.rsplit("/", 1)[0] if "/" in prefix else ""
         base = self.path(folder)
         if self.local:
-            yield from self._walk_local(base)
+            yield from self._walk_local(base, checksums)
             return
         if not self.fs.exists(base):
             return
@@ -162,7 +217,7 @@ class StageStorage:
                 continue
             yield key, FileInfo(key, int(info.get("size") or 0), _etag(info), _modified(info))
 
-    def _walk_local(self, base: str) -> Iterator[tuple[str, FileInfo]]:
+    def _walk_local(self, base: str, checksums: bool) -> Iterator[tuple[str, FileInfo]]:
         if not os.path.isdir(base):
             return
         stack = [base]
@@ -181,7 +236,7 @@ class StageStorage:
                             FileInfo(
                                 key,
                                 stat.st_size,
-                                _local_md5(entry.path, stat),
+                                _local_md5(entry.path, stat) if checksums else None,
                                 dt.datetime.fromtimestamp(stat.st_mtime, dt.UTC),
                             ),
                         )
@@ -243,6 +298,8 @@ def open_storage(
         StageRuntimeError: no fsspec filesystem handles the URL's protocol.
     """
     options = storage_options(credentials)
+    if fsspec.core.split_protocol(url)[0] in S3_PROTOCOLS:
+        options["use_listings_cache"] = False  # see the module docstring
     try:
         fs, root = fsspec.core.url_to_fs(url, **options)
     except (ImportError, ValueError) as error:
@@ -253,4 +310,6 @@ def open_storage(
     identity = (protocol, root, tuple(sorted((k, repr(v)) for k, v in options.items())))
     if isinstance(fs, LocalFileSystem):
         root = os.path.abspath(root)
-    return StageStorage(fs, root, label or url, identity)
+    storage = StageStorage(fs, root, label or url, identity)
+    storage.endpoint = options.get("endpoint_url")
+    return storage

@@ -1,13 +1,318 @@
-"""COPY INTO (unload) on the runtime (being written)."""
+"""COPY INTO <location> (unload) on the runtime, following Snowflake's spec 004.
+
+The data work is one DuckDB ``COPY (<query>) TO ...`` statement: the source (a table or
+a query, with its bind parameters) runs inside DuckDB and DuckDB writes the files, in
+parallel, into a scratch area. Python plans the names, moves the files into place and
+builds the result row. What an unload does:
+
+- **Names**: the location's path is a literal folder and file-name prefix.
+  ``@s/result/data_`` writes ``result/data_0_0_0.csv.gz``, ``result/data_0_0_1.csv.gz``,
+  ...; a path that ends with ``/`` (or none) uses the prefix ``data_``. With
+  ``INCLUDE_QUERY_ID = TRUE`` the statement's UUID follows the prefix
+  (``data_<uuid>_0_0_0.snappy.parquet``). A URL location splits the same way
+  (``'s3://b/unload/'`` is a folder, ``'s3://b/unload/x_'`` a folder and a prefix).
+  Extensions and format options: :mod:`~sqla_stage.runtime.unload_format`.
+- **SINGLE = TRUE**: one file named by the path's last segment (``@s/out.csv``), or
+  ``data`` (no extension) when the path ends with ``/``. A file larger than
+  MAX_FILE_SIZE is Snowflake's error, and nothing is written.
+- **MAX_FILE_SIZE** (default 16000000) is DuckDB's ``FILE_SIZE_BYTES`` with one output
+  per thread: several files of at most about that size (Parquet splits only between
+  row groups).
+- **PARTITION BY <expr>**: rows go under ``<folder>/<value of expr>/`` (``_NULL_`` when
+  it is NULL), numbered from 0 in each partition.
+- **OVERWRITE = FALSE** (default): any existing file with a name this unload would write
+  is Snowflake's "Files already existing" error, before anything is written; TRUE
+  replaces the same-named files and leaves the others.
+- **No rows**: no file, and ``rows_unloaded`` 0.
+- **Results**: ``rows_unloaded, input_bytes, output_bytes``: ``output_bytes`` is the sum
+  of the file sizes; ``input_bytes`` is the size before compression: each gzip file's
+  ISIZE trailer, Parquet's ``total_uncompressed_size`` (``parquet_metadata``), and the
+  file size otherwise (ZSTD and uncompressed files). ``DETAILED_OUTPUT = TRUE`` gives
+  one row per file instead: ``file_name`` (the key in the stage), ``file_size`` and
+  ``row_count`` (DuckDB's statistics for Parquet; for CSV and JSON DuckDB reads the
+  written files back to count them).
+- **VALIDATION_MODE = RETURN_ROWS**: the query's rows are the result and nothing is
+  written.
+"""
 
 from __future__ import annotations
 
+import os
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
 from sqla_stage.copy import CopyInto
 from sqla_stage.errors import StageRuntimeError
-from sqla_stage.runtime.context import StageContext
-from sqla_stage.runtime.results import Rows
+from sqla_stage.runtime.context import Place, StageContext
+from sqla_stage.runtime.results import BIGINT, VARCHAR, Column, Query, Rows
+from sqla_stage.runtime.sources import DUCKDB_DIALECT, embedded_query
+from sqla_stage.runtime.storage import StageStorage
+from sqla_stage.runtime.unload_files import (
+    WrittenFile,
+    collect,
+    gzip_input_size,
+    join_key,
+    name_files,
+    publish,
+    scratch_area,
+)
+from sqla_stage.runtime.unload_format import FileWriter, SourceColumn, writer_for
+from sqla_stage.stage import StagePath
+
+UNLOAD_COLUMNS = [
+    Column("rows_unloaded", BIGINT),
+    Column("input_bytes", BIGINT),
+    Column("output_bytes", BIGINT),
+]
+DETAILED_COLUMNS = [
+    Column("file_name", VARCHAR),
+    Column("file_size", BIGINT),
+    Column("row_count", BIGINT),
+]
+DEFAULT_MAX_FILE_SIZE = 16_000_000
+DEFAULT_PREFIX = "data_"
+SINGLE_NAME = "data"
+PARTITION_COLUMN = "__partition"
+
+#: Compiles a construct's source to DuckDB SQL with ``$n`` parameters.
 
 
-def run(context: StageContext, element: CopyInto) -> Rows:
-    """Not yet."""
-    raise StageRuntimeError("not yet")
+@dataclass(frozen=True)
+class Target:
+    """Where the files go: a place, the folder key in it, and the path's last segment."""
+
+    place: Place
+    folder: str
+    name: str
+
+    @property
+    def storage(self) -> StageStorage:
+        """The destination's storage."""
+        return self.place.storage
+
+
+@dataclass(frozen=True)
+class Source:
+    """The unloaded rows: a SELECT, the same as a FROM item, and its parameters."""
+
+    query: str
+    relation: str
+    parameters: list[Any]
+
+
+def run(context: StageContext, element: CopyInto) -> Rows | Query:
+    """COPY INTO <location> FROM <table | (query)>: write the files and describe them.
+
+    Raises:
+        StageRuntimeError: an unknown stage or named format, an option DuckDB cannot
+            write, an existing file without OVERWRITE, SINGLE beyond MAX_FILE_SIZE.
+    """
+    target = resolve_target(context, element)
+    spec = context.stage_format(target.place, element.file_format)
+    source = compile_source(context, element)
+    options = element.copy_options
+    if options.get("validation_mode") is not None:
+        return Query(source.query, source.parameters or None)
+    single = options.get("single") is True
+    if single and element.partition_by is not None:
+        raise StageRuntimeError("PARTITION BY cannot be combined with SINGLE = TRUE")
+    writer = writer_for(spec, options.get("header") is True)
+    detailed = options.get("detailed_output") is True
+    columns = describe(context, source)
+    with scratch_area(target.storage, target.folder) as scratch:
+        files, total = write(context, element, source, columns, writer, scratch)
+        if total == 0:
+            return _result(detailed, [], 0)
+        count_rows(context, writer, files, total, len(columns), detailed)
+        files = [file for file in files if file.rows != 0]
+        _name(element, target, writer, files, single)
+        measure(context, writer, files, detailed)
+        overwrite = options.get("overwrite") is True
+        publish(target.storage, files, overwrite, target.place.label)
+    return _result(detailed, files, total)
+
+
+def split_url(url: str) -> tuple[str, str]:
+    """A URL location as its folder URL and the file-name prefix after the last ``/``."""
+    scheme, separator, rest = url.partition("://")
+    if not separator:
+        scheme, rest = "", url
+    folder, slash, name = rest.rpartition("/")
+    if not slash:
+        return url, ""
+    return f"{scheme}{separator}{folder}/", name
+
+
+def resolve_target(context: StageContext, element: CopyInto) -> Target:
+    """The destination's storage, folder and last path segment.
+
+    Raises:
+        StageRuntimeError: the stage (or the table of ``@%t``) does not exist.
+    """
+    location = element.location
+    if isinstance(location, StagePath):
+        place = context.place(location)
+        folder, _, name = place.prefix.rpartition("/")
+        return Target(place, folder, name)
+    if location is None:
+        raise StageRuntimeError("COPY INTO <location>: no location")
+    url, name = split_url(location)
+    return Target(context.place(url, element.credentials), "", name)
+
+
+def compile_source(context: StageContext, element: CopyInto) -> Source:
+    """The source as DuckDB SQL with its parameters.
+
+    A construct's ``select()`` is compiled here with ``$n`` parameters of its own; a
+    parsed ``(query)`` is the statement's text, with the statement's parameters.
+    """
+    if element.table is not None:
+        table = element.table
+        name = context.quote(table.name)
+        if table.schema:
+            name = f"{context.quote(table.schema)}.{name}"
+        return Source(f"SELECT * FROM {name}", name, [])
+    if element.query is None:
+        raise StageRuntimeError("COPY INTO <location>: no table or query to unload")
+    embedded = embedded_query(context.parameters, element.query, "COPY INTO <location>")
+    query, parameters = embedded.sql, embedded.parameters
+    return Source(query, f"({query}) AS {context.quote('_source')}", parameters)
+
+
+def partition_sql(element: CopyInto) -> str | None:
+    """The PARTITION BY expression as DuckDB SQL over the source's columns."""
+    if element.partition_by is None:
+        return None
+    compiled = element.partition_by.compile(
+        dialect=DUCKDB_DIALECT, compile_kwargs={"literal_binds": True, "include_table": False}
+    )
+    return str(compiled)
+
+
+def describe(context: StageContext, source: Source) -> list[SourceColumn]:
+    """The source's column names and DuckDB types (planned, not run)."""
+    rows = context.run(f"DESCRIBE SELECT * FROM {source.relation}", source.parameters)
+    return [SourceColumn(str(row[0]), str(row[1])) for row in rows.fetchall()]
+
+
+def write(
+    context: StageContext,
+    element: CopyInto,
+    source: Source,
+    columns: Sequence[SourceColumn],
+    writer: FileWriter,
+    scratch: str,
+) -> tuple[list[WrittenFile], int]:
+    """Run DuckDB's COPY into the scratch area; the files and the rows written.
+
+    Raises:
+        StageRuntimeError: SINGLE = TRUE and the file exceeds MAX_FILE_SIZE.
+    """
+    options = element.copy_options
+    single = options.get("single") is True
+    given = options.get("max_file_size")
+    max_size = given if isinstance(given, int) else DEFAULT_MAX_FILE_SIZE
+    items = writer.select_items(columns)
+    partition = partition_sql(element)
+    placement = [] if single else [f"FILE_SIZE_BYTES {max_size}", "FILENAME_PATTERN 'part_{i}'"]
+    if partition is not None:
+        value = f"coalesce(CAST(({partition}) AS VARCHAR), '_NULL_')"
+        items.append(f"{value} AS {context.quote(PARTITION_COLUMN)}")
+        placement.append(f"PARTITION_BY ({context.quote(PARTITION_COLUMN)})")
+    elif not single:
+        placement.append("PER_THREAD_OUTPUT true")
+    output = os.path.join(scratch, "out")
+    select = f"SELECT {', '.join(items)} FROM {source.relation}"
+    copy_options = ", ".join([*writer.copy_options(columns), *placement])
+    sql = f"COPY ({select}) TO {context.literal(output)} ({copy_options})"
+    stats = context.run(sql, source.parameters).fetchall()
+    if single:
+        files = [WrittenFile(output)] if os.path.isfile(output) else []
+    else:
+        files = collect(output, PARTITION_COLUMN if partition is not None else None)
+    if writer.duckdb_format != "parquet":
+        total = int(stats[0][0]) if stats else 0
+    else:
+        counts = {os.path.normpath(str(row[0])): int(row[1]) for row in stats}
+        for file in files:
+            file.rows = counts.get(os.path.normpath(file.path), 0)
+        total = sum(counts.values())
+    if single and total and os.path.getsize(output) > max_size:
+        raise StageRuntimeError(
+            f"Max file size ({max_size}) exceeded for unload single file mode. "
+            "We recommend that you increase the max file size parameter, or disable "
+            "single-file mode in the unload command and combine the unloaded files into "
+            "a single file after you download them."
+        )
+    return files, total
+
+
+def count_rows(
+    context: StageContext,
+    writer: FileWriter,
+    files: Sequence[WrittenFile],
+    total: int,
+    width: int,
+    detailed: bool,
+) -> None:
+    """Fill in each file's row count where it is needed and not known yet.
+
+    Raises:
+        StageRuntimeError: DuckDB cannot read the written files back to count them.
+    """
+    if len(files) == 1 and files[0].rows is None:
+        files[0].rows = total
+    if not detailed or all(file.rows is not None for file in files):
+        return
+    query = writer.count_query([file.path for file in files], width)
+    if query is None:
+        raise StageRuntimeError(
+            "DETAILED_OUTPUT = TRUE: DuckDB cannot read these delimiters back to count the "
+            "rows of each file; unload into one file (SINGLE = TRUE) or use '\\n' records"
+        )
+    counts = {os.path.normpath(str(row[0])): int(row[1]) for row in context.run(query).fetchall()}
+    for file in files:
+        file.rows = counts.get(os.path.normpath(file.path), 0)
+
+
+def _name(
+    element: CopyInto, target: Target, writer: FileWriter, files: list[WrittenFile], single: bool
+) -> None:
+    if single:
+        files[0].key = join_key(target.folder, target.name or SINGLE_NAME)
+        return
+    query_id = str(uuid.uuid4()) if element.copy_options.get("include_query_id") is True else ""
+    stem = target.name or DEFAULT_PREFIX
+    name_files(files, target.folder, stem, query_id, writer.extension)
+
+
+def measure(
+    context: StageContext, writer: FileWriter, files: Sequence[WrittenFile], detailed: bool
+) -> None:
+    """Each file's size, and (for the summary row) its size before compression."""
+    for file in files:
+        file.size = file.input_bytes = os.path.getsize(file.path)
+    if detailed:
+        return
+    if writer.compression == "gzip":
+        for file in files:
+            file.input_bytes = gzip_input_size(file.path)
+    elif writer.duckdb_format == "parquet":
+        paths = ", ".join(context.literal(file.path) for file in files)
+        rows = context.run(
+            "SELECT file_name, sum(total_uncompressed_size) "
+            f"FROM parquet_metadata([{paths}]) GROUP BY file_name"
+        ).fetchall()
+        sizes = {os.path.normpath(str(name)): int(size or 0) for name, size in rows}
+        for file in files:
+            file.input_bytes = sizes.get(os.path.normpath(file.path), file.size)
+
+
+def _result(detailed: bool, files: Sequence[WrittenFile], total: int) -> Rows:
+    if detailed:
+        return Rows(DETAILED_COLUMNS, [[file.key, file.size, file.rows] for file in files])
+    input_bytes = sum(file.input_bytes for file in files)
+    output_bytes = sum(file.size for file in files)
+    return Rows(UNLOAD_COLUMNS, [[total, input_bytes, output_bytes]])

@@ -1,0 +1,142 @@
+r"""MatrixOne's ``<query> INTO OUTFILE '<stage>:/<path>'`` on the runtime (spec 000).
+
+The target is ``'stage1:/user.csv'`` (the key ``user.csv`` of stage ``stage1``, whatever
+kind of stage it is) or a plain file path. While any stage has ``ENABLE = TRUE``
+(``Stage(directory=True)``), a plain path is refused with MatrixOne's error 20101, "stage
+exists, please try to check and use a stage instead"; with no enabled stage it is written
+as given (``~`` is the user's home folder). As MatrixOne (and MySQL) do, an existing file
+is not overwritten.
+
+The file is MatrixOne's CSV: a header line of the column names, ``,`` between fields,
+``\n`` after each row, text (and any type whose text could hold a ``,``) in double quotes
+with ``"`` doubled, numbers, booleans, dates and times bare, and NULL as ``\N``.
+DuckDB writes it with ``COPY (...) TO`` under a scratch name next to the target, and the
+file is moved into place once complete; a failed query leaves no file behind.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from sqla_stage.errors import StageRuntimeError
+from sqla_stage.outfile import SelectIntoOutfile
+from sqla_stage.runtime.context import StageContext
+from sqla_stage.runtime.queries import rewrite_sql
+from sqla_stage.runtime.results import Query, Rows
+from sqla_stage.runtime.sources import embedded_query
+from sqla_stage.runtime.storage import SCRATCH_PREFIX, StageStorage, open_storage
+from sqla_stage.runtime.unload import DETAILED_COLUMNS
+from sqla_stage.stage import StagePath
+
+#: MatrixOne's error when a plain path is given while an enabled stage exists.
+STAGE_EXISTS_CODE = 20101
+STAGE_EXISTS = "stage exists, please try to check and use a stage instead"
+
+#: DuckDB types written bare; any other is written as quoted text.
+_BARE_TYPES = re.compile(
+    r"(U?(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT)|FLOAT|DOUBLE|DECIMAL\(\d+,\s*\d+\)"
+    r"|BOOLEAN|DATE|TIME|TIMESTAMP(_S|_MS|_NS)?|TIMESTAMP WITH TIME ZONE"
+    r"|TIME WITH TIME ZONE|INTERVAL|UUID)",
+)
+_NEEDS_QUOTES = re.compile(r'[,"\r\n]')
+
+
+@dataclass(frozen=True)
+class _Target:
+    """Where the file goes: a storage, the key in it, and the name the result shows."""
+
+    storage: StageStorage
+    key: str
+    name: str
+
+
+def write_outfile(context: StageContext, element: SelectIntoOutfile) -> Rows:
+    """Write the rows of the element's query to its file.
+
+    Raises:
+        StageRuntimeError: a plain path while an enabled stage exists (code 20101), an
+            unknown stage, a target that is a folder or exists already.
+    """
+    target = _target(context, element.location)
+    embedded = embedded_query(context.parameters, element.query, "INTO OUTFILE")
+    query = rewrite_sql(context, embedded.sql, embedded.parameters) or Query(
+        embedded.sql, embedded.parameters
+    )
+    if target.storage.exists(target.key):
+        raise StageRuntimeError(
+            f"INTO OUTFILE: {target.name} already exists (an existing file is not overwritten)"
+        )
+    columns = _columns(context, query)
+    rows, size = _publish(context, target, query, columns)
+    return Rows(DETAILED_COLUMNS, [[target.name, size, rows]])
+
+
+def _target(context: StageContext, location: StagePath | str) -> _Target:
+    if isinstance(location, StagePath):
+        place = context.place(location)
+        if not place.prefix or place.prefix.endswith("/"):
+            raise StageRuntimeError(
+                f"INTO OUTFILE: {place.label} names a folder; give a file name ('stage1:/user.csv')"
+            )
+        return _Target(place.storage, place.prefix, place.prefix)
+    if any(record.stage.directory is True for record in context.registry.stages()):
+        raise StageRuntimeError(STAGE_EXISTS, code=STAGE_EXISTS_CODE)
+    path = location if "://" in location else os.path.expanduser(location)
+    folder, _, name = path.rpartition("/")
+    if not name:
+        raise StageRuntimeError(f"INTO OUTFILE: {location!r} names a folder; give a file name")
+    if not folder:
+        folder = "/" if path.startswith("/") else "."
+    return _Target(open_storage(folder, None), name, path)
+
+
+def _columns(context: StageContext, query: Query) -> list[tuple[str, str]]:
+    """The query's column names and DuckDB types (a ``LIMIT 0`` run)."""
+    cursor = context.run(f"SELECT * FROM ({query.sql}) LIMIT 0", query.parameters)
+    return [(str(item[0]), str(item[1])) for item in cursor.description]
+
+
+def _select_list(context: StageContext, columns: list[tuple[str, str]]) -> str:
+    """Each column as MatrixOne writes it, by position (names may repeat)."""
+    items = []
+    for position, (name, kind) in enumerate(columns, start=1):
+        header = '"' + name.replace('"', '""') + '"' if _NEEDS_QUOTES.search(name) else name
+        alias = context.quote(header)
+        if _BARE_TYPES.fullmatch(kind):
+            items.append(f"#{position} AS {alias}")
+        else:
+            text = f"CAST(#{position} AS VARCHAR)"
+            items.append(f"""'"' || replace({text}, '"', '""') || '"' AS {alias}""")
+    return ", ".join(items)
+
+
+def _publish(
+    context: StageContext, target: _Target, query: Query, columns: list[tuple[str, str]]
+) -> tuple[int, int]:
+    """COPY the rows to a scratch file, move it into place; the row count and size."""
+    storage = target.storage
+    folder = target.key.rpartition("/")[0]
+    scratch = f"{folder}/" if folder else ""
+    scratch += f"{SCRATCH_PREFIX}{uuid.uuid4().hex}"
+    options = (
+        "FORMAT csv, HEADER true, DELIMITER ',', QUOTE '', ESCAPE '', "
+        "NULLSTR '\\N', COMPRESSION 'none'"
+    )
+    sql = (
+        f"COPY (SELECT {_select_list(context, columns)} FROM ({query.sql})) "
+        f"TO {context.literal(storage.duckdb_path(scratch))} ({options})"
+    )
+    temporary, final = storage.path(scratch), storage.path(target.key)
+    try:
+        storage.fs.makedirs(storage.path(folder), exist_ok=True)
+        row: Any = context.run(sql, query.parameters).fetchone()
+        storage.fs.mv(temporary, final)
+    except BaseException:
+        if storage.fs.exists(temporary):
+            storage.fs.rm_file(temporary)
+        raise
+    return int(row[0]), int(storage.fs.size(final))

@@ -1,0 +1,337 @@
+r"""How an unload's file format becomes DuckDB's ``COPY ... TO`` options (spec 004).
+
+A :class:`FileWriter` says, for one concrete format, which columns DuckDB writes (a
+projection over the source, so per-column options such as BINARY_FORMAT run inside
+DuckDB), the options of ``COPY ... TO``, the files' extension, and how to count the rows
+of each written file. The choices the spec leaves to an implementation:
+
+- **Extensions**: ``.csv`` / ``.json`` plus ``.gz`` (GZIP) or ``.zst`` (ZSTD); Parquet
+  ``.snappy.parquet`` (SNAPPY, the default) or ``.parquet`` (NONE). ``FILE_EXTENSION``
+  *replaces* that whole default extension (``FILE_EXTENSION = 'txt'`` or ``'.txt'``
+  gives ``data_0_0_0.txt`` even when the content is gzipped); ``NONE`` keeps the default.
+- **Compression**: AUTO is gzip for CSV and JSON, Snappy for Parquet. DuckDB writes GZIP,
+  ZSTD and NONE (and Snappy or nothing for Parquet); BZ2, BROTLI, DEFLATE, RAW_DEFLATE
+  and LZO are refused with a :class:`~sqla_stage.errors.StageRuntimeError`.
+- **FIELD_OPTIONALLY_ENCLOSED_BY**: a character encloses every string value (DuckDB's
+  ``FORCE_QUOTE`` on the string columns), as Snowflake does. ``NONE`` (the default) is
+  the least quoting DuckDB allows while keeping a file readable: a value is enclosed in
+  ``"`` only when it holds the field delimiter, a quote or a line break. So
+  ``ESCAPE_UNENCLOSED_FIELD`` is accepted but has no effect: DuckDB encloses such a value
+  instead of backslash-escaping its delimiters. ``ESCAPE`` escapes the enclosing
+  character inside enclosed values (default: the character is doubled); DuckDB refuses
+  an ESCAPE character that appears in the NULL string (``ESCAPE = '\\'`` with the
+  default ``\N``), so that combination is an error naming NULL_IF.
+- **NULL_IF / EMPTY_FIELD_AS_NULL**: SQL NULL is written as the first NULL_IF string
+  (default ``\N``; ``NULL_IF = ()`` writes an empty field). An empty string is written
+  as an empty field, except when NULL is itself written as an empty field: then DuckDB
+  writes ``""`` to tell them apart, unless ``EMPTY_FIELD_AS_NULL = FALSE`` with no
+  enclosing character, which writes it as an empty field as the spec says.
+- **Delimiters** take Snowflake's spellings: escape sequences (``'\t'``), octal
+  (``'\\336'``) and hexadecimal (``'0xDE'``). ``RECORD_DELIMITER = NONE`` is refused:
+  DuckDB's writer always ends records.
+- **Dates and times**: DATE_FORMAT and TIMESTAMP_FORMAT become DuckDB's ``DATEFORMAT`` /
+  ``TIMESTAMPFORMAT``; TIME_FORMAT and BINARY_FORMAT (HEX, BASE64, UTF8) are projections
+  (``strftime``, ``hex``, ``base64``, ``decode``).
+- **JSON**: one object a line. A query of exactly one STRUCT column writes that struct's
+  fields, so each line is the column's object (the spec's VARIANT unload).
+- **Parquet and HEADER**: with ``HEADER = TRUE`` the columns keep their names; with
+  FALSE (the default) they are named ``col1``, ``col2``, ... as the spec says.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqla_stage.errors import StageRuntimeError
+from sqla_stage.formats import CSV, JSON, FormatSpec, Parquet
+from sqla_stage.options import AUTO, NONE, Keyword, OptionValue
+from sqla_stage.runtime.duckdb_formats import DOUBLE_QUOTE, strftime_format, text_compression
+
+#: File name suffixes of DuckDB's text compressions.
+COMPRESSION_SUFFIX = {"gzip": ".gz", "zstd": ".zst", "none": ""}
+
+_BACKSLASH = re.compile(r"\\(?:([0-7]{1,3})|(.))", re.S)
+_HEX = re.compile(r"0[xX]([0-9A-Fa-f]{1,6})")
+_ESCAPES = {"t": "\t", "n": "\n", "r": "\r", "b": "\b", "f": "\f"}
+#: How DuckDB's CSV reader spells the record delimiters it accepts.
+_READ_NEW_LINE = {"\n": "\\n", "\r\n": "\\r\\n", "\r": "\\r"}
+
+
+@dataclass(frozen=True)
+class SourceColumn:
+    """A column of the unloaded query: its name and DuckDB type."""
+
+    name: str
+    type: str
+
+
+def literal(value: str) -> str:
+    """A DuckDB string literal."""
+    return "'" + value.replace("'", "''") + "'"
+
+
+def quote(name: str) -> str:
+    """A DuckDB identifier."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def decode_character(value: str) -> str:
+    r"""Snowflake's spelling of a delimiter as the characters it stands for.
+
+    ``'0xDE'`` is a code point in hexadecimal, ``\\336`` one in octal, and ``\t``,
+    ``\n``, ``\r``, ``\b``, ``\f`` and ``\<char>`` the usual escapes.
+    """
+    whole = _HEX.fullmatch(value)
+    if whole:
+        return chr(int(whole.group(1), 16))
+
+    def replace(match: re.Match[str]) -> str:
+        octal, char = match.groups()
+        return chr(int(octal, 8)) if octal else _ESCAPES.get(char, char)
+
+    return _BACKSLASH.sub(replace, value)
+
+
+def _is_none(value: OptionValue | None) -> bool:
+    return isinstance(value, Keyword) and value == NONE
+
+
+def _text_option(value: OptionValue | None) -> str | None:
+    """A string option's characters; None when absent, NONE or AUTO."""
+    if value is None or (isinstance(value, Keyword) and value in (NONE, AUTO)):
+        return None
+    return decode_character(str(value))
+
+
+def _time_option(value: OptionValue | None) -> str | None:
+    if value is None or (isinstance(value, Keyword) and value == AUTO):
+        return None
+    return strftime_format(str(value))
+
+
+def _extension(spec: FormatSpec, default: str) -> str:
+    """FILE_EXTENSION (leading dot optional) in place of the default, when given."""
+    given = spec.options.get("file_extension")
+    if given is None or _is_none(given):
+        return default
+    stripped = str(given).lstrip(".")
+    return "." + stripped if stripped else ""
+
+
+def _file_list(paths: Sequence[str]) -> str:
+    return "[" + ", ".join(literal(path) for path in paths) + "]"
+
+
+class FileWriter:
+    """How one format is written: projection, COPY options, extension, row counts."""
+
+    #: DuckDB's ``FORMAT`` name.
+    duckdb_format = ""
+    #: The default file name extension, compression included.
+    extension = ""
+    #: DuckDB's compression name of the files (``gzip``, ``zstd``, ``snappy``, ``none``).
+    compression = "none"
+
+    def select_items(self, columns: Sequence[SourceColumn]) -> list[str]:
+        """The SELECT list DuckDB writes, over the source's columns."""
+        return [quote(column.name) for column in columns]
+
+    def copy_options(self, columns: Sequence[SourceColumn]) -> list[str]:
+        """The options of ``COPY ... TO`` (besides file placement)."""
+        return [f"FORMAT {self.duckdb_format}"]
+
+    def count_query(self, paths: Sequence[str], width: int) -> str | None:
+        """SQL giving ``(filename, rows)`` for written files, or None when it cannot."""
+        return None
+
+
+class CsvWriter(FileWriter):
+    """``TYPE = CSV``: every option of spec 004, in DuckDB's CSV writer."""
+
+    duckdb_format = "csv"
+
+    def __init__(self, spec: FormatSpec, header: bool) -> None:
+        """Read the format's options.
+
+        Raises:
+            StageRuntimeError: an option DuckDB cannot write (compression, NONE records).
+        """
+        options = spec.options
+        self.header = header
+        self.compression = text_compression(spec, writing=True)
+        self.extension = _extension(spec, ".csv" + COMPRESSION_SUFFIX[self.compression])
+        delimiter = options.get("field_delimiter")
+        self.delimiter = "" if _is_none(delimiter) else _text_option(delimiter) or ","
+        self.record = _text_option(options.get("record_delimiter")) or "\n"
+        if _is_none(options.get("record_delimiter")) or not self.record:
+            raise StageRuntimeError(
+                "RECORD_DELIMITER = NONE: the DuckDB runtime ends every record; "
+                "give a delimiter such as '\\n'"
+            )
+        self.enclosure = _text_option(options.get("field_optionally_enclosed_by"))
+        self.escape = _text_option(options.get("escape"))
+        null_if = options.get("null_if", ("\\N",))
+        self.null = null_if[0] if isinstance(null_if, tuple) and null_if else ""
+        self.empty_as_null = options.get("empty_field_as_null", True) is not False
+        self.date_format = _time_option(options.get("date_format"))
+        self.time_format = _time_option(options.get("time_format"))
+        self.timestamp_format = _time_option(options.get("timestamp_format"))
+        self.binary_format = str(options.get("binary_format", "HEX"))
+        if self.escape and self.escape in self.null:
+            raise StageRuntimeError(
+                f"ESCAPE = {self.escape!r} with NULL written as {self.null!r}: DuckDB's CSV "
+                "writer refuses an escape character inside the NULL string; give NULL_IF "
+                "another first value"
+            )
+
+    def _item(self, column: SourceColumn) -> str:
+        name = quote(column.name)
+        if column.type == "BLOB":
+            function = {"HEX": "hex", "BASE64": "base64", "UTF8": "decode"}[self.binary_format]
+            return f"{function}({name}) AS {name}"
+        if column.type == "TIME" and self.time_format is not None:
+            return f"strftime(DATE '1970-01-01' + {name}, {literal(self.time_format)}) AS {name}"
+        if column.type == "VARCHAR" and self._empty_unquoted():
+            return f"nullif({name}, '') AS {name}"
+        return name
+
+    def _empty_unquoted(self) -> bool:
+        """EMPTY_FIELD_AS_NULL = FALSE, no enclosure, NULL as an empty field."""
+        return not self.empty_as_null and self.enclosure is None and self.null == ""
+
+    def select_items(self, columns: Sequence[SourceColumn]) -> list[str]:
+        """Binary, time and empty-string columns converted as the options say."""
+        return [self._item(column) for column in columns]
+
+    def copy_options(self, columns: Sequence[SourceColumn]) -> list[str]:
+        """DuckDB's CSV writer options."""
+        options = [
+            "FORMAT csv",
+            f"HEADER {str(self.header).lower()}",
+            f"COMPRESSION {literal(self.compression)}",
+            f"DELIM {literal(self.delimiter)}",
+            f"NEW_LINE {literal(self.record)}",
+            f"QUOTE {literal(self.enclosure or DOUBLE_QUOTE)}",
+            f"NULLSTR {literal(self.null)}",
+        ]
+        if self.escape is not None:
+            options.append(f"ESCAPE {literal(self.escape)}")
+        strings = [quote(column.name) for column in columns if column.type == "VARCHAR"]
+        if self.enclosure is not None and strings:
+            options.append(f"FORCE_QUOTE ({', '.join(strings)})")
+        if self.date_format is not None:
+            options.append(f"DATEFORMAT {literal(self.date_format)}")
+        if self.timestamp_format is not None:
+            options.append(f"TIMESTAMPFORMAT {literal(self.timestamp_format)}")
+        return options
+
+    def count_query(self, paths: Sequence[str], width: int) -> str | None:
+        """Read the files back as text with the same dialect (DuckDB's reader).
+
+        None when DuckDB's reader does not take the record or field delimiter.
+        """
+        new_line = _READ_NEW_LINE.get(self.record)
+        if new_line is None or not self.delimiter:
+            return None
+        columns = ", ".join(f"'c{index}': 'VARCHAR'" for index in range(width))
+        quote_char = self.enclosure or DOUBLE_QUOTE
+        arguments = [
+            _file_list(paths),
+            "filename = true",
+            "auto_detect = false",
+            f"header = {str(self.header).lower()}",
+            f"columns = {{{columns}}}",
+            f"delim = {literal(self.delimiter)}",
+            f"quote = {literal(quote_char)}",
+            f"escape = {literal(self.escape or quote_char)}",
+            f"new_line = {literal(new_line)}",
+            f"compression = {literal(self.compression)}",
+        ]
+        return f"SELECT filename, count(*) FROM read_csv({', '.join(arguments)}) GROUP BY filename"
+
+
+class JsonWriter(FileWriter):
+    """``TYPE = JSON``: newline-delimited objects."""
+
+    duckdb_format = "json"
+
+    def __init__(self, spec: FormatSpec) -> None:
+        """Read COMPRESSION and FILE_EXTENSION.
+
+        Raises:
+            StageRuntimeError: a compression DuckDB does not write.
+        """
+        self.compression = text_compression(spec, writing=True)
+        self.extension = _extension(spec, ".json" + COMPRESSION_SUFFIX[self.compression])
+
+    def select_items(self, columns: Sequence[SourceColumn]) -> list[str]:
+        """The columns as an object's keys; one STRUCT column is the object itself."""
+        if len(columns) == 1 and columns[0].type.startswith("STRUCT("):
+            return [f"unnest({quote(columns[0].name)})"]
+        return super().select_items(columns)
+
+    def copy_options(self, columns: Sequence[SourceColumn]) -> list[str]:
+        """DuckDB's JSON writer options."""
+        return ["FORMAT json", f"COMPRESSION {literal(self.compression)}"]
+
+    def count_query(self, paths: Sequence[str], width: int) -> str | None:
+        """One object a line: count the objects of each file."""
+        files = _file_list(paths)
+        return (
+            f"SELECT filename, count(*) FROM read_ndjson_objects({files}, filename = true, "
+            f"compression = {literal(self.compression)}) GROUP BY filename"
+        )
+
+
+class ParquetWriter(FileWriter):
+    """``TYPE = PARQUET``: Snappy (AUTO) or uncompressed; row counts from DuckDB's stats."""
+
+    duckdb_format = "parquet"
+
+    def __init__(self, spec: FormatSpec, header: bool) -> None:
+        """Read COMPRESSION (and the deprecated SNAPPY_COMPRESSION).
+
+        Raises:
+            StageRuntimeError: COMPRESSION = LZO.
+        """
+        self.header = header
+        name = str(spec.options.get("compression", AUTO))
+        if name == "AUTO" and spec.options.get("snappy_compression") is False:
+            name = "NONE"
+        if name not in ("AUTO", "SNAPPY", "NONE"):
+            raise StageRuntimeError(
+                f"COMPRESSION = {name}: the DuckDB runtime writes Parquet with SNAPPY "
+                "(AUTO) or NONE"
+            )
+        self.compression = "uncompressed" if name == "NONE" else "snappy"
+        self.extension = ".parquet" if name == "NONE" else ".snappy.parquet"
+
+    def select_items(self, columns: Sequence[SourceColumn]) -> list[str]:
+        """The columns, named ``col1``, ``col2``, ... unless HEADER = TRUE."""
+        if self.header:
+            return super().select_items(columns)
+        return [
+            f"{quote(column.name)} AS {quote(f'col{index}')}"
+            for index, column in enumerate(columns, start=1)
+        ]
+
+    def copy_options(self, columns: Sequence[SourceColumn]) -> list[str]:
+        """DuckDB's Parquet writer options, with per-file statistics returned."""
+        return ["FORMAT parquet", f"COMPRESSION {self.compression}", "RETURN_STATS true"]
+
+
+def writer_for(spec: FormatSpec, header: bool) -> FileWriter:
+    """The writer of a concrete format (resolve named formats first).
+
+    Raises:
+        StageRuntimeError: a format or option the runtime cannot write.
+    """
+    if isinstance(spec, CSV):
+        return CsvWriter(spec, header)
+    if isinstance(spec, JSON):
+        return JsonWriter(spec)
+    if isinstance(spec, Parquet):
+        return ParquetWriter(spec, header)
+    raise StageRuntimeError(f"cannot unload files of format {spec!r}")

@@ -6,7 +6,7 @@ string form); :func:`parse` reads that SQL back into the same constructs.
 """
 
 from sqla_stage.copy import CopyInto
-from sqla_stage.ddl import CreateFileFormat, CreateStage, DropFileFormat, DropStage
+from sqla_stage.ddl import AlterStage, CreateFileFormat, CreateStage, DropFileFormat, DropStage
 from sqla_stage.dialects import register_all
 from sqla_stage.errors import StageArgumentError, StageParseError
 from sqla_stage.files import DescribeStage, Get, ListFiles, Presign, Put, RemoveFiles, ShowStages
@@ -21,6 +21,7 @@ register_all()
 __all__ = [
     "CSV",
     "JSON",
+    "AlterStage",
     "CopyInto",
     "CreateFileFormat",
     "CreateStage",

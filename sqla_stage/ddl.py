@@ -1,14 +1,18 @@
-"""DDL constructs: CREATE / DROP STAGE and CREATE / DROP FILE FORMAT.
+"""DDL constructs: CREATE / ALTER / DROP STAGE and CREATE / DROP FILE FORMAT.
 
 They are small :class:`~sqlalchemy.schema.ExecutableDDLElement` subclasses, like
 SQLAlchemy's ``CreateSequence``: each holds its target and flags, and each
-dialect module renders it. DDL is never statement-cached by SQLAlchemy.
+dialect module renders it. DDL is never statement-cached by SQLAlchemy. Executed, they
+return a :class:`~sqla_stage.display.StageResult` (the runtime's ``status`` row).
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy.schema import ExecutableDDLElement
 
+from sqla_stage.credentials import Encryption
 from sqla_stage.errors import StageArgumentError
 from sqla_stage.formats import FileFormat, FormatSpec, coerce_format
 from sqla_stage.stage import Stage, StageKind
@@ -47,7 +51,21 @@ def _flag(owner: str, name: str, value: object) -> bool:
     return value
 
 
-class CreateStage(ExecutableDDLElement):
+class StageDDL(ExecutableDDLElement):
+    """The base of the package's DDL: its result shows as a table."""
+
+    def _execute_on_connection(
+        self, connection: Any, distilled_params: Any, execution_options: Any
+    ) -> Any:
+        from sqla_stage.display import wrap_result
+
+        result = super()._execute_on_connection(  # type: ignore[no-untyped-call]
+            connection, distilled_params, execution_options
+        )
+        return wrap_result(result, self)
+
+
+class CreateStage(StageDDL):
     """``CREATE [OR REPLACE] [TEMPORARY] STAGE [IF NOT EXISTS] name ...``.
 
     Args:
@@ -83,7 +101,7 @@ class CreateStage(ExecutableDDLElement):
         return f"CreateStage({self.stage!r}{flags})"
 
 
-class DropStage(ExecutableDDLElement):
+class DropStage(StageDDL):
     """``DROP STAGE [IF EXISTS] name``."""
 
     __visit_name__ = "sqla_stage_drop_stage"
@@ -100,7 +118,92 @@ class DropStage(ExecutableDDLElement):
         return f"DropStage({self.stage.key!r}{flag})"
 
 
-class CreateFileFormat(ExecutableDDLElement):
+_INTERNAL_ENCRYPTION = ("SNOWFLAKE_FULL", "SNOWFLAKE_SSE", "NONE")
+#: The properties ``ALTER STAGE ... SET`` changes, in the order they are rendered.
+ALTERABLE = (
+    "url",
+    "credentials",
+    "encryption",
+    "storage_integration",
+    "directory",
+    "file_format",
+    "copy_options",
+    "comment",
+)
+
+
+def altered_stage(stage: Stage, changes: dict[str, Any]) -> Stage:
+    """``stage`` with ``changes`` applied (each checked as :class:`Stage` checks it).
+
+    Credentials, an external encryption type or a storage integration without a known
+    URL make an external stage: an ``ALTER`` names a stage without saying what it is.
+    """
+    values: dict[str, Any] = {name: getattr(stage, name) for name in ALTERABLE}
+    values.update(changes)
+    encryption = Encryption.coerce(f"Stage({stage.name!r})", values["encryption"])
+    external = (
+        stage.kind is StageKind.EXTERNAL
+        or any(values[name] is not None for name in ("url", "credentials", "storage_integration"))
+        or (encryption is not None and encryption["type"] not in _INTERNAL_ENCRYPTION)
+    )
+    kind = StageKind.EXTERNAL if external else None
+    return Stage(stage.name, schema=stage.schema, temporary=stage.temporary, _kind=kind, **values)
+
+
+class AlterStage(StageDDL):
+    """``ALTER STAGE [IF EXISTS] name SET ...``: change some properties of a stage.
+
+    Snowflake, MatrixOne, DuckDB and the default string form get ``ALTER STAGE``; on
+    Databend, which has none, the stage is re-created (``CREATE OR REPLACE STAGE``) with
+    its definition after the change, so there ``stage`` must be the whole definition.
+
+    Args:
+        stage: The stage: a name, or a :class:`Stage` with its current definition.
+        if_exists: Add ``IF EXISTS``.
+        **changes: The new values: ``url``, ``credentials``, ``encryption``,
+            ``storage_integration``, ``directory``, ``file_format``, ``copy_options``,
+            ``comment``. ``None`` (or ``""`` for the comment) removes a property.
+
+    Attributes:
+        changes: The changed properties and their new values, checked.
+        altered: The stage after the change.
+
+    Raises:
+        StageArgumentError: no change, an unknown property, a value :class:`Stage`
+            refuses, the user or a table stage, or removing the URL (an external stage
+            cannot become internal: drop and create it).
+    """
+
+    __visit_name__ = "sqla_stage_alter_stage"
+
+    def __init__(self, stage: Stage | str, *, if_exists: bool = False, **changes: Any) -> None:
+        """Alter ``stage``."""
+        owner = "AlterStage"
+        self.element = self.stage = coerce_stage(owner, stage)
+        _refuse_implicit(owner, "altered", self.stage)
+        self.if_exists = _flag(owner, "if_exists", if_exists)
+        unknown = sorted(set(changes) - set(ALTERABLE))
+        if unknown or not changes:
+            raise StageArgumentError(
+                f"{owner}: give the properties to change ({', '.join(ALTERABLE)})"
+                + (f", not {', '.join(unknown)}" if unknown else "")
+            )
+        if "url" in changes and changes["url"] is None:
+            raise StageArgumentError(
+                f"{owner}: an external stage cannot become internal; drop and create it"
+            )
+        if changes.get("comment") == "":
+            changes["comment"] = None
+        self.altered = altered_stage(self.stage, changes)
+        self.changes = {name: getattr(self.altered, name) for name in ALTERABLE if name in changes}
+
+    def __repr__(self) -> str:
+        flag = ", if_exists=True" if self.if_exists else ""
+        changes = "".join(f", {name}={value!r}" for name, value in self.changes.items())
+        return f"AlterStage({self.stage.key!r}{changes}{flag})"
+
+
+class CreateFileFormat(StageDDL):
     """``CREATE [OR REPLACE] [TEMPORARY] FILE FORMAT [IF NOT EXISTS] name TYPE = ... [COMMENT]``.
 
     Args:
@@ -149,7 +252,7 @@ class CreateFileFormat(ExecutableDDLElement):
         return f"CreateFileFormat({self.name.qualified_name!r}, {self.file_format!r})"
 
 
-class DropFileFormat(ExecutableDDLElement):
+class DropFileFormat(StageDDL):
     """``DROP FILE FORMAT [IF EXISTS] name``."""
 
     __visit_name__ = "sqla_stage_drop_file_format"

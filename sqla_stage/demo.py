@@ -23,25 +23,13 @@ import sqlalchemy as sa
 
 from sqla_stage import CopyInto, ListFiles, Parquet, Stage, staged
 from sqla_stage.demo_sql import load_dialect
+from sqla_stage.display import text_table
 
 
-def format_table(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
-    """Rows as a plain-text table with a header line."""
-    cells = [[str(name) for name in columns]]
-    cells += [["NULL" if value is None else str(value) for value in row] for row in rows]
-    widths = [max(len(row[index]) for row in cells) for index in range(len(columns))]
-    lines = [
-        " | ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True))
-        for row in cells
-    ]
-    lines.insert(1, "-+-".join("-" * width for width in widths))
-    return "\n".join(lines)
-
-
-def show(title: str, result: sa.CursorResult[Any]) -> None:
+def show(title: str, result: sa.Result[Any]) -> None:
     """Print a statement's result under a title."""
     print(f"== {title}")
-    print(format_table(list(result.keys()), result.all()))
+    print(text_table(list(result.keys()), result.all()))
     print()
 
 

@@ -31,6 +31,8 @@ from sqla_stage.options import (
 )
 
 if TYPE_CHECKING:
+    import pandas  # type: ignore[import-untyped, unused-ignore]
+    import pyarrow
     from sqlalchemy.engine import Connection, Engine
 
 
@@ -241,6 +243,50 @@ class Stage(SchemaItem):
         from sqla_stage.ddl import DropStage
 
         _execute(bind, DropStage(self, if_exists=bool(checkfirst)))
+
+    def read(
+        self,
+        bind: Engine | Connection,
+        path: str = "",
+        *,
+        file_format: FormatSpec | type[FormatSpec] | str | None = None,
+        pattern: str | None = None,
+    ) -> pandas.DataFrame:
+        """The rows of the files under ``path`` as a pandas DataFrame (DuckDB runtime).
+
+        Args:
+            bind: A connection (or engine) of a DuckDB engine with the runtime.
+            path: The folder or file-name prefix in the stage (``"daily/"``).
+            file_format: ``Parquet()``, ``CSV(...)``, ``JSON()`` or ``FileFormat(name)``;
+                by default the stage's format, else CSV.
+            pattern: A regular expression the files' names must match whole.
+
+        See :func:`sqla_stage.reading.read`.
+        """
+        from sqla_stage.reading import read
+
+        return read(bind, self / path, file_format=file_format, pattern=pattern)
+
+    def read_arrow(
+        self,
+        bind: Engine | Connection,
+        path: str = "",
+        *,
+        file_format: FormatSpec | type[FormatSpec] | str | None = None,
+        pattern: str | None = None,
+    ) -> pyarrow.Table:
+        """The rows of the files under ``path`` as a pyarrow Table; the arguments of :meth:`read`.
+
+        See :func:`sqla_stage.reading.read_arrow`.
+        """
+        from sqla_stage.reading import read_arrow
+
+        return read_arrow(bind, self / path, file_format=file_format, pattern=pattern)
+
+    def _repr_html_(self) -> str:
+        from sqla_stage.display import stage_html
+
+        return stage_html(self)
 
     def __repr__(self) -> str:
         if self.kind is StageKind.USER:

@@ -7,6 +7,7 @@ and shell commands (```bash) are not run.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -17,12 +18,16 @@ DOC_FILES = [*sorted((ROOT / "docs").glob("*.md")), ROOT / "README.md"]
 #: The pages that document constructs: each must show at least one runnable example.
 CONSTRUCT_PAGES = [
     "index.md",
+    "getting-started.md",
     "stages.md",
-    "copy-into.md",
+    "unload.md",
+    "load.md",
     "files.md",
     "file-formats.md",
     "parsing.md",
+    "runtime.md",
     "dialects.md",
+    "moving-to-a-warehouse.md",
 ]
 
 
@@ -75,6 +80,31 @@ def test_construct_page_has_examples(page: str) -> None:
     path = ROOT / "docs" / page
     assert path.exists(), f"docs/{page} is missing"
     assert python_blocks(path.read_text("utf-8")), f"docs/{page} has no ```python example"
+
+
+def nav_pages(config: str) -> list[str]:
+    """The pages listed under ``nav:`` in the text of a mkdocs.yml."""
+    pages: list[str] = []
+    in_nav = False
+    for line in config.splitlines():
+        if re.match(r"\S", line):  # a top-level key starts or ends the nav
+            in_nav = line.startswith("nav:")
+            continue
+        if in_nav:
+            pages += re.findall(r"([\w./-]+\.md)\s*$", line)
+    return pages
+
+
+def test_every_page_is_in_the_nav() -> None:
+    listed = nav_pages((ROOT / "mkdocs.yml").read_text("utf-8"))
+    pages = sorted(path.name for path in (ROOT / "docs").glob("*.md"))
+    assert [page for page in pages if page not in listed] == []
+    assert len(listed) == len(set(listed)), "a page is listed twice in the nav"
+
+
+def test_nav_pages() -> None:
+    config = "nav:\n  - Home: index.md\n  - Group:\n      - a/b.md\nplugins:\n  - c.md\n"
+    assert nav_pages(config) == ["index.md", "a/b.md"]
 
 
 def test_block_collection() -> None:

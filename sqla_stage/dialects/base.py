@@ -21,7 +21,7 @@ from sqlalchemy.sql.compiler import Compiled, SQLCompiler
 
 from sqla_stage.copy import CopyInto
 from sqla_stage.credentials import Credentials, Encryption
-from sqla_stage.ddl import CreateFileFormat, CreateStage, DropFileFormat, DropStage
+from sqla_stage.ddl import AlterStage, CreateFileFormat, CreateStage, DropFileFormat, DropStage
 from sqla_stage.files import DescribeStage, Get, ListFiles, Presign, Put, RemoveFiles, ShowStages
 from sqla_stage.formats import FileFormat, FormatSpec
 from sqla_stage.options import Keyword, OptionValue
@@ -254,6 +254,29 @@ class Renderer:
             self.stage_copy_options(stage.copy_options),
         ]
 
+    def alter_stage(self, element: AlterStage) -> str:
+        """``ALTER STAGE [IF EXISTS] name SET ...`` (Snowflake's syntax)."""
+        exists = "IF EXISTS" if element.if_exists else None
+        clauses = [self.alter_clause(element.altered, name) for name in element.changes]
+        return self.join("ALTER STAGE", exists, self.stage_name(element.stage), "SET", *clauses)
+
+    def alter_clause(self, stage: Stage, name: str) -> str:
+        """What ``SET`` gives one changed property; a removed one is set to its default."""
+        if name == "url":
+            return f"URL = {self.url(stage.url)}" if stage.url else ""
+        if name == "storage_integration" and stage.storage_integration is None:
+            self.unsupported("removing a storage integration", "; set credentials instead")
+        if name == "copy_options":
+            return self.stage_copy_options(stage.copy_options) or "COPY_OPTIONS = ()"
+        default = {
+            "credentials": "CREDENTIALS = ()",
+            "encryption": "ENCRYPTION = (TYPE = NONE)",
+            "directory": "DIRECTORY = (ENABLE = FALSE)",
+            "file_format": "FILE_FORMAT = (TYPE = CSV)",
+            "comment": "COMMENT = ''",
+        }
+        return getattr(self, name)(getattr(stage, name)) or default[name]
+
     def drop_stage(self, element: DropStage) -> str:
         """DROP STAGE."""
         exists = "IF EXISTS" if element.if_exists else None
@@ -452,6 +475,7 @@ class Renderer:
 CONSTRUCT_METHODS: Mapping[type[Any], str] = {
     CreateStage: "create_stage",
     DropStage: "drop_stage",
+    AlterStage: "alter_stage",
     DescribeStage: "describe_stage",
     ShowStages: "show_stages",
     CreateFileFormat: "create_file_format",

@@ -18,7 +18,7 @@ from sqlalchemy.sql import visitors
 
 from sqla_stage.copy import CopyInto
 from sqla_stage.credentials import Credentials, Encryption
-from sqla_stage.ddl import CreateFileFormat, DropFileFormat
+from sqla_stage.ddl import AlterStage, CreateFileFormat, CreateStage, DropFileFormat
 from sqla_stage.dialects.base import Renderer
 from sqla_stage.formats import CSV, JSON, FileFormat, FormatSpec
 from sqla_stage.options import Keyword, OptionValue
@@ -241,6 +241,10 @@ class DatabendRenderer(Renderer):
             self.unsupported("a temporary stage")
         params = super().stage_params(stage)
         return params
+
+    def alter_stage(self, element: AlterStage) -> str:
+        """Databend has no ALTER STAGE: ``CREATE OR REPLACE STAGE`` with the new definition."""
+        return self.create_stage(CreateStage(element.altered, or_replace=True))
 
     def create_file_format(self, element: CreateFileFormat) -> str:
         """Databend file formats have no TEMPORARY or COMMENT."""

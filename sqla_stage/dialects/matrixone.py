@@ -1,6 +1,6 @@
 """MatrixOne rendering (dialect names ``mysql``, ``mariadb`` and ``matrixone``).
 
-MatrixOne has stages for exports only (spec 000): CREATE / DROP / SHOW STAGES and
+MatrixOne has stages for exports only (spec 000): CREATE / ALTER / DROP / SHOW STAGES and
 ``SELECT ... INTO OUTFILE 'stage:/path'``. Every other construct raises
 ``CompileError`` rather than emit SQL MatrixOne would misread.
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any, NoReturn
 
 from sqla_stage.credentials import Credentials
-from sqla_stage.ddl import CreateStage
+from sqla_stage.ddl import AlterStage, CreateStage
 from sqla_stage.dialects.base import Renderer
 from sqla_stage.stage import Stage
 
@@ -47,6 +47,21 @@ class MatrixOneRenderer(Renderer):
             if given:
                 self._no(label)
         return super().create_stage(element)
+
+    def alter_stage(self, element: AlterStage) -> str:
+        """``ALTER STAGE name SET`` one parameter; MatrixOne alters one at a time.
+
+        The parameter is the URL (with its credentials), the credentials, ENABLE or the
+        comment.
+        """
+        changes = set(element.changes)
+        allowed = ({"url", "credentials"}, {"url"}, {"credentials"}, {"directory"}, {"comment"})
+        if changes not in allowed:
+            self._no(
+                f"ALTER STAGE of {', '.join(element.changes)}",
+                " (it alters one of URL, CREDENTIALS, ENABLE and COMMENT at a time)",
+            )
+        return super().alter_stage(element)
 
     def stage_name(self, stage: Stage) -> str:
         """MatrixOne stages belong to the account, not to a schema."""

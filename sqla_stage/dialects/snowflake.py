@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from sqla_stage.copy import CopyInto
 from sqla_stage.credentials import Credentials
+from sqla_stage.ddl import AlterStage
 from sqla_stage.dialects.base import Renderer
 from sqla_stage.files import DescribeStage, Get, Presign, Put
 from sqla_stage.formats import FileFormat, FormatSpec
@@ -63,6 +64,23 @@ class SnowflakeRenderer(Renderer):
             params[0] = f"URL = {self.url('s3compat://' + rest)}"
             params.insert(1, f"ENDPOINT = {self.literal(_host(endpoint))}")
         return params
+
+    def alter_stage(self, element: AlterStage) -> str:
+        """ALTER STAGE; ``SET DIRECTORY = (...)`` is a statement of its own in Snowflake."""
+        if "directory" in element.changes and len(element.changes) > 1:
+            self.unsupported(
+                "DIRECTORY with other properties in one ALTER STAGE", "; alter it on its own"
+            )
+        return super().alter_stage(element)
+
+    def alter_clause(self, stage: Stage, name: str) -> str:
+        """A new URL with an ``endpoint_url`` is ``URL = 's3compat://...' ENDPOINT = '...'``."""
+        if name == "url":
+            params = [p for p in self.stage_params(stage) if p]
+            return " ".join(p for p in params if p.startswith(("URL =", "ENDPOINT =")))
+        if name == "credentials" and stage.credentials and not self.credentials(stage.credentials):
+            return ""  # only the endpoint, which Snowflake writes with the URL
+        return super().alter_clause(stage, name)
 
     def copy_into(self, element: CopyInto) -> str:
         """COPY INTO; an S3-compatible endpoint needs a named stage in Snowflake."""

@@ -21,6 +21,7 @@ from sqla_stage.parser.copy_into import parse_copy
 from sqla_stage.parser.lexer import Kind, Token, tokenize
 from sqla_stage.parser.selects import parse_select
 from sqla_stage.parser.statements import (
+    parse_alter,
     parse_create,
     parse_describe,
     parse_drop,
@@ -37,6 +38,7 @@ __all__ = ["parse"]
 
 _STATEMENTS: dict[str, Callable[[TokenStream], Any]] = {
     "CREATE": parse_create,
+    "ALTER": parse_alter,
     "DROP": parse_drop,
     "DESC": parse_describe,
     "DESCRIBE": parse_describe,
@@ -50,7 +52,7 @@ _STATEMENTS: dict[str, Callable[[TokenStream], Any]] = {
     "PUT": parse_put,
     "GET": parse_get,
 }
-_FIRST_WORDS = "CREATE, DROP, DESC, SHOW, COPY, LIST, REMOVE, PRESIGN, PUT, GET or SELECT"
+_FIRST_WORDS = "CREATE, DROP, DESC, SHOW, COPY, LIST, REMOVE, PRESIGN, PUT, GET, ALTER or SELECT"
 
 
 def _backslash_escapes(dialect: Dialect) -> bool:
@@ -81,6 +83,8 @@ def parse(
       -> :class:`~sqla_stage.CreateStage` (holding a :class:`~sqla_stage.Stage`),
       :class:`~sqla_stage.DropStage`, :class:`~sqla_stage.DescribeStage`,
       :class:`~sqla_stage.ShowStages`;
+    - ``ALTER STAGE [IF EXISTS] name SET ...`` (the CREATE STAGE parameters) ->
+      :class:`~sqla_stage.AlterStage`;
     - ``CREATE [OR REPLACE] [TEMPORARY] FILE FORMAT ...``, ``DROP FILE FORMAT``;
     - ``COPY INTO`` either way -> :class:`~sqla_stage.CopyInto`; a ``( query )`` source
       becomes ``sqlalchemy.text()``, ``PARTITION BY <expr>`` a ``literal_column()``;

@@ -1,6 +1,6 @@
 """Parsers of the stage statements other than COPY and SELECT.
 
-They are CREATE / DROP / DESC STAGE, SHOW STAGES, CREATE / DROP FILE FORMAT, LIST, REMOVE,
+They are CREATE / ALTER / DROP / DESC STAGE, SHOW STAGES, CREATE / DROP FILE FORMAT, LIST, REMOVE,
 PRESIGN, PUT and GET.
 
 Each function starts after the statement's first keyword and reads to the end of it.
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from sqla_stage.ddl import CreateFileFormat, CreateStage, DropFileFormat, DropStage
+from sqla_stage.ddl import AlterStage, CreateFileFormat, CreateStage, DropFileFormat, DropStage
 from sqla_stage.files import DescribeStage, Get, ListFiles, Presign, Put, RemoveFiles, ShowStages
 from sqla_stage.formats import FormatSpec
 from sqla_stage.options import (
@@ -198,6 +198,45 @@ def _create_file_format(stream: TokenStream, or_replace: bool, temporary: bool) 
         temporary=temporary,
         comment=comment,
     )
+
+
+# -- ALTER ------------------------------------------------------------------------------------
+
+#: The stage property each parameter of ALTER STAGE ... SET changes.
+_ALTERED = {
+    "URL": "url",
+    "ENDPOINT": "credentials",
+    "ENDPOINT_URL": "credentials",
+    "CREDENTIALS": "credentials",
+    "CONNECTION": "credentials",
+    "ENCRYPTION": "encryption",
+    "STORAGE_INTEGRATION": "storage_integration",
+    "DIRECTORY": "directory",
+    "ENABLE": "directory",
+    "FILE_FORMAT": "file_format",
+    "COPY_OPTIONS": "copy_options",
+    "COMMENT": "comment",
+}
+
+
+def parse_alter(stream: TokenStream) -> AlterStage:
+    """``ALTER STAGE [IF EXISTS] name SET ...``, with the parameters of CREATE STAGE."""
+    stream.expect_keyword("STAGE")
+    if_exists = stream.accept_words("IF", "EXISTS")
+    stage = stage_reference(stream)
+    stream.expect_keyword("SET")
+    params, seen = _StageParams(), set[str]()
+    if stream.at_end():
+        raise stream.error(f"a stage parameter ({choices(_STAGE_PARAMS)})")
+    while not stream.at_end():
+        stream.accept_punct(",")
+        params.read(stream, seen)
+    stream.expect_end()
+    changed = {_ALTERED[key] for key in seen} | ({"copy_options"} if params.copy_options else set())
+    changes = {name: getattr(params, name) for name in changed}
+    if "credentials" in changes:
+        changes["credentials"] = params.credentials or None
+    return AlterStage(stage, if_exists=if_exists, **changes)
 
 
 # -- DROP, DESC, SHOW -------------------------------------------------------------------------

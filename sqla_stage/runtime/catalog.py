@@ -1,4 +1,4 @@
-"""CREATE / DROP / DESC / SHOW STAGES and CREATE / DROP FILE FORMAT on the runtime.
+"""CREATE / ALTER / DROP / DESC / SHOW STAGES and CREATE / DROP FILE FORMAT on the runtime.
 
 Stages and named formats are rows of the registry (:mod:`~sqla_stage.runtime.registry`),
 so they commit and roll back with the user's transaction. The answers follow Snowflake
@@ -8,7 +8,14 @@ secret masked.
 
 from __future__ import annotations
 
-from sqla_stage.ddl import CreateFileFormat, CreateStage, DropFileFormat, DropStage
+from sqla_stage.ddl import (
+    AlterStage,
+    CreateFileFormat,
+    CreateStage,
+    DropFileFormat,
+    DropStage,
+    altered_stage,
+)
 from sqla_stage.errors import StageRuntimeError
 from sqla_stage.files import DescribeStage, ShowStages
 from sqla_stage.formats import FormatSpec
@@ -57,6 +64,32 @@ def create_stage(context: StageContext, element: CreateStage) -> Rows:
         _drop(context, existing)
     context.registry.add_stage(stage)
     return status(f"Stage area {stage.name.upper()} successfully created.")
+
+
+def alter_stage(context: StageContext, element: AlterStage) -> Rows:
+    """Change a registered stage in place: an internal stage keeps its files.
+
+    An internal stage cannot be given a URL (its files would be left behind), nor an
+    external one lose it: drop and create the stage for that.
+    """
+    stage = element.stage
+    record = context.registry.stage(stage.schema, stage.name)
+    if record is None:
+        if element.if_exists:
+            return status(f"Statement executed successfully ({stage.name} does not exist).")
+        raise StageRuntimeError(f"stage {stage_label(stage)} does not exist")
+    current = record.stage
+    changed = altered_stage(current, element.changes)
+    if (current.kind is StageKind.INTERNAL) != (changed.kind is StageKind.INTERNAL):
+        raise StageRuntimeError(
+            f"ALTER STAGE cannot turn {current.kind.value} stage {stage_label(stage)} into "
+            f"an {changed.kind.value} one (an internal stage's files would be lost); "
+            "drop and create it"
+        )
+    if changed.url:
+        context.place(changed.url, changed.credentials)  # a URL no filesystem handles fails
+    context.registry.update_stage(changed)
+    return status("Statement executed successfully.")
 
 
 def drop_stage(context: StageContext, element: DropStage) -> Rows:

@@ -12,13 +12,13 @@ from __future__ import annotations
 import glob
 import gzip
 import os
-import shutil
 import uuid
 from typing import Any
 
 from sqla_stage.errors import StageRuntimeError
 from sqla_stage.files import Get, ListFiles, Presign, Put, RemoveFiles
-from sqla_stage.runtime.context import StageContext
+from sqla_stage.runtime import progress
+from sqla_stage.runtime.context import Place, StageContext
 from sqla_stage.runtime.results import BIGINT, TIMESTAMPTZ, VARCHAR, Column, Rows
 from sqla_stage.runtime.storage import SCRATCH_PREFIX, StageStorage, open_storage
 
@@ -146,55 +146,59 @@ def put(context: StageContext, element: Put) -> Rows:
     overwrite = options.get("overwrite", False) is True
     folder = place.prefix.rstrip("/")
     rows = []
-    for source in sources:
-        name = os.path.basename(source)
-        source_compression = _compression_of(name)
-        gzip_it = compress and source_compression == "NONE"
-        target_name = name + ".gz" if gzip_it else name
-        key = f"{folder}/{target_name}" if folder else target_name
-        row = [name, target_name, os.path.getsize(source)]
-        target_compression = "GZIP" if gzip_it else source_compression
-        if not overwrite and place.storage.exists(key):
-            rows.append(
-                [
-                    *row,
-                    place.storage.fs.size(place.storage.path(key)),
-                    source_compression,
-                    target_compression,
-                    "SKIPPED",
-                    "",
-                ]
-            )
-            continue
-
-        def write(stream: Any, source: str = source, gzip_it: bool = gzip_it) -> None:
-            with open(source, "rb") as data:
-                if gzip_it:
-                    with gzip.GzipFile(filename="", mode="wb", fileobj=stream) as packed:
-                        shutil.copyfileobj(data, packed, 1 << 20)
-                else:
-                    shutil.copyfileobj(data, stream, 1 << 20)
-
-        size = _publish(place.storage, key, write)
-        rows.append([*row, size, source_compression, target_compression, "UPLOADED", ""])
+    total = sum(os.path.getsize(source) for source in sources)
+    with progress.bar(f"PUT {place.label}", total) as bar:
+        for source in sources:
+            rows.append(_put_one(place, source, folder, compress, overwrite, bar))
     return Rows(PUT_COLUMNS, rows)
+
+
+def _put_one(
+    place: Place, source: str, folder: str, compress: bool, overwrite: bool, bar: progress.Bar
+) -> list[Any]:
+    """Upload one file (gzipped when asked and not compressed already); its result row."""
+    name = os.path.basename(source)
+    source_size = os.path.getsize(source)
+    source_compression = _compression_of(name)
+    gzip_it = compress and source_compression == "NONE"
+    target_name = name + ".gz" if gzip_it else name
+    key = f"{folder}/{target_name}" if folder else target_name
+    target_compression = "GZIP" if gzip_it else source_compression
+    row = [name, target_name, source_size]
+    if not overwrite and place.storage.exists(key):
+        bar.update(source_size)
+        size = place.storage.fs.size(place.storage.path(key))
+        return [*row, size, source_compression, target_compression, "SKIPPED", ""]
+
+    def write(stream: Any) -> None:
+        with open(source, "rb") as data:
+            if gzip_it:
+                with gzip.GzipFile(filename="", mode="wb", fileobj=stream) as packed:
+                    progress.copy_stream(data, packed, bar)
+            else:
+                progress.copy_stream(data, stream, bar)
+
+    size = _publish(place.storage, key, write)
+    return [*row, size, source_compression, target_compression, "UPLOADED", ""]
 
 
 def get(context: StageContext, element: Get) -> Rows:
     """GET @location file:///dir/: download staged files, keeping their relative paths."""
     place = context.place(element.location)
     pattern = element.transfer_options.get("pattern")
-    files = place.storage.list(place.prefix, pattern if isinstance(pattern, str) else None)
+    chosen = pattern if isinstance(pattern, str) else None
+    files = place.storage.list(place.prefix, chosen, checksums=False)
     target = open_storage(_local_path(element.local_url), None)
     folder = place.prefix.rsplit("/", 1)[0] + "/" if "/" in place.prefix else ""
     rows = []
-    for info in files:
-        relative = info.name[len(folder) :]
+    with progress.bar(f"GET {place.label}", sum(info.size for info in files)) as bar:
+        for info in files:
+            relative = info.name[len(folder) :]
 
-        def write(stream: Any, key: str = info.name) -> None:
-            with place.storage.fs.open(place.storage.path(key), "rb") as data:
-                shutil.copyfileobj(data, stream, 1 << 20)
+            def write(stream: Any, key: str = info.name) -> None:
+                with place.storage.fs.open(place.storage.path(key), "rb") as data:
+                    progress.copy_stream(data, stream, bar)
 
-        size = _publish(target, relative, write)
-        rows.append([relative, size, "DOWNLOADED", ""])
+            size = _publish(target, relative, write)
+            rows.append([relative, size, "DOWNLOADED", ""])
     return Rows(GET_COLUMNS, rows)

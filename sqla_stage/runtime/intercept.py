@@ -17,18 +17,20 @@ from collections.abc import Callable
 from typing import Any
 
 from sqla_stage.copy import CopyInto
-from sqla_stage.ddl import CreateFileFormat, CreateStage, DropFileFormat, DropStage
+from sqla_stage.ddl import AlterStage, CreateFileFormat, CreateStage, DropFileFormat, DropStage
 from sqla_stage.files import DescribeStage, Get, ListFiles, Presign, Put, RemoveFiles, ShowStages
 from sqla_stage.outfile import SelectIntoOutfile
 from sqla_stage.runtime import catalog, file_commands, load, queries, unload
 from sqla_stage.runtime.context import StageContext
 from sqla_stage.runtime.plugin import RuntimeSettings
+from sqla_stage.runtime.reflection import run_fixed_reflection
 from sqla_stage.runtime.results import Query, Rows, emit
 
 Handler = Callable[[StageContext, Any], Rows | Query]
 
 HANDLERS: dict[type[Any], Handler] = {
     CreateStage: catalog.create_stage,
+    AlterStage: catalog.alter_stage,
     DropStage: catalog.drop_stage,
     DescribeStage: catalog.describe_stage,
     ShowStages: catalog.show_stages,
@@ -45,6 +47,7 @@ HANDLERS: dict[type[Any], Handler] = {
 _LEADING_COMMENTS = re.compile(r"\A(?:\s+|--[^\n]*(?:\n|\Z)|/\*.*?\*/)*", re.S)
 _STAGE_STATEMENT = re.compile(
     r"""(?:create|drop)\s+(?:or\s+replace\s+)?(?:temp(?:orary)?\s+)?(?:stage|file\s+format)\b
+    | alter\s+stage\b
     | desc(?:ribe)?\s+stage\b
     | show\s+stages\b
     | copy\s+into\b
@@ -78,6 +81,8 @@ def execute_hook(
     settings: RuntimeSettings, cursor: Any, statement: str, parameters: Any, context: Any
 ) -> bool:
     """The ``do_execute`` listener: run a stage statement and say whether it did."""
+    if run_fixed_reflection(cursor, statement, parameters):
+        return True
     element = _compiled_construct(context)
     text = statement[_LEADING_COMMENTS.match(statement).end() :]  # type: ignore[union-attr]
     if element is None and (_STAGE_STATEMENT.match(text) or _PARSED_QUERY.search(text)):

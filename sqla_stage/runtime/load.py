@@ -70,6 +70,7 @@ import duckdb
 from sqla_stage.copy import CopyInto
 from sqla_stage.errors import StageRuntimeError
 from sqla_stage.options import Keyword
+from sqla_stage.runtime import progress
 from sqla_stage.runtime.context import Place, StageContext
 from sqla_stage.runtime.load_checks import (
     VALIDATION_COLUMNS,
@@ -365,7 +366,8 @@ def _load_all(
     """ABORT_STATEMENT: one INSERT for every file, then the rows per file."""
     paths = [f.path for f in files]
     try:
-        total = _insert(context, target, reader, reader.fast(paths))
+        with progress.tracked(context.cursor, f"COPY INTO {target.name}"):
+            total = _insert(context, target, reader, reader.fast(paths))
     except duckdb.Error as error:
         raise _abort_error(target, reader, files, side(), error) from None
     if len(files) == 1:
@@ -418,7 +420,8 @@ def _load_tolerant(
     on_error: str,
 ) -> list[list[Any]]:
     """CONTINUE / SKIP_FILE*: check every file, then load the good rows of those kept."""
-    stats = analyse(side, reader, [f.path for f in files])
+    with progress.tracked(side, f"COPY INTO {target.name}: checking files"):
+        stats = analyse(side, reader, [f.path for f in files])
     results: list[list[Any]] = []
     chosen: list[str] = []
     for f in files:
@@ -434,7 +437,8 @@ def _load_tolerant(
         results.append(_result(f, status, found, good, limit))
     if chosen:
         try:
-            _insert(context, target, reader, reader.good_rows(chosen))
+            with progress.tracked(context.cursor, f"COPY INTO {target.name}"):
+                _insert(context, target, reader, reader.good_rows(chosen))
         except duckdb.Error as error:
             message = first_line(error)
             raise StageRuntimeError(

@@ -1,8 +1,9 @@
 """The ``sqla_stage`` engine plugin: turns a duckdb-engine engine into a stage runtime.
 
 ``create_engine(url, plugins=["sqla_stage"], stage_root=..., stage_user=...)`` or
-``duckdb:///app.duckdb?plugin=sqla_stage&stage_root=...&stage_user=...``. On other
-dialects the plugin does nothing: the constructs there compile to the engine's own SQL.
+``duckdb:///app.duckdb?plugin=sqla_stage&stage_root=...&stage_user=...``, plus
+``stage_progress=False`` to turn progress bars off. On other dialects the plugin does
+nothing: the constructs there compile to the engine's own SQL.
 """
 
 from __future__ import annotations
@@ -20,8 +21,9 @@ from sqlalchemy import event
 from sqlalchemy.engine import URL, CreateEnginePlugin, Engine
 
 from sqla_stage.errors import StageArgumentError
+from sqla_stage.runtime import progress
 
-SETTINGS = ("stage_root", "stage_user")
+SETTINGS = ("stage_root", "stage_user", "stage_progress")
 _ENGINES: weakref.WeakKeyDictionary[Engine, RuntimeSettings] = weakref.WeakKeyDictionary()
 _USER = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.@-]*")
 
@@ -35,10 +37,13 @@ class RuntimeSettings:
             and table stages, laid out as ``stage/internal/<name>/``,
             ``stage/user/<user>/`` and ``stage/table/<table>/``.
         stage_user: Whose ``@~`` this engine's connections see.
+        stage_progress: Whether long work shows progress bars (the execution option
+            ``stage_progress`` overrides it per statement).
     """
 
     stage_root: str
     stage_user: str
+    stage_progress: bool = True
 
 
 def default_stage_root(database: str | None) -> str | None:
@@ -66,10 +71,10 @@ class StagePlugin(CreateEnginePlugin):
     """Installs the runtime's events on a DuckDB engine.
 
     Args:
-        url: The engine URL; ``stage_root`` and ``stage_user`` query parameters are read
-            and removed.
-        kwargs: ``create_engine`` keyword arguments; ``stage_root`` and ``stage_user``
-            are read and removed.
+        url: The engine URL; ``stage_root``, ``stage_user`` and ``stage_progress`` query
+            parameters are read and removed.
+        kwargs: ``create_engine`` keyword arguments; ``stage_root``, ``stage_user`` and
+            ``stage_progress`` are read and removed.
     """
 
     def __init__(self, url: URL, kwargs: dict[str, Any]) -> None:
@@ -82,6 +87,8 @@ class StagePlugin(CreateEnginePlugin):
         self.database = url.database
         self.stage_root: str | None = given["stage_root"] or None
         self.stage_user = check_user(given["stage_user"] or getpass.getuser())
+        show = given["stage_progress"]
+        self.stage_progress = True if show is None else progress.flag(show)
         if self.stage_root is not None and not isinstance(self.stage_root, str):
             raise StageArgumentError(
                 f"sqla_stage: stage_root must be a path or URL, not {self.stage_root!r}"
@@ -99,7 +106,7 @@ class StagePlugin(CreateEnginePlugin):
         if root is None:
             root = tempfile.mkdtemp(prefix="sqla_stage_")
             weakref.finalize(engine, shutil.rmtree, root, True)
-        settings = RuntimeSettings(stage_root=root, stage_user=self.stage_user)
+        settings = RuntimeSettings(root, self.stage_user, self.stage_progress)
         install(engine, settings)
 
 
@@ -107,9 +114,11 @@ def install(engine: Engine, settings: RuntimeSettings) -> None:
     """Listen for new DuckDB connections and for statement execution on ``engine``."""
     from sqla_stage.runtime.intercept import execute_hook
     from sqla_stage.runtime.mounts import register_mount_filesystem
+    from sqla_stage.runtime.reflection import fit_dialect
     from sqla_stage.runtime.registry import ensure_registry
 
     _ENGINES[engine] = settings
+    fit_dialect(engine.dialect)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, connection_record: Any) -> None:
@@ -118,11 +127,13 @@ def install(engine: Engine, settings: RuntimeSettings) -> None:
 
     @event.listens_for(engine, "do_execute")
     def _on_execute(cursor: Any, statement: str, parameters: Any, context: Any) -> bool:
-        return execute_hook(settings, cursor, statement, parameters, context)
+        with progress.scope(settings.stage_progress, context.execution_options):
+            return execute_hook(settings, cursor, statement, parameters, context)
 
     @event.listens_for(engine, "do_execute_no_params")
     def _on_execute_no_params(cursor: Any, statement: str, context: Any) -> bool:
-        return execute_hook(settings, cursor, statement, None, context)
+        with progress.scope(settings.stage_progress, context.execution_options):
+            return execute_hook(settings, cursor, statement, None, context)
 
 
 def settings_of(engine: Engine) -> RuntimeSettings | None:

@@ -253,7 +253,7 @@ def read_staged(
         StageRuntimeError: no such stage or format, or no file matches.
     """
     place = context.place(location)
-    files = place.storage.list(place.prefix, pattern)
+    files = place.storage.list(place.prefix, pattern, checksums=False)
     if not files:
         matching = f" matching PATTERN {pattern!r}" if pattern is not None else ""
         raise StageRuntimeError(

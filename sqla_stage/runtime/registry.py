@@ -133,6 +133,21 @@ class Registry:
             ],
         )
 
+    def update_stage(self, stage: Stage) -> None:
+        """Store the new definition of a registered stage (its owner and date stay)."""
+        self._rows(
+            f"UPDATE {SCHEMA}.stages SET kind = ?, url = ?, definition = ?, comment = ? "
+            "WHERE namespace = ? AND name = ?",
+            [
+                stage.kind.value,
+                stage.url,
+                str(CreateStage(stage).compile()),
+                stage.comment,
+                stage.schema or "",
+                stage.name,
+            ],
+        )
+
     def drop_stage(self, namespace: str | None, name: str) -> bool:
         """Unregister a stage; whether it existed."""
         rows = self._rows(

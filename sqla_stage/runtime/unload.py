@@ -45,6 +45,7 @@ from typing import Any
 
 from sqla_stage.copy import CopyInto
 from sqla_stage.errors import StageRuntimeError
+from sqla_stage.runtime import progress
 from sqla_stage.runtime.context import Place, StageContext
 from sqla_stage.runtime.results import BIGINT, VARCHAR, Column, Query, Rows
 from sqla_stage.runtime.sources import DUCKDB_DIALECT, embedded_query
@@ -121,8 +122,10 @@ def run(context: StageContext, element: CopyInto) -> Rows | Query:
     writer = writer_for(spec, options.get("header") is True)
     detailed = options.get("detailed_output") is True
     columns = describe(context, source)
+    title = f"COPY INTO {target.place.label}"
     with scratch_area(target.storage, target.folder) as scratch:
-        files, total = write(context, element, source, columns, writer, scratch)
+        with progress.tracked(context.cursor, title):
+            files, total = write(context, element, source, columns, writer, scratch)
         if total == 0:
             return _result(detailed, [], 0)
         count_rows(context, writer, files, total, len(columns), detailed)
@@ -130,7 +133,9 @@ def run(context: StageContext, element: CopyInto) -> Rows | Query:
         _name(element, target, writer, files, single)
         measure(context, writer, files, detailed)
         overwrite = options.get("overwrite") is True
-        publish(target.storage, files, overwrite, target.place.label)
+        moved = 0 if target.storage.local else sum(file.size for file in files)
+        with progress.bar(f"{title}: publishing", moved) as bar:
+            publish(target.storage, files, overwrite, target.place.label, bar.update)
     return _result(detailed, files, total)
 
 

@@ -16,7 +16,7 @@ import shutil
 import struct
 import tempfile
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from urllib.parse import unquote
@@ -144,9 +144,15 @@ def _clashes(storage: StageStorage, keys: Sequence[str]) -> list[str]:
 
 
 def publish(
-    storage: StageStorage, files: Sequence[WrittenFile], overwrite: bool, label: str
+    storage: StageStorage,
+    files: Sequence[WrittenFile],
+    overwrite: bool,
+    label: str,
+    published: Callable[[int], object] = lambda size: None,
 ) -> None:
     """Move (local) or upload (other storage) the files to their keys.
+
+    ``published`` is called with each file's size once it is in place (progress).
 
     Raises:
         StageRuntimeError: a file of the same name exists and ``overwrite`` is False
@@ -168,6 +174,7 @@ def publish(
             else:
                 storage.fs.put(file.path, target)
             done.append(file.key)
+            published(file.size)
     except OSError as error:
         storage.remove(key for key in done if key not in existing)
         raise StageRuntimeError(f"cannot write the unloaded files to {label}: {error}") from None

@@ -1,0 +1,170 @@
+"""Autogenerate's comparison of the stages in the metadata with those in the database.
+
+The stages of ``target_metadata`` are those :func:`sqla_stage.metadata.stages_of` lists
+(``metadata.info["sqla_stage.stages"]``, where a ``Stage(name, metadata)`` registers).
+The database's are read by :mod:`sqla_stage.alembic.reflect`. Then:
+
+- a stage only in the metadata: ``op.create_stage(...)`` (its reverse drops it);
+- a stage only in the database: ``op.drop_stage(...)``, carrying the stage's definition
+  so the downgrade creates it again;
+- a stage in both whose URL, credentials (which keys, and the values that are not
+  secret), encryption, storage integration, directory setting, file format, copy
+  options or comment differ: ``op.alter_stage(...)`` with the new and existing values;
+- a stage that turns internal to external or back: a drop and a create (no engine
+  alters that, and an internal stage's files go with the drop).
+
+The stage operations come after the table operations (on Alembic 1.18 and later), so an
+upgrade creates tables, then stages, and a downgrade drops stages first. Only what the
+reflection could read is compared. Stages go through the environment's
+``include_name`` (``type_ == "stage"``, ``parent_names["schema_name"]``) and
+``include_object`` hooks, like tables.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from alembic.autogenerate import comparators
+from alembic.autogenerate.api import AutogenContext
+from alembic.operations.ops import MigrateOperation, UpgradeOps
+from sqlalchemy import MetaData
+
+from sqla_stage.alembic.operations import AlterStageOp, CreateStageOp, DropStageOp
+from sqla_stage.alembic.reflect import ReflectedStage, reflect_stages
+from sqla_stage.credentials import Credentials
+from sqla_stage.ddl import ALTERABLE
+from sqla_stage.metadata import stages_of
+from sqla_stage.options import options_key
+from sqla_stage.stage import Stage, StageKind
+
+log = logging.getLogger(__name__)
+
+
+def signature(stage: Stage, name: str) -> object:
+    """A comparable form of one property: secrets masked, defaults made explicit."""
+    value = getattr(stage, name)
+    if name in ("credentials", "encryption"):
+        return value.masked() if value else None
+    if name == "file_format":
+        return value.cache_key() if value is not None else None
+    if name == "copy_options":
+        return options_key(value)
+    if name == "directory":
+        return bool(value)
+    if name == "storage_integration":
+        return value.lower() if value else None
+    return value or None  # url, comment ('' is no comment)
+
+
+def changed_properties(reflected: ReflectedStage, stage: Stage) -> list[str]:
+    """The properties of ``stage`` (the metadata's) that differ from the database's."""
+    found = reflected.stage
+    changed = [
+        name
+        for name in ALTERABLE
+        if name in reflected.known and signature(found, name) != signature(stage, name)
+    ]
+    presence = reflected.has_credentials
+    only_presence = presence is not None and "credentials" not in reflected.known
+    if only_presence and presence != bool(stage.credentials):
+        changed.append("credentials")
+    return [name for name in ALTERABLE if name in changed]
+
+
+def _existing(reflected: ReflectedStage, stage: Stage) -> dict[str, Any]:
+    """The database's values where read, else the metadata's (taken as unchanged)."""
+    existing = {}
+    for name in ALTERABLE:
+        source = reflected.stage if name in reflected.known else stage
+        existing[name] = getattr(source, name)
+    if "credentials" not in reflected.known and reflected.has_credentials is not None:
+        # Only their presence is known: old ones are named by placeholders (secrets).
+        placeholder = Credentials({"aws_key_id": "?", "aws_secret_key": "?"})
+        existing["credentials"] = placeholder if reflected.has_credentials else None
+    return existing
+
+
+def stage_operations(reflected: ReflectedStage | None, stage: Stage | None) -> list[Any]:
+    """The operations that turn the database's stage into the metadata's."""
+    if reflected is None:
+        assert stage is not None
+        return [CreateStageOp(stage)]
+    if stage is None:
+        return [DropStageOp.from_stage(reflected.stage)]
+    if "url" in reflected.known:
+        was_internal = reflected.stage.kind is StageKind.INTERNAL
+        if was_internal != (stage.kind is StageKind.INTERNAL):
+            return [DropStageOp.from_stage(reflected.stage), CreateStageOp(stage)]
+    changed = changed_properties(reflected, stage)
+    if not changed:
+        return []
+    changes = {name: getattr(stage, name) for name in changed}
+    existing = _existing(reflected, stage)
+    return [AlterStageOp(stage.name, schema=stage.schema, changes=changes, existing=existing)]
+
+
+def _metadata_stages(autogen_context: AutogenContext) -> dict[tuple[str | None, str], Stage]:
+    metadata = autogen_context.metadata
+    collections = metadata if isinstance(metadata, (list, tuple)) else [metadata]
+    stages: dict[tuple[str | None, str], Stage] = {}
+    for item in collections:
+        if isinstance(item, MetaData):
+            stages.update({(stage.schema, stage.name): stage for stage in stages_of(item)})
+    return stages
+
+
+#: The ``type_`` the include hooks see for a stage (Alembic's own types are a Literal).
+STAGE_TYPE: Any = "stage"
+
+
+def _included(
+    autogen_context: AutogenContext,
+    stage: Stage | None,
+    reflected: ReflectedStage | None,
+) -> bool:
+    """The ``include_name`` hooks for a stage in the database, then ``include_object``."""
+    if reflected is not None:
+        parents: Any = {"schema_name": reflected.stage.schema}
+        if not autogen_context.run_name_filters(reflected.stage.name, STAGE_TYPE, parents):
+            return False
+    if stage is None:
+        assert reflected is not None
+        found = reflected.stage
+        return autogen_context.run_object_filters(found, found.name, STAGE_TYPE, True, None)
+    compare_to = reflected.stage if reflected is not None else None
+    return autogen_context.run_object_filters(stage, stage.name, STAGE_TYPE, False, compare_to)
+
+
+def _register(function: Any) -> Any:
+    """Register after Alembic's own comparators where the priority exists (1.18+)."""
+    try:
+        from alembic.util import DispatchPriority
+    except ImportError:  # Alembic before 1.18
+        return comparators.dispatch_for("schema")(function)
+    return comparators.dispatch_for("schema", priority=DispatchPriority.LAST)(function)
+
+
+@_register
+def compare_stages(
+    autogen_context: AutogenContext, upgrade_ops: UpgradeOps, schemas: set[str | None]
+) -> None:
+    """Add the stage operations that make the database's stages match the metadata."""
+    connection = autogen_context.connection
+    if connection is None:
+        return
+    found = reflect_stages(connection)
+    if found is None:
+        return
+    in_metadata = {
+        key: stage for key, stage in _metadata_stages(autogen_context).items() if key[0] in schemas
+    }
+    in_database = {
+        (item.stage.schema, item.stage.name): item for item in found if item.stage.schema in schemas
+    }
+    operations: list[MigrateOperation] = []
+    for key in [*in_metadata, *(key for key in in_database if key not in in_metadata)]:
+        stage, reflected = in_metadata.get(key), in_database.get(key)
+        if _included(autogen_context, stage, reflected):
+            operations += stage_operations(reflected, stage)
+    upgrade_ops.ops.extend(operations)

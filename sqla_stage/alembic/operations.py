@@ -1,0 +1,295 @@
+"""The Alembic operations ``op.create_stage``, ``op.drop_stage`` and ``op.alter_stage``.
+
+They follow Alembic's operation plugin API: a :class:`~alembic.operations.MigrateOperation`
+per operation, registered with ``Operations.register_operation``, each with
+``reverse()`` (so autogenerate writes the downgrade) and an implementation that runs the
+package's construct through ``operations.execute()``. Online, the construct runs on the
+connection (on DuckDB, through the runtime); offline (``alembic upgrade --sql``) it is
+compiled for the configured dialect and printed.
+
+``op.alter_stage`` runs :class:`~sqla_stage.AlterStage`: ``ALTER STAGE ... SET`` where the
+engine has it (one statement per property on MatrixOne, which alters one at a time;
+``DIRECTORY`` on its own on Snowflake), ``CREATE OR REPLACE STAGE`` on Databend, and on
+the DuckDB runtime a change of the registered definition that keeps an internal stage's
+files.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from alembic.operations import MigrateOperation, Operations
+
+from sqla_stage.ddl import ALTERABLE, AlterStage, CreateStage, DropStage, altered_stage
+from sqla_stage.errors import StageArgumentError
+from sqla_stage.stage import Stage
+
+#: Dialects whose ALTER STAGE sets one property a time (a new URL with its credentials).
+ONE_PROPERTY_A_STATEMENT = frozenset({"mysql", "mariadb", "matrixone"})
+
+
+def stage_arguments(stage: Stage) -> dict[str, Any]:
+    """The properties that define ``stage`` (those it sets), as keyword arguments."""
+    values = {name: getattr(stage, name) for name in ALTERABLE}
+    arguments = {name: value for name, value in values.items() if value not in (None, {})}
+    if stage.temporary:
+        arguments["temporary"] = True
+    return arguments
+
+
+@Operations.register_operation("create_stage")
+class CreateStageOp(MigrateOperation):
+    """``op.create_stage(...)``: create a stage; its reverse drops it.
+
+    Args:
+        stage: The stage to create.
+        if_not_exists: Add ``IF NOT EXISTS``.
+    """
+
+    def __init__(self, stage: Stage, *, if_not_exists: bool = False) -> None:
+        """Create ``stage``."""
+        self.stage = stage
+        self.if_not_exists = if_not_exists
+
+    @classmethod
+    def create_stage(
+        cls,
+        operations: Operations,
+        stage_name: str,
+        *,
+        schema: str | None = None,
+        if_not_exists: bool = False,
+        **definition: Any,
+    ) -> None:
+        """Create a stage: ``CREATE STAGE`` (the arguments of :class:`sqla_stage.Stage`).
+
+        Args:
+            operations: Alembic's operations object (``op``).
+            stage_name: The stage's name.
+            schema: Its schema.
+            if_not_exists: Add ``IF NOT EXISTS``.
+            **definition: ``url``, ``credentials``, ``encryption``,
+                ``storage_integration``, ``file_format``, ``copy_options``, ``directory``,
+                ``comment`` and ``temporary``, as :class:`~sqla_stage.Stage` takes them.
+        """
+        stage = Stage(stage_name, schema=schema, **definition)
+        operations.invoke(cls(stage, if_not_exists=if_not_exists))
+
+    def reverse(self) -> DropStageOp:
+        """Drop the stage (keeping its definition, so the drop reverses too)."""
+        return DropStageOp.from_stage(self.stage)
+
+    def to_diff_tuple(self) -> tuple[Any, ...]:
+        """``("add_stage", stage)``, as ``alembic check`` and ``compare_metadata`` show it."""
+        return ("add_stage", self.stage)
+
+
+@Operations.register_operation("drop_stage")
+class DropStageOp(MigrateOperation):
+    """``op.drop_stage(name)``: drop a stage; its reverse creates it as it was.
+
+    Args:
+        stage_name: The stage's name.
+        schema: Its schema.
+        if_exists: Add ``IF EXISTS``.
+        existing: The stage's definition, when known (autogenerate knows it): needed to
+            reverse the drop.
+    """
+
+    def __init__(
+        self,
+        stage_name: str,
+        *,
+        schema: str | None = None,
+        if_exists: bool = False,
+        existing: Stage | None = None,
+    ) -> None:
+        """Drop the stage ``stage_name``."""
+        self.stage_name = stage_name
+        self.schema = schema
+        self.if_exists = if_exists
+        self.existing = existing
+
+    @classmethod
+    def from_stage(cls, stage: Stage) -> DropStageOp:
+        """The drop of ``stage``, carrying its definition."""
+        return cls(stage.name, schema=stage.schema, existing=stage)
+
+    @classmethod
+    def drop_stage(
+        cls,
+        operations: Operations,
+        stage_name: str,
+        *,
+        schema: str | None = None,
+        if_exists: bool = False,
+    ) -> None:
+        """Drop a stage: ``DROP STAGE`` (an internal stage's files go with it).
+
+        Args:
+            operations: Alembic's operations object (``op``).
+            stage_name: The stage's name.
+            schema: Its schema.
+            if_exists: Add ``IF EXISTS``.
+        """
+        operations.invoke(cls(stage_name, schema=schema, if_exists=if_exists))
+
+    def reverse(self) -> CreateStageOp:
+        """Create the stage as it was.
+
+        Raises:
+            ValueError: the stage's definition is not known.
+        """
+        if self.existing is None:
+            raise ValueError(
+                f"drop_stage({self.stage_name!r}) cannot be reversed: its definition is unknown"
+            )
+        return CreateStageOp(self.existing)
+
+    def to_diff_tuple(self) -> tuple[Any, ...]:
+        """``("remove_stage", stage)``."""
+        return ("remove_stage", self.existing or Stage(self.stage_name, schema=self.schema))
+
+
+@Operations.register_operation("alter_stage")
+class AlterStageOp(MigrateOperation):
+    """``op.alter_stage(name, comment=..., existing_comment=...)``: change a stage.
+
+    Args:
+        stage_name: The stage's name.
+        schema: Its schema.
+        if_exists: Add ``IF EXISTS``.
+        changes: The changed properties and their new values.
+        existing: The properties before the change. The changed ones make the reverse;
+            engines without ``ALTER STAGE`` (Databend) re-create the stage from all of
+            them with the changes applied.
+
+    Raises:
+        StageArgumentError: an unknown property, no change, or values the stage refuses.
+    """
+
+    def __init__(
+        self,
+        stage_name: str,
+        *,
+        schema: str | None = None,
+        if_exists: bool = False,
+        changes: Mapping[str, Any],
+        existing: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Alter the stage ``stage_name``."""
+        self.stage_name = stage_name
+        self.schema = schema
+        self.if_exists = if_exists
+        before = dict(existing or {})
+        unknown = sorted({*changes, *before} - set(ALTERABLE))
+        if unknown:
+            raise StageArgumentError(f"alter_stage: unknown properties {', '.join(unknown)}")
+        self.existing = {name: before[name] for name in ALTERABLE if name in before}
+        self.changes = {name: changes[name] for name in ALTERABLE if name in changes}
+        AlterStage(self.existing_stage(), **self.changes)  # check the values now
+
+    @classmethod
+    def alter_stage(
+        cls,
+        operations: Operations,
+        stage_name: str,
+        *,
+        schema: str | None = None,
+        if_exists: bool = False,
+        **properties: Any,
+    ) -> None:
+        """Change properties of a stage: ``ALTER STAGE ... SET`` (see the module docstring).
+
+        Args:
+            operations: Alembic's operations object (``op``).
+            stage_name: The stage's name.
+            schema: Its schema.
+            if_exists: Add ``IF EXISTS``.
+            **properties: The new values (``url``, ``credentials``, ``encryption``,
+                ``storage_integration``, ``directory``, ``file_format``, ``copy_options``,
+                ``comment``; ``None`` removes one) and, as ``existing_<property>``, the
+                values before the change (needed to reverse it, and on Databend, which
+                re-creates the stage, every property the stage has).
+        """
+        existing = {
+            name.removeprefix("existing_"): value
+            for name, value in properties.items()
+            if name.startswith("existing_")
+        }
+        changes = {name: value for name, value in properties.items() if name in ALTERABLE}
+        rest = set(properties) - set(changes) - {f"existing_{name}" for name in existing}
+        if rest:
+            raise StageArgumentError(f"alter_stage: unknown arguments {', '.join(sorted(rest))}")
+        op = cls(stage_name, schema=schema, if_exists=if_exists, changes=changes, existing=existing)
+        operations.invoke(op)
+
+    def existing_stage(self) -> Stage:
+        """The stage before the change, as far as ``existing`` tells."""
+        return altered_stage(Stage(self.stage_name, schema=self.schema), self.existing)
+
+    def reverse(self) -> AlterStageOp:
+        """The change back to the existing values.
+
+        Raises:
+            ValueError: an ``existing_<property>`` value of a changed property is missing.
+        """
+        missing = [name for name in self.changes if name not in self.existing]
+        if missing:
+            raise ValueError(
+                f"alter_stage({self.stage_name!r}) cannot be reversed: give "
+                + ", ".join(f"existing_{name}" for name in missing)
+            )
+        return AlterStageOp(
+            self.stage_name,
+            schema=self.schema,
+            if_exists=self.if_exists,
+            changes={name: self.existing[name] for name in self.changes},
+            existing={**self.existing, **self.changes},
+        )
+
+    def to_diff_tuple(self) -> tuple[Any, ...]:
+        """``("modify_stage", schema, name, changes)``."""
+        return ("modify_stage", self.schema, self.stage_name, self.changes)
+
+
+def statement_groups(dialect_name: str, changes: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The changes of one ``alter_stage`` split into what one ALTER STAGE can do."""
+    if dialect_name in ONE_PROPERTY_A_STATEMENT:
+        rest = dict(changes)
+        groups = []
+        if "url" in rest:
+            url = {"url": rest.pop("url")}
+            if "credentials" in rest:
+                url["credentials"] = rest.pop("credentials")
+            groups.append(url)
+        return groups + [{name: value} for name, value in rest.items()]
+    if dialect_name == "snowflake" and "directory" in changes and len(changes) > 1:
+        rest = {name: value for name, value in changes.items() if name != "directory"}
+        return [rest, {"directory": changes["directory"]}]
+    return [dict(changes)]
+
+
+@Operations.implementation_for(CreateStageOp)
+def create_stage(operations: Operations, operation: CreateStageOp) -> None:
+    """Run ``CREATE STAGE``."""
+    operations.execute(CreateStage(operation.stage, if_not_exists=operation.if_not_exists))
+
+
+@Operations.implementation_for(DropStageOp)
+def drop_stage(operations: Operations, operation: DropStageOp) -> None:
+    """Run ``DROP STAGE``."""
+    stage = Stage(operation.stage_name, schema=operation.schema)
+    operations.execute(DropStage(stage, if_exists=operation.if_exists))
+
+
+@Operations.implementation_for(AlterStageOp)
+def alter_stage(operations: Operations, operation: AlterStageOp) -> None:
+    """Run ``ALTER STAGE`` (as many as the dialect needs)."""
+    stage = operation.existing_stage()
+    dialect_name = operations.get_context().dialect.name
+    for changes in statement_groups(dialect_name, operation.changes):
+        statement = AlterStage(stage, if_exists=operation.if_exists, **changes)
+        operations.execute(statement)
+        stage = statement.altered

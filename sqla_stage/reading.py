@@ -1,0 +1,140 @@
+"""Staged files into a pandas DataFrame or a pyarrow Table, in one call, through DuckDB.
+
+``stage.read(conn, "daily/", file_format=Parquet())`` (or :func:`read`) and
+:meth:`~sqla_stage.Stage.read_arrow` (or :func:`read_arrow`) select every row of the files
+under a stage path: the files are listed as LIST lists them (``pattern`` must match a
+whole name), read by DuckDB's ``read_parquet`` / ``read_csv`` / ``read_json`` exactly as
+``SELECT * FROM @stage/path`` reads them on the runtime, and handed over as Arrow data
+(``to_arrow_table()``, ``df()``): no row passes through Python. The format may carry
+options (``CSV(skip_header=1, field_delimiter="|")``), which the SQL form cannot.
+
+The query runs on the connection's own DuckDB connection, inside its transaction, so it
+sees stages and files created there; long reads show a progress bar (see
+:mod:`sqla_stage.runtime.progress`). Only the DuckDB runtime can do this: elsewhere
+(Snowflake, Databend) the rows would have to come through the driver, and a
+:class:`~sqla_stage.errors.StageRuntimeError` says so. pandas is optional
+(``pip install 'sqla-stage[pandas]'``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy.engine import Connection, Engine
+
+from sqla_stage.errors import StageArgumentError, StageRuntimeError
+from sqla_stage.formats import FormatSpec, coerce_format
+from sqla_stage.stage import StagePath, coerce_location
+
+if TYPE_CHECKING:
+    import pandas  # type: ignore[import-untyped, unused-ignore]
+    import pyarrow
+
+
+def _duckdb_connection(bind: Connection, owner: str) -> tuple[Any, Any]:
+    """The engine's runtime settings and the DuckDB connection under ``bind``.
+
+    Raises:
+        StageRuntimeError: the engine is not a DuckDB engine with the runtime.
+    """
+    from sqla_stage.runtime.plugin import settings_of
+
+    settings = settings_of(bind.engine)
+    if settings is None:
+        raise StageRuntimeError(
+            f"{owner} reads staged files through the DuckDB runtime, and this "
+            f"{bind.dialect.name!r} engine does not have it: create the engine as "
+            "create_engine('duckdb:///...', plugins=['sqla_stage']), or on a warehouse "
+            "run SELECT ... FROM @stage/path (staged()) and fetch its rows"
+        )
+    return settings, bind.connection.driver_connection
+
+
+@contextlib.contextmanager
+def _relation(
+    bind: Engine | Connection,
+    location: object,
+    file_format: FormatSpec | type[FormatSpec] | str | None,
+    pattern: str | None,
+    owner: str,
+) -> Iterator[Any]:
+    """A DuckDB relation of every row of the staged files, while the connection is open."""
+    if isinstance(bind, Engine):
+        with (
+            bind.connect() as connection,
+            _relation(connection, location, file_format, pattern, owner) as relation,
+        ):
+            yield relation
+        return
+    if not isinstance(bind, Connection):
+        raise StageArgumentError(f"{owner}: expected an Engine or a Connection, not {bind!r}")
+    where = coerce_location(owner, location)
+    if not isinstance(where, StagePath):
+        raise StageArgumentError(f"{owner}: expected a stage or stage path, not {where!r}")
+    if pattern is not None and not isinstance(pattern, str):
+        raise StageArgumentError(f"{owner}: pattern must be a string, not {pattern!r}")
+    spec = coerce_format(owner, file_format)
+    from sqla_stage.runtime import progress
+    from sqla_stage.runtime.context import StageContext, stage_label
+    from sqla_stage.runtime.queries import read_staged
+
+    settings, duckdb_connection = _duckdb_connection(bind, owner)
+    cursor = duckdb_connection.cursor()
+    source = read_staged(StageContext(settings, cursor, None), where, spec, pattern)
+    options = bind.get_execution_options()
+    title = f"read {stage_label(where.stage)}/{where.path}"
+    with progress.scope(settings.stage_progress, options), progress.tracked(cursor, title):
+        yield cursor.sql(f"SELECT * FROM {source}")
+
+
+def read(
+    bind: Engine | Connection,
+    location: object,
+    *,
+    file_format: FormatSpec | type[FormatSpec] | str | None = None,
+    pattern: str | None = None,
+) -> pandas.DataFrame:
+    """Every row of the staged files under ``location`` as a pandas DataFrame.
+
+    Args:
+        bind: A connection (or engine) of a DuckDB engine with the runtime.
+        location: A stage, a stage path (``stage / "daily/"``) or ``"@stage/daily/"``.
+        file_format: How to read the files: ``Parquet()``, ``CSV(...)``, ``JSON()`` or a
+            named ``FileFormat``; by default the stage's format, else CSV.
+        pattern: A regular expression the files' names must match whole.
+
+    Raises:
+        ImportError: pandas is not installed.
+        StageRuntimeError: not the DuckDB runtime, no such stage, or no file to read.
+    """
+    try:
+        import pandas  # noqa: F401  (DuckDB builds the DataFrame)
+    except ImportError:
+        raise ImportError(
+            "reading staged files into a DataFrame needs pandas: "
+            "pip install 'sqla-stage[pandas]' (read_arrow() needs only pyarrow)"
+        ) from None
+    with _relation(bind, location, file_format, pattern, "read") as relation:
+        return relation.df()
+
+
+def read_arrow(
+    bind: Engine | Connection,
+    location: object,
+    *,
+    file_format: FormatSpec | type[FormatSpec] | str | None = None,
+    pattern: str | None = None,
+) -> pyarrow.Table:
+    """Every row of the staged files under ``location`` as a pyarrow Table.
+
+    The arguments are those of :func:`read`.
+
+    Raises:
+        StageRuntimeError: not the DuckDB runtime, no such stage, or no file to read.
+    """
+    with _relation(bind, location, file_format, pattern, "read_arrow") as relation:
+        if hasattr(relation, "to_arrow_table"):
+            return relation.to_arrow_table()
+        return relation.arrow()  # DuckDB before 1.4 # pragma: no cover

@@ -1,0 +1,467 @@
+"""Notebook support: tables (HTML and text), progress bars, reading into pandas / pyarrow.
+
+The example notebook ``docs/notebook.ipynb`` runs top to bottom in a real Jupyter kernel
+(nbclient, ipykernel) of this interpreter.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import CursorResult
+
+from sqla_stage import CSV, CopyInto, CreateStage, ListFiles, Parquet, Put, Stage
+from sqla_stage.display import (
+    ListResult,
+    StageResult,
+    html_table,
+    stage_html,
+    stage_text,
+    tabulate,
+    text_table,
+    wrap_result,
+)
+from sqla_stage.errors import StageArgumentError, StageRuntimeError
+from sqla_stage.reading import read, read_arrow
+from sqla_stage.runtime import progress
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def write(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return path
+
+
+@pytest.fixture
+def bars(monkeypatch: pytest.MonkeyPatch) -> io.StringIO:
+    """Progress bars written to a StringIO, shown however short the work."""
+    out = io.StringIO()
+    monkeypatch.setattr(progress, "OUTPUT", out)
+    monkeypatch.setattr(progress, "DELAY", 0)
+    monkeypatch.delenv("TQDM_DISABLE", raising=False)
+    return out
+
+
+@pytest.fixture
+def lake(engine: Any) -> Iterator[Stage]:
+    """Stage ``lake`` holding ``numbers/`` (5 rows of n, twice, label as Parquet)."""
+    stage = Stage("lake", file_format=Parquet())
+    with engine.begin() as conn:
+        stage.create(conn)
+        conn.exec_driver_sql(
+            "CREATE TABLE numbers AS SELECT range AS n, range * 2 AS twice, "
+            "'#' || range AS label FROM range(5)"
+        )
+        conn.execute(CopyInto(stage / "numbers/", sa.table("numbers"), header=True))
+    yield stage
+
+
+# Tables as text and HTML
+
+
+def test_text_table_layout() -> None:
+    table = text_table(["name", "size", "note"], [["a.csv", 12345, None], ["bb", 7, "x\ny"]])
+    assert table.splitlines() == [
+        "name  | size  | note",
+        "------+-------+-----",
+        "a.csv | 12345 | NULL",
+        "bb    |     7 | x y",
+    ]
+    assert text_table(["a"], []).splitlines()[-1] == "(no rows)"
+    assert text_table(["a"], [[1]], more=4).splitlines()[-1] == "... 4 more rows (5 in all)"
+    assert text_table(["a"], [[1]], more=None).splitlines()[-1] == "... more rows after the first 1"
+    clipped = text_table(["a"], [["x" * 100]]).splitlines()[-1]
+    assert clipped == "x" * 57 + "..."
+
+
+def test_html_table_escapes_and_aligns() -> None:
+    html = html_table(["<b>", "n"], [["a&b", 1], [None, 2.5]], more=1)
+    assert html.startswith('<table class="sqla-stage">')
+    assert "<th" in html and "&lt;b&gt;" in html and "a&amp;b" in html and "<b>" not in html
+    assert '<td style="text-align: right">2.5</td>' in html
+    assert '<td style="text-align: left">NULL</td>' in html
+    assert "1 more row (3 in all)" in html
+
+
+def test_stage_shows_its_properties_with_secrets_masked() -> None:
+    stage = Stage(
+        "exports",
+        schema="raw",
+        url="s3://bucket/exports/",
+        credentials={"aws_key_id": "AKIAKEY", "aws_secret_key": "s3cr3t", "region": "eu-1"},
+        encryption={"type": "AWS_SSE_KMS", "kms_key_id": "k1"},
+        file_format=CSV(compression="gzip"),
+        comment="nightly",
+    )
+    html = stage._repr_html_()
+    assert html == stage_html(stage) and "<table" in html
+    for secret in ("AKIAKEY", "s3cr3t"):
+        assert secret not in html and secret not in stage_text(stage)
+    text = stage_text(stage)
+    assert "stage       | @raw.exports" in text
+    assert "credentials | aws_key_id=***, aws_secret_key=***, region=eu-1" in text
+    assert "file_format | CSV(compression='GZIP')" in text
+    assert "@~" in stage_html(Stage.user())
+    assert "@%orders" in stage_text(Stage.table("orders"))
+
+
+# Results of the constructs
+
+
+def test_list_result_is_a_table_that_keeps_its_rows(engine: Any, tmp_path: Path) -> None:
+    write(tmp_path / "in" / "a.csv", "1,a\n")
+    write(tmp_path / "in" / "b.csv", "2,b\n")
+    stage = Stage("landing")
+    with engine.begin() as conn:
+        created = conn.execute(CreateStage(stage))
+        assert isinstance(created, StageResult)
+        assert "successfully created" in created.scalar_one()
+        conn.execute(Put(str(tmp_path / "in" / "*.csv"), stage / "in/"))
+        result = conn.execute(ListFiles(stage))
+        assert isinstance(result, ListResult) and isinstance(result.raw, CursorResult)
+        html = result._repr_html_()
+        assert "<table" in html and "in/a.csv.gz" in html and "in/b.csv.gz" in html
+        text = str(result)
+        assert text == repr(result)
+        assert text.splitlines()[0].split(" | ")[:2] == ["name" + " " * 7, "size"]
+        assert list(result.keys()) == ["name", "size", "md5", "last_modified"]
+        assert [row.name for row in result] == ["in/a.csv.gz", "in/b.csv.gz"]
+        assert result.all() == []  # consumed, like any result...
+        assert "in/b.csv.gz" in str(result)  # ...but the table still shows every row
+        assert result.rowcount == -1  # a CursorResult attribute, from result.raw
+        assert conn.execute(ListFiles(stage)).mappings().first()["name"] == "in/a.csv.gz"
+        assert conn.execute(ListFiles(stage)).scalars().all() == ["in/a.csv.gz", "in/b.csv.gz"]
+        assert conn.scalar(ListFiles(stage, pattern=r".*b\.csv\.gz")) == "in/b.csv.gz"
+        one = conn.execute(ListFiles(stage, pattern=r".*a\.csv\.gz")).one()
+        assert (one.name, one.size) == ("in/a.csv.gz", one[1])
+
+
+def test_copy_results_are_tables(engine: Any, lake: Stage) -> None:
+    with engine.begin() as conn:
+        unload = conn.execute(
+            CopyInto(lake / "again/", sa.table("numbers"), header=True, detailed_output=True)
+        )
+        assert isinstance(unload, StageResult)
+        assert "file_name" in unload._repr_html_()
+        assert str(unload).startswith("file_name                       | file_size | row_count")
+        conn.exec_driver_sql("CREATE TABLE copy AS SELECT * FROM numbers WHERE false")
+        load = conn.execute(CopyInto(sa.table("copy"), lake / "again/"))
+        html = load._repr_html_()
+        assert '<td style="text-align: left">LOADED</td>' in html
+        assert [row.rows_loaded for row in load] == [5]
+
+
+def test_long_results_show_their_first_rows(
+    engine: Any, lake: Stage, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sqla_stage.display as display
+
+    monkeypatch.setattr(display, "DISPLAY_ROWS", 2)
+    with engine.begin() as conn:
+        for index in range(2):
+            conn.execute(CopyInto(lake / f"more{index}/", sa.table("numbers")))
+        listed = conn.execute(ListFiles(lake))
+        assert str(listed).splitlines()[-1] == "... 1 more row (3 in all)"
+        monkeypatch.setattr(StageResult, "buffer_rows", 3)
+        streamed = tabulate(conn.exec_driver_sql("SELECT range AS n FROM range(10)"))
+        assert str(streamed).splitlines()[-1] == "... more rows after the first 2"
+        assert [row.n for row in streamed] == list(range(10))
+
+
+def test_text_statements_keep_sqlalchemy_results(engine: Any) -> None:
+    with engine.begin() as conn:
+        plain = conn.exec_driver_sql("LIST @~")
+        assert type(plain) is CursorResult
+        shown = tabulate(conn.exec_driver_sql("SHOW STAGES"))
+        assert isinstance(shown, StageResult) and "<table" in shown._repr_html_()
+        assert list(shown.keys()) == [
+            "name",
+            "stage_type",
+            "number_of_files",
+            "creator",
+            "created_on",
+            "comment",
+        ]
+
+
+def test_a_result_without_rows_is_left_alone() -> None:
+    engine = sa.create_engine("sqlite://")
+    with engine.connect() as conn:
+        result = conn.exec_driver_sql("CREATE TABLE t (a)")
+        assert wrap_result(result, None) is result
+
+
+def test_statements_take_execution_options() -> None:
+    listing = ListFiles(Stage("s")).execution_options(stage_progress=False)
+    assert isinstance(listing, ListFiles)
+    assert listing.get_execution_options() == {"stage_progress": False}
+
+
+# Progress
+
+
+def test_put_and_get_of_many_files_show_bars(
+    engine: Any, tmp_path: Path, bars: io.StringIO
+) -> None:
+    for index in range(40):
+        write(tmp_path / "many" / f"part{index:02}.csv", "1,a\n" * 500)
+    stage = Stage("landing")
+    with engine.begin() as conn:
+        stage.create(conn)
+        conn.execute(Put(str(tmp_path / "many" / "*.csv"), stage / "in/"))
+        assert "PUT @landing/in/: 100%" in bars.getvalue()
+        assert "78.1k/78.1k" in bars.getvalue()  # 40 files of 2000 bytes
+        conn.execute(sa.text(f"GET @landing/in/ 'file://{tmp_path / 'got'}/'"))
+    assert "GET @landing/in/: 100%" in bars.getvalue()
+    assert len(list((tmp_path / "got").iterdir())) == 40
+
+
+def test_short_work_shows_no_bar(
+    engine: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = io.StringIO()
+    monkeypatch.setattr(progress, "OUTPUT", out)  # the real delay: 1 s
+    monkeypatch.delenv("TQDM_DISABLE", raising=False)
+    write(tmp_path / "one.csv", "1,a\n")
+    with engine.begin() as conn:
+        Stage("landing").create(conn)
+        conn.execute(Put(str(tmp_path / "one.csv"), Stage("landing")))
+        conn.exec_driver_sql("CREATE TABLE t AS SELECT range AS n FROM range(10)")
+        conn.exec_driver_sql("COPY INTO @landing/t/ FROM t")
+    assert out.getvalue() == ""
+
+
+def test_unload_and_load_show_duckdb_progress(engine: Any, lake: Stage, bars: io.StringIO) -> None:
+    with engine.begin() as conn:
+        before = conn.exec_driver_sql("SELECT current_setting('progress_bar_time')").scalar()
+        conn.execute(CopyInto(lake / "copy/", sa.table("numbers")))
+        assert "COPY INTO @lake/copy/: 100%" in bars.getvalue()
+        conn.exec_driver_sql("CREATE TABLE copy AS SELECT * FROM numbers WHERE false")
+        conn.execute(CopyInto(sa.table("copy"), lake / "copy/"))
+        assert "COPY INTO main.copy: 100%" in bars.getvalue()
+        conn.execute(CopyInto(sa.table("copy"), lake / "numbers/", on_error="continue"))
+        assert "COPY INTO main.copy: checking files: 100%" in bars.getvalue()
+        after = conn.exec_driver_sql("SELECT current_setting('progress_bar_time')").scalar()
+        assert after == before  # DuckDB's settings are put back
+
+
+def test_progress_can_be_turned_off(
+    make_engine: Callable[..., Any], tmp_path: Path, bars: io.StringIO, monkeypatch: Any
+) -> None:
+    write(tmp_path / "a.csv", "1,a\n")
+    put = Put(str(tmp_path / "a.csv"), Stage.user(), overwrite=True)
+    quiet = sa.create_engine(
+        f"duckdb:///{tmp_path / 'q.duckdb'}", plugins=["sqla_stage"], stage_progress=False
+    )
+    from_url = sa.create_engine(
+        f"duckdb:///{tmp_path / 'u.duckdb'}?plugin=sqla_stage&stage_progress=0"
+    )
+    for engine in (quiet, from_url):
+        with engine.begin() as conn:
+            conn.execute(put)
+        engine.dispose()
+    with make_engine().begin() as conn:
+        conn.execute(put, execution_options={"stage_progress": False})
+        conn.execute(put.execution_options(stage_progress="false"))
+        monkeypatch.setenv("TQDM_DISABLE", "1")
+        conn.execute(put)
+        assert bars.getvalue() == ""
+        monkeypatch.delenv("TQDM_DISABLE")
+        conn.execution_options(stage_progress=False)  # the connection from now on
+        conn.execute(put)
+        assert bars.getvalue() == ""
+        conn.execute(put, execution_options={"stage_progress": True})
+    assert "PUT @~: 100%" in bars.getvalue()
+
+
+def test_stage_progress_must_be_a_flag(tmp_path: Path) -> None:
+    with pytest.raises(StageArgumentError, match="stage_progress must be True or False"):
+        sa.create_engine(
+            f"duckdb:///{tmp_path / 'x.duckdb'}", plugins=["sqla_stage"], stage_progress="maybe"
+        )
+
+
+class FakeDuckDB:
+    """Answers the settings query and reports a fixed estimate."""
+
+    def __init__(self) -> None:
+        self.executed: list[str] = []
+
+    def execute(self, sql: str) -> None:
+        self.executed.append(sql)
+
+    def fetchone(self) -> tuple[Any, ...]:
+        return (2000, True, True)
+
+    def query_progress(self) -> float:
+        return 40.0
+
+
+def test_tracked_shows_duckdb_estimate_and_restores_settings(
+    bars: io.StringIO, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(progress, "POLL_INTERVAL", 0.01)
+    fake = FakeDuckDB()
+    with progress.scope(True, {}), progress.tracked(fake, "work"):
+        time.sleep(0.2)
+    assert "work:  40%" in bars.getvalue() and "work: 100%" in bars.getvalue()
+    assert "progress_bar_time = 0" in fake.executed[1]
+    assert fake.executed[-1] == (
+        "SET progress_bar_time = 2000; SET enable_progress_bar_print = True; "
+        "SET enable_progress_bar = True"
+    )
+
+
+def test_tracked_shows_the_time_where_duckdb_refuses_its_settings(
+    bars: io.StringIO, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(progress, "_estimates_allowed", lambda: False)  # Jupyter, no ipywidgets
+    fake = FakeDuckDB()
+    with progress.scope(True, {}), progress.tracked(fake, "work"):
+        time.sleep(0.15)
+    assert "work: 00:00" in bars.getvalue() and "%" not in bars.getvalue()
+    assert fake.executed == []
+    with progress.scope(False, {}), progress.tracked(fake, "off"):
+        pass
+    assert "off" not in bars.getvalue()
+
+
+# Reading staged data
+
+
+def test_read_returns_a_dataframe(engine: Any, lake: Stage) -> None:
+    with engine.connect() as conn:
+        frame = lake.read(conn, "numbers/")
+    assert type(frame).__name__ == "DataFrame"
+    assert frame.to_dict("list") == {
+        "n": [0, 1, 2, 3, 4],
+        "twice": [0, 2, 4, 6, 8],
+        "label": ["#0", "#1", "#2", "#3", "#4"],
+    }
+    assert str(frame["n"].dtype) == "int64"
+
+
+def test_read_arrow_returns_a_table(engine: Any, lake: Stage) -> None:
+    table = lake.read_arrow(engine, "numbers/")  # an Engine opens its own connection
+    assert isinstance(table, pa.Table)
+    assert table.schema.field("twice").type == pa.int64()
+    assert table.schema.field("label").type in (pa.string(), pa.large_string())
+    assert table.column("n").to_pylist() == [0, 1, 2, 3, 4]
+
+
+def test_read_csv_with_format_options_and_pattern(engine: Any, tmp_path: Path) -> None:
+    write(tmp_path / "a.txt", "id|score\n1|10\n2|20\n")
+    write(tmp_path / "b.txt", "id|score\n3|30\n")
+    me = Stage.user()
+    with engine.begin() as conn:
+        conn.execute(Put(str(tmp_path / "*.txt"), me / "raw/", auto_compress=False))
+        spec = CSV(skip_header=1, field_delimiter="|")
+        frame = read(conn, "@~/raw/", file_format=spec, pattern=r"raw/a\.txt")
+        assert frame.values.tolist() == [[1, 10], [2, 20]]
+        both = read_arrow(conn, me / "raw/", file_format=spec)
+        assert sorted(both.column(0).to_pylist()) == [1, 2, 3]
+
+
+def test_list_result_reads_the_files_it_listed(engine: Any, lake: Stage) -> None:
+    with engine.begin() as conn:
+        conn.execute(CopyInto(lake / "other/", sa.table("numbers"), header=True))
+        listed = conn.execute(ListFiles(lake, pattern=r"other/.*"))
+        assert listed.read().shape == (5, 3)
+        assert listed.read_arrow(file_format=Parquet()).num_rows == 5
+        nothing = conn.execute(ListFiles(lake, pattern="none"))
+        with pytest.raises(StageRuntimeError, match="listed no file"):
+            nothing.read_arrow()
+
+
+def test_read_sees_the_transaction(engine: Any, tmp_path: Path) -> None:
+    write(tmp_path / "x.csv", "a,b\n1,2\n")
+    with engine.begin() as conn:
+        fresh = Stage("fresh")
+        fresh.create(conn)  # not committed yet
+        conn.execute(Put(str(tmp_path / "x.csv"), fresh))
+        assert fresh.read_arrow(conn).to_pylist() == [{"a": 1, "b": 2}]
+        with pytest.raises(StageRuntimeError, match="no staged file"):
+            fresh.read(conn, "missing/")
+
+
+def test_read_shows_progress(engine: Any, lake: Stage, bars: io.StringIO) -> None:
+    with engine.connect() as conn:
+        lake.read_arrow(conn, "numbers/")
+    assert "read @lake/numbers/: 100%" in bars.getvalue()
+
+
+def test_read_needs_the_duckdb_runtime(tmp_path: Path) -> None:
+    for engine in (sa.create_engine("sqlite://"), sa.create_engine("duckdb:///:memory:")):
+        with pytest.raises(StageRuntimeError, match="DuckDB runtime"):
+            read_arrow(engine, Stage("s") / "p/")
+        engine.dispose()
+    with pytest.raises(StageArgumentError, match="stage or stage path"):
+        read_arrow(sa.create_engine("sqlite://"), "s3://bucket/p/")
+
+
+def test_read_without_pandas_says_what_to_install(
+    engine: Any, lake: Stage, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "pandas", None)
+    with pytest.raises(ImportError, match=r"sqla-stage\[pandas\]"):
+        lake.read(engine, "numbers/")
+    assert lake.read_arrow(engine, "numbers/").num_rows == 5
+
+
+# The example notebook
+
+
+def test_example_notebook_runs_in_a_real_kernel(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    pytest.importorskip("ipykernel")
+    # A "python3" kernel spec of this interpreter, found before any other installed one.
+    spec = tmp_path / "jupyter" / "kernels" / "python3"
+    spec.mkdir(parents=True)
+    path = os.pathsep.join([str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])])
+    kernel = {
+        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        "display_name": "Python 3 (tests)",
+        "language": "python",
+        "env": {"PYTHONPATH": path},
+    }
+    (spec / "kernel.json").write_text(json.dumps(kernel))
+    monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "jupyter"))
+    notebook = nbformat.read(ROOT / "docs" / "notebook.ipynb", as_version=4)
+    client = nbclient.NotebookClient(
+        notebook, kernel_name="python3", timeout=300, resources={"metadata": {"path": tmp_path}}
+    )
+    client.execute()
+
+    outputs = [
+        output for cell in notebook.cells if cell.cell_type == "code" for output in cell.outputs
+    ]
+    assert not [output for output in outputs if output.output_type == "error"]
+    tables = [
+        output.data["text/html"]
+        for output in outputs
+        if "text/html" in output.get("data", {}) and "<table" in output.data["text/html"]
+    ]
+    assert len(tables) >= 7
+    assert any(">@landing<" in table for table in tables)  # the stage
+    assert any("***" in table and "do-not-show" not in table for table in tables)
+    assert any(">rows_unloaded<" in table for table in tables)  # the unload
+    assert any("daily/data_0_0_0.snappy.parquet" in t and ">md5<" in t for t in tables)  # LIST
+    assert any(">LOADED<" in table for table in tables)  # the load
+    stderr = "".join(output.text for output in outputs if output.get("name") == "stderr")
+    assert "COPY INTO @landing/again/" in stderr  # the progress bar
+    assert "COPY INTO @landing/quiet/" not in stderr

@@ -2,13 +2,16 @@
 
 Both hold secrets. They are kept in small immutable classes whose ``repr()``
 masks every secret, so a stage or statement can be printed, logged or shown in
-a notebook without leaking a key. The SQL they compile to does contain the
-secrets: that is what the warehouse needs.
+a notebook without leaking a key. The SQL they compile to for a warehouse does
+contain the secrets: that is what the warehouse needs. The SQL compiled for DuckDB
+shows them masked (``'***'``), since the DuckDB runtime takes the real values from the
+construct and that text only reaches logs and error messages.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from typing import Self
 
 from sqla_stage.errors import StageArgumentError
 
@@ -39,6 +42,23 @@ ENCRYPTION_KEYS = ("type", "master_key", "kms_key_id")
 SECRET_ENCRYPTION_KEYS = frozenset({"master_key"})
 
 MASK = "***"
+
+#: Every SQL spelling of a secret key (Snowflake, Databend, MatrixOne), upper case: a
+#: parse error never quotes the value that follows one of them.
+SECRET_SQL_NAMES = frozenset(
+    {
+        "AWS_KEY_ID",
+        "ACCESS_KEY_ID",
+        "AWS_SECRET_KEY",
+        "SECRET_ACCESS_KEY",
+        "AWS_TOKEN",
+        "SESSION_TOKEN",
+        "AZURE_SAS_TOKEN",
+        "MASTER_KEY",
+    }
+)
+#: The SQL clauses whose parenthesized group holds secrets.
+SECRET_SQL_GROUPS = frozenset({"CREDENTIALS", "CONNECTION", "ENCRYPTION"})
 
 
 class _SecretMapping(Mapping[str, str]):
@@ -73,6 +93,10 @@ class _SecretMapping(Mapping[str, str]):
     def masked(self) -> dict[str, str]:
         """The values with every secret replaced by ``***``."""
         return {k: MASK if k in self._secret else v for k, v in self._values.items()}
+
+    def with_masked_secrets(self) -> Self:
+        """A copy whose secrets are ``***``, to render for display."""
+        return type(self)(self.masked())
 
     def __repr__(self) -> str:
         return f"{self._label}({self.masked()!r})"

@@ -43,6 +43,7 @@ from sqla_stage import (
     parse,
     staged,
 )
+from sqla_stage.credentials import MASK
 
 DIALECTS: list[tuple[str, Dialect | None]] = [
     ("snowflake", snowdialect.SnowflakeDialect()),
@@ -389,14 +390,15 @@ def _build(factory: Any) -> Any:
         assume(False)
 
 
-def _check_all_dialects(construct: Any, check: Any) -> None:
-    for _name, dialect in DIALECTS:
+def _check_all_dialects(construct: Any, check: Any, duckdb_check: Any = None) -> None:
+    """Round-trip on every dialect; ``duckdb_check`` replaces ``check`` where secrets are masked."""
+    for name, dialect in DIALECTS:
         text = compiled_or_none(construct, dialect)
         if text is None:
             continue
         parsed = parse(text, dialect=dialect)
         assert compile_text(parsed, dialect) == text
-        check(parsed)
+        (duckdb_check if name == "duckdb" and duckdb_check else check)(parsed)
 
 
 @settings(deadline=None)
@@ -441,7 +443,19 @@ def test_hostile_create_stage(
     def check(parsed: Any) -> None:
         assert parsed.stage.cache_key() == stage.cache_key()
 
-    _check_all_dialects(CreateStage(stage), check)
+    masked = Stage(
+        stage.name,
+        schema=stage.schema,
+        url=stage.url,
+        credentials={"aws_key_id": MASK, "aws_secret_key": MASK},
+        comment=stage.comment,
+        file_format=stage.file_format,
+    )
+
+    def duckdb_check(parsed: Any) -> None:  # DuckDB's text shows the secrets as '***'
+        assert parsed.stage.cache_key() == masked.cache_key()
+
+    _check_all_dialects(CreateStage(stage), check, duckdb_check)
 
 
 @settings(deadline=None)

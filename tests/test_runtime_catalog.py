@@ -164,3 +164,16 @@ def test_default_stage_root_is_beside_the_database(tmp_path: Path) -> None:
         assert (tmp_path / "d.duckdb.stages" / "stage" / "user" / "carol" / "f.csv").exists()
     finally:
         engine.dispose()
+
+
+def test_masked_secrets_are_refused(engine: Any) -> None:
+    # DuckDB-compiled text masks secrets; replaying it must not create a useless stage.
+    stage = Stage("s", url="memory://b/s/", credentials={"aws_key_id": "k", "aws_secret_key": "v"})
+    import duckdb_engine
+
+    masked_text = str(CreateStage(stage).compile(dialect=duckdb_engine.Dialect()))
+    assert "'***'" in masked_text
+    with engine.begin() as conn:
+        with pytest.raises(StageRuntimeError, match="is the mask"):
+            conn.exec_driver_sql(masked_text)
+        assert _names(conn) == []

@@ -1,13 +1,18 @@
-"""DuckDB rendering: the canonical text, with DuckDB's string literals.
+"""DuckDB rendering: the canonical text, with DuckDB's string literals and masked secrets.
 
 DuckDB strings are standard SQL: a backslash is an ordinary character. Through
 duckdb-engine (a PostgreSQL-based dialect) SQLAlchemy 2.0 would escape backslashes
 as PostgreSQL does before it has asked the server, so this renderer writes
 literals itself: quotes doubled, and ``%`` doubled where the driver formats.
+
+Credentials and encryption master keys are rendered as ``'***'``: the DuckDB runtime
+takes the real values from the construct SQLAlchemy compiled, and the text only goes
+to SQLAlchemy's ``echo`` log and to the ``[SQL: ...]`` of error messages.
 """
 
 from __future__ import annotations
 
+from sqla_stage.credentials import Credentials, Encryption
 from sqla_stage.dialects.base import Renderer
 
 
@@ -19,3 +24,11 @@ class DuckDBRenderer(Renderer):
     def literal(self, value: str) -> str:
         """A standard SQL string literal."""
         return "'" + value.replace("'", "''").replace("%", self.percent) + "'"
+
+    def credentials(self, credentials: Credentials | None) -> str | None:
+        """``CREDENTIALS = (...)`` with every secret masked."""
+        return super().credentials(credentials and credentials.with_masked_secrets())
+
+    def encryption(self, encryption: Encryption | None) -> str | None:
+        """``ENCRYPTION = (...)`` with the master key masked."""
+        return super().encryption(encryption and encryption.with_masked_secrets())

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from sqla_stage.credentials import SECRET_SQL_GROUPS, SECRET_SQL_NAMES
 from sqla_stage.errors import StageParseError
 from sqla_stage.parser.lexer import Kind, Token
 from sqla_stage.parser.locations import parse_stage_location
@@ -23,6 +24,33 @@ def describe(token: Token, sql: str) -> str:
         return "the end of the statement"
     text = sql[token.start : token.end]
     return repr(text if len(text) <= 40 else text[:37] + "...")
+
+
+def may_be_secret(tokens: list[Token], index: int) -> bool:
+    """Whether ``tokens[index]`` may be a secret, so an error must not quote it.
+
+    It may when it stands where a secret key's value goes (``AWS_SECRET_KEY = <here>``,
+    or ``AWS_SECRET_KEY <here>`` without the ``=``), or when it is a string, number or
+    stray character inside a ``CREDENTIALS``, ``CONNECTION`` or ``ENCRYPTION`` group.
+    """
+    before = [token.value.upper() for token in tokens[max(index - 2, 0) : index]]
+    if before[-1:] and before[-1] in SECRET_SQL_NAMES:
+        return True
+    if len(before) == 2 and before[1] == "=" and before[0] in SECRET_SQL_NAMES:
+        return True
+    if tokens[index].kind not in (Kind.STRING, Kind.NUMBER, Kind.OTHER, Kind.QUOTED):
+        return False
+    depth = 0
+    for back in range(index - 1, -1, -1):
+        token = tokens[back]
+        if token.kind is Kind.PUNCT and token.value in (")", "}"):
+            depth += 1
+        elif token.kind is Kind.PUNCT and token.value in _OPEN:
+            if depth == 0:
+                names = [t.upper for t in tokens[max(back - 2, 0) : back] if t.value != "="]
+                return bool(names) and names[-1] in SECRET_SQL_GROUPS
+            depth -= 1
+    return False
 
 
 def choices(words: Iterable[str]) -> str:
@@ -64,7 +92,10 @@ class TokenStream:
     def error(self, expected: str, token: Token | None = None) -> StageParseError:
         """A parse error at ``token`` (the next token by default)."""
         token = token or self.peek()
-        return StageParseError(self.sql, token.start, expected, describe(token, self.sql))
+        found = describe(token, self.sql)
+        if token in self.tokens and may_be_secret(self.tokens, self.tokens.index(token)):
+            found = f"a {token.kind.value} (not shown: it may be a secret)"
+        return StageParseError(self.sql, token.start, expected, found)
 
     # -- keywords and punctuation -------------------------------------------------------
 

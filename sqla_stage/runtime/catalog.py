@@ -8,6 +8,7 @@ secret masked.
 
 from __future__ import annotations
 
+from sqla_stage.credentials import MASK
 from sqla_stage.ddl import (
     AlterStage,
     CreateFileFormat,
@@ -58,6 +59,7 @@ def create_stage(context: StageContext, element: CreateStage) -> Rows:
             raise StageRuntimeError(
                 f"stage {label} already exists (use IF NOT EXISTS or OR REPLACE)"
             )
+    _refuse_masked(stage)
     if stage.url:
         context.place(stage.url, stage.credentials)  # a URL no filesystem handles fails here
     if existing is not None:
@@ -86,10 +88,24 @@ def alter_stage(context: StageContext, element: AlterStage) -> Rows:
             f"an {changed.kind.value} one (an internal stage's files would be lost); "
             "drop and create it"
         )
+    _refuse_masked(changed)
     if changed.url:
         context.place(changed.url, changed.credentials)  # a URL no filesystem handles fails
     context.registry.update_stage(changed)
     return status("Statement executed successfully.")
+
+
+def _refuse_masked(stage: Stage) -> None:
+    """Refuse secrets that are the mask: DuckDB-compiled text replayed as SQL (``--sql``)."""
+    for secrets in (stage.credentials, stage.encryption):
+        if secrets is None:
+            continue
+        masked = [key for key, value in secrets.masked().items() if value == MASK == secrets[key]]
+        if masked:
+            raise StageRuntimeError(
+                f"stage {stage_label(stage)}: {', '.join(masked)} is the mask {MASK!r}, not a "
+                "secret (SQL compiled for DuckDB masks secrets; give the real values)"
+            )
 
 
 def drop_stage(context: StageContext, element: DropStage) -> Rows:

@@ -16,7 +16,7 @@ from sqla_stage.errors import StageRuntimeError
 from sqla_stage.formats import FORMAT_TYPES, FileFormat, FormatSpec
 from sqla_stage.runtime.plugin import RuntimeSettings
 from sqla_stage.runtime.registry import Registry
-from sqla_stage.runtime.storage import StageStorage, open_storage
+from sqla_stage.runtime.storage import StageStorage, folder_name, open_storage
 from sqla_stage.stage import Location, Stage, StageKind, StagePath
 
 
@@ -92,9 +92,13 @@ class StageContext:
         return bool(row[0])
 
     def root_storage(self, *segments: str) -> StageStorage:
-        """Storage under the engine's stage root (``stage/internal/<name>`` and so on)."""
+        """Storage under the engine's stage root (``stage/internal/<name>`` and so on).
+
+        Each segment is one folder (:func:`~sqla_stage.runtime.storage.folder_name`), so a
+        stage called ``..`` or a table called ``../user/bob`` stays in its own folder.
+        """
         root = self.settings.stage_root.rstrip("/")
-        return open_storage("/".join((root, *segments)), None, label=None)
+        return open_storage("/".join((root, *map(folder_name, segments))), None, label=None)
 
     def storage(self, stage: Stage) -> StageStorage:
         """The storage of a stage of any kind.

@@ -180,7 +180,7 @@ def run(context: StageContext, element: CopyInto) -> Rows | Query:
             keyed = [(f.path, f.key) for f in files]
             return validate(side(), reader, keyed, options.validation)
         if options.on_error == "ABORT_STATEMENT":
-            results = _load_all(context, target, reader, files, side)
+            results = _load_all(context, target, reader, files, side, place.label)
         else:
             results = _load_tolerant(context, target, reader, files, side(), options.on_error)
     finally:
@@ -361,7 +361,12 @@ def _insert(context: StageContext, target: Target, reader: Reader, select: str) 
 
 
 def _load_all(
-    context: StageContext, target: Target, reader: Reader, files: list[StagedFile], side: _Side
+    context: StageContext,
+    target: Target,
+    reader: Reader,
+    files: list[StagedFile],
+    side: _Side,
+    label: str,
 ) -> list[list[Any]]:
     """ABORT_STATEMENT: one INSERT for every file, then the rows per file."""
     paths = [f.path for f in files]
@@ -369,7 +374,7 @@ def _load_all(
         with progress.tracked(context.cursor, f"COPY INTO {target.name}"):
             total = _insert(context, target, reader, reader.fast(paths))
     except duckdb.Error as error:
-        raise _abort_error(target, reader, files, side(), error) from None
+        raise _abort_error(target, reader, files, side(), error, label) from None
     if len(files) == 1:
         counts = {paths[0]: total}
     else:
@@ -382,20 +387,26 @@ def _load_all(
 
 
 def _abort_error(
-    target: Target, reader: Reader, files: list[StagedFile], side: Any, error: duckdb.Error
+    target: Target,
+    reader: Reader,
+    files: list[StagedFile],
+    side: Any,
+    error: duckdb.Error,
+    label: str,
 ) -> StageRuntimeError:
     stats = analyse(side, reader, [f.path for f in files])
     for f in files:
         found = stats.get(f.path)
         if found is not None and found.errors:
             return StageRuntimeError(
-                f"COPY INTO {target.name}: {where(f.key, found)}: "
+                f"COPY INTO {target.name}: {where(f.key, found, label)}: "
                 f"{named(found.first_error, {f.path: f.key})} "
                 "(ON_ERROR = ABORT_STATEMENT: nothing was loaded)"
             )
     message = named(first_line(error), {f.path: f.key for f in files})
     return StageRuntimeError(
-        f"COPY INTO {target.name}: {message} (ON_ERROR = ABORT_STATEMENT: nothing was loaded)"
+        f"COPY INTO {target.name} from {label}: {message} "
+        "(ON_ERROR = ABORT_STATEMENT: nothing was loaded)"
     )
 
 

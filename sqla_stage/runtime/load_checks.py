@@ -201,14 +201,14 @@ def named(message: str | None, keys: Mapping[str, str]) -> str | None:
     return message
 
 
-def where(key: str, stats: FileStats) -> str:
-    """``file 'k', line n, column 'c'``: where a file's first error is."""
+def where(key: str, stats: FileStats, place: str = "") -> str:
+    """``file 'k', line n, column 'c'[ of @stage]``: where a file's first error is."""
     parts = [f"file {key!r}"]
     if stats.line is not None:
         parts.append(f"line {stats.line}")
     if stats.column is not None:
         parts.append(f"column {stats.column!r}")
-    return ", ".join(parts)
+    return ", ".join(parts) + (f" of {place}" if place else "")
 
 
 def validate(

@@ -381,8 +381,16 @@ def describe(
 
 
 def first_line(error: BaseException) -> str:
-    """The first line of a DuckDB error message."""
+    """The first line of a DuckDB error message (a Python traceback's last line).
+
+    An error of a Python filesystem (S3 through fsspec) reaches DuckDB as a traceback;
+    its last line names the exception.
+    """
     text = str(error).strip()
+    head, mark, trace = text.partition("Traceback (most recent call last):")
+    if mark:
+        last = [line for line in trace.splitlines() if line.strip() and not line[0].isspace()]
+        return f"{head.strip()} {last[-1].strip()}".strip() if last else head.strip() or mark
     return text.splitlines()[0] if text else type(error).__name__
 
 

@@ -5,12 +5,9 @@ Two kinds of work are measured, and neither passes data rows through Python:
 - **Files** moved by Python (PUT, GET, publishing an unload to remote storage): a bar of
   bytes, advanced as each file (PUT and GET: each 1 MiB chunk) is written.
 - **DuckDB statements** doing the data work (an unload's ``COPY``, a load's ``INSERT``
-  and its checks, reading staged files): DuckDB's own estimate of the statement's
-  progress (``query_progress()``), polled from a thread while the statement runs. For the
-  statement DuckDB's progress tracking is switched on (``progress_bar_time = 0``) with its
-  own printing off, and the connection's settings are put back afterwards. Where DuckDB
-  refuses to change those settings (Jupyter without ipywidgets), the bar shows the time
-  taken instead of a percentage.
+  and its checks, reading staged files): a bar of the time taken so far, redrawn by a
+  thread that never calls into DuckDB (a second thread asking DuckDB for its progress
+  estimate while the statement runs can deadlock, so no percentage is shown).
 
 Bars come from ``tqdm.auto``: a widget in Jupyter (with ipywidgets), text on stderr
 elsewhere. A bar appears only once its work has run for :data:`DELAY` seconds, so short
@@ -23,11 +20,10 @@ environment variable ``TQDM_DISABLE=1``.
 from __future__ import annotations
 
 import contextlib
-import functools
 import os
 import threading
 import warnings
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from contextvars import ContextVar
 from typing import IO, Any, Protocol
 
@@ -44,14 +40,7 @@ CHUNK = 1 << 20
 _ENABLED: ContextVar[bool] = ContextVar("sqla_stage_progress", default=False)
 _FALSE = ("0", "false", "no", "off")
 _TRUE = ("1", "true", "yes", "on")
-_PERCENT_FORMAT = "{desc}: {percentage:3.0f}%|{bar}| [{elapsed}<{remaining}]"
 _TIME_FORMAT = "{desc}: {elapsed}"
-_TRACKING = (
-    "SET enable_progress_bar_print = false; SET progress_bar_time = 0; "
-    "SET enable_progress_bar = true"
-)
-#: Restored in this order: the wait first, so DuckDB never prints a bar meanwhile.
-_SETTINGS = ("progress_bar_time", "enable_progress_bar_print", "enable_progress_bar")
 
 
 class Bar(Protocol):
@@ -146,73 +135,30 @@ def copy_stream(source: IO[bytes], target: _Writer, progress: Bar) -> None:
         progress.update(len(chunk))
 
 
-@functools.cache
-def _estimates_allowed() -> bool:
-    """Whether DuckDB lets its progress settings change here (probed on a scratch database).
-
-    In Jupyter without ipywidgets DuckDB refuses any change of them, and a refused ``SET``
-    would abort the user's transaction: so it is tried on a throwaway connection first.
-    """
-    import duckdb
-
-    try:
-        with duckdb.connect() as scratch:
-            scratch.execute(_TRACKING)
-    except duckdb.Error:
-        return False
-    return True
-
-
-def _poll(connection: Any, progress: Bar, stop: threading.Event, estimates: bool) -> None:
+def _tick(progress: Bar, stop: threading.Event) -> None:
     while not stop.wait(POLL_INTERVAL):
-        value = 0.0
-        if estimates:
-            try:
-                value = min(float(connection.query_progress()), 100.0)
-            except Exception:  # the connection went away: show the time only
-                estimates = False
-        progress.update(max(value - progress.n, 0))  # an update of 0 shows the time
+        progress.update(0)  # redraws the bar with the time taken so far
 
 
 @contextlib.contextmanager
 def tracked(connection: Any, description: str) -> Iterator[None]:
-    """Show the progress of the DuckDB statements run on ``connection`` inside the block.
+    """Show the time taken by the DuckDB statements run inside the block.
 
-    DuckDB's estimate (a percentage) where its settings may change; otherwise the time
-    the work has taken so far.
+    The ticking thread never touches ``connection``: calling into a DuckDB connection
+    from a second thread while it executes (``query_progress()``) can deadlock, so no
+    percentage is shown.
     """
     if not enabled():
         yield
         return
-    estimates = hasattr(connection, "query_progress") and _estimates_allowed()
-    previous: Sequence[Any] = ()
-    if estimates:
-        names = ", ".join(f"current_setting('{name}')" for name in _SETTINGS)
-        connection.execute(f"SELECT {names}")
-        previous = connection.fetchone()
-        connection.execute(_TRACKING)
-    options = {"bar_format": _PERCENT_FORMAT if estimates else _TIME_FORMAT}
-    try:
-        with _open(description, 100 if estimates else None, options) as progress:
-            stop = threading.Event()
-            poller = threading.Thread(
-                target=_poll,
-                args=(connection, progress, stop, estimates),
-                name="sqla_stage progress",
-                daemon=True,
-            )
-            poller.start()
-            try:
-                yield
-            finally:
-                stop.set()
-                poller.join()
-            if estimates:
-                progress.update(100 - progress.n)
-    finally:
-        if previous:
-            restore = "; ".join(
-                f"SET {name} = {value}" for name, value in zip(_SETTINGS, previous, strict=True)
-            )
-            with contextlib.suppress(Exception):  # an aborted transaction refuses SET
-                connection.execute(restore)
+    with _open(description, None, {"bar_format": _TIME_FORMAT}) as progress:
+        stop = threading.Event()
+        ticker = threading.Thread(
+            target=_tick, args=(progress, stop), name="sqla_stage progress", daemon=True
+        )
+        ticker.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            ticker.join()

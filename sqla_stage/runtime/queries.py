@@ -39,6 +39,7 @@ from sqla_stage.parser.options import split_format_name
 from sqla_stage.runtime.context import StageContext
 from sqla_stage.runtime.duckdb_formats import read_function
 from sqla_stage.runtime.file_commands import list_files
+from sqla_stage.runtime.load_read import glob_escape
 from sqla_stage.runtime.results import Query, Rows
 from sqla_stage.stage import StagePath
 
@@ -226,9 +227,14 @@ def _format_spec(name: str | None, what: str) -> FormatSpec | None:
 def _staged_files(
     context: StageContext, text: str, tokens: Sequence[Token], index: int
 ) -> _Edit | None:
-    """``@stage/path [(FILE_FORMAT => ..., PATTERN => ...)]`` at ``tokens[index]``."""
+    """``@stage/path [(FILE_FORMAT => ..., PATTERN => ...)]`` at ``tokens[index]``.
+
+    A quoted ``'@stage/path 1/'`` is a location too (spec 004 quotes paths with spaces),
+    not a local file name DuckDB would read.
+    """
     token = tokens[index]
-    if token.kind is not Kind.LOCATION:
+    quoted = token.kind is Kind.STRING and token.value.startswith("@")
+    if token.kind is not Kind.LOCATION and not quoted:
         return None
     try:
         location = parse_stage_location(token.value)
@@ -260,7 +266,7 @@ def read_staged(
             f"no staged file in {place.label}{matching}: DuckDB cannot read zero files"
         )
     concrete = context.stage_format(place, spec)
-    paths = [place.storage.duckdb_path(info.name) for info in files]
+    paths = [glob_escape(place.storage.duckdb_path(info.name)) for info in files]
     return read_function(concrete, paths, detect_header=True)
 
 

@@ -16,7 +16,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import duckdb
+
 from sqla_stage.ddl import CreateFileFormat, CreateStage
+from sqla_stage.errors import StageRuntimeError
 from sqla_stage.formats import FormatSpec
 from sqla_stage.stage import Stage
 
@@ -35,6 +38,10 @@ _TABLES = (
         table_name VARCHAR NOT NULL, file_url VARCHAR NOT NULL, size BIGINT,
         etag VARCHAR, last_modified TIMESTAMPTZ, rows_loaded BIGINT,
         loaded_on TIMESTAMPTZ NOT NULL)""",
+    # One row a (table, file): concurrent loads of one file into one table conflict.
+    f"""CREATE TABLE IF NOT EXISTS {SCHEMA}.load_claims (
+        table_name VARCHAR NOT NULL, file_url VARCHAR NOT NULL,
+        claimed_on TIMESTAMPTZ NOT NULL, PRIMARY KEY (table_name, file_url))""",
 )
 
 
@@ -223,11 +230,33 @@ class Registry:
         """Record loaded files: each ``(file_url, size, etag, last_modified, rows_loaded)``.
 
         One INSERT of list parameters, whatever the number of files (``executemany``
-        costs about half a millisecond a row in DuckDB).
+        costs about half a millisecond a row in DuckDB). Each file's row in
+        ``load_claims`` is replaced too, so two transactions loading one file into one
+        table conflict (DuckDB refuses the second delete, or the second commit) instead
+        of both loading it.
+
+        Raises:
+            StageRuntimeError: another transaction is loading one of the files.
         """
         if not loads:
             return
         columns = list(zip(*loads, strict=True))
+        urls = list(columns[0])
+        try:
+            self._rows(
+                f"DELETE FROM {SCHEMA}.load_claims WHERE table_name = ? "
+                "AND file_url IN (SELECT unnest(?::VARCHAR[]))",
+                [table_name, urls],
+            )
+            self._rows(
+                f"INSERT INTO {SCHEMA}.load_claims SELECT ?, unnest(?::VARCHAR[]), ?",
+                [table_name, urls, _now()],
+            )
+        except (duckdb.TransactionException, duckdb.ConstraintException) as error:
+            raise StageRuntimeError(
+                f"COPY INTO {table_name}: another transaction is loading the same files "
+                f"({error}); roll back and run the load again to load the files it did not"
+            ) from None
         self._rows(
             f"INSERT INTO {SCHEMA}.load_history SELECT ?, unnest(?::VARCHAR[]), "
             "unnest(?::BIGINT[]), unnest(?::VARCHAR[]), unnest(?::TIMESTAMPTZ[]), "

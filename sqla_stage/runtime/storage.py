@@ -1,10 +1,32 @@
 r"""Where a stage's files are: an fsspec filesystem, a root folder in it, and safe keys.
 
 A file in a stage is named by its *key*, the path below the stage's root (``a/b.csv``).
-Keys are literal names, as in spec 004: on a local disk the segments ``.`` and ``..``
-(and ``%`` and ``\\``, so the mapping can be undone) are stored percent-encoded, so no
-key can leave the root. DuckDB reads a local stage through its own file system and any
-other stage through the mount filesystem (:mod:`~sqla_stage.runtime.mounts`).
+Keys are literal names, as in spec 004, and no key can leave the root. The rules, on
+every filesystem (:meth:`StageStorage.path` and its inverse :meth:`StageStorage.key_of`):
+
+* A key is split at ``/`` into segments, each stored as one name below the root. The
+  segments a filesystem cannot hold or would navigate with, the empty one (``a//b``,
+  a leading ``/``), ``.`` and ``..``, are stored with a ``%`` in front (``%``, ``%.``,
+  ``%..``); so is any segment made only of ``%`` signs followed by up to two dots, which
+  keeps the mapping reversible (``%..`` is stored as ``%%..``). Every other segment is
+  stored as it is: ``%2e%2e``, ``..x`` or a backslash are ordinary characters (POSIX).
+* A key with a control character (NUL included), or that is not valid UTF-8 text, is
+  refused with a :class:`StageRuntimeError`, as is a key longer than 1024 bytes or, on a
+  local disk, a segment longer than 255 bytes.
+* On a local disk no part of the path below the root may be a symbolic link: a key that
+  goes through one (or names one) is refused, LIST does not show links, and a linked
+  folder is not descended. Names below the root that no key maps to (``\n`` in a name,
+  written by another program) are not listed either, so every listed file can be read,
+  removed or given to DuckDB, which only ever gets paths of listed regular files (with
+  its glob characters ``*``, ``?`` and ``[`` escaped by the loads and queries).
+* A stage's folder under the engine's stage root is named by :func:`folder_name`, so no
+  stage, table or user name (``..``, ``a/b``) reaches another stage's folder.
+
+Links are checked when a statement runs, not locked: a program that swaps a folder for a
+link while a statement runs is not guarded against.
+
+DuckDB reads a local stage through its own file system and any other stage through the
+mount filesystem (:mod:`~sqla_stage.runtime.mounts`).
 
 S3 (s3fs) storage is opened without fsspec's listings cache, so every statement sees the
 bucket as it is (objects written by other clients included), and is checked with one
@@ -20,6 +42,7 @@ import datetime as dt
 import hashlib
 import os
 import re
+import stat
 import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -39,8 +62,13 @@ SCRATCH_PREFIX = ".sqla_stage-"
 #: Protocols whose filesystem is s3fs: opened without a listings cache, and probed.
 S3_PROTOCOLS = ("s3", "s3a")
 
-_ENCODE = {".": "%2E", "..": "%2E%2E"}
-_DECODE_SEGMENT = {value: key for key, value in _ENCODE.items()}
+#: The longest key (S3's limit) and, on a local disk, the longest segment, in bytes.
+MAX_KEY_BYTES = 1024
+MAX_SEGMENT_BYTES = 255
+
+#: Segments stored with a ``%`` in front: ``%`` signs then up to two dots (``""``, ``..``).
+_ESCAPED = re.compile(r"%*\.{0,2}")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _MD5_CACHE: dict[tuple[str, int, int], str] = {}
 _MD5_LOCK = threading.Lock()
 
@@ -55,16 +83,29 @@ class FileInfo:
     last_modified: dt.datetime | None
 
 
-def _encode_segment(segment: str) -> str:
-    if segment in _ENCODE:
-        return _ENCODE[segment]
-    return segment.replace("%", "%25").replace("\\", "%5C")
+def encode_segment(segment: str) -> str:
+    """The stored name of one key segment (see the module docstring)."""
+    return "%" + segment if _ESCAPED.fullmatch(segment) else segment
 
 
-def _decode_segment(segment: str) -> str:
-    if segment in _DECODE_SEGMENT:
-        return _DECODE_SEGMENT[segment]
-    return segment.replace("%5C", "\\").replace("%25", "%")
+def decode_segment(name: str) -> str | None:
+    """The key segment of a stored name; None for a name no segment maps to."""
+    if _ESCAPED.fullmatch(name):
+        return name[1:] if name.startswith("%") else None
+    return None if _CONTROL.search(name) else name
+
+
+def folder_name(name: str) -> str:
+    r"""The folder of a stage, table or user name under the stage root: one safe segment.
+
+    ``%``, ``/``, ``\\`` and control characters are percent-encoded, and a name that is
+    empty, ``.`` or ``..`` has its dots encoded too (``%2E%2E``), so distinct names get
+    distinct folders and none navigates.
+    """
+    encoded = re.sub(r"[%/\\\x00-\x1f\x7f]", lambda match: f"%{ord(match.group()):02X}", name)
+    if encoded in ("", ".", ".."):
+        return encoded.replace(".", "%2E") or "%"
+    return encoded
 
 
 def storage_options(credentials: Credentials | None) -> dict[str, Any]:
@@ -143,21 +184,82 @@ class StageStorage:
         raise StageRuntimeError(f"cannot access {place}: {reason}") from None
 
     def path(self, key: str) -> str:
-        """The filesystem path of ``key``."""
-        if not self.local:
-            return f"{self.root}/{key}" if key else self.root
-        encoded = "/".join(_encode_segment(segment) for segment in key.split("/"))
-        return os.path.join(self.root, encoded) if key else self.root
+        """The filesystem path of ``key``, always below the root.
 
-    def key_of(self, path: str) -> str:
-        """The key of a filesystem path below the root."""
-        relative = path[len(self.root) :].lstrip("/") if path.startswith(self.root) else path
-        if not self.local:
-            return relative
-        return "/".join(_decode_segment(segment) for segment in relative.split("/"))
+        Raises:
+            StageRuntimeError: the key has a control character, is too long, or (on a
+                local disk) goes through or names a symbolic link.
+        """
+        if not key:
+            return self.root
+        self._check_key(key)
+        names = [encode_segment(segment) for segment in key.split("/")]
+        if self.local:
+            self._check_links(key, names)
+        return f"{self.root.rstrip('/')}/{'/'.join(names)}"
+
+    def _check_key(self, key: str) -> None:
+        if _CONTROL.search(key):
+            raise StageRuntimeError(
+                f"{self.label}: a stage path cannot hold control characters: {key!r}"
+            )
+        try:
+            size = len(key.encode("utf-8"))
+        except UnicodeEncodeError:
+            raise StageRuntimeError(
+                f"{self.label}: a stage path must be valid UTF-8 text: {key!r}"
+            ) from None
+        if size > MAX_KEY_BYTES:
+            raise StageRuntimeError(
+                f"{self.label}: a stage path is at most {MAX_KEY_BYTES} bytes long "
+                f"({size} given: {key[:40]!r}...)"
+            )
+        if self.local:
+            for segment in key.split("/"):
+                if len(encode_segment(segment).encode("utf-8")) > MAX_SEGMENT_BYTES:
+                    raise StageRuntimeError(
+                        f"{self.label}: a file or folder name in a stage is at most "
+                        f"{MAX_SEGMENT_BYTES} bytes long: {segment[:40]!r}..."
+                    )
+
+    def _check_links(self, key: str, names: list[str]) -> None:
+        """Refuse a key whose path below the root goes through a symbolic link."""
+        current = self.root
+        for name in names:
+            current = os.path.join(current, name)
+            try:
+                mode = os.lstat(current).st_mode
+            except FileNotFoundError:
+                return
+            except OSError as error:
+                raise StageRuntimeError(f"{self.label}: cannot use {key!r}: {error}") from None
+            if stat.S_ISLNK(mode):
+                raise StageRuntimeError(
+                    f"{self.label}: {key!r} goes through a symbolic link, which stages "
+                    "do not follow"
+                )
+
+    def key_of(self, path: str) -> str | None:
+        """The key of a filesystem path below the root; None if no key names it."""
+        root = self.root.rstrip("/") + "/"
+        if not path.startswith(root):
+            return None
+        segments = [decode_segment(name) for name in path[len(root) :].split("/")]
+        if any(segment is None for segment in segments):
+            return None
+        key = "/".join(segment for segment in segments if segment is not None)
+        try:
+            self._check_key(key)
+        except StageRuntimeError:
+            return None
+        return key
 
     def duckdb_path(self, key: str) -> str:
-        """How DuckDB names ``key``: a local path, or a URL of the mount filesystem."""
+        """How DuckDB names ``key``: a local path, or a URL of the mount filesystem.
+
+        The path is not glob-escaped: give it to DuckDB through
+        :func:`~sqla_stage.runtime.load_read.glob_escape`, so it names that one file.
+        """
         if self.local:
             return self.path(key)
         if self._mount is None:
@@ -213,7 +315,7 @@ class StageStorage:
             return
         for path, info in self.fs.find(base, detail=True).items():
             key = self.key_of(path)
-            if SCRATCH_PREFIX in key:
+            if key is None or SCRATCH_PREFIX in key:
                 continue
             yield key, FileInfo(key, int(info.get("size") or 0), _etag(info), _modified(info))
 
@@ -229,15 +331,17 @@ class StageStorage:
                     if entry.is_dir(follow_symlinks=False):
                         stack.append(entry.path)
                     elif entry.is_file(follow_symlinks=False):
-                        stat = entry.stat(follow_symlinks=False)
                         key = self.key_of(entry.path)
+                        if key is None:
+                            continue
+                        status = entry.stat(follow_symlinks=False)
                         yield (
                             key,
                             FileInfo(
                                 key,
-                                stat.st_size,
-                                _local_md5(entry.path, stat) if checksums else None,
-                                dt.datetime.fromtimestamp(stat.st_mtime, dt.UTC),
+                                status.st_size,
+                                _local_md5(entry.path, status) if checksums else None,
+                                dt.datetime.fromtimestamp(status.st_mtime, dt.UTC),
                             ),
                         )
 

@@ -123,7 +123,7 @@ def run(context: StageContext, element: CopyInto) -> Rows | Query:
     detailed = options.get("detailed_output") is True
     columns = describe(context, source)
     title = f"COPY INTO {target.place.label}"
-    with scratch_area(target.storage, target.folder) as scratch:
+    with scratch_area(target.storage, target.folder, target.place.label) as scratch:
         with progress.tracked(context.cursor, title):
             files, total = write(context, element, source, columns, writer, scratch)
         if total == 0:

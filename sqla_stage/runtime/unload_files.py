@@ -3,18 +3,31 @@
 DuckDB always writes to local disk. For a local stage the scratch area is a hidden
 folder beside the destination (``<folder>/.sqla_stage-<uuid>/``, invisible to LIST), so
 publishing is an atomic rename on the same disk; for any other storage it is a local
-temporary folder and publishing uploads with ``fs.put``. Name clashes are checked before
-anything is moved, and the scratch area is always removed: a failed unload leaves no
-file behind.
+temporary folder, and publishing first uploads every file under a hidden scratch prefix
+in the destination folder (``<folder>/.sqla_stage-<uuid>/``, invisible to LIST and
+loads), then copies them to their names inside the storage. Name clashes are checked
+before anything is moved, and the scratch area is always removed: a failed unload leaves
+no file behind.
+
+OVERWRITE keeps a copy of each file it replaces (a hard link on a local disk, a copy in
+the scratch prefix elsewhere) until every new file is in place; a failure puts the old
+files back. A process killed mid-unload can leave its scratch folder behind (never a
+file under a published name); the next unload into the same local folder removes
+scratch entries untouched for :data:`STALE_SCRATCH_SECONDS`. On remote storage a
+failure whose cleanup cannot reach the storage (the service stopped) can leave objects
+under the hidden scratch prefix, and, only if it stops between two copies of the
+publishing step, some of the new files.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
 import struct
 import tempfile
+import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -25,6 +38,9 @@ from sqla_stage.errors import StageRuntimeError
 from sqla_stage.runtime.storage import SCRATCH_PREFIX, StageStorage
 
 _INDEX = re.compile(r"(\d+)")
+
+#: A local scratch entry with nothing modified for this long is a killed unload's.
+STALE_SCRATCH_SECONDS = 3600.0
 
 
 @dataclass
@@ -76,9 +92,42 @@ def _prune(folders: Sequence[str]) -> None:
             return
 
 
+def _newest_change(path: str) -> float:
+    """The latest modification time of ``path`` or of anything below it."""
+    newest = os.lstat(path).st_mtime
+    for folder, _, names in os.walk(path):
+        for name in [".", *names]:
+            with contextlib.suppress(OSError):
+                newest = max(newest, os.lstat(os.path.join(folder, name)).st_mtime)
+    return newest
+
+
+def sweep_stale_scratch(folder: str, age: float | None = None) -> None:
+    """Remove scratch entries in the local ``folder`` left by killed statements."""
+    limit = time.time() - (STALE_SCRATCH_SECONDS if age is None else age)
+    try:
+        entries = [entry.path for entry in os.scandir(folder)]
+    except OSError:
+        return
+    for path in entries:
+        if not os.path.basename(path).startswith(SCRATCH_PREFIX):
+            continue
+        with contextlib.suppress(OSError):
+            if _newest_change(path) >= limit:
+                continue
+            if os.path.isdir(path) and not os.path.islink(path):
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                os.remove(path)
+
+
 @contextmanager
-def scratch_area(storage: StageStorage, folder: str) -> Iterator[str]:
-    """A fresh, empty local folder for DuckDB to write into; removed afterwards."""
+def scratch_area(storage: StageStorage, folder: str, label: str = "") -> Iterator[str]:
+    """A fresh, empty local folder for DuckDB to write into; removed afterwards.
+
+    Raises:
+        StageRuntimeError: the destination folder cannot be created or written.
+    """
     if not storage.local:
         path = tempfile.mkdtemp(prefix=SCRATCH_PREFIX)
         try:
@@ -87,8 +136,17 @@ def scratch_area(storage: StageStorage, folder: str) -> Iterator[str]:
             shutil.rmtree(path, ignore_errors=True)
         return
     created = _missing_folders(storage.path(folder))
+    real, root = os.path.realpath(storage.path(folder)), os.path.realpath(storage.root)
+    if real == root or real.startswith(root + os.sep):  # never sweep outside the stage
+        sweep_stale_scratch(real)
     path = storage.path(join_key(folder, f"{SCRATCH_PREFIX}{uuid.uuid4().hex}"))
-    os.makedirs(path)
+    try:
+        os.makedirs(path)
+    except OSError as error:
+        _prune(created)
+        raise StageRuntimeError(
+            f"cannot write the unloaded files to {label or storage.label}: {error}"
+        ) from None
     try:
         yield path
     finally:
@@ -150,31 +208,108 @@ def publish(
     label: str,
     published: Callable[[int], object] = lambda size: None,
 ) -> None:
-    """Move (local) or upload (other storage) the files to their keys.
+    """Move (local) or upload and copy (other storage) the files to their keys.
 
-    ``published`` is called with each file's size once it is in place (progress).
+    ``published`` is called with each file's size once it is uploaded (progress).
 
     Raises:
         StageRuntimeError: a file of the same name exists and ``overwrite`` is False
-            (nothing is published), or a move fails (what was published is removed).
+            (nothing is published), or publishing fails (what was published is removed
+            and the files it replaced are put back).
     """
-    existing = set(_clashes(storage, [file.key for file in files]))
+    try:
+        existing = set(_clashes(storage, [file.key for file in files]))
+    except StageRuntimeError:
+        raise
+    except Exception as error:  # s3fs / botocore errors are not all OSErrors
+        raise StageRuntimeError(f"cannot write the unloaded files to {label}: {error}") from None
     if existing and not overwrite:
         raise StageRuntimeError(
             f"Files already existing at the unload destination: {label}. "
             "Use overwrite option to force unloading."
         )
-    done: list[str] = []
-    try:
-        for file in files:
-            target = storage.path(file.key)
-            if storage.local:
+    if not files:
+        return
+    if storage.local:
+        _Publication(storage, files, existing, label).local(published)
+    else:
+        _Publication(storage, files, existing, label).remote(published)
+
+
+class _Publication:
+    """One unload's files on their way to their keys, and how to undo it."""
+
+    def __init__(
+        self, storage: StageStorage, files: Sequence[WrittenFile], existing: set[str], label: str
+    ) -> None:
+        self.storage = storage
+        self.files = files
+        self.existing = existing
+        self.label = label
+        self.done: list[str] = []
+        self.backups: list[tuple[str, str]] = []  # (backup path, target path)
+
+    def local(self, published: Callable[[int], object]) -> None:
+        backups = os.path.join(os.path.dirname(self.files[0].path), f"{SCRATCH_PREFIX}old")
+        try:
+            for number, file in enumerate(self.files):
+                target = self.storage.path(file.key)
                 os.makedirs(os.path.dirname(target), exist_ok=True)
+                if file.key in self.existing:
+                    os.makedirs(backups, exist_ok=True)
+                    backup = os.path.join(backups, str(number))
+                    try:
+                        os.link(target, backup)
+                    except OSError:
+                        shutil.copy2(target, backup)
+                    self.backups.append((backup, target))
                 os.replace(file.path, target)
-            else:
-                storage.fs.put(file.path, target)
-            done.append(file.key)
-            published(file.size)
-    except OSError as error:
-        storage.remove(key for key in done if key not in existing)
-        raise StageRuntimeError(f"cannot write the unloaded files to {label}: {error}") from None
+                self.done.append(file.key)
+                published(file.size)
+        except BaseException as error:
+            self._undo(lambda backup, target: os.replace(backup, target))
+            if isinstance(error, Exception):
+                raise self._error(error) from None
+            raise
+
+    def remote(self, published: Callable[[int], object]) -> None:
+        fs = self.storage.fs
+        folder = self.files[0].key.rpartition("/")[0]
+        scratch = self.storage.path(join_key(folder, f"{SCRATCH_PREFIX}{uuid.uuid4().hex}"))
+        try:
+            uploads = []
+            for number, file in enumerate(self.files):
+                upload = f"{scratch}/{number}"
+                fs.put_file(file.path, upload)
+                uploads.append(upload)
+                published(file.size)
+            for number, (file, upload) in enumerate(zip(self.files, uploads, strict=True)):
+                target = self.storage.path(file.key)
+                if file.key in self.existing:
+                    backup = f"{scratch}/old-{number}"
+                    fs.cp_file(target, backup)
+                    self.backups.append((backup, target))
+                fs.cp_file(upload, target)
+                self.done.append(file.key)
+        except BaseException as error:
+            self._undo(lambda backup, target: fs.cp_file(backup, target))
+            if isinstance(error, Exception):
+                raise self._error(error) from None
+            raise
+        finally:
+            with contextlib.suppress(Exception):
+                fs.rm(scratch, recursive=True)
+
+    def _undo(self, restore: Callable[[str, str], object]) -> None:
+        """Best effort: remove the new files, put the replaced ones back."""
+        with contextlib.suppress(Exception):
+            self.storage.remove(key for key in self.done if key not in self.existing)
+        for backup, target in self.backups:
+            with contextlib.suppress(Exception):
+                restore(backup, target)
+
+    def _error(self, error: Exception) -> StageRuntimeError:
+        if isinstance(error, StageRuntimeError):
+            return error
+        reason = f"{type(error).__name__}: {error}" if not isinstance(error, OSError) else error
+        return StageRuntimeError(f"cannot write the unloaded files to {self.label}: {reason}")

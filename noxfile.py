@@ -7,7 +7,7 @@ import nox
 nox.options.default_venv_backend = "virtualenv"
 nox.options.sessions = ["tests", "lint", "typecheck"]
 
-LINT_PATHS = ["sqla_stage", "tests", "noxfile.py"]
+LINT_PATHS = ["sqla_stage", "benchmarks", "tests", "noxfile.py"]
 
 
 @nox.session

@@ -531,3 +531,21 @@ def test_quoted_staged_location_is_read_from_the_stage(world: World) -> None:
         decoy.parent.rmdir()
         decoy.parent.parent.rmdir()
     assert [row[0] for row in rows] == ["ok"]
+
+
+def test_qualified_and_dotted_names_get_distinct_folders(engine: Any, tmp_path: Path) -> None:
+    with engine.begin() as conn:
+        conn.exec_driver_sql("CREATE SCHEMA a")
+        conn.exec_driver_sql('CREATE STAGE "a.b"')
+        conn.exec_driver_sql("CREATE STAGE a.b")
+        conn.exec_driver_sql("COPY INTO @\"a.b\"/one/ FROM (SELECT 'dotted' AS v)")
+        conn.exec_driver_sql("COPY INTO @a.b/two/ FROM (SELECT 'qualified' AS v)")
+        conn.exec_driver_sql('CREATE TABLE "a.t" (v VARCHAR)')
+        conn.exec_driver_sql("CREATE TABLE a.t (v VARCHAR)")
+        conn.exec_driver_sql('COPY INTO @%"a.t"/three/ FROM (SELECT 1 AS v)')
+        assert [row.name.split("/")[0] for row in conn.exec_driver_sql('LIST @"a.b"')] == ["one"]
+        assert [row.name.split("/")[0] for row in conn.exec_driver_sql("LIST @a.b")] == ["two"]
+        assert conn.exec_driver_sql("LIST @a.%t").all() == []
+    internal = tmp_path / "stages" / "stage" / "internal"
+    assert sorted(os.listdir(internal)) == ["a%2Eb", "a.b"]
+    assert sorted(os.listdir(tmp_path / "stages" / "stage" / "table")) == ["a%2Et"]

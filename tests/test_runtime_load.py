@@ -580,6 +580,27 @@ def test_purge_removes_loaded_files(engine: Any, setup: Callable[..., Path]) -> 
         assert conn.exec_driver_sql("LIST @s").all()[0].name == "b_bad.csv"
 
 
+def test_purge_waits_for_commit(engine: Any, setup: Callable[..., Path]) -> None:
+    folder = setup()
+    _good_and_bad(folder)
+    names = sorted(p.name for p in folder.iterdir())
+    with engine.connect() as conn:
+        results(conn, "COPY INTO t FROM @s ON_ERROR = CONTINUE PURGE = TRUE")
+        assert sorted(p.name for p in folder.iterdir()) == names  # not before COMMIT
+        conn.rollback()
+    assert sorted(p.name for p in folder.iterdir()) == names  # a rollback keeps them
+    assert count(engine) == 0 and history(engine) == 0
+    with pytest.raises(ZeroDivisionError), engine.begin() as conn:
+        results(conn, "COPY INTO t FROM @s ON_ERROR = CONTINUE PURGE = TRUE")
+        1 / 0  # noqa: B018 - the application fails after the load
+    assert sorted(p.name for p in folder.iterdir()) == names
+    with engine.connect() as conn:
+        got = results(conn, "COPY INTO t FROM @s ON_ERROR = CONTINUE PURGE = TRUE")
+        conn.commit()
+        assert sorted(p.name for p in folder.iterdir()) == ["b_bad.csv"]
+    assert count(engine) == sum(r["rows_loaded"] for r in got) and history(engine) == 3
+
+
 # VALIDATION_MODE
 
 

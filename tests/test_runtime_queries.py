@@ -15,7 +15,8 @@ import sqlalchemy as sa
 from sqla_stage import CSV, FileFormat, Parquet, SelectIntoOutfile, Stage, staged
 from sqla_stage.errors import StageRuntimeError
 
-CREATE_USER = "CREATE TABLE `user` (`id` int ,`user_name` varchar(255) ,`sex` varchar(255))"
+# The spec's MySQL table, in DuckDB's quotes: DuckDB before 2.0 does not read backticks.
+CREATE_USER = 'CREATE TABLE "user" ("id" int ,"user_name" varchar(255) ,"sex" varchar(255))'
 INSERT_USERS = (
     "INSERT INTO user(id,user_name,sex) values('1', 'weder', 'man'), ('2', 'tom', 'man'), "
     "('3', 'wederTom', 'man')"

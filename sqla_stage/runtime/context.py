@@ -8,6 +8,7 @@ options (a named format's, overridden), a table name to DuckDB SQL.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,7 +17,7 @@ from sqla_stage.errors import StageRuntimeError
 from sqla_stage.formats import FORMAT_TYPES, FileFormat, FormatSpec
 from sqla_stage.runtime.plugin import RuntimeSettings
 from sqla_stage.runtime.registry import Registry
-from sqla_stage.runtime.storage import StageStorage, folder_name, open_storage
+from sqla_stage.runtime.storage import StageStorage, folder_name, open_storage, qualified_folder
 from sqla_stage.stage import Location, Stage, StageKind, StagePath
 
 
@@ -45,12 +46,35 @@ def stage_label(stage: Stage) -> str:
 class StageContext:
     """The runtime's view of one statement execution."""
 
-    def __init__(self, settings: RuntimeSettings, cursor: Any, parameters: Any) -> None:
-        """Work through ``cursor`` with the statement's ``parameters``."""
+    def __init__(
+        self,
+        settings: RuntimeSettings,
+        cursor: Any,
+        parameters: Any,
+        committed: list[Callable[[], object]] | None = None,
+    ) -> None:
+        """Work through ``cursor`` with the statement's ``parameters``.
+
+        Args:
+            settings: The engine's runtime settings.
+            cursor: The DuckDB cursor of the statement.
+            parameters: The statement's parameters.
+            committed: The connection's after-commit queue
+                (:mod:`~sqla_stage.runtime.after_commit`); without one, work queued with
+                :meth:`after_commit` runs at once.
+        """
         self.settings = settings
         self.cursor = cursor
         self.parameters = parameters
         self.registry = Registry(cursor, settings.stage_user)
+        self._committed = committed
+
+    def after_commit(self, action: Callable[[], object]) -> None:
+        """Run ``action`` once the user's transaction commits (dropped on rollback)."""
+        if self._committed is None:
+            action()
+        else:
+            self._committed.append(action)
 
     def quote(self, name: str) -> str:
         """A DuckDB identifier."""
@@ -91,14 +115,15 @@ class StageContext:
         ).fetchone()
         return bool(row[0])
 
-    def root_storage(self, *segments: str) -> StageStorage:
-        """Storage under the engine's stage root (``stage/internal/<name>`` and so on).
+    def root_storage(self, kind: str, folder: str) -> StageStorage:
+        """Storage under the engine's stage root: ``stage/<kind>/<folder>``.
 
-        Each segment is one folder (:func:`~sqla_stage.runtime.storage.folder_name`), so a
-        stage called ``..`` or a table called ``../user/bob`` stays in its own folder.
+        ``folder`` is one encoded segment (:func:`~sqla_stage.runtime.storage.folder_name`,
+        :func:`~sqla_stage.runtime.storage.qualified_folder`), so a stage called ``..`` or
+        a table called ``../user/bob`` stays in its own folder.
         """
         root = self.settings.stage_root.rstrip("/")
-        return open_storage("/".join((root, *map(folder_name, segments))), None, label=None)
+        return open_storage(f"{root}/stage/{kind}/{folder}", None, label=None)
 
     def storage(self, stage: Stage) -> StageStorage:
         """The storage of a stage of any kind.
@@ -108,17 +133,17 @@ class StageContext:
         """
         label = stage_label(stage)
         if stage.kind is StageKind.USER:
-            storage = self.root_storage("stage", "user", self.settings.stage_user)
+            storage = self.root_storage("user", folder_name(self.settings.stage_user))
         elif stage.kind is StageKind.TABLE:
             if not self.table_exists(stage.name, stage.schema):
                 raise StageRuntimeError(f"table stage {label}: table {stage.key} does not exist")
-            storage = self.root_storage("stage", "table", stage.key)
+            storage = self.root_storage("table", qualified_folder(stage.schema, stage.name))
         else:
             defined = self.registered_stage(stage)
             if defined.kind is StageKind.EXTERNAL and defined.url:
                 storage = open_storage(defined.url, defined.credentials, label=label)
             else:
-                storage = self.root_storage("stage", "internal", stage.key)
+                storage = self.root_storage("internal", qualified_folder(stage.schema, stage.name))
         storage.label = label
         return storage
 

@@ -17,8 +17,11 @@ from sqla_stage.options import AUTO, NONE, Keyword
 
 DOUBLE_QUOTE = '"'
 
-#: Compression of text formats that DuckDB reads and writes itself.
-DUCKDB_COMPRESSION = {"GZIP": "gzip", "ZSTD": "zstd", "NONE": "none", "AUTO": "auto"}
+#: Compression of text formats that DuckDB reads and writes itself. The spellings are the
+#: ones every supported DuckDB accepts: before 2.0, ``read_json`` refuses ``'none'`` and
+#: ``'auto'`` and ``read_csv`` / COPY refuse ``'auto_detect'``.
+DUCKDB_COMPRESSION = {"GZIP": "gzip", "ZSTD": "zstd", "NONE": "uncompressed", "AUTO": "auto"}
+_JSON_COMPRESSION = {"auto": "auto_detect"}
 
 _SNOWFLAKE_TIME_TOKENS = [
     ("YYYY", "%Y"),
@@ -165,7 +168,8 @@ def read_function(
         struct = ", ".join(f"{_literal(name)}: {_literal(kind)}" for name, kind in columns.items())
         typed = [f"columns = {{{struct}}}"]
     if isinstance(spec, JSON):
-        compression = _literal(text_compression(spec, writing=False))
+        compression = text_compression(spec, writing=False)
+        compression = _literal(_JSON_COMPRESSION.get(compression, compression))
         arguments = [files, "format = 'newline_delimited'", f"compression = {compression}"]
         return f"read_json({', '.join([*arguments, *typed, *extra])})"
     if isinstance(spec, CSV):

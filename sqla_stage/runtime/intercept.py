@@ -21,6 +21,7 @@ from sqla_stage.ddl import AlterStage, CreateFileFormat, CreateStage, DropFileFo
 from sqla_stage.files import DescribeStage, Get, ListFiles, Presign, Put, RemoveFiles, ShowStages
 from sqla_stage.outfile import SelectIntoOutfile
 from sqla_stage.runtime import catalog, file_commands, load, queries, unload
+from sqla_stage.runtime.after_commit import queue_for
 from sqla_stage.runtime.context import StageContext
 from sqla_stage.runtime.plugin import RuntimeSettings
 from sqla_stage.runtime.reflection import run_fixed_reflection
@@ -89,7 +90,7 @@ def execute_hook(
         from sqla_stage.parser import parse
 
         element = parse(text, dialect=context.dialect)
-    stage_context = StageContext(settings, cursor, parameters)
+    stage_context = StageContext(settings, cursor, parameters, queue_for(context))
     if element is not None:
         emit(cursor, run_construct(stage_context, element))
         return True

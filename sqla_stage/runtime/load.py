@@ -49,8 +49,9 @@ Load history:
     FORCE = TRUE; when every file is skipped the result has no rows (Snowflake's
     "0 files processed"). History rows are written in the user's transaction, with the
     loaded rows: a rolled-back load leaves neither. LOADED and PARTIALLY_LOADED files are
-    recorded; PURGE = TRUE removes the LOADED ones once the statement succeeds (before the
-    transaction commits; a purge that fails is ignored, as in Snowflake).
+    recorded; PURGE = TRUE removes the LOADED ones once the transaction commits (a
+    rollback keeps them; a purge that fails is ignored, as in Snowflake):
+    :mod:`~sqla_stage.runtime.after_commit`.
 
 Result: one row a file, Snowflake's columns (:data:`RESULT_COLUMNS`); ``file`` is the key
 as LIST shows it.
@@ -58,7 +59,6 @@ as LIST shows it.
 
 from __future__ import annotations
 
-import contextlib
 import math
 import re
 from collections.abc import Sequence
@@ -191,8 +191,8 @@ def run(context: StageContext, element: CopyInto) -> Rows | Query:
         [(f.url, f.info.size, f.info.md5, f.info.last_modified, row[3]) for f, row in loaded],
     )
     if options.purge:
-        with contextlib.suppress(StageRuntimeError):
-            place.storage.remove(f.key for f, row in loaded if row[1] == LOADED)
+        purged = [f.key for f, row in loaded if row[1] == LOADED]
+        context.after_commit(lambda: place.storage.remove(purged))
     return Rows(RESULT_COLUMNS, results)
 
 
@@ -394,7 +394,10 @@ def _abort_error(
     error: duckdb.Error,
     label: str,
 ) -> StageRuntimeError:
-    stats = analyse(side, reader, [f.path for f in files])
+    # An I/O error (storage unreachable, a file gone) is not in the data: reading every
+    # file again to find a bad line would only repeat it, with the storage's retries.
+    io_error = isinstance(error, duckdb.IOException)
+    stats = {} if io_error else analyse(side, reader, [f.path for f in files])
     for f in files:
         found = stats.get(f.path)
         if found is not None and found.errors:

@@ -112,6 +112,7 @@ class StagePlugin(CreateEnginePlugin):
 
 def install(engine: Engine, settings: RuntimeSettings) -> None:
     """Listen for new DuckDB connections and for statement execution on ``engine``."""
+    from sqla_stage.runtime.after_commit import install_transaction_events
     from sqla_stage.runtime.intercept import execute_hook
     from sqla_stage.runtime.mounts import register_mount_filesystem
     from sqla_stage.runtime.reflection import fit_dialect
@@ -119,6 +120,7 @@ def install(engine: Engine, settings: RuntimeSettings) -> None:
 
     _ENGINES[engine] = settings
     fit_dialect(engine.dialect)
+    install_transaction_events(engine)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, connection_record: Any) -> None:

@@ -108,6 +108,17 @@ def folder_name(name: str) -> str:
     return encoded
 
 
+def qualified_folder(schema: str | None, name: str) -> str:
+    """The folder of a stage or table name with its schema: one safe segment.
+
+    Each part is a :func:`folder_name` with its dots encoded too (``%2E``), and one dot
+    joins them: the stage ``"a.b"`` gets ``a%2Eb`` and the stage ``b`` of schema ``a``
+    gets ``a.b``, so no two names share a folder.
+    """
+    parts = (schema, name) if schema else (name,)
+    return ".".join(folder_name(part).replace(".", "%2E") for part in parts)
+
+
 def storage_options(credentials: Credentials | None) -> dict[str, Any]:
     """The fsspec options of a stage's credentials (s3fs names; others pass through)."""
     if credentials is None:

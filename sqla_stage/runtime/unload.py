@@ -19,7 +19,9 @@ builds the result row. What an unload does:
   per thread: several files of at most about that size (Parquet splits only between
   row groups).
 - **PARTITION BY <expr>**: rows go under ``<folder>/<value of expr>/`` (``_NULL_`` when
-  it is NULL), numbered from 0 in each partition.
+  it is NULL), numbered from 0 in each partition. DuckDB before 2.0 cannot combine
+  ``FILE_SIZE_BYTES`` with ``PARTITION_BY``: there MAX_FILE_SIZE does not split a
+  partition's file.
 - **OVERWRITE = FALSE** (default): any existing file with a name this unload would write
   is Snowflake's "Files already existing" error, before anything is written; TRUE
   replaces the same-named files and leaves the others.
@@ -42,6 +44,8 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
+
+import duckdb
 
 from sqla_stage.copy import CopyInto
 from sqla_stage.errors import StageRuntimeError
@@ -76,6 +80,8 @@ DEFAULT_MAX_FILE_SIZE = 16_000_000
 DEFAULT_PREFIX = "data_"
 SINGLE_NAME = "data"
 PARTITION_COLUMN = "__partition"
+#: Whether DuckDB splits a partition's output by ``FILE_SIZE_BYTES`` (2.0 and later).
+_SIZED_PARTITIONS = int(duckdb.__version__.split(".")[0]) >= 2
 
 #: Compiles a construct's source to DuckDB SQL with ``$n`` parameters.
 
@@ -222,6 +228,8 @@ def write(
     items = writer.select_items(columns)
     partition = partition_sql(element)
     placement = [] if single else [f"FILE_SIZE_BYTES {max_size}", "FILENAME_PATTERN 'part_{i}'"]
+    if partition is not None and not _SIZED_PARTITIONS:
+        placement = ["FILENAME_PATTERN 'part_{i}'"]
     if partition is not None:
         value = f"coalesce(CAST(({partition}) AS VARCHAR), '_NULL_')"
         items.append(f"{value} AS {context.quote(PARTITION_COLUMN)}")

@@ -50,7 +50,7 @@ from sqla_stage.options import AUTO, NONE, Keyword, OptionValue
 from sqla_stage.runtime.duckdb_formats import DOUBLE_QUOTE, strftime_format, text_compression
 
 #: File name suffixes of DuckDB's text compressions.
-COMPRESSION_SUFFIX = {"gzip": ".gz", "zstd": ".zst", "none": ""}
+COMPRESSION_SUFFIX = {"gzip": ".gz", "zstd": ".zst", "uncompressed": ""}
 
 _BACKSLASH = re.compile(r"\\(?:([0-7]{1,3})|(.))", re.S)
 _HEX = re.compile(r"0[xX]([0-9A-Fa-f]{1,6})")
@@ -131,8 +131,8 @@ class FileWriter:
     duckdb_format = ""
     #: The default file name extension, compression included.
     extension = ""
-    #: DuckDB's compression name of the files (``gzip``, ``zstd``, ``snappy``, ``none``).
-    compression = "none"
+    #: DuckDB's compression name of the files (``gzip``, ``zstd``, ``snappy``, ``uncompressed``).
+    compression = "uncompressed"
 
     def select_items(self, columns: Sequence[SourceColumn]) -> list[str]:
         """The SELECT list DuckDB writes, over the source's columns."""

@@ -549,3 +549,25 @@ def test_qualified_and_dotted_names_get_distinct_folders(engine: Any, tmp_path: 
     internal = tmp_path / "stages" / "stage" / "internal"
     assert sorted(os.listdir(internal)) == ["a%2Eb", "a.b"]
     assert sorted(os.listdir(tmp_path / "stages" / "stage" / "table")) == ["a%2Et"]
+
+
+def test_messages_name_what_was_refused(engine: Any, tmp_path: Path) -> None:
+    plain_file = tmp_path / "plain.txt"
+    plain_file.write_text("not a folder")
+    with engine.begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE t (v VARCHAR)")
+        conn.exec_driver_sql("CREATE STAGE s")
+        conn.exec_driver_sql("COPY INTO @s/x/ FROM (SELECT 1 AS v)")
+    with engine.begin() as conn, pytest.raises(StageRuntimeError) as missing:
+        conn.exec_driver_sql("COPY INTO t FROM @s FILES = ('/etc/passwd')")
+    assert str(missing.value) == (
+        "COPY INTO: FILES '/etc/passwd' (key 'etc/passwd') not found in @s: FILES names "
+        "files below the stage location, never a path outside the stage"
+    )
+    with engine.begin() as conn, pytest.raises(StageRuntimeError) as into_file:
+        conn.exec_driver_sql(f"GET @s/x/ 'file://{plain_file}'")
+    assert str(into_file.value) == (
+        f"GET @s/x/: the local target {str(plain_file)!r} is a file; GET writes the staged "
+        "files into a folder"
+    )
+    assert plain_file.read_text() == "not a folder"

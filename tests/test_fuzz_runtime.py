@@ -28,6 +28,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from hostile_sql import HOSTILE_PIECES
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -188,43 +189,7 @@ VALUES = [
     "('a', 'b')",
 ]
 
-PIECES = [
-    "'",
-    '"',
-    "`",
-    "(",
-    ")",
-    "{",
-    "}",
-    "=",
-    "=>",
-    ",",
-    ";",
-    "@",
-    "@~",
-    "@%t",
-    "@s/",
-    "%%",
-    "\\",
-    "--",
-    "/*",
-    "*/",
-    "\n",
-    "$1",
-    "?",
-    ":x",
-    "FROM",
-    "INTO",
-    "OUTFILE",
-    "PATTERN =",
-    "FILE_FORMAT =",
-    "FILES = ('a')",
-    "OVERWRITE = TRUE",
-    "SINGLE = TRUE",
-    "PARTITION BY",
-    "list_stage(",
-    "location =>",
-]
+PIECES = HOSTILE_PIECES
 
 _TOKEN = re.compile(
     r"'(?:[^']|'')*'?"  # a string literal, maybe unterminated

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from hostile_sql import HOSTILE_PIECES
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from snowflake.sqlalchemy import snowdialect
@@ -212,45 +213,7 @@ VALID = [
     "REMOVE @s/p PATTERN = 'x'",
 ]
 
-_PIECES = st.sampled_from(
-    [
-        "'",
-        '"',
-        "`",
-        "(",
-        ")",
-        "{",
-        "}",
-        "=",
-        "=>",
-        ",",
-        ";",
-        "@",
-        "@~",
-        "@%",
-        "%%",
-        "\\",
-        "--",
-        "/*",
-        "*/",
-        "\n",
-        " ",
-        "TRUE",
-        "NONE",
-        "FROM",
-        "INTO",
-        "OUTFILE",
-        "1.5",
-        "99999",
-        "9" * 5000,
-        "TYPE",
-        "CSV",
-        "FILE_FORMAT",
-        "PARTITION BY",
-        "é",
-        "\x00",
-    ]
-)
+_PIECES = st.sampled_from(HOSTILE_PIECES)
 
 
 @st.composite

@@ -286,6 +286,51 @@ def test_failed_overwrite_on_s3_keeps_the_old_objects(
     assert after == before  # old objects back, no scratch object left
 
 
+# A full disk
+
+#: Bytes any file of the child may grow to (RLIMIT_FSIZE): the unload needs far more.
+FILE_SIZE_LIMIT = 2_000_000
+
+
+@pytest.mark.parametrize("fmt", ["TYPE = CSV COMPRESSION = NONE", "TYPE = PARQUET"])
+def test_full_disk_unload_leaves_no_file(engine: Any, tmp_path: Path, fmt: str) -> None:
+    """RLIMIT_FSIZE makes the OS refuse writes past a size, as a full disk refuses them."""
+    with engine.begin() as conn:
+        conn.exec_driver_sql("CREATE STAGE s")
+        conn.exec_driver_sql("COPY INTO @s/keep/ FROM (SELECT 1 AS v)")
+    engine.dispose()
+    before = tree(stage_folder(tmp_path))
+    child = run_child(
+        ENGINE_CODE.format(db=tmp_path / "app.duckdb", root=tmp_path / "stages")
+        + f"""
+    import resource, signal
+    with engine.connect() as conn:
+        conn.exec_driver_sql("LIST @s").all()
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    resource.setrlimit(resource.RLIMIT_FSIZE, ({FILE_SIZE_LIMIT}, {FILE_SIZE_LIMIT}))
+    try:
+        with engine.begin() as conn:
+            conn.exec_driver_sql(
+                "COPY INTO @s/big/ FROM (SELECT i, md5(CAST(i AS VARCHAR)) AS h "
+                "FROM range(1000000) t(i)) FILE_FORMAT = ({fmt}) SINGLE = TRUE "
+                "MAX_FILE_SIZE = 1000000000"
+            )
+        print("no error")
+    except sa.exc.SQLAlchemyError as error:
+        print(type(error).__name__, str(error).splitlines()[0])
+    """,
+        tmp_path,
+    )
+    out, err = child.communicate(timeout=120)
+    assert child.returncode == 0, err
+    assert out.startswith(
+        "StageRuntimeError COPY INTO @s/big/: the files could not be written: "
+    ), out
+    assert "File too large" in out and "(nothing was published)" in out, out
+    assert SCRATCH_PREFIX not in out
+    assert tree(stage_folder(tmp_path)) == before  # nothing published, no scratch left
+
+
 # A killed unload
 
 

@@ -188,7 +188,13 @@ def get(context: StageContext, element: Get) -> Rows:
     pattern = element.transfer_options.get("pattern")
     chosen = pattern if isinstance(pattern, str) else None
     files = place.storage.list(place.prefix, chosen, checksums=False)
-    target = open_storage(_local_path(element.local_url), None)
+    local = _local_path(element.local_url)
+    if os.path.exists(local) and not os.path.isdir(local):
+        raise StageRuntimeError(
+            f"GET {place.label}: the local target {local!r} is a file; GET writes the "
+            "staged files into a folder"
+        )
+    target = open_storage(local, None)
     folder = place.prefix.rsplit("/", 1)[0] + "/" if "/" in place.prefix else ""
     rows = []
     with progress.bar(f"GET {place.label}", sum(info.size for info in files)) as bar:

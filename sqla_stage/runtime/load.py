@@ -280,11 +280,13 @@ def _files(place: Place, options: LoadOptions) -> list[StagedFile]:
         if base and not base.endswith("/"):
             base += "/"
         listed = {info.name: info for info in storage.list(base, checksums=False)}
-        keys = list(dict.fromkeys(base + name.lstrip("/") for name in options.files))
-        missing = [key for key in keys if key not in listed]
+        given = {base + name.lstrip("/"): name for name in options.files}
+        keys = list(given)
+        missing = [f"{given[key]!r} (key {key!r})" for key in keys if key not in listed]
         if missing:
             raise StageRuntimeError(
-                f"COPY INTO: FILES {', '.join(map(repr, missing))} not found in {place.label}"
+                f"COPY INTO: FILES {', '.join(missing)} not found in {place.label}: FILES "
+                "names files below the stage location, never a path outside the stage"
             )
         infos = [listed[key] for key in keys if regex is None or regex.fullmatch(key)]
     return [

@@ -40,6 +40,7 @@ builds the result row. What an unload does:
 from __future__ import annotations
 
 import os
+import re
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -51,9 +52,10 @@ from sqla_stage.copy import CopyInto
 from sqla_stage.errors import StageRuntimeError
 from sqla_stage.runtime import progress
 from sqla_stage.runtime.context import Place, StageContext
+from sqla_stage.runtime.load_read import first_line
 from sqla_stage.runtime.results import BIGINT, VARCHAR, Column, Query, Rows
 from sqla_stage.runtime.sources import DUCKDB_DIALECT, embedded_query
-from sqla_stage.runtime.storage import StageStorage
+from sqla_stage.runtime.storage import SCRATCH_PREFIX, StageStorage
 from sqla_stage.runtime.unload_files import (
     WrittenFile,
     collect,
@@ -82,6 +84,8 @@ SINGLE_NAME = "data"
 PARTITION_COLUMN = "__partition"
 #: Whether DuckDB splits a partition's output by ``FILE_SIZE_BYTES`` (2.0 and later).
 _SIZED_PARTITIONS = int(duckdb.__version__.split(".")[0]) >= 2
+#: A quoted path into a scratch area, in DuckDB's messages.
+_SCRATCH_PATH = re.compile(rf'"[^"]*{re.escape(SCRATCH_PREFIX)}[^"]*"')
 
 #: Compiles a construct's source to DuckDB SQL with ``$n`` parameters.
 
@@ -131,7 +135,13 @@ def run(context: StageContext, element: CopyInto) -> Rows | Query:
     title = f"COPY INTO {target.place.label}"
     with scratch_area(target.storage, target.folder, target.place.label) as scratch:
         with progress.tracked(context.cursor, title):
-            files, total = write(context, element, source, columns, writer, scratch)
+            try:
+                files, total = write(context, element, source, columns, writer, scratch)
+            except duckdb.IOException as error:
+                reason = _SCRATCH_PATH.sub("a scratch file", first_line(error))
+                raise StageRuntimeError(
+                    f"{title}: the files could not be written: {reason} (nothing was published)"
+                ) from None
         if total == 0:
             return _result(detailed, [], 0)
         count_rows(context, writer, files, total, len(columns), detailed)

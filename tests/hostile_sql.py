@@ -1,0 +1,58 @@
+"""Pieces of SQL that break statements: the fuzz tests insert them into valid ones.
+
+Shared by the parser's and the runtime's fuzz tests (``test_parse_errors``,
+``test_fuzz_runtime``).
+"""
+
+from __future__ import annotations
+
+#: Quotes, brackets, operators, comments, stage marks, parameters and keywords.
+HOSTILE_PIECES = [
+    "'",
+    '"',
+    "`",
+    "(",
+    ")",
+    "{",
+    "}",
+    "=",
+    "=>",
+    ",",
+    ";",
+    "@",
+    "@~",
+    "@%t",
+    "@s/",
+    "%%",
+    "\\",
+    "--",
+    "/*",
+    "*/",
+    "\n",
+    "$1",
+    "?",
+    ":x",
+    "FROM",
+    "INTO",
+    "OUTFILE",
+    "PATTERN =",
+    "FILE_FORMAT =",
+    "FILES = ('a')",
+    "OVERWRITE = TRUE",
+    "SINGLE = TRUE",
+    "PARTITION BY",
+    "list_stage(",
+    "location =>",
+    "@%",
+    " ",
+    "TRUE",
+    "NONE",
+    "1.5",
+    "99999",
+    "9" * 5000,
+    "TYPE",
+    "CSV",
+    "FILE_FORMAT",
+    "é",
+    "\x00",
+]

@@ -281,7 +281,9 @@ def test_pattern_and_files(engine: Any, setup: Callable[..., Path]) -> None:
         assert rows(conn) == [(1, "a"), (1, "a"), (2, "b"), (3, "c")]
     with (
         engine.begin() as conn,
-        pytest.raises(StageRuntimeError, match=r"'d/nope[.]csv' not found"),
+        pytest.raises(
+            StageRuntimeError, match=r"FILES 'nope[.]csv' \(key 'd/nope[.]csv'\) not found"
+        ),
     ):
         conn.exec_driver_sql("COPY INTO t FROM @s/d/ FILES = ('a.csv', 'nope.csv')")
 

@@ -95,6 +95,14 @@ def decode_segment(name: str) -> str | None:
     return None if _CONTROL.search(name) else name
 
 
+def _listable(key: str) -> bool:
+    """Whether a key read from a folder is one the stage can name (UTF-8, not too long)."""
+    try:
+        return len(key.encode("utf-8")) <= MAX_KEY_BYTES
+    except UnicodeEncodeError:
+        return False
+
+
 def folder_name(name: str) -> str:
     r"""The folder of a stage, table or user name under the stage root: one safe segment.
 
@@ -331,20 +339,25 @@ class StageStorage:
             yield key, FileInfo(key, int(info.get("size") or 0), _etag(info), _modified(info))
 
     def _walk_local(self, base: str, checksums: bool) -> Iterator[tuple[str, FileInfo]]:
+        # Keys are built folder by folder (each name decoded once), not from full paths.
         if not os.path.isdir(base):
             return
-        stack = [base]
+        at_root = base.rstrip("/") == self.root.rstrip("/")
+        start = "" if at_root else self.key_of(base)
+        if start is None:
+            return
+        stack = [(base, start + "/" if start else "")]
         while stack:
-            with os.scandir(stack.pop()) as entries:
+            folder, prefix = stack.pop()
+            with os.scandir(folder) as entries:
                 for entry in entries:
-                    if entry.name.startswith(SCRATCH_PREFIX):
+                    segment = decode_segment(entry.name)
+                    if segment is None or entry.name.startswith(SCRATCH_PREFIX):
                         continue
+                    key = prefix + segment
                     if entry.is_dir(follow_symlinks=False):
-                        stack.append(entry.path)
-                    elif entry.is_file(follow_symlinks=False):
-                        key = self.key_of(entry.path)
-                        if key is None:
-                            continue
+                        stack.append((entry.path, key + "/"))
+                    elif entry.is_file(follow_symlinks=False) and _listable(key):
                         status = entry.stat(follow_symlinks=False)
                         yield (
                             key,

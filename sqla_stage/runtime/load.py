@@ -174,15 +174,16 @@ def run(context: StageContext, element: CopyInto) -> Rows | Query:
         return Rows(VALIDATION_COLUMNS)
     side = _Side(context.cursor)
     try:
-        reader = make_reader(side(), spec, target.fill, [f.path for f in files], options.match)
-        _check_unfilled(target, reader)
-        if options.validation is not None:
-            keyed = [(f.path, f.key) for f in files]
-            return validate(side(), reader, keyed, options.validation)
-        if options.on_error == "ABORT_STATEMENT":
-            results = _load_all(context, target, reader, files, side, place.label)
-        else:
-            results = _load_tolerant(context, target, reader, files, side(), options.on_error)
+        with place.storage.pinned(f.info for f in files):
+            reader = make_reader(side(), spec, target.fill, [f.path for f in files], options.match)
+            _check_unfilled(target, reader)
+            if options.validation is not None:
+                keyed = [(f.path, f.key) for f in files]
+                return validate(side(), reader, keyed, options.validation)
+            if options.on_error == "ABORT_STATEMENT":
+                results = _load_all(context, target, reader, files, side, place.label)
+            else:
+                results = _load_tolerant(context, target, reader, files, side(), options.on_error)
     finally:
         side.close()
     loaded = [(f, row) for f, row in zip(files, results, strict=True) if row[1] != LOAD_FAILED]

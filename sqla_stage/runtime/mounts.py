@@ -8,12 +8,21 @@ protocol ``sqlastage``, once per DuckDB instance (in the connect event, guarded 
 its configuration, and DuckDB sees its files as ``sqlastage://<key>/<path>``.
 
 Local stages do not go through here: DuckDB reads and writes local paths natively.
+
+DuckDB asks a Python filesystem for a file's details again and again while it reads it
+(existence, size, modification time: about 15 requests a file on S3). A statement that
+has just listed the files it reads *pins* their listing entries (:func:`pinned`) for
+its duration: :meth:`MountFileSystem.info` answers from them, and opening for reading
+passes the known size on, so a read costs only its GET requests.
 """
 
 from __future__ import annotations
 
 import hashlib
+import inspect
 import threading
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
 from fsspec import AbstractFileSystem
@@ -22,6 +31,30 @@ PROTOCOL = "sqlastage"
 
 _MOUNTS: dict[str, AbstractFileSystem] = {}
 _LOCK = threading.Lock()
+#: Listing entries pinned by running statements, by ``<mount key>/<path>``.
+_PINNED: dict[str, dict[str, Any]] = {}
+
+
+@contextmanager
+def pinned(entries: Mapping[str, dict[str, Any]]) -> Iterator[None]:
+    """Answer DuckDB's questions about these files from ``entries`` while open.
+
+    Args:
+        entries: fsspec listing entries by ``<mount key>/<path>``.
+    """
+    with _LOCK:
+        _PINNED.update(entries)
+    try:
+        yield
+    finally:
+        with _LOCK:
+            for name in entries:
+                _PINNED.pop(name, None)
+
+
+def _takes_size(fs: AbstractFileSystem) -> bool:
+    """Whether ``fs.open`` accepts the file's size (s3fs does), saving a request."""
+    return "size" in inspect.signature(type(fs)._open).parameters
 
 
 def mount(fs: AbstractFileSystem, identity: tuple[object, ...]) -> str:
@@ -77,12 +110,16 @@ class MountFileSystem(AbstractFileSystem):
         return [f"{key}/{entry['name']}" for entry in entries]
 
     def info(self, path: str, **kwargs: Any) -> dict[str, Any]:
-        """Details of one file of a mounted filesystem."""
+        """Details of one file of a mounted filesystem (pinned ones from their listing)."""
         key, fs, inner = self._split(path)
-        return self._outer(key, fs.info(inner, **kwargs))
+        entry = _PINNED.get(f"{key}/{inner}")
+        return self._outer(key, entry if entry is not None else fs.info(inner, **kwargs))
 
     def _open(self, path: str, mode: str = "rb", **kwargs: Any) -> Any:
-        _, fs, inner = self._split(path)
+        key, fs, inner = self._split(path)
+        entry = _PINNED.get(f"{key}/{inner}")
+        if mode == "rb" and entry is not None and "size" in entry and _takes_size(fs):
+            kwargs.setdefault("size", entry["size"])
         return fs.open(inner, mode, **kwargs)
 
     def rm_file(self, path: str) -> None:
@@ -108,5 +145,8 @@ class MountFileSystem(AbstractFileSystem):
 
     def modified(self, path: str) -> Any:
         """When a file was last changed."""
-        _, fs, inner = self._split(path)
+        key, fs, inner = self._split(path)
+        entry = _PINNED.get(f"{key}/{inner}")
+        if entry is not None and entry.get("LastModified") is not None:
+            return entry["LastModified"]
         return fs.modified(inner)

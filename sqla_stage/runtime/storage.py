@@ -45,7 +45,8 @@ import re
 import stat
 import threading
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass, field
 from typing import Any
 
 import fsspec
@@ -75,12 +76,13 @@ _MD5_LOCK = threading.Lock()
 
 @dataclass(frozen=True)
 class FileInfo:
-    """One staged file, as LIST shows it."""
+    """One staged file, as LIST shows it (``detail``: the fsspec listing entry, if any)."""
 
     name: str
     size: int
     md5: str | None
     last_modified: dt.datetime | None
+    detail: dict[str, Any] | None = field(default=None, compare=False, repr=False)
 
 
 def encode_segment(segment: str) -> str:
@@ -273,6 +275,24 @@ class StageStorage:
             return None
         return key
 
+    def pinned(self, files: Iterable[FileInfo]) -> AbstractContextManager[object]:
+        """While open, DuckDB's checks of these files use this listing (no request each).
+
+        DuckDB asks a Python filesystem for a file's details many times per statement
+        (about 15 requests a file on S3); a statement that has just listed its files
+        answers from that listing (:func:`~sqla_stage.runtime.mounts.pinned`).
+        """
+        if self.local:
+            return nullcontext()
+        entries = {f.name: f.detail for f in files if f.detail is not None}
+        if not entries:
+            return nullcontext()
+        self.duckdb_path("")  # mounts the filesystem
+        assert self._mount is not None
+        return mounts.pinned(
+            {f"{self._mount}/{self.path(key)}": detail for key, detail in entries.items()}
+        )
+
     def duckdb_path(self, key: str) -> str:
         """How DuckDB names ``key``: a local path, or a URL of the mount filesystem.
 
@@ -336,7 +356,8 @@ class StageStorage:
             key = self.key_of(path)
             if key is None or SCRATCH_PREFIX in key:
                 continue
-            yield key, FileInfo(key, int(info.get("size") or 0), _etag(info), _modified(info))
+            size = int(info.get("size") or 0)
+            yield key, FileInfo(key, size, _etag(info), _modified(info), info)
 
     def _walk_local(self, base: str, checksums: bool) -> Iterator[tuple[str, FileInfo]]:
         # Keys are built folder by folder (each name decoded once), not from full paths.

@@ -29,13 +29,17 @@ import struct
 import tempfile
 import time
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import TypeVar
 from urllib.parse import unquote
 
 from sqla_stage.errors import StageRuntimeError
 from sqla_stage.runtime.storage import SCRATCH_PREFIX, StageStorage
+
+T = TypeVar("T")
 
 _INDEX = re.compile(r"(\d+)")
 
@@ -197,8 +201,24 @@ def gzip_input_size(path: str) -> int:
         return int(struct.unpack("<I", stream.read(4))[0])
 
 
+#: Requests to object storage at once: uploads, copies and existence checks of an unload.
+REQUESTS_AT_ONCE = 8
+
+
+def concurrently(work: Callable[[T], object], items: Iterable[T]) -> list[object]:
+    """``work`` on every item, several at once; the first error once all have ended."""
+    items = list(items)
+    if len(items) < 2:
+        return [work(item) for item in items]
+    with ThreadPoolExecutor(min(REQUESTS_AT_ONCE, len(items))) as pool:
+        return list(pool.map(work, items))
+
+
 def _clashes(storage: StageStorage, keys: Sequence[str]) -> list[str]:
-    return [key for key in keys if storage.exists(key)]
+    if storage.local:
+        return [key for key in keys if storage.exists(key)]
+    found = concurrently(storage.exists, keys)
+    return [key for key, exists in zip(keys, found, strict=True) if exists]
 
 
 def publish(
@@ -276,21 +296,23 @@ class _Publication:
         fs = self.storage.fs
         folder = self.files[0].key.rpartition("/")[0]
         scratch = self.storage.path(join_key(folder, f"{SCRATCH_PREFIX}{uuid.uuid4().hex}"))
+        uploads = [f"{scratch}/{number}" for number in range(len(self.files))]
+        targets = [self.storage.path(file.key) for file in self.files]
+
+        def upload(number: int) -> None:
+            fs.put_file(self.files[number].path, uploads[number])
+            published(self.files[number].size)
+
         try:
-            uploads = []
-            for number, file in enumerate(self.files):
-                upload = f"{scratch}/{number}"
-                fs.put_file(file.path, upload)
-                uploads.append(upload)
-                published(file.size)
-            for number, (file, upload) in enumerate(zip(self.files, uploads, strict=True)):
-                target = self.storage.path(file.key)
-                if file.key in self.existing:
-                    backup = f"{scratch}/old-{number}"
-                    fs.cp_file(target, backup)
-                    self.backups.append((backup, target))
-                fs.cp_file(upload, target)
-                self.done.append(file.key)
+            concurrently(upload, range(len(self.files)))
+            self.backups = [
+                (f"{scratch}/old-{number}", targets[number])
+                for number, file in enumerate(self.files)
+                if file.key in self.existing
+            ]
+            concurrently(lambda pair: fs.cp_file(pair[1], pair[0]), self.backups)
+            self.done = [file.key for file in self.files]  # undo removes whichever arrived
+            concurrently(lambda pair: fs.cp_file(*pair), list(zip(uploads, targets, strict=True)))
         except BaseException as error:
             self._undo(lambda backup, target: fs.cp_file(backup, target))
             if isinstance(error, Exception):

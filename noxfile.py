@@ -1,4 +1,4 @@
-"""Nox sessions: tests (per SQLAlchemy minor), lint, typecheck, docs."""
+"""Nox sessions: tests (per SQLAlchemy minor), lint, typecheck, docs, bench."""
 
 from __future__ import annotations
 
@@ -35,3 +35,10 @@ def typecheck(session: nox.Session) -> None:
 def docs(session: nox.Session) -> None:
     session.install("-e", ".[docs]")
     session.run("mkdocs", "build", "--strict")
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """Run the benchmarks (docs/performance.md); arguments go to `python -m benchmarks`."""
+    session.install("-e", ".[test]")
+    session.run("python", "-m", "benchmarks", *session.posargs)

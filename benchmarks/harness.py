@@ -2,9 +2,11 @@
 
 A :class:`Case` holds the contenders of one task (this runtime, DuckDB's own statement,
 the peers). :func:`measure` runs every contender once per repetition, rotating the order
-each time so that none always runs first (warm caches, a busy disk), and keeps every
-sample. Times are noisy on a shared 2-core machine; the report therefore compares
-medians taken in the same run (:meth:`Outcome.ratio`), never absolute numbers alone.
+each time so that none always runs first (warm caches, a busy disk), reversing it every
+other round so that none always follows the same one, and flushing written files to
+disk before each timed run (:func:`settle`); it keeps every sample. Times are noisy on
+a shared 2-core machine; the report therefore compares medians taken in the same run
+(:meth:`Outcome.ratio`), never absolute numbers alone.
 
 A contender's ``run`` may return a number: that number is then the sample instead of the
 elapsed time (peak RSS in MiB, measured in a child process, for example).
@@ -12,6 +14,8 @@ elapsed time (peak RSS in MiB, measured in a child process, for example).
 
 from __future__ import annotations
 
+import gc
+import os
 import statistics
 import time
 from collections.abc import Callable
@@ -134,10 +138,27 @@ class Outcome:
         return self.median(name) / self.median(versus or self.case.baseline)
 
 
-def measure(case: Case, repeats: int) -> Outcome:
+def settle() -> None:
+    """Untimed, before every timed run: collect garbage and flush written files to disk.
+
+    Without it the kernel writes back the previous contender's output (hundreds of MB
+    for an unload) while the next one is timed, and that contender pays for it.
+    """
+    gc.collect()
+    if hasattr(os, "sync"):
+        os.sync()
+
+
+#: Repetitions a time budget never goes below (unless fewer are asked for).
+MIN_REPEATS = 3
+
+
+def measure(case: Case, repeats: int, budget: float | None = None) -> Outcome:
     """Run each contender ``repeats`` times, rotating their order every repetition.
 
     ``case.repeats`` lowers ``repeats``, and a contender's ``runs`` lowers its own count.
+    With a ``budget`` (seconds), the first repetition's timed work sets how many more
+    fit in it, but never fewer than :data:`MIN_REPEATS` repetitions in all.
     """
     samples: dict[str, list[float]] = {contender.name: [] for contender in case.contenders}
     if case.repeats is not None:
@@ -146,18 +167,30 @@ def measure(case: Case, repeats: int) -> Outcome:
         case.setup()
     try:
         count = len(case.contenders)
-        for repetition in range(repeats):
+        repetition = 0
+        while repetition < repeats:
             shift = repetition % count
-            for contender in case.contenders[shift:] + case.contenders[:shift]:
+            order = case.contenders[shift:] + case.contenders[:shift]
+            if (repetition // count) % 2:
+                order.reverse()  # so that no contender always follows the same one
+            spent = 0.0
+            for contender in order:
                 if contender.runs is not None and len(samples[contender.name]) >= contender.runs:
                     continue
                 if contender.prepare is not None:
                     contender.prepare()
+                settle()
                 start = time.perf_counter()
                 value = contender.run()
                 elapsed = time.perf_counter() - start
+                if contender.runs is None:
+                    spent += elapsed
                 own = isinstance(value, int | float) and not isinstance(value, bool)
                 samples[contender.name].append(float(value) if own else elapsed)  # type: ignore[arg-type]
+            if repetition == 0 and budget is not None and spent > 0:
+                fit = max(MIN_REPEATS, int(budget // spent))
+                repeats = min(repeats, fit)
+            repetition += 1
     finally:
         if case.teardown is not None:
             case.teardown()
@@ -209,9 +242,12 @@ def report(outcomes: list[Outcome], command: str, machine: str) -> str:
 
 
 def write_report(path: Path, text: str, marker: str = "<!-- results -->") -> None:
-    """Replace everything after ``marker`` in ``path`` with ``text`` (the page's prose stays)."""
+    """Replace everything after the last ``marker`` in ``path`` with ``text``.
+
+    The page's prose above the marker stays (it may quote the marker itself).
+    """
     page = path.read_text() if path.exists() else f"# Performance\n\n{marker}\n"
-    head, found, _ = page.partition(marker)
+    head, found, _ = page.rpartition(marker)
     if not found:
         head = page.rstrip("\n") + "\n\n"
     path.write_text(f"{head}{marker}\n\n{text}")

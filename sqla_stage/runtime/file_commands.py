@@ -71,7 +71,7 @@ def list_files(context: StageContext, element: ListFiles) -> Rows:
 def remove_files(context: StageContext, element: RemoveFiles) -> Rows:
     """REMOVE @location [PATTERN]: ``name, result`` for each file removed."""
     place = context.place(element.location)
-    files = place.storage.list(place.prefix, element.pattern)
+    files = place.storage.list(place.prefix, element.pattern, checksums=False)
     place.storage.remove(f.name for f in files)
     return Rows(REMOVE_COLUMNS, [[f.name, "removed"] for f in files])
 

@@ -1,0 +1,93 @@
+"""The benchmarks run: ``python -m benchmarks --smoke`` measures every case and reports it.
+
+This is not a timed test: targets are not checked (at smoke size they mean nothing). It
+fails when a case crashes, when a case or a contender is missing from the report, or
+when the report lacks its Targets table or the command that reproduces it.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+#: Where fakesnow's virtual environment is made once (python -m benchmarks' default).
+FAKESNOW_ENV = ROOT / ".bench-data" / "fakesnow-env"
+#: Contenders issue 6 requires, by the report's group.
+REQUIRED = {
+    "Unload": {"sqla_stage", "duckdb", "databend"},
+    "Load": {"sqla_stage", "duckdb", "databend", "fakesnow"},
+    "Files": {"sqla_stage", "databend"},
+    "S3": {"sqla_stage"},
+    "Memory": {"sqla_stage", "duckdb"},
+    "Overhead": {"sqla_stage", "duckdb"},
+}
+
+
+def benchmarks(workdir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT), *filter(None, [env.get("PYTHONPATH")])])
+    # fakesnow's virtual environment (made on first use) is shared with `nox -s bench`.
+    env.setdefault("BENCHMARKS_FAKESNOW_ENV", str(FAKESNOW_ENV))
+    return subprocess.run(
+        [sys.executable, "-m", "benchmarks", "--smoke", "--workdir", str(workdir), *args],
+        cwd=workdir,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
+    )
+
+
+def tables(page: str) -> dict[str, list[list[str]]]:
+    """The rows of each ``### <title>`` table of the page."""
+    found: dict[str, list[list[str]]] = {}
+    title = ""
+    for line in page.splitlines():
+        if line.startswith("### "):
+            title = line[4:].strip()
+        elif line.startswith("| ") and title and not line.startswith("| ---"):
+            found.setdefault(title, []).append(
+                [cell.strip() for cell in line.strip("|").split("|")]
+            )
+    return {name: rows[1:] for name, rows in found.items()}  # without the header row
+
+
+@pytest.mark.timeout(300)
+def test_smoke_run_reports_every_case_and_contender(tmp_path: Path) -> None:
+    out = tmp_path / "performance.md"
+    done = benchmarks(tmp_path, "--out", str(out))
+    assert done.returncode == 0, done.stderr[-5000:]
+    listed = benchmarks(tmp_path, "--list")
+    assert listed.returncode == 0, listed.stderr[-5000:]
+    expected = {tuple(line.split("\t")) for line in listed.stdout.splitlines() if line}
+
+    page = out.read_text()
+    assert "Reproduce with `python -m benchmarks --smoke" in page
+    found = tables(page)
+    measured = {
+        (row[0], row[1]): group
+        for group, rows in found.items()
+        if group not in ("Targets", "Notes")
+        for row in rows
+    }
+    assert set(measured) == expected
+    for group, required in REQUIRED.items():
+        names = {name for (_, name), where in measured.items() if where == group}
+        assert required <= names, (group, names)
+    # fakesnow runs in its own virtual environment (benchmarks/fakesnow_peer.py): it must
+    # have loaded every file of every load case (the child checks the rows loaded).
+    fakesnow = [row for row in found["Load"] if row[1] == "fakesnow"]
+    loads = {row[0] for row in found["Load"] if row[0].startswith(("load Parquet, ", "load CSV, "))}
+    assert len(loads) == 4 and {row[0] for row in fakesnow} == loads, found["Load"]
+    assert all(row[4] == "1" and row[2].endswith(("ms", " s")) for row in fakesnow), fakesnow
+    targets = found["Targets"]
+    assert targets and all(row[3] in ("yes", "**no**") for row in targets)
+    cases = {case for case, _ in measured}
+    assert {row[0] for row in targets} <= cases
+    assert any(row[0].startswith("LIST") and "0.5 s" in row[1] for row in targets)

@@ -75,11 +75,9 @@ def alter_stage(context: StageContext, element: AlterStage) -> Rows:
     external one lose it: drop and create the stage for that.
     """
     stage = element.stage
-    record = context.registry.stage(stage.schema, stage.name)
+    record = _registered(context, stage, element.if_exists)
     if record is None:
-        if element.if_exists:
-            return status(f"Statement executed successfully ({stage.name} does not exist).")
-        raise StageRuntimeError(f"stage {stage_label(stage)} does not exist")
+        return status(f"Statement executed successfully ({stage.name} does not exist).")
     current = record.stage
     changed = altered_stage(current, element.changes)
     if (current.kind is StageKind.INTERNAL) != (changed.kind is StageKind.INTERNAL):
@@ -93,6 +91,18 @@ def alter_stage(context: StageContext, element: AlterStage) -> Rows:
         context.place(changed.url, changed.credentials)  # a URL no filesystem handles fails
     context.registry.update_stage(changed)
     return status("Statement executed successfully.")
+
+
+def _registered(context: StageContext, stage: Stage, if_exists: bool) -> StageRecord | None:
+    """The stage's record; None when it is missing and ``IF EXISTS`` allows that.
+
+    Raises:
+        StageRuntimeError: the stage does not exist and there is no ``IF EXISTS``.
+    """
+    record = context.registry.stage(stage.schema, stage.name)
+    if record is None and not if_exists:
+        raise StageRuntimeError(f"stage {stage_label(stage)} does not exist")
+    return record
 
 
 def _refuse_masked(stage: Stage) -> None:
@@ -111,11 +121,9 @@ def _refuse_masked(stage: Stage) -> None:
 def drop_stage(context: StageContext, element: DropStage) -> Rows:
     """Unregister a stage; an internal stage's files go with it."""
     stage = element.stage
-    existing = context.registry.stage(stage.schema, stage.name)
+    existing = _registered(context, stage, element.if_exists)
     if existing is None:
-        if element.if_exists:
-            return status(f"Drop statement executed successfully ({stage.name} already dropped).")
-        raise StageRuntimeError(f"stage {stage_label(stage)} does not exist")
+        return status(f"Drop statement executed successfully ({stage.name} already dropped).")
     _drop(context, existing)
     return status(f"{stage.name.upper()} successfully dropped.")
 

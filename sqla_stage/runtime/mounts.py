@@ -52,9 +52,16 @@ def pinned(entries: Mapping[str, dict[str, Any]]) -> Iterator[None]:
                 _PINNED.pop(name, None)
 
 
+#: Whether a filesystem class's ``open`` takes the file's size, by class.
+_SIZED_OPEN: dict[type, bool] = {}
+
+
 def _takes_size(fs: AbstractFileSystem) -> bool:
     """Whether ``fs.open`` accepts the file's size (s3fs does), saving a request."""
-    return "size" in inspect.signature(type(fs)._open).parameters
+    kind = type(fs)
+    if kind not in _SIZED_OPEN:
+        _SIZED_OPEN[kind] = "size" in inspect.signature(kind._open).parameters
+    return _SIZED_OPEN[kind]
 
 
 def mount(fs: AbstractFileSystem, identity: tuple[object, ...]) -> str:

@@ -15,6 +15,7 @@ from typing import Any
 from sqla_stage.credentials import Credentials
 from sqla_stage.errors import StageRuntimeError
 from sqla_stage.formats import FORMAT_TYPES, FileFormat, FormatSpec
+from sqla_stage.runtime.literals import inline
 from sqla_stage.runtime.plugin import RuntimeSettings
 from sqla_stage.runtime.registry import Registry
 from sqla_stage.runtime.storage import StageStorage, folder_name, open_storage, qualified_folder
@@ -76,14 +77,6 @@ class StageContext:
         else:
             self._committed.append(action)
 
-    def quote(self, name: str) -> str:
-        """A DuckDB identifier."""
-        return '"' + name.replace('"', '""') + '"'
-
-    def literal(self, value: str) -> str:
-        """A DuckDB string literal (for paths and options DuckDB takes only as literals)."""
-        return "'" + value.replace("'", "''") + "'"
-
     def run(self, sql: str, parameters: Any = None) -> Any:
         """Execute DuckDB SQL on the statement's cursor and return the cursor."""
         if parameters:
@@ -108,10 +101,12 @@ class StageContext:
     def table_exists(self, name: str, schema: str | None) -> bool:
         """Whether the DuckDB table exists (for table stages)."""
         row = self.run(
-            "SELECT count(*) FROM duckdb_tables() WHERE table_name = ? "
-            "AND schema_name = coalesce(?, current_schema()) AND database_name = "
-            "current_database()",
-            [name, schema],
+            inline(
+                "SELECT count(*) FROM duckdb_tables() WHERE table_name = ? "
+                "AND schema_name = coalesce(?, current_schema()) AND database_name = "
+                "current_database()",
+                [name, schema],
+            )
         ).fetchone()
         return bool(row[0])
 

@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from sqla_stage.errors import StageRuntimeError
 from sqla_stage.formats import CSV, JSON, FormatSpec, Parquet
 from sqla_stage.options import AUTO, NONE, Keyword
+from sqla_stage.runtime.literals import literal
 
 DOUBLE_QUOTE = '"'
 
@@ -82,12 +83,8 @@ def text_compression(spec: FormatSpec, *, writing: bool) -> str:
     return DUCKDB_COMPRESSION[name]
 
 
-def _literal(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
-
-
 def _list(values: Sequence[str]) -> str:
-    return "[" + ", ".join(_literal(value) for value in values) + "]"
+    return "[" + ", ".join(literal(value) for value in values) + "]"
 
 
 def _string_option(spec: FormatSpec, name: str) -> str | None:
@@ -106,13 +103,13 @@ def csv_read_options(spec: FormatSpec, *, detect_header: bool = False) -> list[s
             format, DuckDB's sniffer decides whether the first line is a header; with it,
             the last skipped line gives the column names.
     """
-    options = [f"compression = {_literal(text_compression(spec, writing=False))}"]
+    options = [f"compression = {literal(text_compression(spec, writing=False))}"]
     delimiter = _string_option(spec, "field_delimiter")
     if delimiter is not None:
-        options.append(f"delim = {_literal(delimiter)}")
+        options.append(f"delim = {literal(delimiter)}")
     record = _string_option(spec, "record_delimiter")
     if record is not None:
-        options.append(f"new_line = {_literal(record)}")
+        options.append(f"new_line = {literal(record)}")
     skip = spec.options.get("skip_header", 0)
     if not isinstance(skip, int):
         skip = 0
@@ -124,10 +121,10 @@ def csv_read_options(spec: FormatSpec, *, detect_header: bool = False) -> list[s
     if skip:
         options.append(f"skip = {skip}")
     quote = _string_option(spec, "field_optionally_enclosed_by")
-    options.append(f"quote = {_literal(quote or DOUBLE_QUOTE)}")
+    options.append(f"quote = {literal(quote or DOUBLE_QUOTE)}")
     escape = _string_option(spec, "escape")
     if escape is not None:
-        options.append(f"escape = {_literal(escape)}")
+        options.append(f"escape = {literal(escape)}")
     null_if = spec.options.get("null_if", ("\\N",))
     nulls = list(null_if) if isinstance(null_if, tuple) else ["\\N"]
     if spec.options.get("empty_field_as_null", True) is True:
@@ -139,7 +136,7 @@ def csv_read_options(spec: FormatSpec, *, detect_header: bool = False) -> list[s
     ):
         value = _string_option(spec, name)
         if value is not None:
-            options.append(f"{duckdb_name} = {_literal(strftime_format(value))}")
+            options.append(f"{duckdb_name} = {literal(strftime_format(value))}")
     return options
 
 
@@ -165,11 +162,11 @@ def read_function(
         return f"read_parquet({', '.join([files, *extra])})"
     typed = []
     if columns is not None:
-        struct = ", ".join(f"{_literal(name)}: {_literal(kind)}" for name, kind in columns.items())
+        struct = ", ".join(f"{literal(name)}: {literal(kind)}" for name, kind in columns.items())
         typed = [f"columns = {{{struct}}}"]
     if isinstance(spec, JSON):
         compression = text_compression(spec, writing=False)
-        compression = _literal(_JSON_COMPRESSION.get(compression, compression))
+        compression = literal(_JSON_COMPRESSION.get(compression, compression))
         arguments = [files, "format = 'newline_delimited'", f"compression = {compression}"]
         return f"read_json({', '.join([*arguments, *typed, *extra])})"
     if isinstance(spec, CSV):

@@ -72,6 +72,7 @@ from sqla_stage.errors import StageRuntimeError
 from sqla_stage.options import Keyword
 from sqla_stage.runtime import progress
 from sqla_stage.runtime.context import Place, StageContext
+from sqla_stage.runtime.literals import inline, quote
 from sqla_stage.runtime.load_checks import (
     VALIDATION_COLUMNS,
     FileStats,
@@ -204,11 +205,13 @@ def _target(context: StageContext, element: CopyInto) -> Target:
     table = element.table
     assert table is not None
     rows = context.run(
-        "SELECT schema_name, table_name, column_name, data_type, is_nullable, column_default "
-        "FROM duckdb_columns() WHERE database_name = current_database() AND "
-        "lower(schema_name) = lower(coalesce(?, current_schema())) AND "
-        "lower(table_name) = lower(?) ORDER BY column_index",
-        [table.schema, table.name],
+        inline(
+            "SELECT schema_name, table_name, column_name, data_type, is_nullable, "
+            "column_default FROM duckdb_columns() WHERE database_name = current_database() "
+            "AND lower(schema_name) = lower(coalesce(?, current_schema())) AND "
+            "lower(table_name) = lower(?) ORDER BY column_index",
+            [table.schema, table.name],
+        )
     ).fetchall()
     label = f"{table.schema}.{table.name}" if table.schema else table.name
     if not rows:
@@ -226,7 +229,7 @@ def _target(context: StageContext, element: CopyInto) -> Target:
         if len({c.lower() for c in element.columns}) != len(element.columns):
             raise StageRuntimeError(f"COPY INTO {label}: a column is listed twice")
         fill = tuple(by_name[c.lower()] for c in element.columns)
-    sql = f"{context.quote(schema)}.{context.quote(name)}"
+    sql = f"{quote(schema)}.{quote(name)}"
     return Target(sql, f"{schema}.{name}", columns, fill)
 
 
@@ -358,7 +361,7 @@ def _result(f: StagedFile, status: str, stats: FileStats, loaded: int, limit: in
 
 
 def _insert(context: StageContext, target: Target, reader: Reader, select: str) -> int:
-    columns = ", ".join(context.quote(name) for name in reader.columns)
+    columns = ", ".join(quote(name) for name in reader.columns)
     row = context.run(f"INSERT INTO {target.sql} ({columns}) {select}").fetchone()
     return int(row[0]) if row else 0
 
@@ -477,7 +480,7 @@ def _transform(context: StageContext, element: CopyInto, target: Target) -> Rows
     embedded = embedded_query(context.parameters, query, f"COPY INTO {target.name}")
     columns = ""
     if element.columns:
-        columns = "(" + ", ".join(context.quote(c.name) for c in target.fill) + ") "
+        columns = "(" + ", ".join(quote(c.name) for c in target.fill) + ") "
     sql = f"INSERT INTO {target.sql} {columns}{embedded.sql}"
     rewritten = queries.rewrite_sql(context, sql, embedded.parameters)
     if rewritten is None:

@@ -24,6 +24,7 @@ from typing import Any
 from sqla_stage.errors import StageRuntimeError
 from sqla_stage.formats import CSV, JSON, FormatSpec, Parquet
 from sqla_stage.runtime.duckdb_formats import read_function
+from sqla_stage.runtime.literals import literal, quote
 
 FILE = "__sqla_stage_file"
 ERROR = "__sqla_stage_error"
@@ -33,16 +34,6 @@ RECORD = "__sqla_stage_record"
 OBJECT = "__sqla_stage_json"
 REJECTS = ("__sqla_stage_rejects", "__sqla_stage_scans")
 _NESTED = ("(", "[", "STRUCT", "MAP", "JSON", "UNION")
-
-
-def quote(name: str) -> str:
-    """A DuckDB identifier."""
-    return '"' + name.replace('"', '""') + '"'
-
-
-def literal(value: str) -> str:
-    """A DuckDB string literal."""
-    return "'" + value.replace("'", "''") + "'"
 
 
 def glob_escape(path: str) -> str:

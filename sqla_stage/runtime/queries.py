@@ -12,7 +12,7 @@ SQL before DuckDB sees it:
   error: DuckDB cannot read zero files, and there would be no columns to return.
 - ``FROM list_stage(location => '@stage/path'[, pattern => '...'])`` (Databend) becomes a
   subquery of ``name, size, md5, last_modified, creator`` (``creator`` is NULL). The rows
-  travel as list parameters, added after the statement's own (or among its ``?``).
+  travel as typed list literals, so the statement's own parameters are untouched.
 - With no bind parameters, Snowflake's positional columns ``$1``, ``$2`` become DuckDB's
   ``#1``, ``#2`` (the n-th column of the FROM clause). With bind parameters, ``$1`` is a
   parameter, as SQLAlchemy renders it for DuckDB.
@@ -25,7 +25,7 @@ staged reference (``SELECT '@x'``, DuckDB's ``@`` absolute value) is left to Duc
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,6 +39,7 @@ from sqla_stage.parser.options import split_format_name
 from sqla_stage.runtime.context import StageContext
 from sqla_stage.runtime.duckdb_formats import read_function
 from sqla_stage.runtime.file_commands import list_files
+from sqla_stage.runtime.literals import columns_select
 from sqla_stage.runtime.load_read import glob_escape
 from sqla_stage.runtime.results import Query, Rows
 from sqla_stage.stage import StagePath
@@ -77,30 +78,6 @@ class _Edit:
     text: str
 
 
-class _Binder:
-    """Adds parameters to the statement's own, in the style its text uses."""
-
-    def __init__(self, parameters: Any, tokens: Sequence[Token]) -> None:
-        self.named = isinstance(parameters, Mapping)
-        self.values: Any = dict(parameters) if self.named else list(parameters or ())
-        self.qmarks = [t.start for t in tokens if t.kind is Kind.OTHER and t.value == "?"]
-        self.added = 0
-
-    def bind(self, value: Any, at: int) -> str:
-        """A placeholder for ``value``, which is used at offset ``at`` of the text."""
-        self.added += 1
-        if self.named:
-            key = f"sqla_stage_{self.added}"
-            self.values[key] = value
-            return f"${key}"
-        if self.qmarks:
-            index = sum(1 for start in self.qmarks if start < at) + self.added - 1
-            self.values.insert(index, value)
-            return "?"
-        self.values.append(value)
-        return f"${len(self.values)}"
-
-
 def rewrite(context: StageContext, text: str) -> Query | None:
     """DuckDB SQL for a statement that reads staged files; None when it reads none.
 
@@ -116,11 +93,10 @@ def rewrite_sql(context: StageContext, text: str, parameters: Any) -> Query | No
         tokens = tokenize(text)
     except StageParseError:
         return None  # text the stage tokenizer cannot read: DuckDB reports on it
-    binder = _Binder(parameters, tokens)
     edits: list[_Edit] = []
     for index in _source_positions(tokens):
         edit = _staged_files(context, text, tokens, index) or _list_stage(
-            context, text, tokens, index, binder
+            context, text, tokens, index
         )
         if edit is not None:
             edits.append(edit)
@@ -135,8 +111,7 @@ def rewrite_sql(context: StageContext, text: str, parameters: Any) -> Query | No
         parts.append(edit.text)
         position = edit.end
     parts.append(text[position:])
-    values = binder.values if binder.added else parameters
-    return Query("".join(parts), values)
+    return Query("".join(parts), parameters)
 
 
 def _source_positions(tokens: Sequence[Token]) -> list[int]:
@@ -271,7 +246,7 @@ def read_staged(
 
 
 def _list_stage(
-    context: StageContext, text: str, tokens: Sequence[Token], index: int, binder: _Binder
+    context: StageContext, text: str, tokens: Sequence[Token], index: int
 ) -> _Edit | None:
     """``list_stage(location => '@s/p', pattern => '...')`` at ``tokens[index]``."""
     token = tokens[index]
@@ -288,12 +263,8 @@ def _list_stage(
     except StageParseError as error:
         raise StageRuntimeError(f"{what}: location => {error.sql!r} ({error})") from None
     rows = list_files(context, ListFiles(location, pattern=arguments.get("PATTERN"))).rows
-    items = []
-    for column, (name, kind) in enumerate(LIST_STAGE_COLUMNS):
-        placeholder = binder.bind([row[column] for row in rows], token.start)
-        items.append(f"unnest({placeholder}::{kind}[]) AS {name}")
-    items.append("NULL::VARCHAR AS creator")
-    return _Edit(token.start, tokens[closing].end, f"(SELECT {', '.join(items)})")
+    items = columns_select(LIST_STAGE_COLUMNS, rows)
+    return _Edit(token.start, tokens[closing].end, f"(SELECT {items}, NULL::VARCHAR AS creator)")
 
 
 def _positional_columns(tokens: Sequence[Token]) -> list[_Edit]:

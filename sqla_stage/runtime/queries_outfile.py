@@ -25,6 +25,7 @@ from typing import Any
 from sqla_stage.errors import StageRuntimeError
 from sqla_stage.outfile import SelectIntoOutfile
 from sqla_stage.runtime.context import StageContext
+from sqla_stage.runtime.literals import literal, quote
 from sqla_stage.runtime.queries import rewrite_sql
 from sqla_stage.runtime.results import Query, Rows
 from sqla_stage.runtime.sources import embedded_query
@@ -105,7 +106,7 @@ def _select_list(context: StageContext, columns: list[tuple[str, str]]) -> str:
     items = []
     for position, (name, kind) in enumerate(columns, start=1):
         header = '"' + name.replace('"', '""') + '"' if _NEEDS_QUOTES.search(name) else name
-        alias = context.quote(header)
+        alias = quote(header)
         if _BARE_TYPES.fullmatch(kind):
             items.append(f"#{position} AS {alias}")
         else:
@@ -128,7 +129,7 @@ def _publish(
     )
     sql = (
         f"COPY (SELECT {_select_list(context, columns)} FROM ({query.sql})) "
-        f"TO {context.literal(storage.duckdb_path(scratch))} ({options})"
+        f"TO {literal(storage.duckdb_path(scratch))} ({options})"
     )
     temporary, final = storage.path(scratch), storage.path(target.key)
     try:

@@ -6,7 +6,8 @@ file, and a load's history commits with the rows it loaded. A definition is kept
 canonical ``CREATE STAGE`` / ``CREATE FILE FORMAT`` text, parsed back on lookup, so the
 registry and the SQL the package renders can never disagree.
 
-Every statement here takes its values as parameters.
+Every statement here is a fixed template whose values are inlined as typed literals
+(:mod:`.literals`).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import duckdb
 from sqla_stage.ddl import CreateFileFormat, CreateStage
 from sqla_stage.errors import StageRuntimeError
 from sqla_stage.formats import FormatSpec
+from sqla_stage.runtime.literals import inline, literal
 from sqla_stage.stage import Stage
 
 SCHEMA = "sqla_stage"
@@ -48,9 +50,8 @@ _TABLES = (
 def ensure_registry(dbapi_connection: Any) -> None:
     """Create the registry tables if this database does not have them yet."""
     found = dbapi_connection.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE schema_name = ? AND database_name = "
-        "current_database()",
-        [SCHEMA],
+        f"SELECT count(*) FROM duckdb_tables() WHERE schema_name = {literal(SCHEMA)} "
+        "AND database_name = current_database()"
     ).fetchone()[0]
     if found == len(_TABLES):
         return
@@ -98,7 +99,7 @@ class Registry:
         self.user = user
 
     def _rows(self, sql: str, parameters: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        self.cursor.execute(sql, list(parameters))
+        self.cursor.execute(inline(sql, parameters))
         rows: list[tuple[Any, ...]] = self.cursor.fetchall()
         return rows
 

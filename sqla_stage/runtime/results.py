@@ -5,7 +5,7 @@ a :class:`Query` (DuckDB SQL whose rows are the answer: the rows a VALIDATION_MO
 would write, a SELECT over staged files). Either way the runtime finishes by running one
 DuckDB statement on the cursor, so ``cursor.description`` and the fetch methods are
 DuckDB's and SQLAlchemy builds an ordinary result from them. Metadata rows travel as one
-list parameter per column, not as SQL text.
+typed list literal per column (:mod:`.literals` says why not as parameters).
 """
 
 from __future__ import annotations
@@ -13,6 +13,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
+
+from sqla_stage.runtime.literals import columns_select, quote
 
 
 @dataclass(frozen=True)
@@ -50,10 +52,6 @@ def status(message: str) -> Rows:
     return Rows([Column("status", VARCHAR)], [[message]])
 
 
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
 def emit(cursor: Any, result: Rows | Query) -> None:
     """Run the statement that makes ``result`` the cursor's current result."""
     if isinstance(result, Query):
@@ -63,9 +61,8 @@ def emit(cursor: Any, result: Rows | Query) -> None:
             cursor.execute(result.sql)
         return
     if not result.rows:
-        names = ", ".join(f"NULL::{c.type} AS {_quote(c.name)}" for c in result.columns)
+        names = ", ".join(f"NULL::{c.type} AS {quote(c.name)}" for c in result.columns)
         cursor.execute(f"SELECT {names} WHERE false")
         return
-    items = ", ".join(f"unnest(?::{c.type}[]) AS {_quote(c.name)}" for c in result.columns)
-    values = [[row[index] for row in result.rows] for index in range(len(result.columns))]
-    cursor.execute(f"SELECT {items}", values)
+    columns = [(column.name, column.type) for column in result.columns]
+    cursor.execute(f"SELECT {columns_select(columns, result.rows)}")

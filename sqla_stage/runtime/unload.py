@@ -52,6 +52,7 @@ from sqla_stage.copy import CopyInto
 from sqla_stage.errors import StageRuntimeError
 from sqla_stage.runtime import progress
 from sqla_stage.runtime.context import Place, StageContext
+from sqla_stage.runtime.literals import literal, quote
 from sqla_stage.runtime.load_read import first_line
 from sqla_stage.runtime.results import BIGINT, VARCHAR, Column, Query, Rows
 from sqla_stage.runtime.sources import DUCKDB_DIALECT, embedded_query
@@ -191,15 +192,15 @@ def compile_source(context: StageContext, element: CopyInto) -> Source:
     """
     if element.table is not None:
         table = element.table
-        name = context.quote(table.name)
+        name = quote(table.name)
         if table.schema:
-            name = f"{context.quote(table.schema)}.{name}"
+            name = f"{quote(table.schema)}.{name}"
         return Source(f"SELECT * FROM {name}", name, [])
     if element.query is None:
         raise StageRuntimeError("COPY INTO <location>: no table or query to unload")
     embedded = embedded_query(context.parameters, element.query, "COPY INTO <location>")
     query, parameters = embedded.sql, embedded.parameters
-    return Source(query, f"({query}) AS {context.quote('_source')}", parameters)
+    return Source(query, f"({query}) AS {quote('_source')}", parameters)
 
 
 def partition_sql(element: CopyInto) -> str | None:
@@ -242,14 +243,14 @@ def write(
         placement = ["FILENAME_PATTERN 'part_{i}'"]
     if partition is not None:
         value = f"coalesce(CAST(({partition}) AS VARCHAR), '_NULL_')"
-        items.append(f"{value} AS {context.quote(PARTITION_COLUMN)}")
-        placement.append(f"PARTITION_BY ({context.quote(PARTITION_COLUMN)})")
+        items.append(f"{value} AS {quote(PARTITION_COLUMN)}")
+        placement.append(f"PARTITION_BY ({quote(PARTITION_COLUMN)})")
     elif not single:
         placement.append("PER_THREAD_OUTPUT true")
     output = os.path.join(scratch, "out")
     select = f"SELECT {', '.join(items)} FROM {source.relation}"
     copy_options = ", ".join([*writer.copy_options(columns), *placement])
-    sql = f"COPY ({select}) TO {context.literal(output)} ({copy_options})"
+    sql = f"COPY ({select}) TO {literal(output)} ({copy_options})"
     stats = context.run(sql, source.parameters).fetchall()
     if single:
         files = [WrittenFile(output)] if os.path.isfile(output) else []
@@ -323,7 +324,7 @@ def measure(
         for file in files:
             file.input_bytes = gzip_input_size(file.path)
     elif writer.duckdb_format == "parquet":
-        paths = ", ".join(context.literal(file.path) for file in files)
+        paths = ", ".join(literal(file.path) for file in files)
         rows = context.run(
             "SELECT file_name, sum(total_uncompressed_size) "
             f"FROM parquet_metadata([{paths}]) GROUP BY file_name"

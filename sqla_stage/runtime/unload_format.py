@@ -48,6 +48,7 @@ from sqla_stage.errors import StageRuntimeError
 from sqla_stage.formats import CSV, JSON, FormatSpec, Parquet
 from sqla_stage.options import AUTO, NONE, Keyword, OptionValue
 from sqla_stage.runtime.duckdb_formats import DOUBLE_QUOTE, strftime_format, text_compression
+from sqla_stage.runtime.literals import literal, quote
 
 #: File name suffixes of DuckDB's text compressions.
 COMPRESSION_SUFFIX = {"gzip": ".gz", "zstd": ".zst", "uncompressed": ""}
@@ -65,16 +66,6 @@ class SourceColumn:
 
     name: str
     type: str
-
-
-def literal(value: str) -> str:
-    """A DuckDB string literal."""
-    return "'" + value.replace("'", "''") + "'"
-
-
-def quote(name: str) -> str:
-    """A DuckDB identifier."""
-    return '"' + name.replace('"', '""') + '"'
 
 
 def decode_character(value: str) -> str:

@@ -292,7 +292,9 @@ def test_failed_overwrite_on_s3_keeps_the_old_objects(
 FILE_SIZE_LIMIT = 2_000_000
 
 
-@pytest.mark.parametrize("fmt", ["TYPE = CSV COMPRESSION = NONE", "TYPE = PARQUET"])
+@pytest.mark.parametrize(
+    "fmt", ["TYPE = CSV COMPRESSION = NONE", "TYPE = CSV COMPRESSION = GZIP", "TYPE = PARQUET"]
+)
 def test_full_disk_unload_leaves_no_file(engine: Any, tmp_path: Path, fmt: str) -> None:
     """RLIMIT_FSIZE makes the OS refuse writes past a size, as a full disk refuses them."""
     with engine.begin() as conn:

@@ -17,7 +17,9 @@ builds the result row. What an unload does:
   MAX_FILE_SIZE is Snowflake's error, and nothing is written.
 - **MAX_FILE_SIZE** (default 16000000) is DuckDB's ``FILE_SIZE_BYTES`` with one output
   per thread: several files of at most about that size (Parquet splits only between
-  row groups).
+  row groups). gzip text is compressed after DuckDB writes it
+  (:mod:`~sqla_stage.runtime.unload_gzip`), so there the limit bounds the file before
+  compression; SINGLE = TRUE checks the compressed file.
 - **PARTITION BY <expr>**: rows go under ``<folder>/<value of expr>/`` (``_NULL_`` when
   it is NULL), numbered from 0 in each partition. DuckDB before 2.0 cannot combine
   ``FILE_SIZE_BYTES`` with ``PARTITION_BY``: there MAX_FILE_SIZE does not split a
@@ -27,12 +29,12 @@ builds the result row. What an unload does:
   replaces the same-named files and leaves the others.
 - **No rows**: no file, and ``rows_unloaded`` 0.
 - **Results**: ``rows_unloaded, input_bytes, output_bytes``: ``output_bytes`` is the sum
-  of the file sizes; ``input_bytes`` is the size before compression: each gzip file's
-  ISIZE trailer, Parquet's ``total_uncompressed_size`` (``parquet_metadata``), and the
-  file size otherwise (ZSTD and uncompressed files). ``DETAILED_OUTPUT = TRUE`` gives
-  one row per file instead: ``file_name`` (the key in the stage), ``file_size`` and
-  ``row_count`` (DuckDB's statistics for Parquet; for CSV and JSON DuckDB reads the
-  written files back to count them).
+  of the file sizes; ``input_bytes`` is the size before compression: the plain size
+  of each gzip file (known while compressing it), Parquet's ``total_uncompressed_size``
+  (``parquet_metadata``), and the file size otherwise (ZSTD and uncompressed files).
+  ``DETAILED_OUTPUT = TRUE`` gives one row per file instead: ``file_name`` (the key in
+  the stage), ``file_size`` and ``row_count`` (DuckDB's statistics for Parquet; for CSV
+  and JSON DuckDB reads the written files back to count them).
 - **VALIDATION_MODE = RETURN_ROWS**: the query's rows are the result and nothing is
   written.
 """
@@ -60,13 +62,13 @@ from sqla_stage.runtime.storage import SCRATCH_PREFIX, StageStorage
 from sqla_stage.runtime.unload_files import (
     WrittenFile,
     collect,
-    gzip_input_size,
     join_key,
     name_files,
     publish,
     scratch_area,
 )
 from sqla_stage.runtime.unload_format import FileWriter, SourceColumn, writer_for
+from sqla_stage.runtime.unload_gzip import gzip_files
 from sqla_stage.stage import StagePath
 
 UNLOAD_COLUMNS = [
@@ -135,16 +137,25 @@ def run(context: StageContext, element: CopyInto) -> Rows | Query:
     columns = describe(context, source)
     title = f"COPY INTO {target.place.label}"
     with scratch_area(target.storage, target.folder, target.place.label) as scratch:
-        with progress.tracked(context.cursor, title):
-            try:
+        try:
+            with progress.tracked(context.cursor, title):
                 files, total = write(context, element, source, columns, writer, scratch)
-            except duckdb.IOException as error:
-                reason = _SCRATCH_PATH.sub("a scratch file", first_line(error))
-                raise StageRuntimeError(
-                    f"{title}: the files could not be written: {reason} (nothing was published)"
-                ) from None
+            if writer.gzip_after and total:
+                compress(context, files, title)
+        except duckdb.IOException as error:
+            reason = _SCRATCH_PATH.sub("a scratch file", first_line(error))
+            raise StageRuntimeError(
+                f"{title}: the files could not be written: {reason} (nothing was published)"
+            ) from None
+        except OSError as error:  # compressing: the message would name a scratch file
+            raise StageRuntimeError(
+                f"{title}: the files could not be written: {error.strerror or error!r} "
+                "(nothing was published)"
+            ) from None
         if total == 0:
             return _result(detailed, [], 0)
+        if single:
+            check_single(files[0], element)
         count_rows(context, writer, files, total, len(columns), detailed)
         files = [file for file in files if file.rows != 0]
         _name(element, target, writer, files, single)
@@ -232,10 +243,8 @@ def write(
     Raises:
         StageRuntimeError: SINGLE = TRUE and the file exceeds MAX_FILE_SIZE.
     """
-    options = element.copy_options
-    single = options.get("single") is True
-    given = options.get("max_file_size")
-    max_size = given if isinstance(given, int) else DEFAULT_MAX_FILE_SIZE
+    single = element.copy_options.get("single") is True
+    max_size = _max_file_size(element)
     items = writer.select_items(columns)
     partition = partition_sql(element)
     placement = [] if single else [f"FILE_SIZE_BYTES {max_size}", "FILENAME_PATTERN 'part_{i}'"]
@@ -263,14 +272,42 @@ def write(
         for file in files:
             file.rows = counts.get(os.path.normpath(file.path), 0)
         total = sum(counts.values())
-    if single and total and os.path.getsize(output) > max_size:
+    return files, total
+
+
+def _max_file_size(element: CopyInto) -> int:
+    given = element.copy_options.get("max_file_size")
+    return given if isinstance(given, int) else DEFAULT_MAX_FILE_SIZE
+
+
+def check_single(file: WrittenFile, element: CopyInto) -> None:
+    """SINGLE = TRUE: the file, compressed, must fit in MAX_FILE_SIZE.
+
+    Raises:
+        StageRuntimeError: it does not (Snowflake's error).
+    """
+    max_size = _max_file_size(element)
+    if os.path.getsize(file.path) > max_size:
         raise StageRuntimeError(
             f"Max file size ({max_size}) exceeded for unload single file mode. "
             "We recommend that you increase the max file size parameter, or disable "
             "single-file mode in the unload command and combine the unloaded files into "
             "a single file after you download them."
         )
-    return files, total
+
+
+def compress(context: StageContext, files: Sequence[WrittenFile], title: str) -> None:
+    """Gzip the plain files DuckDB wrote (:mod:`.unload_gzip`), on DuckDB's threads.
+
+    Raises:
+        OSError: a file cannot be read or written.
+    """
+    workers = int(context.run("SELECT current_setting('threads')").fetchone()[0])
+    total = sum(os.path.getsize(file.path) for file in files)
+    with progress.bar(f"{title}: compressing", total) as bar:
+        compressed = gzip_files([file.path for file in files], workers, bar.update)
+    for file, (path, plain_size) in zip(files, compressed, strict=True):
+        file.path, file.input_bytes = path, plain_size
 
 
 def count_rows(
@@ -317,13 +354,11 @@ def measure(
 ) -> None:
     """Each file's size, and (for the summary row) its size before compression."""
     for file in files:
-        file.size = file.input_bytes = os.path.getsize(file.path)
+        file.size = os.path.getsize(file.path)
+        file.input_bytes = file.input_bytes or file.size  # gzip: set while compressing
     if detailed:
         return
-    if writer.compression == "gzip":
-        for file in files:
-            file.input_bytes = gzip_input_size(file.path)
-    elif writer.duckdb_format == "parquet":
+    if writer.duckdb_format == "parquet":
         paths = ", ".join(literal(file.path) for file in files)
         rows = context.run(
             "SELECT file_name, sum(total_uncompressed_size) "

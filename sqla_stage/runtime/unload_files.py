@@ -25,7 +25,6 @@ import contextlib
 import os
 import re
 import shutil
-import struct
 import tempfile
 import time
 import uuid
@@ -192,13 +191,6 @@ def name_files(
         counters[file.partition] = number + 1
         name = f"{stem}{middle}0_0_{number}{extension}"
         file.key = join_key(folder, file.partition or "", name)
-
-
-def gzip_input_size(path: str) -> int:
-    """The uncompressed size of a one-member gzip file (its ISIZE trailer, mod 2**32)."""
-    with open(path, "rb") as stream:
-        stream.seek(-4, os.SEEK_END)
-        return int(struct.unpack("<I", stream.read(4))[0])
 
 
 #: Requests to object storage at once: uploads, copies and existence checks of an unload.

@@ -125,6 +125,16 @@ class FileWriter:
     #: DuckDB's compression name of the files (``gzip``, ``zstd``, ``snappy``, ``uncompressed``).
     compression = "uncompressed"
 
+    @property
+    def gzip_after(self) -> bool:
+        """Whether DuckDB writes plain text that :mod:`.unload_gzip` then compresses."""
+        return self.compression == "gzip" and self.duckdb_format != "parquet"
+
+    @property
+    def duckdb_compression(self) -> str:
+        """The compression DuckDB's ``COPY`` writes."""
+        return "uncompressed" if self.gzip_after else self.compression
+
     def select_items(self, columns: Sequence[SourceColumn]) -> list[str]:
         """The SELECT list DuckDB writes, over the source's columns."""
         return [quote(column.name) for column in columns]
@@ -201,7 +211,7 @@ class CsvWriter(FileWriter):
         options = [
             "FORMAT csv",
             f"HEADER {str(self.header).lower()}",
-            f"COMPRESSION {literal(self.compression)}",
+            f"COMPRESSION {literal(self.duckdb_compression)}",
             f"DELIM {literal(self.delimiter)}",
             f"NEW_LINE {literal(self.record)}",
             f"QUOTE {literal(self.enclosure or DOUBLE_QUOTE)}",
@@ -265,7 +275,7 @@ class JsonWriter(FileWriter):
 
     def copy_options(self, columns: Sequence[SourceColumn]) -> list[str]:
         """DuckDB's JSON writer options."""
-        return ["FORMAT json", f"COMPRESSION {literal(self.compression)}"]
+        return ["FORMAT json", f"COMPRESSION {literal(self.duckdb_compression)}"]
 
     def count_query(self, paths: Sequence[str], width: int) -> str | None:
         """One object a line: count the objects of each file."""

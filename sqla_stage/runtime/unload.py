@@ -241,7 +241,7 @@ def write(
     """Run DuckDB's COPY into the scratch area; the files and the rows written.
 
     Raises:
-        StageRuntimeError: SINGLE = TRUE and the file exceeds MAX_FILE_SIZE.
+        duckdb.IOException: DuckDB could not write a file (a full disk).
     """
     single = element.copy_options.get("single") is True
     max_size = _max_file_size(element)

@@ -64,9 +64,8 @@ class Files:
 
     def close(self) -> None:
         """Dispose of the engine."""
-        if self.engine is not None:
-            self.engine.dispose()
-            self.engine = None
+        common.release(self.engine)
+        self.engine = None
 
     def statement(self, element: ListFiles | RemoveFiles) -> Contender:
         """Run ``element`` through SQLAlchemy and check it saw every file."""

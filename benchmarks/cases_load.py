@@ -68,11 +68,8 @@ class Loads:
 
     def close(self) -> None:
         """Close every connection."""
-        if self.engine is not None:
-            self.engine.dispose()
-            self.engine = None
-        for con in self.ducks.values():
-            con.close()
+        common.release(self.engine, *self.ducks.values())
+        self.engine = None
         self.ducks.clear()
 
     def duck(self, name: str) -> duckdb.DuckDBPyConnection:

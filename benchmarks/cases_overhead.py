@@ -62,15 +62,8 @@ class Overhead:
 
     def close(self) -> None:
         """Close both connections."""
-        if self.conn is not None:
-            self.conn.close()
-            self.conn = None
-        if self.engine is not None:
-            self.engine.dispose()
-            self.engine = None
-        if self.duck is not None:
-            self.duck.close()
-            self.duck = None
+        common.release(self.conn, self.engine, self.duck)
+        self.conn, self.engine, self.duck = None, None, None
 
     def timed(self, name: str, statement: Callable[[], Sequence[object]]) -> Contender:
         """A contender whose sample is the mean milliseconds of one ``statement()``."""

@@ -96,12 +96,8 @@ class Unloads:
 
     def close(self) -> None:
         """Close both."""
-        if self.engine is not None:
-            self.engine.dispose()
-            self.engine = None
-        if self.duck is not None:
-            self.duck.close()
-            self.duck = None
+        common.release(self.engine, self.duck)
+        self.engine, self.duck = None, None
 
     def stage_folder(self, path: str) -> Path:
         """The local folder of ``@bench_out/<path>``."""

@@ -127,6 +127,15 @@ def fakesnow(bench: Bench, fmt: str, many: bool) -> Contender | None:
     return lazy("fakesnow", build)
 
 
+def release(*resources: Any) -> None:
+    """Dispose of engines and close connections; None stands for one already released."""
+    for resource in resources:
+        if isinstance(resource, sa.Engine):
+            resource.dispose()
+        elif resource is not None:
+            resource.close()
+
+
 def close_peers() -> None:
     """Close every embedded Databend the run started."""
     while _DATABENDS:

@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from sqla_stage.errors import StageRuntimeError
 from sqla_stage.formats import CSV, JSON, FormatSpec, Parquet
 from sqla_stage.options import AUTO, NONE, Keyword
-from sqla_stage.runtime.literals import literal
+from sqla_stage.runtime.literals import literal, text_list
 
 DOUBLE_QUOTE = '"'
 
@@ -83,10 +83,6 @@ def text_compression(spec: FormatSpec, *, writing: bool) -> str:
     return DUCKDB_COMPRESSION[name]
 
 
-def _list(values: Sequence[str]) -> str:
-    return "[" + ", ".join(literal(value) for value in values) + "]"
-
-
 def _string_option(spec: FormatSpec, name: str) -> str | None:
     value = spec.options.get(name)
     if value is None or (isinstance(value, Keyword) and value in (NONE, AUTO)):
@@ -129,7 +125,7 @@ def csv_read_options(spec: FormatSpec, *, detect_header: bool = False) -> list[s
     nulls = list(null_if) if isinstance(null_if, tuple) else ["\\N"]
     if spec.options.get("empty_field_as_null", True) is True:
         nulls.append("")
-    options.append(f"nullstr = {_list(nulls)}")
+    options.append(f"nullstr = {text_list(nulls)}")
     for name, duckdb_name in (
         ("date_format", "dateformat"),
         ("timestamp_format", "timestampformat"),
@@ -157,7 +153,7 @@ def read_function(
         extra: More DuckDB arguments (``filename = true``, ``ignore_errors = true``, ...).
         detect_header: For CSV read by a query: see :func:`csv_read_options`.
     """
-    files = _list(paths)
+    files = text_list(paths)
     if isinstance(spec, Parquet):
         return f"read_parquet({', '.join([files, *extra])})"
     typed = []

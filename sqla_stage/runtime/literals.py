@@ -38,6 +38,15 @@ def literal(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
+def text_list(values: Sequence[str]) -> str:
+    """A DuckDB list of string literals.
+
+    For arguments DuckDB takes only as constants (the files of ``read_csv``,
+    ``nullstr``), where a JSON value would not do.
+    """
+    return "[" + ", ".join(literal(value) for value in values) + "]"
+
+
 def value_literal(value: Any) -> str:
     """A DuckDB literal for a Python value: text, a number, a time, None or a list of them.
 

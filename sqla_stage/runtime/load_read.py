@@ -24,7 +24,7 @@ from typing import Any
 from sqla_stage.errors import StageRuntimeError
 from sqla_stage.formats import CSV, JSON, FormatSpec, Parquet
 from sqla_stage.runtime.duckdb_formats import read_function
-from sqla_stage.runtime.literals import literal, quote
+from sqla_stage.runtime.literals import literal, quote, text_list
 
 FILE = "__sqla_stage_file"
 ERROR = "__sqla_stage_error"
@@ -322,8 +322,8 @@ class ParquetReader(Reader):
 
     def counts(self, paths: Sequence[str]) -> str:
         """Rows per file from the Parquet footers, without reading data."""
-        files = ", ".join(literal(glob_escape(path)) for path in paths)
-        return f"SELECT file_name, num_rows FROM parquet_file_metadata([{files}])"
+        files = text_list([glob_escape(path) for path in paths])
+        return f"SELECT file_name, num_rows FROM parquet_file_metadata({files})"
 
 
 # Planning: which file column feeds which table column

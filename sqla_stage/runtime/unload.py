@@ -54,7 +54,7 @@ from sqla_stage.copy import CopyInto
 from sqla_stage.errors import StageRuntimeError
 from sqla_stage.runtime import progress
 from sqla_stage.runtime.context import Place, StageContext
-from sqla_stage.runtime.literals import literal, quote
+from sqla_stage.runtime.literals import literal, quote, text_list
 from sqla_stage.runtime.load_read import first_line
 from sqla_stage.runtime.results import BIGINT, VARCHAR, Column, Query, Rows
 from sqla_stage.runtime.sources import DUCKDB_DIALECT, embedded_query
@@ -359,10 +359,10 @@ def measure(
     if detailed:
         return
     if writer.duckdb_format == "parquet":
-        paths = ", ".join(literal(file.path) for file in files)
+        paths = text_list([file.path for file in files])
         rows = context.run(
             "SELECT file_name, sum(total_uncompressed_size) "
-            f"FROM parquet_metadata([{paths}]) GROUP BY file_name"
+            f"FROM parquet_metadata({paths}) GROUP BY file_name"
         ).fetchall()
         sizes = {os.path.normpath(str(name)): int(size or 0) for name, size in rows}
         for file in files:

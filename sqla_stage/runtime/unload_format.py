@@ -48,7 +48,7 @@ from sqla_stage.errors import StageRuntimeError
 from sqla_stage.formats import CSV, JSON, FormatSpec, Parquet
 from sqla_stage.options import AUTO, NONE, Keyword, OptionValue
 from sqla_stage.runtime.duckdb_formats import DOUBLE_QUOTE, strftime_format, text_compression
-from sqla_stage.runtime.literals import literal, quote
+from sqla_stage.runtime.literals import literal, quote, text_list
 
 #: File name suffixes of DuckDB's text compressions.
 COMPRESSION_SUFFIX = {"gzip": ".gz", "zstd": ".zst", "uncompressed": ""}
@@ -109,10 +109,6 @@ def _extension(spec: FormatSpec, default: str) -> str:
         return default
     stripped = str(given).lstrip(".")
     return "." + stripped if stripped else ""
-
-
-def _file_list(paths: Sequence[str]) -> str:
-    return "[" + ", ".join(literal(path) for path in paths) + "]"
 
 
 class FileWriter:
@@ -239,7 +235,7 @@ class CsvWriter(FileWriter):
         columns = ", ".join(f"'c{index}': 'VARCHAR'" for index in range(width))
         quote_char = self.enclosure or DOUBLE_QUOTE
         arguments = [
-            _file_list(paths),
+            text_list(paths),
             "filename = true",
             "auto_detect = false",
             f"header = {str(self.header).lower()}",
@@ -279,7 +275,7 @@ class JsonWriter(FileWriter):
 
     def count_query(self, paths: Sequence[str], width: int) -> str | None:
         """One object a line: count the objects of each file."""
-        files = _file_list(paths)
+        files = text_list(paths)
         return (
             f"SELECT filename, count(*) FROM read_ndjson_objects({files}, filename = true, "
             f"compression = {literal(self.compression)}) GROUP BY filename"

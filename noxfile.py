@@ -7,8 +7,6 @@ import nox
 nox.options.default_venv_backend = "virtualenv"
 nox.options.sessions = ["tests", "lint", "typecheck"]
 
-LINT_PATHS = ["sqla_stage", "benchmarks", "tests", "noxfile.py"]
-
 
 @nox.session
 @nox.parametrize("sqlalchemy", ["2.0", "2.1"])
@@ -21,8 +19,8 @@ def tests(session: nox.Session, sqlalchemy: str) -> None:
 @nox.session
 def lint(session: nox.Session) -> None:
     session.install("ruff>=0.6")
-    session.run("ruff", "check", *LINT_PATHS)
-    session.run("ruff", "format", "--check", *LINT_PATHS)
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
 
 
 @nox.session

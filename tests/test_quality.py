@@ -20,8 +20,8 @@ def run(*args: str) -> subprocess.CompletedProcess[str]:
 @pytest.mark.parametrize(
     "command",
     [
-        ("ruff", "check", "sqla_stage", "benchmarks", "tests", "noxfile.py"),
-        ("ruff", "format", "--check", "sqla_stage", "benchmarks", "tests", "noxfile.py"),
+        ("ruff", "check", "."),
+        ("ruff", "format", "--check", "."),
         ("mypy",),
     ],
     ids=["ruff-check", "ruff-format", "mypy"],

@@ -16,30 +16,393 @@ CWD is process-global, the helper is not thread-safe (tests run sequentially).
 
 Databend stages are global (not per database), so tests must give stages unique names,
 e.g. with the ``unique_name`` fixture.
+
+No test reaches the network: a guard (:func:`install_network_guard`, installed when this
+file is imported, so for the whole session) refuses every connection to, datagram to and
+name lookup of anything but loopback (127.0.0.1, ::1, ``localhost``), and the environment
+turns the cloud SDKs' metadata probes off (:data:`TEST_ENVIRONMENT`; child processes
+inherit it, though not the guard).
+
+``pytest --core`` (``nox -s core``) runs what needs only the core dependencies: test modules
+that import a package of the ``test`` extra (:data:`EXTRA_MODULES`, read with ``ast``, not
+imported) are not collected, and tests that use a fixture of :data:`EXTRA_FIXTURES` or
+carry ``@pytest.mark.extra("<module>", ...)`` are deselected. Nothing is skipped: a core
+dependency that is missing fails the tests that need it.
 """
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import importlib
+import ipaddress
 import os
+import socket
 import sys
+import tempfile
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from uuid import uuid4
 
 import pytest
-from hypothesis import HealthCheck, settings
 
-settings.register_profile(
-    "default",
-    max_examples=100,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow],
+try:
+    from hypothesis import HealthCheck, settings
+except ImportError:  # the core session (pytest --core) installs no hypothesis
+    pass
+else:
+    settings.register_profile(
+        "default",
+        max_examples=100,
+        deadline=None,
+        suppress_health_check=[HealthCheck.too_slow],
+    )
+    settings.register_profile("ci", max_examples=200, deadline=None)
+    settings.load_profile("ci" if os.environ.get("CI", "").lower() == "true" else "default")
+
+TESTS = Path(__file__).resolve().parent
+
+# No network
+
+
+class NetworkAccessRefused(RuntimeError):
+    """A test tried to reach (or resolve) something other than loopback."""
+
+    def __init__(self, target: str) -> None:
+        super().__init__(
+            f"network access to {target} refused by the test guard: tests may only use "
+            "127.0.0.1/::1 (tests/conftest.py)"
+        )
+
+
+#: Set when this file is imported, so every child process inherits it: no cloud SDK
+#: probes an instance metadata service or reads the developer's own AWS profile.
+TEST_ENVIRONMENT = {
+    "AWS_EC2_METADATA_DISABLED": "true",
+    "NO_GCE_CHECK": "true",
+    "GCE_METADATA_HOST": "127.0.0.1:9",  # the discard port: nothing listens there
+    "GCE_METADATA_IP": "127.0.0.1:9",
+    "AWS_CONFIG_FILE": str(Path(tempfile.gettempdir()) / f"no-aws-{uuid4().hex}" / "config"),
+    "AWS_SHARED_CREDENTIALS_FILE": str(
+        Path(tempfile.gettempdir()) / f"no-aws-{uuid4().hex}" / "credentials"
+    ),
+}
+#: Removed from the environment: the developer's cloud identity and endpoints.
+TEST_ENVIRONMENT_REMOVED = (
+    "AWS_PROFILE",
+    "AWS_DEFAULT_PROFILE",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_SECURITY_TOKEN",
+    "AWS_ROLE_ARN",
+    "AWS_WEB_IDENTITY_TOKEN_FILE",
+    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+    "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+    "AWS_ENDPOINT_URL",
+    "AWS_ENDPOINT_URL_S3",
+    "GOOGLE_APPLICATION_CREDENTIALS",
 )
-settings.register_profile("ci", max_examples=200, deadline=None)
-settings.load_profile("ci" if os.environ.get("CI", "").lower() == "true" else "default")
+
+
+def _is_loopback(host: Any) -> bool:
+    """Whether ``host`` (an address's host part) is ``localhost`` or a loopback literal."""
+    if isinstance(host, bytes | bytearray):
+        host = bytes(host).decode("ascii", "replace")
+    if not isinstance(host, str):
+        return False
+    if host.lower() == "localhost":
+        return True
+    try:
+        address = ipaddress.ip_address(host.split("%", 1)[0])  # fe80::1%eth0: the zone
+    except ValueError:
+        return False  # a host name: the socket call would resolve it
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return address.ipv4_mapped.is_loopback
+    return address.is_loopback
+
+
+def _target(address: Any) -> str:
+    if isinstance(address, tuple) and len(address) >= 2:
+        host, port = address[0], address[1]
+        return f"[{host}]:{port}" if isinstance(host, str) and ":" in host else f"{host}:{port}"
+    return repr(address)
+
+
+@dataclass
+class NetworkGuard:
+    """The socket functions the guard replaced, and what it refused.
+
+    The guard forwards an allowed call to the function kept here (``real_connect`` for
+    ``connect``), so a test can replace one with a spy and see that a refused call never
+    reached the operating system.
+    """
+
+    real_connect: Callable[..., Any]
+    real_connect_ex: Callable[..., Any]
+    real_sendto: Callable[..., Any]
+    real_getaddrinfo: Callable[..., Any]
+    real_gethostbyname: Callable[..., Any]
+    real_gethostbyname_ex: Callable[..., Any]
+    refused: list[str] = field(default_factory=list)
+
+    def refuse(self, target: str) -> NetworkAccessRefused:
+        self.refused.append(target)
+        return NetworkAccessRefused(target)
+
+    def check_address(self, sock: socket.socket, address: Any) -> None:
+        """Refuse an INET/INET6 address that is not loopback (AF_UNIX and others pass)."""
+        if sock.family in (socket.AF_INET, socket.AF_INET6):
+            host = address[0] if isinstance(address, tuple) and address else address
+            if not _is_loopback(host):
+                raise self.refuse(_target(address))
+
+    def check_name(self, host: Any) -> None:
+        """Refuse to look up anything but loopback (``None`` and ``""`` name no host)."""
+        if host not in (None, "", b"") and not _is_loopback(host):
+            raise self.refuse(repr(host.decode() if isinstance(host, bytes) else host))
+
+
+def install_network_guard() -> NetworkGuard:
+    """Replace the socket functions that reach or resolve hosts with guarded ones.
+
+    ``socket.socket.connect`` / ``connect_ex`` / ``sendto`` refuse an IPv4 or IPv6 address
+    that is not loopback (a host name other than ``localhost`` too, since the system call
+    would resolve it) before calling the operating system; ``socket.getaddrinfo``,
+    ``gethostbyname`` and ``gethostbyname_ex`` refuse any host but ``localhost`` and
+    loopback literals. Idempotent: the guard already installed is returned.
+    """
+    existing: NetworkGuard | None = getattr(socket, "_sqla_stage_test_guard", None)
+    if existing is not None:
+        return existing
+    guard = NetworkGuard(
+        real_connect=socket.socket.connect,
+        real_connect_ex=socket.socket.connect_ex,
+        real_sendto=socket.socket.sendto,
+        real_getaddrinfo=socket.getaddrinfo,
+        real_gethostbyname=socket.gethostbyname,
+        real_gethostbyname_ex=socket.gethostbyname_ex,
+    )
+
+    def connect(self: socket.socket, address: Any) -> None:
+        guard.check_address(self, address)
+        guard.real_connect(self, address)
+
+    def connect_ex(self: socket.socket, address: Any) -> int:
+        guard.check_address(self, address)
+        result: int = guard.real_connect_ex(self, address)
+        return result
+
+    def sendto(self: socket.socket, data: Any, *rest: Any) -> int:
+        if rest:  # sendto(data, address) or sendto(data, flags, address)
+            guard.check_address(self, rest[-1])
+        sent: int = guard.real_sendto(self, data, *rest)
+        return sent
+
+    def getaddrinfo(host: Any, *args: Any, **kwargs: Any) -> Any:
+        guard.check_name(host)
+        return guard.real_getaddrinfo(host, *args, **kwargs)
+
+    def gethostbyname(host: Any) -> Any:
+        guard.check_name(host)
+        return guard.real_gethostbyname(host)
+
+    def gethostbyname_ex(host: Any) -> Any:
+        guard.check_name(host)
+        return guard.real_gethostbyname_ex(host)
+
+    socket.socket.connect = connect
+    socket.socket.connect_ex = connect_ex
+    socket.socket.sendto = sendto
+    socket.getaddrinfo = getaddrinfo
+    socket.gethostbyname = gethostbyname
+    socket.gethostbyname_ex = gethostbyname_ex
+    socket._sqla_stage_test_guard = guard
+    return guard
+
+
+for _name in TEST_ENVIRONMENT_REMOVED:
+    os.environ.pop(_name, None)
+os.environ.update(TEST_ENVIRONMENT)
+_no_proxy = ",".join(
+    dict.fromkeys(
+        [*filter(None, os.environ.get("NO_PROXY", "").split(",")), "127.0.0.1", "::1", "localhost"]
+    )
+)
+os.environ["NO_PROXY"] = os.environ["no_proxy"] = _no_proxy  # moto on 127.0.0.1: never a proxy
+NETWORK_GUARD = install_network_guard()
+
+
+@pytest.fixture
+def network_guard() -> NetworkGuard:
+    """The session's network guard (installed when conftest.py is imported)."""
+    return NETWORK_GUARD
+
+
+# pytest --core: only what the core dependencies (and pytest) provide
+
+#: Top-level modules that only the ``test`` extra installs (its packages and what they
+#: pull in that the core dependencies do not). Not pytz: it is a core dependency.
+EXTRA_MODULES = frozenset(
+    {
+        # the extra's own packages
+        "alembic",
+        "databend",
+        "databend_driver",
+        "databend_sqlalchemy",
+        "hypothesis",
+        "ipykernel",
+        "moto",
+        "mypy",
+        "nbclient",
+        "nbformat",
+        "pandas",
+        "pymysql",
+        "ruff",
+        "snowflake",
+        # what they pull in that a test might import
+        "boto3",
+        "IPython",
+        "jinja2",
+        "jupyter_client",
+        "jupyter_core",
+        "mako",
+        "numpy",
+        "requests",
+        "responses",
+        "werkzeug",
+        "yaml",
+        "zmq",
+        # the docs tools (in the extra for building the site)
+        "mkdocs",
+        "mkdocstrings",
+        "pymdownx",
+    }
+)
+#: Fixtures that need a package of the ``test`` extra (moto, embedded Databend).
+EXTRA_FIXTURES = frozenset(
+    {
+        "databend",
+        "databend_ctx",
+        "s3_server",
+        "s3_bucket",
+        "s3_server_b",
+        "process_s3",
+        "stoppable_s3",
+    }
+)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--core",
+        action="store_true",
+        default=False,
+        help="run only the tests that need no package of the `test` extra (nox -s core): "
+        "modules importing one are not collected, tests needing one are deselected",
+    )
+
+
+#: The test modules ``--core`` did not collect, with the extra modules they import.
+_IGNORED = pytest.StashKey[list[str]]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.stash[_IGNORED] = []
+
+
+def top_level_imports(path: Path, seen: frozenset[Path] = frozenset()) -> set[str]:
+    """The top-level names a module imports when it is loaded (read, not executed).
+
+    Statements of the module's body count, also inside ``if`` / ``try`` / ``with`` blocks
+    (not ``if TYPE_CHECKING:``), not those inside functions or classes; a helper module
+    of ``tests/`` it imports (``moto_server``) adds its own.
+    """
+    names: set[str] = set()
+    pending = list(ast.parse(path.read_bytes(), filename=str(path)).body)
+    while pending:
+        node = pending.pop()
+        if isinstance(node, ast.Import):
+            names.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            if node.module and not node.level:
+                names.add(node.module.split(".")[0])
+        elif isinstance(node, ast.If):
+            if "TYPE_CHECKING" not in ast.unparse(node.test):
+                pending += [*node.body, *node.orelse]
+        elif isinstance(node, ast.Try | ast.TryStar):
+            pending += [*node.body, *node.orelse, *node.finalbody]
+            pending += [stmt for handler in node.handlers for stmt in handler.body]
+        elif isinstance(node, ast.With):
+            pending += node.body
+    for name in sorted(names - {"conftest"}):  # conftest's own imports of the extra are optional
+        helper = (TESTS / f"{name}.py").resolve()
+        if helper.is_file() and helper != path.resolve() and helper not in seen:
+            names |= top_level_imports(helper, seen | {path.resolve()})
+    return names
+
+
+def imports_in(source: str) -> set[str]:
+    """The top-level names of every import in ``source``, wherever it stands."""
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            names.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    if not config.getoption("core") or collection_path.suffix != ".py":
+        return None
+    if not collection_path.name.startswith("test_"):
+        return None
+    extras = top_level_imports(collection_path) & EXTRA_MODULES
+    if not extras:
+        return None
+    config.stash[_IGNORED].append(f"{collection_path.name} ({', '.join(sorted(extras))})")
+    return True
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        for marker in item.iter_markers("extra"):
+            unknown = set(marker.args) - EXTRA_MODULES
+            if not marker.args or unknown:
+                raise pytest.UsageError(
+                    f"{item.nodeid}: @pytest.mark.extra takes modules of EXTRA_MODULES "
+                    f"(tests/conftest.py), not {sorted(unknown) or 'nothing'}"
+                )
+    if not config.getoption("core"):
+        return
+    kept, deselected = [], []
+    for item in items:
+        needs = EXTRA_FIXTURES.intersection(getattr(item, "fixturenames", ()))
+        if needs or item.get_closest_marker("extra") is not None:
+            deselected.append(item)
+        else:
+            kept.append(item)
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = kept
+
+
+def pytest_report_header(config: pytest.Config) -> str | None:
+    if config.getoption("core"):
+        return "core mode (--core): only tests that need no package of the `test` extra"
+    return None
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    ignored = config.stash.get(_IGNORED, [])
+    if config.getoption("core"):
+        terminalreporter.write_line(
+            f"core mode: {len(ignored)} test modules not collected (they import the `test` "
+            f"extra): {'; '.join(ignored)}"
+        )
 
 
 class DatabendSession:

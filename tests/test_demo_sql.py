@@ -34,7 +34,13 @@ def demo_output() -> str:
     return run_demo("-m", "sqla_stage.demo_sql")
 
 
-@pytest.mark.parametrize("engine", ["snowflake", "databend"])
+@pytest.mark.parametrize(
+    "engine",
+    [
+        pytest.param("snowflake", marks=pytest.mark.extra("snowflake")),
+        pytest.param("databend", marks=pytest.mark.extra("databend_sqlalchemy")),
+    ],
+)
 def test_demo_shows_create_stage(demo_output: str, engine: str) -> None:
     assert re.search(rf"^\s*{engine}\s+CREATE STAGE ", demo_output, re.MULTILINE)
 

@@ -64,6 +64,7 @@ CREATE_ORDER = [
 DROP_ORDER = ["DROP STAGE exports", "DROP STAGE landing", "DROP TABLE orders", "DROP TABLE users"]
 
 
+@pytest.mark.extra("snowflake")
 def test_create_all_creates_tables_then_stages() -> None:
     md, _, _ = build_metadata()
     recorder = Recorder("snowflake://")
@@ -74,6 +75,7 @@ def test_create_all_creates_tables_then_stages() -> None:
     )
 
 
+@pytest.mark.extra("snowflake")
 def test_drop_all_drops_stages_first() -> None:
     md, _, _ = build_metadata()
     recorder = Recorder("snowflake://")
@@ -81,6 +83,7 @@ def test_drop_all_drops_stages_first() -> None:
     assert recorder.statements == DROP_ORDER
 
 
+@pytest.mark.extra("snowflake")
 def test_mock_engine_runs_without_checkfirst() -> None:
     """A mock engine forces checkfirst=False, so the stage DDL is unconditional."""
     md, _, _ = build_metadata()
@@ -91,6 +94,7 @@ def test_mock_engine_runs_without_checkfirst() -> None:
     assert "DROP STAGE landing" in recorder.statements
 
 
+@pytest.mark.extra("snowflake")
 def test_stage_create_and_drop_on_a_mock_engine() -> None:
     _, landing, exports = build_metadata()
     recorder = Recorder("snowflake://")
@@ -106,6 +110,7 @@ def test_stage_create_and_drop_on_a_mock_engine() -> None:
     ]
 
 
+@pytest.mark.extra("databend_sqlalchemy")
 def test_metadata_ddl_on_other_dialects() -> None:
     md = sa.MetaData()
     Stage("one", md, url="/tmp/one", directory=True)
@@ -232,6 +237,7 @@ def test_duplicate_stage_name_raises() -> None:
     assert md.info[INFO_KEY]["landing"] is landing
 
 
+@pytest.mark.extra("snowflake")
 def test_stage_without_metadata_is_not_listed() -> None:
     md, _, _ = build_metadata()
     Stage("loose")
@@ -241,6 +247,7 @@ def test_stage_without_metadata_is_not_listed() -> None:
     assert "CREATE STAGE loose" not in recorder.statements
 
 
+@pytest.mark.extra("snowflake")
 def test_metadata_without_stages_emits_no_stage_ddl() -> None:
     md = sa.MetaData()
     sa.Table("only", md, sa.Column("id", sa.Integer))
@@ -251,6 +258,7 @@ def test_metadata_without_stages_emits_no_stage_ddl() -> None:
     assert INFO_KEY not in md.info
 
 
+@pytest.mark.extra("snowflake")
 def test_each_stage_is_created_once_however_many_join() -> None:
     md = sa.MetaData()
     for i in range(3):

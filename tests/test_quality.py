@@ -20,9 +20,9 @@ def run(*args: str) -> subprocess.CompletedProcess[str]:
 @pytest.mark.parametrize(
     "command",
     [
-        ("ruff", "check", "."),
-        ("ruff", "format", "--check", "."),
-        ("mypy",),
+        pytest.param(("ruff", "check", "."), marks=pytest.mark.extra("ruff")),
+        pytest.param(("ruff", "format", "--check", "."), marks=pytest.mark.extra("ruff")),
+        pytest.param(("mypy",), marks=pytest.mark.extra("mypy")),
     ],
     ids=["ruff-check", "ruff-format", "mypy"],
 )

@@ -2,13 +2,22 @@
 
 Stage operations are SQLAlchemy constructs that compile to the documented SQL of
 Snowflake, Databend and MatrixOne (and a canonical form for DuckDB and the default
-string form); :func:`parse` reads that SQL back into the same constructs.
+string form); [parse][sqla_stage.parse] reads that SQL back into the same constructs.
 """
 
 from sqla_stage.copy import CopyInto
 from sqla_stage.ddl import AlterStage, CreateFileFormat, CreateStage, DropFileFormat, DropStage
 from sqla_stage.dialects import register_all
-from sqla_stage.errors import StageArgumentError, StageParseError
+from sqla_stage.errors import (
+    StageArgumentError,
+    StageDataError,
+    StageError,
+    StageIntegrityError,
+    StageOperationalError,
+    StageParseError,
+    StageProgrammingError,
+    StageRuntimeError,
+)
 from sqla_stage.files import DescribeStage, Get, ListFiles, Presign, Put, RemoveFiles, ShowStages
 from sqla_stage.formats import CSV, JSON, FileFormat, Parquet
 from sqla_stage.outfile import SelectIntoOutfile
@@ -39,9 +48,15 @@ __all__ = [
     "ShowStages",
     "Stage",
     "StageArgumentError",
+    "StageDataError",
+    "StageError",
+    "StageIntegrityError",
     "StageKind",
+    "StageOperationalError",
     "StageParseError",
     "StagePath",
+    "StageProgrammingError",
+    "StageRuntimeError",
     "parse",
     "staged",
 ]

@@ -2,8 +2,8 @@
 
 ``CopyInto(location, source)`` unloads (COPY INTO <location>, spec 004);
 ``CopyInto(table, location)`` loads (COPY INTO <table>). The options are keyword
-arguments with Python values, checked here against :mod:`sqla_stage.options`;
-how each renders per engine is in :mod:`sqla_stage.dialects`.
+arguments with Python values, checked here against `sqla_stage.options`;
+how each renders per engine is in `sqla_stage.dialects`.
 """
 
 from __future__ import annotations
@@ -39,11 +39,11 @@ class CopyInto(StageStatement):
 
     Args:
         target: Where the data goes. A ``Table`` loads into that table; a
-            :class:`~sqla_stage.Stage`, a stage path (``stage / "p/"``),
+            [Stage][sqla_stage.Stage], a stage path (``stage / "p/"``),
             ``"@stage/p/"`` text or a URL (``"s3://bucket/p/"``) unloads into files.
         source: Where the data comes from. For an unload a ``Table`` or a ``select()``;
             for a load a stage, stage path, ``"@stage/p/"`` or URL, or a ``select()``
-            over :func:`~sqla_stage.staged` files (a load with transformation).
+            over [staged][sqla_stage.staged.staged] files (a load with transformation).
         file_format: ``CSV(...)``, ``JSON(...)``, ``Parquet(...)`` or ``FileFormat(name)``.
         credentials: For a URL location: ``aws_key_id``, ``aws_secret_key``, ...
         encryption: For a URL location: ``{"type": ..., "kms_key_id": ...}``.

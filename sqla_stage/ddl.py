@@ -1,9 +1,9 @@
 """DDL constructs: CREATE / ALTER / DROP STAGE and CREATE / DROP FILE FORMAT.
 
-They are small :class:`~sqlalchemy.schema.ExecutableDDLElement` subclasses, like
-SQLAlchemy's ``CreateSequence``: each holds its target and flags, and each
-dialect module renders it. DDL is never statement-cached by SQLAlchemy. Executed, they
-return a :class:`~sqla_stage.display.StageResult` (the runtime's ``status`` row).
+They are small `sqlalchemy.schema.ExecutableDDLElement` subclasses, like SQLAlchemy's
+``CreateSequence``: each holds its target and flags, and each dialect module renders it.
+DDL is never statement-cached by SQLAlchemy. Executed, they return a
+[StageResult][sqla_stage.display.StageResult] (the runtime's ``status`` row).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from sqla_stage.stage import Stage, StageKind
 
 
 def coerce_stage(owner: str, stage: Stage | str) -> Stage:
-    """Accept a :class:`Stage` or a stage name.
+    """Accept a [Stage][sqla_stage.Stage] or a stage name.
 
     Raises:
         StageArgumentError: anything else.
@@ -107,7 +107,7 @@ class DropStage(StageDDL):
     __visit_name__ = "sqla_stage_drop_stage"
 
     def __init__(self, stage: Stage | str, *, if_exists: bool = False) -> None:
-        """Drop ``stage`` (a :class:`Stage` or a name)."""
+        """Drop ``stage`` (a [Stage][sqla_stage.Stage] or a name)."""
         owner = "DropStage"
         self.element = self.stage = coerce_stage(owner, stage)
         _refuse_implicit(owner, "dropped", self.stage)
@@ -133,7 +133,7 @@ ALTERABLE = (
 
 
 def altered_stage(stage: Stage, changes: dict[str, Any]) -> Stage:
-    """``stage`` with ``changes`` applied (each checked as :class:`Stage` checks it).
+    """``stage`` with ``changes`` applied (each checked as [Stage][sqla_stage.Stage] checks it).
 
     Credentials, an external encryption type or a storage integration without a known
     URL make an external stage: an ``ALTER`` names a stage without saying what it is.
@@ -158,7 +158,7 @@ class AlterStage(StageDDL):
     its definition after the change, so there ``stage`` must be the whole definition.
 
     Args:
-        stage: The stage: a name, or a :class:`Stage` with its current definition.
+        stage: The stage: a name, or a [Stage][sqla_stage.Stage] with its current definition.
         if_exists: Add ``IF EXISTS``.
         **changes: The new values: ``url``, ``credentials``, ``encryption``,
             ``storage_integration``, ``directory``, ``file_format``, ``copy_options``,
@@ -169,7 +169,7 @@ class AlterStage(StageDDL):
         altered: The stage after the change.
 
     Raises:
-        StageArgumentError: no change, an unknown property, a value :class:`Stage`
+        StageArgumentError: no change, an unknown property, a value [Stage][sqla_stage.Stage]
             refuses, the user or a table stage, or removing the URL (an external stage
             cannot become internal: drop and create it).
     """

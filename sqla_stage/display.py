@@ -1,17 +1,19 @@
 """Stages and stage statement results as tables: HTML in Jupyter, plain text in a terminal.
 
 Executing one of the package's constructs (``conn.execute(ListFiles(stage))``, a
-``CopyInto``, ``CreateStage``, ...) returns a :class:`StageResult`: a SQLAlchemy
-:class:`~sqlalchemy.engine.Result` (an ``IteratorResult``) whose rows were fetched when the
-statement ran, so showing it consumes nothing. Jupyter shows it with ``_repr_html_``;
-``print()`` and ``repr()`` give a plain-text table. ``.all()``, ``.one()``, ``.scalar()``,
-``.mappings()``, ``.keys()`` and iteration work as on any result; public attributes that only
-a ``CursorResult`` has (``rowcount``, ``context``, ...) come from the cursor result it was
-built from, :attr:`StageResult.raw`. A LIST result is a :class:`ListResult`, which also
-reads the files it lists into pandas or pyarrow.
+``CopyInto``, ``CreateStage``, ...) returns a
+[StageResult][sqla_stage.display.StageResult]: a SQLAlchemy `Result` (an ``IteratorResult``)
+whose rows were fetched when the statement ran, so showing it consumes nothing. Jupyter shows
+it with ``_repr_html_``; ``print()`` and ``repr()`` give a plain-text table. ``.all()``,
+``.one()``, ``.scalar()``, ``.mappings()``, ``.keys()`` and iteration work as on any result;
+public attributes that only a ``CursorResult`` has (``rowcount``, ``context``, ...) come from
+the cursor result it was built from, `StageResult.raw`. A LIST result is a
+[ListResult][sqla_stage.display.ListResult], which also reads the files it lists into pandas
+or pyarrow.
 
 Results of text statements (``conn.exec_driver_sql("LIST @~")``) are SQLAlchemy's own;
-:func:`tabulate` turns any result into a :class:`StageResult`.
+[tabulate][sqla_stage.display.tabulate] turns any result into a
+[StageResult][sqla_stage.display.StageResult].
 """
 
 from __future__ import annotations
@@ -115,7 +117,7 @@ def text_table(
 def html_table(
     columns: Sequence[str], rows: Sequence[Sequence[Any]], *, more: int | None = 0
 ) -> str:
-    """Rows as an HTML ``<table>`` (values escaped); the arguments of :func:`text_table`."""
+    """Rows as an HTML ``<table>`` (values escaped); the arguments of `text_table`."""
     numeric = _numeric_columns(len(columns), rows)
     styles = ["text-align: right" if right else "text-align: left" for right in numeric]
     head = "".join(
@@ -194,7 +196,8 @@ class StageResult(IteratorResult[Any]):
 
     Args:
         result: The statement's result (it must return rows); its first
-            :data:`BUFFER_ROWS` rows are fetched now, any further ones stream from it.
+            [BUFFER_ROWS][sqla_stage.display.BUFFER_ROWS] rows are fetched now, any further
+            ones stream from it.
         statement: The construct that was executed, if any.
     """
 
@@ -217,7 +220,7 @@ class StageResult(IteratorResult[Any]):
 
     @property
     def rows(self) -> list[Any]:
-        """The rows a table of this result shows (the first :data:`DISPLAY_ROWS`)."""
+        """The first [DISPLAY_ROWS][sqla_stage.display.DISPLAY_ROWS] rows, which a table shows."""
         return list(self._head)
 
     def __getattr__(self, name: str) -> Any:
@@ -242,20 +245,20 @@ class ListResult(StageResult):
     buffer_rows = None
 
     def _files(self) -> tuple[Any, Any, str]:
-        from sqla_stage.errors import StageRuntimeError
+        from sqla_stage.errors import StageProgrammingError
         from sqla_stage.files import ListFiles
 
         statement = self.statement
         if not isinstance(statement, ListFiles):
-            raise StageRuntimeError("only the result of ListFiles(...) can read its files")
+            raise StageProgrammingError("only the result of ListFiles(...) can read its files")
         if not self._fetched:
             where = f"{stage_label(statement.location.stage)}/{statement.location.path}"
-            raise StageRuntimeError(f"LIST {where} listed no file to read")
+            raise StageProgrammingError(f"LIST {where} listed no file to read")
         pattern = "|".join(re.escape(str(row[0])) for row in self._fetched)
         return cast(Any, self.raw).connection, statement.location, pattern
 
     def read(self, *, file_format: FormatSpec | str | None = None) -> pandas.DataFrame:
-        """The listed files' rows as a pandas DataFrame (see :func:`sqla_stage.reading.read`).
+        """The listed files' rows as a pandas DataFrame ([read][sqla_stage.reading.read]).
 
         Args:
             file_format: How to read the files; by default the stage's format, else CSV.
@@ -266,7 +269,7 @@ class ListResult(StageResult):
         return read(bind, location, file_format=file_format, pattern=pattern)
 
     def read_arrow(self, *, file_format: FormatSpec | str | None = None) -> pyarrow.Table:
-        """The listed files' rows as a pyarrow Table (see :func:`sqla_stage.reading.read_arrow`).
+        """The listed files' rows as a pyarrow Table ([read_arrow][sqla_stage.reading.read_arrow]).
 
         Args:
             file_format: How to read the files; by default the stage's format, else CSV.
@@ -288,9 +291,9 @@ def wrap_result(result: Result[Any], statement: object) -> Result[Any]:
 
 
 def tabulate(result: Result[Any]) -> StageResult:
-    """Any SQLAlchemy result (of a text statement, say) as a :class:`StageResult`.
+    """Any SQLAlchemy result as a [StageResult][sqla_stage.display.StageResult].
 
-    ``tabulate(conn.exec_driver_sql("LIST @~"))`` shows as a table in Jupyter and prints
-    as one; the rows stay available through the Result API.
+    A text statement's, say: ``tabulate(conn.exec_driver_sql("LIST @~"))`` shows as a table
+    in Jupyter and prints as one; the rows stay available through the Result API.
     """
     return StageResult(result)

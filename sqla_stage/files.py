@@ -41,7 +41,7 @@ class DescribeStage(StageStatement):
     inherit_cache = True
 
     def __init__(self, stage: Stage | str) -> None:
-        """Describe ``stage`` (a :class:`Stage` or a name)."""
+        """Describe ``stage`` (a [Stage][sqla_stage.Stage] or a name)."""
         self.stage = coerce_stage("DescribeStage", stage)
         self._sql_key = (self.stage.kind.value, self.stage.schema, self.stage.name)
 

@@ -92,7 +92,7 @@ class FileFormat(FormatSpec):
     """A named file format, ``FORMAT_NAME = '[schema.]name'``, with optional overrides.
 
     Args:
-        name: The format's name, as created by :class:`~sqla_stage.CreateFileFormat`.
+        name: The format's name, as created by [CreateFileFormat][sqla_stage.CreateFileFormat].
         schema: The schema (namespace) it lives in.
         **options: Format options to override, e.g. ``compression="gzip"``.
     """

@@ -3,7 +3,7 @@
 Every ``KEY = value`` option of the documented SQL is a Python keyword argument.
 This module says, for each family of options (copy options, format options), the
 type of value each takes, and turns what a user passed into a canonical, hashable
-value: ``bool``, ``int``, ``str``, ``tuple[str, ...]`` or :class:`Keyword` (a value
+value: ``bool``, ``int``, ``str``, ``tuple[str, ...]`` or `Keyword` (a value
 written bare in SQL, like ``GZIP`` or ``NONE``). Canonical values make equal
 constructs compare and cache-key equal, and let parsed SQL round-trip.
 """

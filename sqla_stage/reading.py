@@ -1,18 +1,19 @@
 """Staged files into a pandas DataFrame or a pyarrow Table, in one call, through DuckDB.
 
-``stage.read(conn, "daily/", file_format=Parquet())`` (or :func:`read`) and
-:meth:`~sqla_stage.Stage.read_arrow` (or :func:`read_arrow`) select every row of the files
-under a stage path: the files are listed as LIST lists them (``pattern`` must match a
-whole name), read by DuckDB's ``read_parquet`` / ``read_csv`` / ``read_json`` exactly as
+``stage.read(conn, "daily/", file_format=Parquet())`` (or [read][sqla_stage.reading.read])
+and [Stage.read_arrow][sqla_stage.Stage.read_arrow] (or
+[read_arrow][sqla_stage.reading.read_arrow]) select every row of the files under a stage
+path: the files are listed as LIST lists them (``pattern`` must match a whole name), read
+by DuckDB's ``read_parquet`` / ``read_csv`` / ``read_json`` exactly as
 ``SELECT * FROM @stage/path`` reads them on the runtime, and handed over as Arrow data
 (``to_arrow_table()``, ``df()``): no row passes through Python. The format may carry
 options (``CSV(skip_header=1, field_delimiter="|")``), which the SQL form cannot.
 
 The query runs on the connection's own DuckDB connection, inside its transaction, so it
 sees stages and files created there; long reads show a progress bar (see
-:mod:`sqla_stage.runtime.progress`). Only the DuckDB runtime can do this: elsewhere
+`sqla_stage.runtime.progress`). Only the DuckDB runtime can do this: elsewhere
 (Snowflake, Databend) the rows would have to come through the driver, and a
-:class:`~sqla_stage.errors.StageRuntimeError` says so. pandas is optional
+[StageRuntimeError][sqla_stage.StageRuntimeError] says so. pandas is optional
 (``pip install 'sqla-stage[pandas]'``).
 """
 
@@ -24,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.engine import Connection, Engine
 
-from sqla_stage.errors import StageArgumentError, StageRuntimeError
+from sqla_stage.errors import StageArgumentError, StageProgrammingError
 from sqla_stage.formats import FormatSpec, coerce_format
 from sqla_stage.stage import StagePath, coerce_location
 
@@ -43,7 +44,7 @@ def _duckdb_connection(bind: Connection, owner: str) -> tuple[Any, Any]:
 
     settings = settings_of(bind.engine)
     if settings is None:
-        raise StageRuntimeError(
+        raise StageProgrammingError(
             f"{owner} reads staged files through the DuckDB runtime, and this "
             f"{bind.dialect.name!r} engine does not have it: create the engine as "
             "create_engine('duckdb:///...', plugins=['sqla_stage']), or on a warehouse "
@@ -129,7 +130,7 @@ def read_arrow(
 ) -> pyarrow.Table:
     """Every row of the staged files under ``location`` as a pyarrow Table.
 
-    The arguments are those of :func:`read`.
+    The arguments are those of [read][sqla_stage.reading.read].
 
     Raises:
         StageRuntimeError: not the DuckDB runtime, no such stage, or no file to read.

@@ -2,16 +2,18 @@
 
 A stage is internal (its files live in the warehouse's own storage), external
 (it points at a URL such as ``s3://bucket/path/``), the current user's stage
-(``@~``, :meth:`Stage.user`) or a table's stage (``@%t``, :meth:`Stage.table`).
-``stage / "a/b/"`` is a :class:`StagePath`, which renders as ``@stage/a/b/``.
+(``@~``, [Stage.user][sqla_stage.Stage.user]) or a table's stage (``@%t``,
+[Stage.table][sqla_stage.Stage.table]).
+``stage / "a/b/"`` is a [StagePath][sqla_stage.StagePath], which renders as ``@stage/a/b/``.
 
 Stages given a ``MetaData`` join it like a ``Sequence``: ``create_all`` creates
-them after the tables, ``drop_all`` drops them before (see :mod:`sqla_stage.metadata`).
+them after the tables, ``drop_all`` drops them before (see `sqla_stage.metadata`).
 """
 
 from __future__ import annotations
 
 import enum
+import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -261,7 +263,7 @@ class Stage(SchemaItem):
                 by default the stage's format, else CSV.
             pattern: A regular expression the files' names must match whole.
 
-        See :func:`sqla_stage.reading.read`.
+        See [sqla_stage.reading.read][sqla_stage.reading.read].
         """
         from sqla_stage.reading import read
 
@@ -275,9 +277,10 @@ class Stage(SchemaItem):
         file_format: FormatSpec | type[FormatSpec] | str | None = None,
         pattern: str | None = None,
     ) -> pyarrow.Table:
-        """The rows of the files under ``path`` as a pyarrow Table; the arguments of :meth:`read`.
+        """The rows of the files under ``path`` as a pyarrow Table (DuckDB runtime).
 
-        See :func:`sqla_stage.reading.read_arrow`.
+        The arguments are those of [read][sqla_stage.Stage.read]. See
+        [sqla_stage.reading.read_arrow][sqla_stage.reading.read_arrow].
         """
         from sqla_stage.reading import read_arrow
 
@@ -371,6 +374,10 @@ class StagePath:
 Location = StagePath | str
 
 
+#: A URL with a scheme (``s3://``, MatrixOne's ``stage1:/``) or an absolute local path.
+_URL_OR_ABSOLUTE = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:|/")
+
+
 def coerce_location(owner: str, value: object) -> Location:
     """Accept a Stage, a StagePath, ``"@stage/path"`` text or a URL.
 
@@ -386,7 +393,13 @@ def coerce_location(owner: str, value: object) -> Location:
             from sqla_stage.parser.locations import parse_stage_location
 
             return parse_stage_location(value)
-        return value
+        if _URL_OR_ABSOLUTE.match(value):
+            return value
+        raise StageArgumentError(
+            f"{owner}: {value!r} is neither a stage location ('@stage/path') nor a URL "
+            "('s3://bucket/path/', 'file:///abs/path/'): a relative path is never read as a "
+            f"location; did you mean '@{value}'?"
+        )
     raise StageArgumentError(
         f"{owner}: expected a Stage, a stage path (stage / 'path'), '@stage/path' or a URL, "
         f"not {value!r}"

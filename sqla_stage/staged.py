@@ -14,7 +14,7 @@ from sqla_stage.stage import StagePath, coerce_location
 
 
 class StagedFiles(TableClause):
-    """Files in a stage, queried in place. Build it with :func:`staged`."""
+    """Files in a stage, queried in place. Build it with [staged][sqla_stage.staged.staged]."""
 
     __visit_name__ = "sqla_stage_staged"
     inherit_cache = True
@@ -32,7 +32,7 @@ class StagedFiles(TableClause):
         pattern: str | None,
         columns: tuple[str, ...],
     ) -> None:
-        """Use :func:`staged` instead."""
+        """Use [staged][sqla_stage.staged.staged] instead."""
         self.location = location
         self.file_format = file_format
         self.pattern = pattern

@@ -7,7 +7,7 @@ tuple) and declares its SQL sub-elements (a SELECT, a table) in
 statements that differ in any option never share compiled SQL.
 
 ``statement.execution_options(...)`` returns a copy with the options (``Generative``).
-Executed, a statement returns a :class:`~sqla_stage.display.StageResult`: its rows,
+Executed, a statement returns a [StageResult][sqla_stage.display.StageResult]: its rows,
 fetched as it ran, shown as a table in Jupyter and by ``print()``.
 """
 

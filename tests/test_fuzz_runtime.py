@@ -35,6 +35,7 @@ from hypothesis import strategies as st
 from sqla_stage import parse
 from sqla_stage.copy import CopyInto
 from sqla_stage.ddl import AlterStage, CreateStage
+from sqla_stage.errors import StageRuntimeError
 from sqla_stage.files import Get, Put
 from sqla_stage.outfile import SelectIntoOutfile
 from sqla_stage.runtime.intercept import _LEADING_COMMENTS, _PARSED_QUERY, _STAGE_STATEMENT
@@ -392,7 +393,9 @@ def assert_not_internal(error: BaseException, text: str) -> None:
     message = str(error)
     assert message.strip(), f"empty message: {where}"
     assert "internal error" not in message.lower(), where
-    if isinstance(error, sa.exc.DBAPIError):
+    if isinstance(error, StageRuntimeError):  # the runtime's own: a message, no driver error
+        assert error.orig is None, where
+    elif isinstance(error, sa.exc.DBAPIError):
         orig = error.orig
         assert type(orig).__module__ != "builtins", f"built-in error wrapped: {where}"
         assert "INTERNAL Error" not in str(orig), f"DuckDB internal error: {where}"

@@ -326,7 +326,7 @@ def test_full_disk_unload_leaves_no_file(engine: Any, tmp_path: Path, fmt: str) 
     out, err = child.communicate(timeout=120)
     assert child.returncode == 0, err
     assert out.startswith(
-        "StageRuntimeError COPY INTO @s/big/: the files could not be written: "
+        "StageOperationalError COPY INTO @s/big/: the files could not be written: "
     ), out
     assert "File too large" in out and "(nothing was published)" in out, out
     assert SCRATCH_PREFIX not in out

@@ -99,9 +99,9 @@ def test_unknown_stage_errors(engine: Any) -> None:
 
 def test_user_stage_cannot_be_created_or_dropped(engine: Any) -> None:
     with engine.begin() as conn:
-        with pytest.raises(sa.exc.ArgumentError, match="user stage"):
+        with pytest.raises(sa.exc.ProgrammingError, match="user stage"):
             conn.exec_driver_sql("CREATE STAGE @~")
-        with pytest.raises(sa.exc.ArgumentError, match="user stage"):
+        with pytest.raises(sa.exc.ProgrammingError, match="user stage"):
             conn.exec_driver_sql("DROP STAGE @~")
         assert conn.exec_driver_sql("DESC STAGE @~").one().stage_type == "User"
 

@@ -3,11 +3,11 @@
 The import registers, with Alembic's plugin APIs:
 
 - the operations ``op.create_stage``, ``op.drop_stage`` and ``op.alter_stage``
-  (:mod:`~sqla_stage.alembic.operations`), each with its reverse;
+  ([operations][sqla_stage.alembic.operations]), each with its reverse;
 - autogenerate's comparison of the stages of ``target_metadata`` with the database's
-  (:mod:`~sqla_stage.alembic.compare`, reading them with
-  :mod:`~sqla_stage.alembic.reflect`), and the rendering of the operations into
-  migration files without secrets (:mod:`~sqla_stage.alembic.render`);
+  (`compare`, reading them with
+  `reflect`), and the rendering of the operations into
+  migration files without secrets (`render`);
 - a plain Alembic implementation for the ``duckdb``, ``snowflake`` and ``databend``
   dialects where none is installed (Alembic needs one per dialect, and those packages
   ship none).

@@ -1,8 +1,8 @@
 """Autogenerate's comparison of the stages in the metadata with those in the database.
 
-The stages of ``target_metadata`` are those :func:`sqla_stage.metadata.stages_of` lists
+The stages of ``target_metadata`` are those `sqla_stage.metadata.stages_of` lists
 (``metadata.info["sqla_stage.stages"]``, where a ``Stage(name, metadata)`` registers).
-The database's are read by :mod:`sqla_stage.alembic.reflect`. Then:
+The database's are read by `sqla_stage.alembic.reflect`. Then:
 
 - a stage only in the metadata: ``op.create_stage(...)`` (its reverse drops it);
 - a stage only in the database: ``op.drop_stage(...)``, carrying the stage's definition

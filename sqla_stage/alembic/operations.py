@@ -1,13 +1,13 @@
 """The Alembic operations ``op.create_stage``, ``op.drop_stage`` and ``op.alter_stage``.
 
-They follow Alembic's operation plugin API: a :class:`~alembic.operations.MigrateOperation`
-per operation, registered with ``Operations.register_operation``, each with
+They follow Alembic's operation plugin API: an `alembic.operations.MigrateOperation` per
+operation, registered with ``Operations.register_operation``, each with
 ``reverse()`` (so autogenerate writes the downgrade) and an implementation that runs the
 package's construct through ``operations.execute()``. Online, the construct runs on the
 connection (on DuckDB, through the runtime); offline (``alembic upgrade --sql``) it is
 compiled for the configured dialect and printed.
 
-``op.alter_stage`` runs :class:`~sqla_stage.AlterStage`: ``ALTER STAGE ... SET`` where the
+``op.alter_stage`` runs [AlterStage][sqla_stage.AlterStage]: ``ALTER STAGE ... SET`` where the
 engine has it (one statement per property on MatrixOne, which alters one at a time;
 ``DIRECTORY`` on its own on Snowflake), ``CREATE OR REPLACE STAGE`` on Databend, and on
 the DuckDB runtime a change of the registered definition that keeps an internal stage's
@@ -62,7 +62,7 @@ class CreateStageOp(MigrateOperation):
         if_not_exists: bool = False,
         **definition: Any,
     ) -> None:
-        """Create a stage: ``CREATE STAGE`` (the arguments of :class:`sqla_stage.Stage`).
+        """Create a stage: ``CREATE STAGE`` (the arguments of [sqla_stage.Stage][sqla_stage.Stage]).
 
         Args:
             operations: Alembic's operations object (``op``).
@@ -71,7 +71,7 @@ class CreateStageOp(MigrateOperation):
             if_not_exists: Add ``IF NOT EXISTS``.
             **definition: ``url``, ``credentials``, ``encryption``,
                 ``storage_integration``, ``file_format``, ``copy_options``, ``directory``,
-                ``comment`` and ``temporary``, as :class:`~sqla_stage.Stage` takes them.
+                ``comment`` and ``temporary``, as [Stage][sqla_stage.Stage] takes them.
         """
         stage = Stage(stage_name, schema=schema, **definition)
         operations.invoke(cls(stage, if_not_exists=if_not_exists))

@@ -9,7 +9,7 @@
 - Databend: ``SHOW STAGES`` gives the name and comment (its ``DESC STAGE`` prints the
   parameters in a form that is not SQL, so the URL is not compared).
 
-A :class:`ReflectedStage` says which properties were read; autogenerate compares only
+A `ReflectedStage` says which properties were read; autogenerate compares only
 those. The warehouse readers follow the engines' documented ``SHOW STAGES`` columns and
 are not run against servers in the tests.
 """
@@ -34,8 +34,8 @@ class ReflectedStage:
     """A stage as read from the database.
 
     Attributes:
-        stage: What was read, as a :class:`Stage` (unread properties are unset).
-        known: The properties that were read (names of :data:`sqla_stage.ddl.ALTERABLE`).
+        stage: What was read, as a [Stage][sqla_stage.Stage] (unread properties are unset).
+        known: The properties that were read (names of `sqla_stage.ddl.ALTERABLE`).
         has_credentials: Where the credentials cannot be read, whether there are any.
     """
 

@@ -6,7 +6,7 @@ the imports it needs added to the file (``from sqla_stage import CSV``, ``import
 Secrets never appear in a migration file. Each secret credential (``aws_key_id``,
 ``aws_secret_key``, ``aws_token``, ``azure_sas_token``) and an encryption's
 ``master_key`` is rendered as a read of an environment variable named by
-:func:`secret_variable`: ``os.environ["SQLA_STAGE_EXPORTS_AWS_SECRET_KEY"]`` for stage
+`secret_variable`: ``os.environ["SQLA_STAGE_EXPORTS_AWS_SECRET_KEY"]`` for stage
 ``exports``. The other keys (``endpoint_url``, ``region``, ``aws_role``, ``kms_key_id``)
 are written as they are.
 """

@@ -1,12 +1,12 @@
 """Parsing the documented stage SQL of Snowflake, Databend and MatrixOne into constructs.
 
-:func:`parse` reads one statement and returns the construct the package would build for
+[parse][sqla_stage.parse] reads one statement and returns the construct the package would build for
 it, so ``parse(str(construct.compile(dialect=d)), dialect=d)`` compiles to the same text.
-The modules: :mod:`~sqla_stage.parser.lexer` (tokens), :mod:`~sqla_stage.parser.stream`
-(the token cursor), :mod:`~sqla_stage.parser.options` (``KEY = value`` lists and engine
-spellings), :mod:`~sqla_stage.parser.statements`, :mod:`~sqla_stage.parser.copy_into` and
-:mod:`~sqla_stage.parser.selects` (one parser per statement), and
-:mod:`~sqla_stage.parser.locations` (``@stage/path`` and ``stage1:/path``).
+The modules: `lexer` (tokens), `stream`
+(the token cursor), `options` (``KEY = value`` lists and engine
+spellings), `statements`, `copy_into` and
+`selects` (one parser per statement), and
+`locations` (``@stage/path`` and ``stage1:/path``).
 """
 
 from __future__ import annotations
@@ -80,21 +80,22 @@ def parse(
 
     - ``CREATE [OR REPLACE] [TEMPORARY] STAGE [IF NOT EXISTS] name ...`` (also
       ``CREATE STAGE @name``), ``DROP STAGE``, ``DESC[RIBE] STAGE``, ``SHOW STAGES [LIKE]``
-      -> :class:`~sqla_stage.CreateStage` (holding a :class:`~sqla_stage.Stage`),
-      :class:`~sqla_stage.DropStage`, :class:`~sqla_stage.DescribeStage`,
-      :class:`~sqla_stage.ShowStages`;
+      -> [CreateStage][sqla_stage.CreateStage] (holding a [Stage][sqla_stage.Stage]),
+      [DropStage][sqla_stage.DropStage], [DescribeStage][sqla_stage.DescribeStage],
+      [ShowStages][sqla_stage.ShowStages];
     - ``ALTER STAGE [IF EXISTS] name SET ...`` (the CREATE STAGE parameters) ->
-      :class:`~sqla_stage.AlterStage`;
+      [AlterStage][sqla_stage.AlterStage];
     - ``CREATE [OR REPLACE] [TEMPORARY] FILE FORMAT ...``, ``DROP FILE FORMAT``;
-    - ``COPY INTO`` either way -> :class:`~sqla_stage.CopyInto`; a ``( query )`` source
+    - ``COPY INTO`` either way -> [CopyInto][sqla_stage.CopyInto]; a ``( query )`` source
       becomes ``sqlalchemy.text()``, ``PARTITION BY <expr>`` a ``literal_column()``;
     - ``LIST``/``LS``, ``REMOVE``/``RM``, ``PRESIGN [DOWNLOAD|UPLOAD] @loc [EXPIRE = n]``,
       Snowflake's ``SELECT GET_PRESIGNED_URL(@stage, 'path'[, n])``, ``PUT``, ``GET``;
-    - ``<query> INTO OUTFILE 'stage1:/file.csv'`` -> :class:`~sqla_stage.SelectIntoOutfile`;
+    - ``<query> INTO OUTFILE 'stage1:/file.csv'`` ->
+      [SelectIntoOutfile][sqla_stage.SelectIntoOutfile];
     - ``SELECT <list> FROM @stage/path [(FILE_FORMAT => '...', PATTERN => '...')]`` -> a
-      ``select()`` of ``literal_column()`` items over :func:`~sqla_stage.staged` files;
+      ``select()`` of ``literal_column()`` items over [staged][sqla_stage.staged.staged] files;
       ``SELECT * FROM list_stage(location => '@s', pattern => '...')`` ->
-      :class:`~sqla_stage.ListFiles`.
+      [ListFiles][sqla_stage.ListFiles].
 
     Each engine's spellings map back to the canonical options: Databend's ``CONNECTION``,
     ``TYPE = NDJSON``, ``QUOTE``, ``NULL_DISPLAY``, ``EMPTY_FIELD_AS``, ``OUTPUT_HEADER``,

@@ -1,6 +1,6 @@
 """The tokenizer of the stage SQL parser.
 
-It turns one statement's text into :class:`Token` objects: words (keywords and bare
+It turns one statement's text into `Token` objects: words (keywords and bare
 identifiers), quoted identifiers (``"..."`` and MySQL backticks), single-quoted strings,
 numbers, stage locations (``@stage/path``, ``@~``, ``@%table``), unquoted local file URLs
 (``file:///tmp/*.csv``, as PUT and GET take them), punctuation

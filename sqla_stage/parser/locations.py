@@ -45,7 +45,7 @@ def _identifier(text: str, pos: int) -> tuple[str, int]:
 
 
 def parse_stage_location(text: str) -> StagePath:
-    """Turn ``@...`` location text into a :class:`StagePath`.
+    """Turn ``@...`` location text into a [StagePath][sqla_stage.StagePath].
 
     Raises:
         StageParseError: the text is not a stage location.

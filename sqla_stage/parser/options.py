@@ -1,8 +1,8 @@
 """Reading ``KEY = value`` options and mapping each engine's spelling to the canonical names.
 
 Values: ``'text'`` is a string, ``TRUE``/``FALSE`` a bool, ``123`` an int, ``NONE`` is None,
-any other bare word a :class:`~sqla_stage.options.Keyword`, ``('a', 'b')`` a tuple. Each
-value is checked against the option table of :mod:`sqla_stage.options` where it is read,
+any other bare word a `Keyword`, ``('a', 'b')`` a tuple. Each
+value is checked against the option table of `sqla_stage.options` where it is read,
 so a bad value is reported at its position. Options are separated by spaces, commas or
 newlines.
 

@@ -3,7 +3,7 @@
 - ``<query> INTO OUTFILE '<stage>:/<path>'`` (MatrixOne): the query as ``sqlalchemy.text()``.
 - ``SELECT GET_PRESIGNED_URL(@stage, 'path'[, expire])`` (Snowflake): a ``Presign``.
 - ``SELECT <list> FROM @stage/path [(FILE_FORMAT => '...', PATTERN => '...')]``: a
-  ``select()`` of ``literal_column()`` items from :func:`~sqla_stage.staged` files. Only
+  ``select()`` of ``literal_column()`` items from [staged][sqla_stage.staged.staged] files. Only
   this form is read: no alias, WHERE, GROUP BY, ORDER BY or joins after the files.
 - ``SELECT * FROM list_stage(location => '@stage/path'[, pattern => '...'])`` (Databend):
   a ``ListFiles``.

@@ -1,7 +1,7 @@
 """Work that waits for the user's transaction: PURGE removes loaded files after COMMIT.
 
 Files are not transactional, rows are. A load with ``PURGE = TRUE`` therefore queues
-the removal of its files on the SQLAlchemy connection (:func:`queue_for`), and the
+the removal of its files on the SQLAlchemy connection (`queue_for`), and the
 ``commit`` event runs the queue only once DuckDB has committed the rows: a load that is
 rolled back, or whose COMMIT fails, keeps its source files, and running it again loads
 them. A ROLLBACK (or closing the connection without committing) drops the queue.

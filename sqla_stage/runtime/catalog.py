@@ -1,6 +1,6 @@
 """CREATE / ALTER / DROP / DESC / SHOW STAGES and CREATE / DROP FILE FORMAT on the runtime.
 
-Stages and named formats are rows of the registry (:mod:`~sqla_stage.runtime.registry`),
+Stages and named formats are rows of the registry (`registry`),
 so they commit and roll back with the user's transaction. The answers follow Snowflake
 for DDL (one ``status`` row) and Databend for DESC and SHOW (its columns), with every
 secret masked.
@@ -17,7 +17,7 @@ from sqla_stage.ddl import (
     DropStage,
     altered_stage,
 )
-from sqla_stage.errors import StageRuntimeError
+from sqla_stage.errors import StageProgrammingError
 from sqla_stage.files import DescribeStage, ShowStages
 from sqla_stage.formats import FormatSpec
 from sqla_stage.options import OptionValue
@@ -56,7 +56,7 @@ def create_stage(context: StageContext, element: CreateStage) -> Rows:
         if element.if_not_exists:
             return status(f"{label} already exists, statement succeeded.")
         if not element.or_replace:
-            raise StageRuntimeError(
+            raise StageProgrammingError(
                 f"stage {label} already exists (use IF NOT EXISTS or OR REPLACE)"
             )
     _refuse_masked(stage)
@@ -81,7 +81,7 @@ def alter_stage(context: StageContext, element: AlterStage) -> Rows:
     current = record.stage
     changed = altered_stage(current, element.changes)
     if (current.kind is StageKind.INTERNAL) != (changed.kind is StageKind.INTERNAL):
-        raise StageRuntimeError(
+        raise StageProgrammingError(
             f"ALTER STAGE cannot turn {current.kind.value} stage {stage_label(stage)} into "
             f"an {changed.kind.value} one (an internal stage's files would be lost); "
             "drop and create it"
@@ -101,7 +101,7 @@ def _registered(context: StageContext, stage: Stage, if_exists: bool) -> StageRe
     """
     record = context.registry.stage(stage.schema, stage.name)
     if record is None and not if_exists:
-        raise StageRuntimeError(f"stage {stage_label(stage)} does not exist")
+        raise context.no_such_stage(stage)
     return record
 
 
@@ -112,7 +112,7 @@ def _refuse_masked(stage: Stage) -> None:
             continue
         masked = [key for key, value in secrets.masked().items() if value == MASK == secrets[key]]
         if masked:
-            raise StageRuntimeError(
+            raise StageProgrammingError(
                 f"stage {stage_label(stage)}: {', '.join(masked)} is the mask {MASK!r}, not a "
                 "secret (SQL compiled for DuckDB masks secrets; give the real values)"
             )
@@ -183,7 +183,7 @@ def describe_stage(context: StageContext, element: DescribeStage) -> Rows:
         return Rows(DESCRIBE_COLUMNS, [row])
     record = context.registry.stage(stage.schema, stage.name)
     if record is None:
-        raise StageRuntimeError(f"stage {stage_label(stage)} does not exist")
+        raise context.no_such_stage(stage)
     found = record.stage
     return Rows(
         DESCRIBE_COLUMNS,
@@ -227,7 +227,7 @@ def create_file_format(context: StageContext, element: CreateFileFormat) -> Rows
         if element.if_not_exists:
             return status(f"{name.qualified_name} already exists, statement succeeded.")
         if not element.or_replace:
-            raise StageRuntimeError(
+            raise StageProgrammingError(
                 f"file format {name.qualified_name!r} already exists "
                 "(use IF NOT EXISTS or OR REPLACE)"
             )
@@ -242,5 +242,5 @@ def drop_file_format(context: StageContext, element: DropFileFormat) -> Rows:
     if not context.registry.drop_file_format(name.schema, name.name):
         if element.if_exists:
             return status(f"Drop statement executed successfully ({name.name} already dropped).")
-        raise StageRuntimeError(f"file format {name.qualified_name!r} does not exist")
+        raise StageProgrammingError(f"file format {name.qualified_name!r} does not exist")
     return status(f"{name.name.upper()} successfully dropped.")

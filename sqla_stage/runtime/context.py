@@ -1,6 +1,6 @@
 """What a runtime handler works with while it runs one statement.
 
-A :class:`StageContext` holds the DuckDB cursor (the statement's own transaction), the
+A `StageContext` holds the DuckDB cursor (the statement's own transaction), the
 engine's settings, the statement's bind parameters, the registry, and resolves what a
 statement names: a stage location to its storage and key prefix, a format to its
 options (a named format's, overridden), a table name to DuckDB SQL.
@@ -8,12 +8,13 @@ options (a named format's, overridden), a table name to DuckDB SQL.
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from sqla_stage.credentials import Credentials
-from sqla_stage.errors import StageRuntimeError
+from sqla_stage.errors import StageProgrammingError
 from sqla_stage.formats import FORMAT_TYPES, FileFormat, FormatSpec
 from sqla_stage.runtime.literals import inline
 from sqla_stage.runtime.plugin import RuntimeSettings
@@ -61,8 +62,8 @@ class StageContext:
             cursor: The DuckDB cursor of the statement.
             parameters: The statement's parameters.
             committed: The connection's after-commit queue
-                (:mod:`~sqla_stage.runtime.after_commit`); without one, work queued with
-                :meth:`after_commit` runs at once.
+                (`after_commit`); without one, work queued with
+                `after_commit` runs at once.
         """
         self.settings = settings
         self.cursor = cursor
@@ -95,8 +96,15 @@ class StageContext:
         """
         record = self.registry.stage(stage.schema, stage.name)
         if record is None:
-            raise StageRuntimeError(f"stage {stage_label(stage)} does not exist")
+            raise self.no_such_stage(stage)
         return record.stage
+
+    def no_such_stage(self, stage: Stage) -> StageProgrammingError:
+        """The error for a named stage that is not registered, naming the nearest names."""
+        given = stage.key if not stage.schema else f"{stage.schema}.{stage.name}"
+        near = difflib.get_close_matches(given, self.registry.stage_names(), n=3, cutoff=0.6)
+        hint = f"; did you mean {' or '.join('@' + name for name in near)}?" if near else ""
+        return StageProgrammingError(f"stage {stage_label(stage)} does not exist{hint}")
 
     def table_exists(self, name: str, schema: str | None) -> bool:
         """Whether the DuckDB table exists (for table stages)."""
@@ -113,8 +121,8 @@ class StageContext:
     def root_storage(self, kind: str, folder: str) -> StageStorage:
         """Storage under the engine's stage root: ``stage/<kind>/<folder>``.
 
-        ``folder`` is one encoded segment (:func:`~sqla_stage.runtime.storage.folder_name`,
-        :func:`~sqla_stage.runtime.storage.qualified_folder`), so a stage called ``..`` or
+        ``folder`` is one encoded segment (`folder_name`,
+        `qualified_folder`), so a stage called ``..`` or
         a table called ``../user/bob`` stays in its own folder.
         """
         root = self.settings.stage_root.rstrip("/")
@@ -131,7 +139,9 @@ class StageContext:
             storage = self.root_storage("user", folder_name(self.settings.stage_user))
         elif stage.kind is StageKind.TABLE:
             if not self.table_exists(stage.name, stage.schema):
-                raise StageRuntimeError(f"table stage {label}: table {stage.key} does not exist")
+                raise StageProgrammingError(
+                    f"table stage {label}: table {stage.key} does not exist"
+                )
             storage = self.root_storage("table", qualified_folder(stage.schema, stage.name))
         else:
             defined = self.registered_stage(stage)
@@ -162,7 +172,7 @@ class StageContext:
             return spec
         record = self.registry.file_format(spec.schema, spec.name)
         if record is None:
-            raise StageRuntimeError(f"file format {spec.qualified_name!r} does not exist")
+            raise StageProgrammingError(f"file format {spec.qualified_name!r} does not exist")
         base = record.format
         overrides = {k: v for k, v in spec.options.items() if k in base.option_specs}
         cls = FORMAT_TYPES[base.type_name]

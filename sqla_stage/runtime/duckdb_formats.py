@@ -1,6 +1,6 @@
 """File formats in DuckDB's terms: compression names, time formats, and the read call.
 
-Unload (:mod:`~sqla_stage.runtime.unload`) writes with DuckDB's ``COPY ... TO``; load and
+Unload (`unload`) writes with DuckDB's ``COPY ... TO``; load and
 queries over staged files read with ``read_csv`` / ``read_json`` / ``read_parquet``. This
 module says how the spec's format options become DuckDB's for reading, and converts
 Snowflake's date and time format strings (``YYYY-MM-DD HH24:MI:SS``) to strftime.
@@ -11,10 +11,11 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 
-from sqla_stage.errors import StageRuntimeError
+from sqla_stage.errors import StageProgrammingError
 from sqla_stage.formats import CSV, JSON, FormatSpec, Parquet
 from sqla_stage.options import AUTO, NONE, Keyword
 from sqla_stage.runtime.literals import literal, text_list
+from sqla_stage.runtime.storage import StageStorage
 
 DOUBLE_QUOTE = '"'
 
@@ -23,6 +24,8 @@ DOUBLE_QUOTE = '"'
 #: ``'auto'`` and ``read_csv`` / COPY refuse ``'auto_detect'``.
 DUCKDB_COMPRESSION = {"GZIP": "gzip", "ZSTD": "zstd", "NONE": "uncompressed", "AUTO": "auto"}
 _JSON_COMPRESSION = {"auto": "auto_detect"}
+#: The first bytes of every Parquet file.
+PARQUET_MAGIC = b"PAR1"
 
 _SNOWFLAKE_TIME_TOKENS = [
     ("YYYY", "%Y"),
@@ -76,7 +79,7 @@ def text_compression(spec: FormatSpec, *, writing: bool) -> str:
     if writing and name == "AUTO":
         return "gzip"
     if name not in DUCKDB_COMPRESSION:
-        raise StageRuntimeError(
+        raise StageProgrammingError(
             f"COMPRESSION = {name}: the DuckDB runtime reads and writes GZIP, ZSTD or NONE "
             "(and AUTO)"
         )
@@ -151,7 +154,7 @@ def read_function(
         paths: The files, as DuckDB paths.
         columns: For CSV and JSON: column names and DuckDB types to read (no sniffing).
         extra: More DuckDB arguments (``filename = true``, ``ignore_errors = true``, ...).
-        detect_header: For CSV read by a query: see :func:`csv_read_options`.
+        detect_header: For CSV read by a query: see `csv_read_options`.
     """
     files = text_list(paths)
     if isinstance(spec, Parquet):
@@ -170,4 +173,21 @@ def read_function(
             typed.append("auto_detect = false")
         options = csv_read_options(spec, detect_header=detect_header)
         return f"read_csv({', '.join([files, *options, *typed, *extra])})"
-    raise StageRuntimeError(f"cannot read files of format {spec!r}")
+    raise StageProgrammingError(f"cannot read files of format {spec!r}")
+
+
+def refuse_parquet_as_text(what: str, storage: StageStorage, key: str, spec: FormatSpec) -> None:
+    """Refuse to read the Parquet file ``key`` as CSV or JSON.
+
+    DuckDB's text readers would fail on it with a parser error that does not say why. Only
+    the first bytes of the file are read, and only when ``spec`` is not Parquet.
+
+    Raises:
+        StageProgrammingError: the file starts with Parquet's magic number.
+    """
+    if isinstance(spec, Parquet) or storage.head(key, len(PARQUET_MAGIC)) != PARQUET_MAGIC:
+        return
+    raise StageProgrammingError(
+        f"{what}: {key!r} is a Parquet file, but the statement reads {spec.type_name} "
+        "(its FILE_FORMAT, else the stage's, else CSV): give FILE_FORMAT = (TYPE = PARQUET)"
+    )

@@ -15,7 +15,7 @@ import os
 import uuid
 from typing import Any
 
-from sqla_stage.errors import StageRuntimeError
+from sqla_stage.errors import StageProgrammingError
 from sqla_stage.files import Get, ListFiles, Presign, Put, RemoveFiles
 from sqla_stage.runtime import progress
 from sqla_stage.runtime.context import Place, StageContext
@@ -89,7 +89,7 @@ def presign(context: StageContext, element: Presign) -> Rows:
         else:
             url = storage.fs.sign(path, expiration=expire)
     except (NotImplementedError, TypeError):
-        raise StageRuntimeError(
+        raise StageProgrammingError(
             f"PRESIGN {method} {place.label}: the {storage.identity[0]!r} filesystem of this "
             "stage cannot sign URLs (a local stage has no URL to share; use GET instead)"
         ) from None
@@ -140,7 +140,7 @@ def put(context: StageContext, element: Put) -> Rows:
     pattern = _local_path(element.local_url)
     sources = sorted(path for path in glob.glob(pattern) if os.path.isfile(path))
     if not sources:
-        raise StageRuntimeError(f"PUT: no local file matches {pattern!r}")
+        raise StageProgrammingError(f"PUT: no local file matches {pattern!r}")
     options = element.transfer_options
     compress = options.get("auto_compress", True) is True
     overwrite = options.get("overwrite", False) is True
@@ -190,7 +190,7 @@ def get(context: StageContext, element: Get) -> Rows:
     files = place.storage.list(place.prefix, chosen, checksums=False)
     local = _local_path(element.local_url)
     if os.path.exists(local) and not os.path.isdir(local):
-        raise StageRuntimeError(
+        raise StageProgrammingError(
             f"GET {place.label}: the local target {local!r} is a file; GET writes the "
             "staged files into a folder"
         )

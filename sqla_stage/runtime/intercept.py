@@ -3,7 +3,7 @@
 A statement is a stage statement when SQLAlchemy compiled one of the package's
 constructs (the construct itself is used, so secrets never need to be in the SQL text),
 or when its text starts the way one of the documented statements does (``COPY INTO``,
-``LIST @``, ``CREATE STAGE``, ... in any case), in which case :func:`sqla_stage.parse`
+``LIST @``, ``CREATE STAGE``, ... in any case), in which case [sqla_stage.parse][sqla_stage.parse]
 reads it. Queries that read staged files (``FROM @stage/path``, ``list_stage(...)``) are
 rewritten into DuckDB SQL; MatrixOne's ``INTO OUTFILE`` and Snowflake's
 ``GET_PRESIGNED_URL`` are parsed like the statements. Everything else goes to DuckDB
@@ -18,6 +18,7 @@ from typing import Any
 
 from sqla_stage.copy import CopyInto
 from sqla_stage.ddl import AlterStage, CreateFileFormat, CreateStage, DropFileFormat, DropStage
+from sqla_stage.errors import StageArgumentError, StageParseError, StageProgrammingError
 from sqla_stage.files import DescribeStage, Get, ListFiles, Presign, Put, RemoveFiles, ShowStages
 from sqla_stage.outfile import SelectIntoOutfile
 from sqla_stage.runtime import catalog, file_commands, load, queries, unload
@@ -89,7 +90,10 @@ def execute_hook(
     if element is None and (_STAGE_STATEMENT.match(text) or _PARSED_QUERY.search(text)):
         from sqla_stage.parser import parse
 
-        element = parse(text, dialect=context.dialect)
+        try:
+            element = parse(text, dialect=context.dialect)
+        except (StageArgumentError, StageParseError) as error:  # a driver's ProgrammingError
+            raise StageProgrammingError(str(error)) from error
     stage_context = StageContext(settings, cursor, parameters, queue_for(context))
     if element is not None:
         emit(cursor, run_construct(stage_context, element))

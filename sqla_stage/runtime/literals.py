@@ -5,7 +5,7 @@ their values as typed literals in the SQL text, not as bind parameters: DuckDB's
 client imports pandas, NumPy and PyArrow (about 85 MiB) the first time a statement runs
 with parameters, and a stage operation should cost the memory DuckDB's own statement
 costs. The values are Python objects the runtime holds (names, paths, counts, times);
-every string goes through :func:`literal`'s quoting. A user's own bind parameters are
+every string goes through `literal`'s quoting. A user's own bind parameters are
 still passed to DuckDB as parameters.
 
 A list travels as one JSON text cast to ``JSON``, which the SQL then casts to the list

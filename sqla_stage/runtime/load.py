@@ -18,7 +18,7 @@ How files map to columns (``MATCH_BY_COLUMN_NAME``):
     case between the files and the table, not between two files. A NOT NULL column
     without a default that the load does not fill is refused before anything runs.
 
-How it runs (:mod:`~sqla_stage.runtime.load_read` builds the SQL):
+How it runs (`load_read` builds the SQL):
     ON_ERROR = ABORT_STATEMENT (the default) loads every file with ONE
     ``INSERT INTO t (...) SELECT ... FROM read_xxx([...])``, typed by the table's columns.
     Rows per file then come from the Parquet footers (``parquet_file_metadata``, no data
@@ -51,9 +51,9 @@ Load history:
     loaded rows: a rolled-back load leaves neither. LOADED and PARTIALLY_LOADED files are
     recorded; PURGE = TRUE removes the LOADED ones once the transaction commits (a
     rollback keeps them; a purge that fails is ignored, as in Snowflake):
-    :mod:`~sqla_stage.runtime.after_commit`.
+    `after_commit`.
 
-Result: one row a file, Snowflake's columns (:data:`RESULT_COLUMNS`); ``file`` is the key
+Result: one row a file, Snowflake's columns (`RESULT_COLUMNS`); ``file`` is the key
 as LIST shows it.
 """
 
@@ -68,10 +68,12 @@ from typing import Any
 import duckdb
 
 from sqla_stage.copy import CopyInto
-from sqla_stage.errors import StageRuntimeError
+from sqla_stage.errors import StageDataError, StageProgrammingError, StageRuntimeError
 from sqla_stage.options import Keyword
 from sqla_stage.runtime import progress
 from sqla_stage.runtime.context import Place, StageContext
+from sqla_stage.runtime.duckdb_errors import error_class, first_line
+from sqla_stage.runtime.duckdb_formats import refuse_parquet_as_text
 from sqla_stage.runtime.literals import inline, quote
 from sqla_stage.runtime.load_checks import (
     VALIDATION_COLUMNS,
@@ -81,7 +83,7 @@ from sqla_stage.runtime.load_checks import (
     validate,
     where,
 )
-from sqla_stage.runtime.load_read import Reader, TargetColumn, first_line, make_reader
+from sqla_stage.runtime.load_read import Reader, TargetColumn, make_reader
 from sqla_stage.runtime.results import BIGINT, VARCHAR, Column, Query, Rows
 from sqla_stage.runtime.sources import embedded_query
 from sqla_stage.runtime.storage import FileInfo
@@ -173,6 +175,7 @@ def run(context: StageContext, element: CopyInto) -> Rows | Query:
         if options.validation.endswith("_ROWS"):
             return Rows([Column(c.name, c.type) for c in target.fill])
         return Rows(VALIDATION_COLUMNS)
+    refuse_parquet_as_text(f"COPY INTO {target.name}", place.storage, files[0].key, spec)
     side = _Side(context.cursor)
     try:
         with place.storage.pinned(f.info for f in files):
@@ -215,7 +218,7 @@ def _target(context: StageContext, element: CopyInto) -> Target:
     ).fetchall()
     label = f"{table.schema}.{table.name}" if table.schema else table.name
     if not rows:
-        raise StageRuntimeError(f"COPY INTO {label}: table {label} does not exist")
+        raise StageProgrammingError(f"COPY INTO {label}: table {label} does not exist")
     schema, name = rows[0][0], rows[0][1]
     columns = tuple(TargetColumn(row[2], row[3], not row[4], row[5] is not None) for row in rows)
     fill = columns
@@ -223,11 +226,11 @@ def _target(context: StageContext, element: CopyInto) -> Target:
         by_name = {column.name.lower(): column for column in columns}
         unknown = [c for c in element.columns if c.lower() not in by_name]
         if unknown:
-            raise StageRuntimeError(
+            raise StageProgrammingError(
                 f"COPY INTO {label}: no column {', '.join(map(repr, unknown))} in {label}"
             )
         if len({c.lower() for c in element.columns}) != len(element.columns):
-            raise StageRuntimeError(f"COPY INTO {label}: a column is listed twice")
+            raise StageProgrammingError(f"COPY INTO {label}: a column is listed twice")
         fill = tuple(by_name[c.lower()] for c in element.columns)
     sql = f"{quote(schema)}.{quote(name)}"
     return Target(sql, f"{schema}.{name}", columns, fill)
@@ -274,7 +277,7 @@ def _files(place: Place, options: LoadOptions) -> list[StagedFile]:
     try:
         regex = re.compile(options.pattern) if options.pattern is not None else None
     except re.error as error:
-        raise StageRuntimeError(
+        raise StageProgrammingError(
             f"PATTERN {options.pattern!r} is not a regular expression: {error}"
         ) from None
     if options.files is None:
@@ -288,7 +291,7 @@ def _files(place: Place, options: LoadOptions) -> list[StagedFile]:
         keys = list(given)
         missing = [f"{given[key]!r} (key {key!r})" for key in keys if key not in listed]
         if missing:
-            raise StageRuntimeError(
+            raise StageProgrammingError(
                 f"COPY INTO: FILES {', '.join(missing)} not found in {place.label}: FILES "
                 "names files below the stage location, never a path outside the stage"
             )
@@ -336,7 +339,7 @@ def _check_unfilled(target: Target, reader: Reader) -> None:
         if c.name.lower() not in filled and c.not_null and not c.has_default
     ]
     if missing:
-        raise StageRuntimeError(
+        raise StageProgrammingError(
             f"COPY INTO {target.name}: column {', '.join(map(repr, missing))} is NOT NULL "
             "without a default, and the load does not fill it"
         )
@@ -407,13 +410,13 @@ def _abort_error(
     for f in files:
         found = stats.get(f.path)
         if found is not None and found.errors:
-            return StageRuntimeError(
+            return StageDataError(
                 f"COPY INTO {target.name}: {where(f.key, found, label)}: "
                 f"{named(found.first_error, {f.path: f.key})} "
                 "(ON_ERROR = ABORT_STATEMENT: nothing was loaded)"
             )
     message = named(first_line(error), {f.path: f.key for f in files})
-    return StageRuntimeError(
+    return error_class(error)(
         f"COPY INTO {target.name} from {label}: {message} "
         "(ON_ERROR = ABORT_STATEMENT: nothing was loaded)"
     )
@@ -426,7 +429,7 @@ def _error_limit(on_error: str, parsed: int) -> int:
         return 1
     match = _SKIP_FILE.fullmatch(on_error)
     if match is None:
-        raise StageRuntimeError(f"ON_ERROR = {on_error} is not supported")
+        raise StageProgrammingError(f"ON_ERROR = {on_error} is not supported")
     number = int(match.group(1))
     return math.floor(parsed * number / 100) + 1 if match.group(2) else number
 
@@ -460,10 +463,9 @@ def _load_tolerant(
             with progress.tracked(context.cursor, f"COPY INTO {target.name}"):
                 _insert(context, target, reader, reader.good_rows(chosen))
         except duckdb.Error as error:
-            message = first_line(error)
-            raise StageRuntimeError(
-                f"COPY INTO {target.name}: {message} (a constraint of the table; ON_ERROR "
-                "covers conversion, parsing and NOT NULL errors only)"
+            raise error_class(error)(
+                f"COPY INTO {target.name}: {first_line(error)} (a constraint of the table, or "
+                "the storage; ON_ERROR covers conversion, parsing and NOT NULL errors only)"
             ) from None
     return results
 
@@ -484,13 +486,13 @@ def _transform(context: StageContext, element: CopyInto, target: Target) -> Rows
     sql = f"INSERT INTO {target.sql} {columns}{embedded.sql}"
     rewritten = queries.rewrite_sql(context, sql, embedded.parameters)
     if rewritten is None:
-        raise StageRuntimeError(
+        raise StageProgrammingError(
             f"COPY INTO {target.name} FROM (query): the query reads no staged files"
         )
     try:
         row = context.run(rewritten.sql, rewritten.parameters).fetchone()
     except duckdb.Error as error:
-        raise StageRuntimeError(f"COPY INTO {target.name}: {first_line(error)}") from None
+        raise error_class(error)(f"COPY INTO {target.name}: {first_line(error)}") from None
     count = int(row[0]) if row else 0
     return Rows(RESULT_COLUMNS, [[None, LOADED, count, count, 1, 0, None, None, None, None]])
 

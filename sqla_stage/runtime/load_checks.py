@@ -4,7 +4,7 @@ They run on a *side connection*, a second DuckDB connection to the same database
 the user's transaction: DuckDB aborts a transaction on any error, so anything that might
 raise (a corrupt or undecodable file) runs there, and the user's transaction only ever
 runs SQL that already succeeded on the same files. A check reads the tolerant shape of
-:class:`~sqla_stage.runtime.load_read.Reader` and, for CSV, DuckDB's rejects tables
+`Reader` and, for CSV, DuckDB's rejects tables
 (temporary tables of the side connection, dropped before each check).
 """
 
@@ -15,7 +15,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqla_stage.errors import StageRuntimeError
+from sqla_stage.errors import StageDataError
+from sqla_stage.runtime.duckdb_errors import first_line
 from sqla_stage.runtime.load_read import (
     COLUMN,
     ERROR,
@@ -24,7 +25,6 @@ from sqla_stage.runtime.load_read import (
     RECORD,
     REJECTS,
     Reader,
-    first_line,
     glob_escape,
 )
 from sqla_stage.runtime.results import BIGINT, VARCHAR, Column, Query, Rows
@@ -251,7 +251,7 @@ def validate(
         item = stats.get(path) or FileStats()
         row = max((item.line or 1) - skipped, 1)
         if item.failed or (item.errors and offset + row <= wanted):
-            raise StageRuntimeError(
+            raise StageDataError(
                 f"VALIDATION_MODE = {mode}: {where(keys[path], item)}: "
                 f"{named(item.first_error, keys)}"
             )

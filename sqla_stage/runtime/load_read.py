@@ -1,18 +1,18 @@
 """How COPY INTO <table> reads staged files: the DuckDB SQL per format.
 
-A :class:`Reader` turns a format, the target columns and the column matching into DuckDB
+A `Reader` turns a format, the target columns and the column matching into DuckDB
 SQL over a list of files. It has two shapes:
 
 * the *fast* shape, ``SELECT <values> FROM read_xxx([...])``, typed by the target table's
   columns so that a value that does not convert is a read error (DuckDB raises it);
-* the *tolerant* shape (:meth:`Reader.rows`), which never raises for a bad row: each row
+* the *tolerant* shape (`Reader.rows`), which never raises for a bad row: each row
   carries ``__sqla_stage_error`` / ``_column`` / ``_line`` / ``_record`` describing its
   first problem (NULL when the row is good). CSV reads with ``ignore_errors`` (DuckDB's
   rejects tables, on the checking connection, say which lines were dropped and why);
   JSON reads each line as one JSON value and converts keys with ``TRY_CAST``; Parquet
   converts columns with ``TRY_CAST``. A NULL in a NOT NULL column is a row error too.
 
-The checks that run these reads are in :mod:`~sqla_stage.runtime.load_checks`.
+The checks that run these reads are in `load_checks`.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqla_stage.errors import StageRuntimeError
+from sqla_stage.errors import StageProgrammingError
 from sqla_stage.formats import CSV, JSON, FormatSpec, Parquet
 from sqla_stage.runtime.duckdb_formats import read_function
 from sqla_stage.runtime.literals import literal, quote, text_list
@@ -371,20 +371,6 @@ def describe(
     return columns
 
 
-def first_line(error: BaseException) -> str:
-    """The first line of a DuckDB error message (a Python traceback's last line).
-
-    An error of a Python filesystem (S3 through fsspec) reaches DuckDB as a traceback;
-    its last line names the exception.
-    """
-    text = str(error).strip()
-    head, mark, trace = text.partition("Traceback (most recent call last):")
-    if mark:
-        last = [line for line in trace.splitlines() if line.strip() and not line[0].isspace()]
-        return f"{head.strip()} {last[-1].strip()}".strip() if last else head.strip() or mark
-    return text.splitlines()[0] if text else type(error).__name__
-
-
 def match_columns(
     targets: Sequence[TargetColumn], names: Sequence[str], *, case_sensitive: bool
 ) -> list[Field]:
@@ -427,7 +413,7 @@ def make_reader(
             return CsvReader(spec, as_named)
         skip = spec.options.get("skip_header", 0)
         if not isinstance(skip, int) or skip < 1:
-            raise StageRuntimeError(
+            raise StageProgrammingError(
                 f"MATCH_BY_COLUMN_NAME = {match} with CSV takes the column names from the "
                 "header line: give FILE_FORMAT = (... SKIP_HEADER = 1)"
             )
@@ -461,14 +447,14 @@ def make_reader(
             return ParquetReader(spec, as_named)
         columns = list(types)
         if len(columns) != len(targets):
-            raise StageRuntimeError(
+            raise StageProgrammingError(
                 f"the Parquet files have {len(columns)} columns ({', '.join(columns)}) and the "
                 f"load fills {len(targets)}; give a column list or "
                 "MATCH_BY_COLUMN_NAME = CASE_INSENSITIVE"
             )
         fields = [Field(t, (n,)) for t, n in zip(targets, columns, strict=True)]
         return ParquetReader(spec, fields, types=types)
-    raise StageRuntimeError(f"cannot load files of format {spec!r}")
+    raise StageProgrammingError(f"cannot load files of format {spec!r}")
 
 
 def _matched(
@@ -479,7 +465,7 @@ def _matched(
         return [Field(t, (t.name,)) for t in targets]
     fields = match_columns(targets, list(names), case_sensitive=sensitive)
     if not fields:
-        raise StageRuntimeError(
+        raise StageProgrammingError(
             f"MATCH_BY_COLUMN_NAME = {match}: no column of the files matches a column of the table"
         )
     return fields

@@ -11,8 +11,8 @@ Local stages do not go through here: DuckDB reads and writes local paths nativel
 
 DuckDB asks a Python filesystem for a file's details again and again while it reads it
 (existence, size, modification time: about 15 requests a file on S3). A statement that
-has just listed the files it reads *pins* their listing entries (:func:`pinned`) for
-its duration: :meth:`MountFileSystem.info` answers from them, and opening for reading
+has just listed the files it reads *pins* their listing entries (`pinned`) for
+its duration: `MountFileSystem.info` answers from them, and opening for reading
 passes the known size on, so a read costs only its GET requests.
 """
 

@@ -20,7 +20,7 @@ SQL before DuckDB sees it:
 Everything else in the text is kept as written, so these work inside any statement:
 joins, ``INSERT INTO t SELECT ...``, ``CREATE TABLE x AS ...``, subqueries. Text with no
 staged reference (``SELECT '@x'``, DuckDB's ``@`` absolute value) is left to DuckDB.
-``INTO OUTFILE`` is in :mod:`~sqla_stage.runtime.queries_outfile`.
+``INTO OUTFILE`` is in `queries_outfile`.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqla_stage.errors import StageParseError, StageRuntimeError
+from sqla_stage.errors import StageParseError, StageProgrammingError
 from sqla_stage.files import ListFiles
 from sqla_stage.formats import FORMAT_TYPES, FileFormat, FormatSpec
 from sqla_stage.outfile import SelectIntoOutfile
@@ -37,7 +37,10 @@ from sqla_stage.parser.lexer import Kind, Token, tokenize
 from sqla_stage.parser.locations import parse_stage_location
 from sqla_stage.parser.options import split_format_name
 from sqla_stage.runtime.context import StageContext
-from sqla_stage.runtime.duckdb_formats import read_function
+from sqla_stage.runtime.duckdb_formats import (
+    read_function,
+    refuse_parquet_as_text,
+)
 from sqla_stage.runtime.file_commands import list_files
 from sqla_stage.runtime.literals import columns_select
 from sqla_stage.runtime.load_read import glob_escape
@@ -88,7 +91,7 @@ def rewrite(context: StageContext, text: str) -> Query | None:
 
 
 def rewrite_sql(context: StageContext, text: str, parameters: Any) -> Query | None:
-    """:func:`rewrite` for ``text`` run with ``parameters``."""
+    """`rewrite` for ``text`` run with ``parameters``."""
     try:
         tokens = tokenize(text)
     except StageParseError:
@@ -153,7 +156,7 @@ def _named_arguments(
     position = index + 1
     while True:
         if position + 3 >= len(tokens):
-            raise StageRuntimeError(f"{what}: ')' is missing")
+            raise StageProgrammingError(f"{what}: ')' is missing")
         name, arrow, value = tokens[position : position + 3]
         if (
             name.upper not in names
@@ -162,7 +165,7 @@ def _named_arguments(
             or value.kind is not Kind.STRING
         ):
             allowed = ", ".join(f"{n} => '...'" for n in names)
-            raise StageRuntimeError(
+            raise StageProgrammingError(
                 f"{what}: expected ({allowed}) at offset {name.start}, found "
                 f"{text[name.start : name.start + 30]!r}"
             )
@@ -171,7 +174,7 @@ def _named_arguments(
         if closing.kind is Kind.PUNCT and closing.value == ")":
             return values, position + 3
         if not (closing.kind is Kind.PUNCT and closing.value == ","):
-            raise StageRuntimeError(f"{what}: expected ',' or ')' at offset {closing.start}")
+            raise StageProgrammingError(f"{what}: expected ',' or ')' at offset {closing.start}")
         position += 4
 
 
@@ -194,7 +197,7 @@ def _format_spec(name: str | None, what: str) -> FormatSpec | None:
     if name.upper() in FORMAT_TYPES:
         return FORMAT_TYPES[name.upper()]()
     if not name:
-        raise StageRuntimeError(f"{what}: FILE_FORMAT => '' names no format")
+        raise StageProgrammingError(f"{what}: FILE_FORMAT => '' names no format")
     schema, base = split_format_name(name)
     return FileFormat(base, schema)
 
@@ -214,7 +217,7 @@ def _staged_files(
     try:
         location = parse_stage_location(token.value)
     except StageParseError as error:
-        raise StageRuntimeError(f"{token.value}: not a stage location ({error})") from None
+        raise StageProgrammingError(f"{token.value}: not a stage location ({error})") from None
     end, arguments = token.end, dict[str, str]()
     if _is_arguments(tokens, index + 1, _STAGED_ARGUMENTS):
         arguments, closing = _named_arguments(
@@ -237,10 +240,11 @@ def read_staged(
     files = place.storage.list(place.prefix, pattern, checksums=False)
     if not files:
         matching = f" matching PATTERN {pattern!r}" if pattern is not None else ""
-        raise StageRuntimeError(
+        raise StageProgrammingError(
             f"no staged file in {place.label}{matching}: DuckDB cannot read zero files"
         )
     concrete = context.stage_format(place, spec)
+    refuse_parquet_as_text(place.label, place.storage, files[0].name, concrete)
     paths = [glob_escape(place.storage.duckdb_path(info.name)) for info in files]
     return read_function(concrete, paths, detect_header=True)
 
@@ -257,11 +261,11 @@ def _list_stage(
     what = "list_stage(...)"
     arguments, closing = _named_arguments(text, tokens, index + 1, _LIST_STAGE_ARGUMENTS, what)
     if "LOCATION" not in arguments:
-        raise StageRuntimeError(f"{what}: location => '@stage/path' is required")
+        raise StageProgrammingError(f"{what}: location => '@stage/path' is required")
     try:
         location = parse_stage_location(arguments["LOCATION"])
     except StageParseError as error:
-        raise StageRuntimeError(f"{what}: location => {error.sql!r} ({error})") from None
+        raise StageProgrammingError(f"{what}: location => {error.sql!r} ({error})") from None
     rows = list_files(context, ListFiles(location, pattern=arguments.get("PATTERN"))).rows
     items = columns_select(LIST_STAGE_COLUMNS, rows)
     return _Edit(token.start, tokens[closing].end, f"(SELECT {items}, NULL::VARCHAR AS creator)")
@@ -285,7 +289,7 @@ def _positional_columns(tokens: Sequence[Token]) -> list[_Edit]:
 
 
 def into_outfile(context: StageContext, element: SelectIntoOutfile) -> Rows:
-    """``<query> INTO OUTFILE 'stage1:/path'``: see :mod:`.queries_outfile`."""
+    """``<query> INTO OUTFILE 'stage1:/path'``: see `queries_outfile`."""
     from sqla_stage.runtime.queries_outfile import write_outfile
 
     return write_outfile(context, element)

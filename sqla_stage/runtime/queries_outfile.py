@@ -22,7 +22,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from sqla_stage.errors import StageRuntimeError
+from sqla_stage.errors import StageProgrammingError
 from sqla_stage.outfile import SelectIntoOutfile
 from sqla_stage.runtime.context import StageContext
 from sqla_stage.runtime.literals import literal, quote
@@ -68,7 +68,7 @@ def write_outfile(context: StageContext, element: SelectIntoOutfile) -> Rows:
         embedded.sql, embedded.parameters
     )
     if target.storage.exists(target.key):
-        raise StageRuntimeError(
+        raise StageProgrammingError(
             f"INTO OUTFILE: {target.name} already exists (an existing file is not overwritten)"
         )
     columns = _columns(context, query)
@@ -80,16 +80,16 @@ def _target(context: StageContext, location: StagePath | str) -> _Target:
     if isinstance(location, StagePath):
         place = context.place(location)
         if not place.prefix or place.prefix.endswith("/"):
-            raise StageRuntimeError(
+            raise StageProgrammingError(
                 f"INTO OUTFILE: {place.label} names a folder; give a file name ('stage1:/user.csv')"
             )
         return _Target(place.storage, place.prefix, place.prefix)
     if any(record.stage.directory is True for record in context.registry.stages()):
-        raise StageRuntimeError(STAGE_EXISTS, code=STAGE_EXISTS_CODE)
+        raise StageProgrammingError(STAGE_EXISTS, code=STAGE_EXISTS_CODE)
     path = location if "://" in location else os.path.expanduser(location)
     folder, _, name = path.rpartition("/")
     if not name:
-        raise StageRuntimeError(f"INTO OUTFILE: {location!r} names a folder; give a file name")
+        raise StageProgrammingError(f"INTO OUTFILE: {location!r} names a folder; give a file name")
     if not folder:
         folder = "/" if path.startswith("/") else "."
     return _Target(open_storage(folder, None), name, path)

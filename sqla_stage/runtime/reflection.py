@@ -28,7 +28,7 @@ the table options name DuckDB's only tablespace, ``pg_default``, where PostgreSQ
 names none.
 
 While the runtime is enabled on an engine, its ``do_execute`` hook hands every statement
-to :func:`run_fixed_reflection` first. A statement that is one of those queries (found by
+to `run_fixed_reflection` first. A statement that is one of those queries (found by
 the catalog names above, so any other statement costs one substring test) is rewritten
 into SQL DuckDB runs, and executed on the statement's cursor:
 
@@ -45,16 +45,16 @@ into SQL DuckDB runs, and executed on the statement's cursor:
 
 Every bind parameter stays in place, so the statement runs with its own parameters.
 
-For the 2.1 signature, :func:`fit_dialect` gives the dialect *instance* of each engine
+For the 2.1 signature, `fit_dialect` gives the dialect *instance* of each engine
 with the runtime (not duckdb-engine's class, nor any other engine) a ``get_multi_columns``
 that is SQLAlchemy 2.1's own with the rows read before the named types are looked up
 (duckdb-engine runs every query of a connection on one DuckDB cursor, which is why it
 overrides the method at all).
 
-To drop this module: once a duckdb-engine release newer than :data:`LAST_AFFECTED` fixes
-reflection, :data:`ACTIVE` turns false on its own (the rewrites also only match the
+To drop this module: once a duckdb-engine release newer than `LAST_AFFECTED` fixes
+reflection, `ACTIVE` turns false on its own (the rewrites also only match the
 failing texts); then delete this file and its calls in
-:func:`sqla_stage.runtime.intercept.execute_hook` and :func:`sqla_stage.runtime.plugin.install`.
+`sqla_stage.runtime.intercept.execute_hook` and `sqla_stage.runtime.plugin.install`.
 """
 
 from __future__ import annotations
@@ -204,7 +204,10 @@ def _get_multi_columns(
     **kw: Any,
 ) -> Any:
     """SQLAlchemy 2.1's ``PGDialect.get_multi_columns``, reading the rows first."""
-    from sqlalchemy.dialects.postgresql.base import _NamedTypeLoader
+    # SQLAlchemy 2.1 only (fit_dialect installs this there): 2.0's stubs lack the name.
+    from sqlalchemy.dialects.postgresql.base import (  # type: ignore[attr-defined,unused-ignore]
+        _NamedTypeLoader,
+    )
 
     has_filter_names, params = self._prepare_filter_names(filter_names)
     query = self._columns_query(schema, has_filter_names, scope, kind)
@@ -216,7 +219,7 @@ def _get_multi_columns(
 def fit_dialect(dialect: Any) -> None:
     """Give one engine's duckdb-engine dialect a column reflection that fits SQLAlchemy 2.1.
 
-    Only this dialect instance changes, and only while :data:`ACTIVE` and on SQLAlchemy
+    Only this dialect instance changes, and only while `ACTIVE` and on SQLAlchemy
     versions whose ``PGDialect._get_columns_info`` takes a named-type loader.
     """
     if ACTIVE and _columns_info_takes_loader():

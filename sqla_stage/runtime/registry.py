@@ -7,7 +7,7 @@ canonical ``CREATE STAGE`` / ``CREATE FILE FORMAT`` text, parsed back on lookup,
 registry and the SQL the package renders can never disagree.
 
 Every statement here is a fixed template whose values are inlined as typed literals
-(:mod:`.literals`).
+(`literals`).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from typing import Any
 import duckdb
 
 from sqla_stage.ddl import CreateFileFormat, CreateStage
-from sqla_stage.errors import StageRuntimeError
+from sqla_stage.errors import StageOperationalError
 from sqla_stage.formats import FormatSpec
 from sqla_stage.runtime.literals import inline, literal
 from sqla_stage.stage import Stage
@@ -124,6 +124,14 @@ class Registry:
             [like, like],
         )
         return [_stage_record(*row) for row in rows]
+
+    def stage_names(self) -> list[str]:
+        """Every stage's name as a statement gives it (``name`` or ``schema.name``)."""
+        rows = self._rows(
+            f"SELECT CASE namespace WHEN '' THEN name ELSE namespace || '.' || name END "
+            f"FROM {SCHEMA}.stages ORDER BY 1"
+        )
+        return [row[0] for row in rows]
 
     def add_stage(self, stage: Stage) -> None:
         """Register ``stage`` (the caller checked that the name is free)."""
@@ -254,7 +262,7 @@ class Registry:
                 [table_name, urls, _now()],
             )
         except (duckdb.TransactionException, duckdb.ConstraintException) as error:
-            raise StageRuntimeError(
+            raise StageOperationalError(
                 f"COPY INTO {table_name}: another transaction is loading the same files "
                 f"({error}); roll back and run the load again to load the files it did not"
             ) from None

@@ -1,11 +1,11 @@
 """A handler's answer, handed back to SQLAlchemy as the DuckDB cursor's own result.
 
-A handler returns a :class:`Rows` (a few rows of metadata: LIST, DESC, COPY results) or
-a :class:`Query` (DuckDB SQL whose rows are the answer: the rows a VALIDATION_MODE unload
+A handler returns a `Rows` (a few rows of metadata: LIST, DESC, COPY results) or
+a `Query` (DuckDB SQL whose rows are the answer: the rows a VALIDATION_MODE unload
 would write, a SELECT over staged files). Either way the runtime finishes by running one
 DuckDB statement on the cursor, so ``cursor.description`` and the fetch methods are
 DuckDB's and SQLAlchemy builds an ordinary result from them. Metadata rows travel as one
-typed list literal per column (:mod:`.literals` says why not as parameters).
+typed list literal per column (`literals` says why not as parameters).
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ from typing import Any
 import duckdb_engine
 from sqlalchemy.sql import ClauseElement
 
-from sqla_stage.errors import StageRuntimeError
+from sqla_stage.errors import StageProgrammingError
 
 #: A DuckDB dialect that renders as an engine-created one does (``$1`` parameters).
 DUCKDB_DIALECT = duckdb_engine.Dialect(paramstyle="numeric_dollar")
@@ -47,7 +47,7 @@ def embedded_query(statement_parameters: Any, query: ClauseElement, owner: str) 
     required = [bind for bind in plain.binds.values() if bind.required]
     for bind in required:
         if bind.expanding:
-            raise StageRuntimeError(
+            raise StageProgrammingError(
                 f"{owner}: the IN list {bind.key!r} needs its values in the query "
                 "(they decide how the query is written)"
             )

@@ -2,7 +2,7 @@ r"""Where a stage's files are: an fsspec filesystem, a root folder in it, and sa
 
 A file in a stage is named by its *key*, the path below the stage's root (``a/b.csv``).
 Keys are literal names, as in spec 004, and no key can leave the root. The rules, on
-every filesystem (:meth:`StageStorage.path` and its inverse :meth:`StageStorage.key_of`):
+every filesystem (`StageStorage.path` and its inverse `StageStorage.key_of`):
 
 * A key is split at ``/`` into segments, each stored as one name below the root. The
   segments a filesystem cannot hold or would navigate with, the empty one (``a//b``,
@@ -11,26 +11,26 @@ every filesystem (:meth:`StageStorage.path` and its inverse :meth:`StageStorage.
   keeps the mapping reversible (``%..`` is stored as ``%%..``). Every other segment is
   stored as it is: ``%2e%2e``, ``..x`` or a backslash are ordinary characters (POSIX).
 * A key with a control character (NUL included), or that is not valid UTF-8 text, is
-  refused with a :class:`StageRuntimeError`, as is a key longer than 1024 bytes or, on a
-  local disk, a segment longer than 255 bytes.
+  refused with a [StageRuntimeError][sqla_stage.StageRuntimeError], as is a key longer than
+  1024 bytes or, on a local disk, a segment longer than 255 bytes.
 * On a local disk no part of the path below the root may be a symbolic link: a key that
   goes through one (or names one) is refused, LIST does not show links, and a linked
   folder is not descended. Names below the root that no key maps to (``\n`` in a name,
   written by another program) are not listed either, so every listed file can be read,
   removed or given to DuckDB, which only ever gets paths of listed regular files (with
   its glob characters ``*``, ``?`` and ``[`` escaped by the loads and queries).
-* A stage's folder under the engine's stage root is named by :func:`folder_name`, so no
+* A stage's folder under the engine's stage root is named by `folder_name`, so no
   stage, table or user name (``..``, ``a/b``) reaches another stage's folder.
 
 Links are checked when a statement runs, not locked: a program that swaps a folder for a
 link while a statement runs is not guarded against.
 
 DuckDB reads a local stage through its own file system and any other stage through the
-mount filesystem (:mod:`~sqla_stage.runtime.mounts`).
+mount filesystem (`mounts`).
 
 S3 (s3fs) storage is opened without fsspec's listings cache, so every statement sees the
 bucket as it is (objects written by other clients included), and is checked with one
-listing request the first time a statement touches it (:attr:`StageStorage.fs`): a
+listing request the first time a statement touches it (`StageStorage.fs`): a
 missing bucket, refused credentials or an unreachable endpoint fail there with an error
 naming the stage, instead of LIST answering "no files" and PUT creating the bucket
 (s3fs's ``makedirs`` creates a missing bucket).
@@ -54,7 +54,7 @@ from fsspec import AbstractFileSystem
 from fsspec.implementations.local import LocalFileSystem
 
 from sqla_stage.credentials import Credentials
-from sqla_stage.errors import StageRuntimeError
+from sqla_stage.errors import StageOperationalError, StageProgrammingError, StageRuntimeError
 from sqla_stage.runtime import mounts
 
 #: Folders the runtime writes before it publishes; LIST and loads never see them.
@@ -121,7 +121,7 @@ def folder_name(name: str) -> str:
 def qualified_folder(schema: str | None, name: str) -> str:
     """The folder of a stage or table name with its schema: one safe segment.
 
-    Each part is a :func:`folder_name` with its dots encoded too (``%2E``), and one dot
+    Each part is a `folder_name` with its dots encoded too (``%2E``), and one dot
     joins them: the stage ``"a.b"`` gets ``a%2Eb`` and the stage ``b`` of schema ``a``
     gets ``a.b``, so no two names share a folder.
     """
@@ -202,7 +202,7 @@ class StageStorage:
         place = self.label
         if not place.startswith(("s3://", "s3a://")):  # a stage: say where it points
             place += f" (s3://{self.root.strip('/')}/)"
-        raise StageRuntimeError(f"cannot access {place}: {reason}") from None
+        raise StageOperationalError(f"cannot access {place}: {reason}") from None
 
     def path(self, key: str) -> str:
         """The filesystem path of ``key``, always below the root.
@@ -221,24 +221,24 @@ class StageStorage:
 
     def _check_key(self, key: str) -> None:
         if _CONTROL.search(key):
-            raise StageRuntimeError(
+            raise StageProgrammingError(
                 f"{self.label}: a stage path cannot hold control characters: {key!r}"
             )
         try:
             size = len(key.encode("utf-8"))
         except UnicodeEncodeError:
-            raise StageRuntimeError(
+            raise StageProgrammingError(
                 f"{self.label}: a stage path must be valid UTF-8 text: {key!r}"
             ) from None
         if size > MAX_KEY_BYTES:
-            raise StageRuntimeError(
+            raise StageProgrammingError(
                 f"{self.label}: a stage path is at most {MAX_KEY_BYTES} bytes long "
                 f"({size} given: {key[:40]!r}...)"
             )
         if self.local:
             for segment in key.split("/"):
                 if len(encode_segment(segment).encode("utf-8")) > MAX_SEGMENT_BYTES:
-                    raise StageRuntimeError(
+                    raise StageProgrammingError(
                         f"{self.label}: a file or folder name in a stage is at most "
                         f"{MAX_SEGMENT_BYTES} bytes long: {segment[:40]!r}..."
                     )
@@ -253,9 +253,9 @@ class StageStorage:
             except FileNotFoundError:
                 return
             except OSError as error:
-                raise StageRuntimeError(f"{self.label}: cannot use {key!r}: {error}") from None
+                raise StageOperationalError(f"{self.label}: cannot use {key!r}: {error}") from None
             if stat.S_ISLNK(mode):
-                raise StageRuntimeError(
+                raise StageProgrammingError(
                     f"{self.label}: {key!r} goes through a symbolic link, which stages "
                     "do not follow"
                 )
@@ -280,7 +280,7 @@ class StageStorage:
 
         DuckDB asks a Python filesystem for a file's details many times per statement
         (about 15 requests a file on S3); a statement that has just listed its files
-        answers from that listing (:func:`~sqla_stage.runtime.mounts.pinned`).
+        answers from that listing (`pinned`).
         """
         if self.local:
             return nullcontext()
@@ -297,7 +297,7 @@ class StageStorage:
         """How DuckDB names ``key``: a local path, or a URL of the mount filesystem.
 
         The path is not glob-escaped: give it to DuckDB through
-        :func:`~sqla_stage.runtime.load_read.glob_escape`, so it names that one file.
+        `glob_escape`, so it names that one file.
         """
         if self.local:
             return self.path(key)
@@ -330,7 +330,7 @@ class StageStorage:
         try:
             regex = re.compile(pattern) if pattern is not None else None
         except re.error as error:
-            raise StageRuntimeError(
+            raise StageProgrammingError(
                 f"PATTERN {pattern!r} is not a regular expression: {error}"
             ) from None
         files = []
@@ -340,7 +340,7 @@ class StageStorage:
                     continue
                 files.append(info)
         except OSError as error:
-            raise StageRuntimeError(f"cannot list {self.label}: {error}") from None
+            raise StageOperationalError(f"cannot list {self.label}: {error}") from None
         files.sort(key=lambda info: info.name)
         return files
 
@@ -398,9 +398,18 @@ class StageStorage:
             except FileNotFoundError:
                 continue
             except OSError as error:
-                raise StageRuntimeError(
+                raise StageOperationalError(
                     f"cannot remove {key!r} from {self.label}: {error}"
                 ) from None
+
+    def head(self, key: str, size: int) -> bytes:
+        """The first ``size`` bytes of file ``key`` (fewer for a short file, none if unreadable)."""
+        try:
+            with self.fs.open(self.path(key), "rb") as file:
+                data: bytes = file.read(size)
+        except (OSError, ValueError):
+            return b""
+        return data
 
     def exists(self, key: str) -> bool:
         """Whether a file ``key`` exists."""
@@ -452,7 +461,7 @@ def open_storage(
     try:
         fs, root = fsspec.core.url_to_fs(url, **options)
     except (ImportError, ValueError) as error:
-        raise StageRuntimeError(
+        raise StageOperationalError(
             f"cannot open {label or url}: {error} (install the fsspec package for this protocol)"
         ) from None
     protocol = fs.protocol if isinstance(fs.protocol, str) else fs.protocol[0]

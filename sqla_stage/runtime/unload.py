@@ -11,14 +11,14 @@ builds the result row. What an unload does:
   ``INCLUDE_QUERY_ID = TRUE`` the statement's UUID follows the prefix
   (``data_<uuid>_0_0_0.snappy.parquet``). A URL location splits the same way
   (``'s3://b/unload/'`` is a folder, ``'s3://b/unload/x_'`` a folder and a prefix).
-  Extensions and format options: :mod:`~sqla_stage.runtime.unload_format`.
+  Extensions and format options: `unload_format`.
 - **SINGLE = TRUE**: one file named by the path's last segment (``@s/out.csv``), or
   ``data`` (no extension) when the path ends with ``/``. A file larger than
   MAX_FILE_SIZE is Snowflake's error, and nothing is written.
 - **MAX_FILE_SIZE** (default 16000000) is DuckDB's ``FILE_SIZE_BYTES`` with one output
   per thread: several files of at most about that size (Parquet splits only between
   row groups). gzip text is compressed after DuckDB writes it
-  (:mod:`~sqla_stage.runtime.unload_gzip`), so there the limit bounds the file before
+  (`unload_gzip`), so there the limit bounds the file before
   compression; SINGLE = TRUE checks the compressed file.
 - **PARTITION BY <expr>**: rows go under ``<folder>/<value of expr>/`` (``_NULL_`` when
   it is NULL), numbered from 0 in each partition. DuckDB before 2.0 cannot combine
@@ -51,11 +51,11 @@ from typing import Any
 import duckdb
 
 from sqla_stage.copy import CopyInto
-from sqla_stage.errors import StageRuntimeError
+from sqla_stage.errors import StageOperationalError, StageProgrammingError
 from sqla_stage.runtime import progress
 from sqla_stage.runtime.context import Place, StageContext
+from sqla_stage.runtime.duckdb_errors import first_line
 from sqla_stage.runtime.literals import literal, quote, text_list
-from sqla_stage.runtime.load_read import first_line
 from sqla_stage.runtime.results import BIGINT, VARCHAR, Column, Query, Rows
 from sqla_stage.runtime.sources import DUCKDB_DIALECT, embedded_query
 from sqla_stage.runtime.storage import SCRATCH_PREFIX, StageStorage
@@ -131,7 +131,7 @@ def run(context: StageContext, element: CopyInto) -> Rows | Query:
         return Query(source.query, source.parameters or None)
     single = options.get("single") is True
     if single and element.partition_by is not None:
-        raise StageRuntimeError("PARTITION BY cannot be combined with SINGLE = TRUE")
+        raise StageProgrammingError("PARTITION BY cannot be combined with SINGLE = TRUE")
     writer = writer_for(spec, options.get("header") is True)
     detailed = options.get("detailed_output") is True
     columns = describe(context, source)
@@ -144,11 +144,11 @@ def run(context: StageContext, element: CopyInto) -> Rows | Query:
                 compress(context, files, title)
         except duckdb.IOException as error:
             reason = _SCRATCH_PATH.sub("a scratch file", first_line(error))
-            raise StageRuntimeError(
+            raise StageOperationalError(
                 f"{title}: the files could not be written: {reason} (nothing was published)"
             ) from None
         except OSError as error:  # compressing: the message would name a scratch file
-            raise StageRuntimeError(
+            raise StageOperationalError(
                 f"{title}: the files could not be written: {error.strerror or error!r} "
                 "(nothing was published)"
             ) from None
@@ -190,7 +190,7 @@ def resolve_target(context: StageContext, element: CopyInto) -> Target:
         folder, _, name = place.prefix.rpartition("/")
         return Target(place, folder, name)
     if location is None:
-        raise StageRuntimeError("COPY INTO <location>: no location")
+        raise StageProgrammingError("COPY INTO <location>: no location")
     url, name = split_url(location)
     return Target(context.place(url, element.credentials), "", name)
 
@@ -208,7 +208,7 @@ def compile_source(context: StageContext, element: CopyInto) -> Source:
             name = f"{quote(table.schema)}.{name}"
         return Source(f"SELECT * FROM {name}", name, [])
     if element.query is None:
-        raise StageRuntimeError("COPY INTO <location>: no table or query to unload")
+        raise StageProgrammingError("COPY INTO <location>: no table or query to unload")
     embedded = embedded_query(context.parameters, element.query, "COPY INTO <location>")
     query, parameters = embedded.sql, embedded.parameters
     return Source(query, f"({query}) AS {quote('_source')}", parameters)
@@ -288,7 +288,7 @@ def check_single(file: WrittenFile, element: CopyInto) -> None:
     """
     max_size = _max_file_size(element)
     if os.path.getsize(file.path) > max_size:
-        raise StageRuntimeError(
+        raise StageProgrammingError(
             f"Max file size ({max_size}) exceeded for unload single file mode. "
             "We recommend that you increase the max file size parameter, or disable "
             "single-file mode in the unload command and combine the unloaded files into "
@@ -297,7 +297,7 @@ def check_single(file: WrittenFile, element: CopyInto) -> None:
 
 
 def compress(context: StageContext, files: Sequence[WrittenFile], title: str) -> None:
-    """Gzip the plain files DuckDB wrote (:mod:`.unload_gzip`), on DuckDB's threads.
+    """Gzip the plain files DuckDB wrote (`unload_gzip`), on DuckDB's threads.
 
     Raises:
         OSError: a file cannot be read or written.
@@ -329,7 +329,7 @@ def count_rows(
         return
     query = writer.count_query([file.path for file in files], width)
     if query is None:
-        raise StageRuntimeError(
+        raise StageProgrammingError(
             "DETAILED_OUTPUT = TRUE: DuckDB cannot read these delimiters back to count the "
             "rows of each file; unload into one file (SINGLE = TRUE) or use '\\n' records"
         )

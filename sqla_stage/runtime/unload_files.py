@@ -13,7 +13,7 @@ OVERWRITE keeps a copy of each file it replaces (a hard link on a local disk, a 
 the scratch prefix elsewhere) until every new file is in place; a failure puts the old
 files back. A process killed mid-unload can leave its scratch folder behind (never a
 file under a published name); the next unload into the same local folder removes
-scratch entries untouched for :data:`STALE_SCRATCH_SECONDS`. On remote storage a
+scratch entries untouched for `STALE_SCRATCH_SECONDS`. On remote storage a
 failure whose cleanup cannot reach the storage (the service stopped) can leave objects
 under the hidden scratch prefix, and, only if it stops between two copies of the
 publishing step, some of the new files.
@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 from urllib.parse import unquote
 
-from sqla_stage.errors import StageRuntimeError
+from sqla_stage.errors import StageOperationalError, StageProgrammingError, StageRuntimeError
 from sqla_stage.runtime.storage import SCRATCH_PREFIX, StageStorage
 
 T = TypeVar("T")
@@ -147,7 +147,7 @@ def scratch_area(storage: StageStorage, folder: str, label: str = "") -> Iterato
         os.makedirs(path)
     except OSError as error:
         _prune(created)
-        raise StageRuntimeError(
+        raise StageOperationalError(
             f"cannot write the unloaded files to {label or storage.label}: {error}"
         ) from None
     try:
@@ -234,9 +234,11 @@ def publish(
     except StageRuntimeError:
         raise
     except Exception as error:  # s3fs / botocore errors are not all OSErrors
-        raise StageRuntimeError(f"cannot write the unloaded files to {label}: {error}") from None
+        raise StageOperationalError(
+            f"cannot write the unloaded files to {label}: {error}"
+        ) from None
     if existing and not overwrite:
-        raise StageRuntimeError(
+        raise StageProgrammingError(
             f"Files already existing at the unload destination: {label}. "
             "Use overwrite option to force unloading."
         )
@@ -326,4 +328,4 @@ class _Publication:
         if isinstance(error, StageRuntimeError):
             return error
         reason = f"{type(error).__name__}: {error}" if not isinstance(error, OSError) else error
-        return StageRuntimeError(f"cannot write the unloaded files to {self.label}: {reason}")
+        return StageOperationalError(f"cannot write the unloaded files to {self.label}: {reason}")

@@ -1,6 +1,6 @@
 r"""How an unload's file format becomes DuckDB's ``COPY ... TO`` options (spec 004).
 
-A :class:`FileWriter` says, for one concrete format, which columns DuckDB writes (a
+A `FileWriter` says, for one concrete format, which columns DuckDB writes (a
 projection over the source, so per-column options such as BINARY_FORMAT run inside
 DuckDB), the options of ``COPY ... TO``, the files' extension, and how to count the rows
 of each written file. The choices the spec leaves to an implementation:
@@ -11,7 +11,7 @@ of each written file. The choices the spec leaves to an implementation:
   gives ``data_0_0_0.txt`` even when the content is gzipped); ``NONE`` keeps the default.
 - **Compression**: AUTO is gzip for CSV and JSON, Snappy for Parquet. DuckDB writes GZIP,
   ZSTD and NONE (and Snappy or nothing for Parquet); BZ2, BROTLI, DEFLATE, RAW_DEFLATE
-  and LZO are refused with a :class:`~sqla_stage.errors.StageRuntimeError`.
+  and LZO are refused with a [StageRuntimeError][sqla_stage.StageRuntimeError].
 - **FIELD_OPTIONALLY_ENCLOSED_BY**: a character encloses every string value (DuckDB's
   ``FORCE_QUOTE`` on the string columns), as Snowflake does. ``NONE`` (the default) is
   the least quoting DuckDB allows while keeping a file readable: a value is enclosed in
@@ -44,7 +44,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqla_stage.errors import StageRuntimeError
+from sqla_stage.errors import StageProgrammingError
 from sqla_stage.formats import CSV, JSON, FormatSpec, Parquet
 from sqla_stage.options import AUTO, NONE, Keyword, OptionValue
 from sqla_stage.runtime.duckdb_formats import DOUBLE_QUOTE, strftime_format, text_compression
@@ -123,7 +123,7 @@ class FileWriter:
 
     @property
     def gzip_after(self) -> bool:
-        """Whether DuckDB writes plain text that :mod:`.unload_gzip` then compresses."""
+        """Whether DuckDB writes plain text that `unload_gzip` then compresses."""
         return self.compression == "gzip" and self.duckdb_format != "parquet"
 
     @property
@@ -163,7 +163,7 @@ class CsvWriter(FileWriter):
         self.delimiter = "" if _is_none(delimiter) else _text_option(delimiter) or ","
         self.record = _text_option(options.get("record_delimiter")) or "\n"
         if _is_none(options.get("record_delimiter")) or not self.record:
-            raise StageRuntimeError(
+            raise StageProgrammingError(
                 "RECORD_DELIMITER = NONE: the DuckDB runtime ends every record; "
                 "give a delimiter such as '\\n'"
             )
@@ -177,7 +177,7 @@ class CsvWriter(FileWriter):
         self.timestamp_format = _time_option(options.get("timestamp_format"))
         self.binary_format = str(options.get("binary_format", "HEX"))
         if self.escape and self.escape in self.null:
-            raise StageRuntimeError(
+            raise StageProgrammingError(
                 f"ESCAPE = {self.escape!r} with NULL written as {self.null!r}: DuckDB's CSV "
                 "writer refuses an escape character inside the NULL string; give NULL_IF "
                 "another first value"
@@ -298,7 +298,7 @@ class ParquetWriter(FileWriter):
         if name == "AUTO" and spec.options.get("snappy_compression") is False:
             name = "NONE"
         if name not in ("AUTO", "SNAPPY", "NONE"):
-            raise StageRuntimeError(
+            raise StageProgrammingError(
                 f"COMPRESSION = {name}: the DuckDB runtime writes Parquet with SNAPPY "
                 "(AUTO) or NONE"
             )
@@ -331,4 +331,4 @@ def writer_for(spec: FormatSpec, header: bool) -> FileWriter:
         return JsonWriter(spec)
     if isinstance(spec, Parquet):
         return ParquetWriter(spec, header)
-    raise StageRuntimeError(f"cannot unload files of format {spec!r}")
+    raise StageProgrammingError(f"cannot unload files of format {spec!r}")

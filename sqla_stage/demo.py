@@ -1,11 +1,12 @@
 """The main demo: a real stage workflow on the embedded DuckDB default.
 
-Run it with ``python -m sqla_stage.demo``. In a temporary folder it creates a DuckDB
-database with the stage runtime enabled, a ``trips`` table of generated rows and an
-internal stage ``landing``; it unloads the table into the stage as Parquet files, lists
-the files, loads them back into a second table, queries the staged files in place, and
-prints every result as a table. It ends with the SQL the same unload would send to
-Snowflake and Databend: moving there is a change of engine URL.
+Run it with ``python -m sqla_stage.demo [FOLDER]`` (``--help`` prints the usage). In a
+temporary folder, or in ``FOLDER`` if given, it creates a DuckDB database with the stage
+runtime enabled, a ``trips`` table of generated rows and an internal stage ``landing``;
+it unloads the table into the stage as Parquet files, lists the files, loads them back
+into a second table, queries the staged files in place, and prints every result as a
+table. It ends with the SQL the same unload would send to Snowflake and Databend: moving
+there is a change of engine URL.
 
 Only the core dependencies are needed. ``python -m sqla_stage.demo_sql`` shows the SQL of
 every construct for every engine.
@@ -13,7 +14,7 @@ every construct for every engine.
 
 from __future__ import annotations
 
-import sys
+import argparse
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -105,10 +106,44 @@ def run(folder: Path, rows: int = 300_000) -> None:
         engine.dispose()
 
 
-def main(argv: Sequence[str] = sys.argv[1:]) -> None:
-    """Run the demo in a temporary folder (or in the folder given as the argument)."""
-    if argv:
-        folder = Path(argv[0])
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    """The demo's command line: an optional folder (``--help`` says what the demo does).
+
+    Args:
+        argv: The arguments, without the program name (``sys.argv[1:]`` when None).
+
+    Returns:
+        The parsed arguments: ``folder``, a path or None.
+    """
+    parser = argparse.ArgumentParser(
+        prog="python -m sqla_stage.demo",
+        description=(
+            "Run a real stage workflow on an embedded DuckDB database (no server): create a "
+            "table of 300,000 generated trips and an internal stage, unload the table into "
+            "the stage as Parquet files, list them, load them back into a second table, "
+            "query the staged files in place, and print every result as a table. It ends "
+            "with the SQL the same unload sends to Snowflake and Databend."
+        ),
+    )
+    parser.add_argument(
+        "folder",
+        nargs="?",
+        type=Path,
+        help="where to keep the database and its stages' files (created if missing; "
+        "default: a temporary folder, removed at the end)",
+    )
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Run the demo in a temporary folder (or in the folder given as the argument).
+
+    Args:
+        argv: The command line's arguments, without the program name (``sys.argv[1:]``
+            when None). ``--help`` prints the usage and exits.
+    """
+    folder: Path | None = parse_args(argv).folder
+    if folder is not None:
         folder.mkdir(parents=True, exist_ok=True)
         run(folder)
         return

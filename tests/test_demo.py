@@ -11,18 +11,23 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def test_demo_unloads_lists_and_loads_for_real(tmp_path: Path) -> None:
+def run_demo(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m sqla_stage.demo ARGS`` in ``cwd`` (the checkout on the path)."""
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join([str(ROOT), *filter(None, [env.get("PYTHONPATH")])])
-    result = subprocess.run(
-        [sys.executable, "-m", "sqla_stage.demo", str(tmp_path)],
-        cwd=ROOT,
+    return subprocess.run(
+        [sys.executable, "-m", "sqla_stage.demo", *args],
+        cwd=cwd,
         env=env,
         capture_output=True,
         text=True,
         timeout=300,
         check=False,
     )
+
+
+def test_demo_unloads_lists_and_loads_for_real(tmp_path: Path) -> None:
+    result = run_demo(str(tmp_path), cwd=ROOT)
     assert result.returncode == 0, result.stderr
     out = result.stdout
     # The unload wrote real Parquet files into the internal stage's folder...
@@ -37,3 +42,24 @@ def test_demo_unloads_lists_and_loads_for_real(tmp_path: Path) -> None:
     assert "trips: 300000 rows; trips_copy: 300000 rows" in out
     assert re.search(r"^Lima\s+\| 100000 ", out, re.MULTILINE)
     assert "COPY INTO @landing/daily/ FROM trips" in out
+
+
+def test_help_prints_the_usage_and_creates_nothing(tmp_path: Path) -> None:
+    result = run_demo("--help", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    words = " ".join(result.stdout.split())  # argparse wraps to the terminal's width
+    assert words.startswith("usage: python -m sqla_stage.demo [-h] [folder]")
+    assert "unload the table into the stage as Parquet files" in words
+    assert "folder where to keep the database and its stages' files" in words
+    assert result.stderr == ""
+    assert list(tmp_path.iterdir()) == []  # no folder named --help, no database
+
+
+def test_an_unknown_option_exits_2_and_creates_nothing(tmp_path: Path) -> None:
+    result = run_demo("--bogus", cwd=tmp_path)
+    assert result.returncode == 2
+    words = " ".join(result.stderr.split())
+    assert words.startswith("usage: python -m sqla_stage.demo [-h] [folder]")
+    assert "error: unrecognized arguments: --bogus" in words
+    assert result.stdout == ""
+    assert list(tmp_path.iterdir()) == []

@@ -3,15 +3,28 @@
 Each block is a self-contained script: it is executed on its own, in a fresh namespace,
 with the current directory set to a temporary folder. Blocks for output (```sql, ```text)
 and shell commands (```bash) are not run.
+
+Two pages are also run the way a reader runs them, each block a script in a subprocess:
+
+* docs/getting-started.md, every block in order in one folder (each block a fresh script,
+  as the page reads: the second finds the database and the stage the first left there).
+  Each block prints what the ```text block right after it shows.
+* README.md's snippet, twice in one folder: each line it prints is shown, in order, by a
+  ``# -> <the printed line>`` comment on the line after the ``print(...)``, and the second
+  run prints the same as the first.
 """
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import EXTRA_MODULES, imports_in
 
 ROOT = Path(__file__).resolve().parent.parent
 DOC_FILES = [*sorted((ROOT / "docs").glob("*.md")), ROOT / "README.md"]
@@ -31,9 +44,9 @@ CONSTRUCT_PAGES = [
 ]
 
 
-def python_blocks(text: str) -> list[tuple[int, str]]:
-    """The ```python blocks of a Markdown text, as (line number, source) pairs."""
-    blocks: list[tuple[int, str]] = []
+def fenced_blocks(text: str) -> list[tuple[int, str, str]]:
+    """The fenced blocks of a Markdown text, as (line number, language, source) triples."""
+    blocks: list[tuple[int, str, str]] = []
     lines = text.splitlines()
     index = 0
     while index < len(lines):
@@ -49,9 +62,86 @@ def python_blocks(text: str) -> list[tuple[int, str]]:
             index += 1
         body = [text_line[indent:] for text_line in lines[start:index]]
         index += 1  # the closing fence
-        if language == "python":
-            blocks.append((start + 1, "\n".join(body) + "\n"))
+        blocks.append((start + 1, language, "\n".join(body) + "\n"))
     return blocks
+
+
+def python_blocks(text: str) -> list[tuple[int, str]]:
+    """The ```python blocks of a Markdown text, as (line number, source) pairs."""
+    return [
+        (line, source) for line, language, source in fenced_blocks(text) if language == "python"
+    ]
+
+
+def python_blocks_with_output(text: str) -> list[tuple[int, str, str | None]]:
+    """The ```python blocks with what they print: the ```text block that comes next, if any.
+
+    Returns (line number, source, output or None) triples.
+    """
+    blocks = fenced_blocks(text)
+    found: list[tuple[int, str, str | None]] = []
+    for index, (line, language, source) in enumerate(blocks):
+        if language != "python":
+            continue
+        following = blocks[index + 1] if index + 1 < len(blocks) else None
+        output = following[2] if following is not None and following[1] == "text" else None
+        found.append((line, source, output))
+    return found
+
+
+#: A comment showing a printed line: ``# -> <the line>``.
+SHOWN = re.compile(r"^\s*# -> (?P<line>.*)$")
+
+
+def shown_output(source: str) -> list[str]:
+    """The lines a snippet says it prints: its ``# -> ...`` comments, in order.
+
+    Raises:
+        ValueError: a ``# ->`` comment is not on the line right after a ``print(...)``.
+    """
+    shown: list[str] = []
+    lines = source.splitlines()
+    for number, line in enumerate(lines):
+        match = SHOWN.match(line)
+        if match is None:
+            continue
+        if number == 0 or "print(" not in lines[number - 1]:
+            raise ValueError(f"line {number + 1}: '# ->' does not follow a print(): {line!r}")
+        shown.append(match.group("line"))
+    return shown
+
+
+def run_script(source: str, folder: Path, line: int = 1) -> subprocess.CompletedProcess[str]:
+    """Run ``source`` as ``python -c`` in ``folder``; tracebacks give the Markdown's lines."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT), *filter(None, [env.get("PYTHONPATH")])])
+    return subprocess.run(
+        [sys.executable, "-c", "\n" * (line - 1) + source],
+        cwd=folder,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
+#: The module of the `test` extra behind a dialect a block names (``"snowflake://"``).
+DIALECT_MODULES = {"snowflake": "snowflake", "databend": "databend_sqlalchemy"}
+
+
+def block_extras(source: str) -> list[str]:
+    """The modules of the `test` extra a block needs (``pytest --core`` deselects it).
+
+    What it imports, the engines it names by URL or dialect name (``"snowflake://"``,
+    ``URL.create("databend", ...)``), and pandas for ``Stage.read(conn, ...)``.
+    """
+    needs = imports_in(source) & EXTRA_MODULES
+    for engine in re.findall(r"[\"'](snowflake|databend)(?:://|[\"'])", source):
+        needs.add(DIALECT_MODULES[engine])
+    if re.search(r"\.read\(\s*conn\b", source):
+        needs.add("pandas")
+    return sorted(needs)
 
 
 def collect() -> list[Any]:
@@ -61,7 +151,9 @@ def collect() -> list[Any]:
             continue
         for number, (line, source) in enumerate(python_blocks(path.read_text("utf-8"))):
             name = path.relative_to(ROOT).as_posix()
-            params.append(pytest.param(name, line, source, id=f"{name}[{number}]"))
+            extras = block_extras(source)
+            marks = [pytest.mark.extra(*extras)] if extras else []
+            params.append(pytest.param(name, line, source, id=f"{name}[{number}]", marks=marks))
     return params
 
 
@@ -117,3 +209,56 @@ def test_block_collection() -> None:
         "```bash\necho no\n```\n"
     )
     assert python_blocks(text) == [(3, "print(1)\n"), (11, "x = 2\nprint(x)\n")]
+
+
+def test_block_output_pairing() -> None:
+    text = (
+        "```python\nprint(1)\n```\nprose\n```text\n1\n```\n"
+        "```python\nx = 2\n```\n"
+        "```python\nprint(3)\n```\n```bash\necho 3\n```\n"
+    )
+    assert python_blocks_with_output(text) == [
+        (2, "print(1)\n", "1\n"),
+        (9, "x = 2\n", None),
+        (12, "print(3)\n", None),
+    ]
+
+
+def test_getting_started_runs_in_order_in_one_folder(tmp_path: Path) -> None:
+    page = ROOT / "docs" / "getting-started.md"
+    blocks = python_blocks_with_output(page.read_text("utf-8"))
+    assert len(blocks) >= 3
+    for line, source, output in blocks:
+        where = f"docs/getting-started.md, the block of line {line}"
+        result = run_script(source, tmp_path, line)
+        assert result.returncode == 0, f"{where} failed after the blocks above:\n{result.stderr}"
+        assert output is not None, f"{where}: no ```text block shows what it prints"
+        assert result.stdout.splitlines() == output.splitlines(), where
+
+
+def readme_snippet() -> tuple[int, str]:
+    """README.md's one ```python block, as (line number, source)."""
+    blocks = python_blocks((ROOT / "README.md").read_text("utf-8"))
+    assert len(blocks) == 1, "README.md should have exactly one ```python block"
+    return blocks[0]
+
+
+def test_readme_snippet_prints_what_it_shows_twice_in_one_folder(tmp_path: Path) -> None:
+    line, source = readme_snippet()
+    shown = shown_output(source)
+    assert shown, "the README snippet shows no output ('# -> ...' after a print)"
+    assert len(shown) == source.count("print("), "a print() of the README has no '# ->' line"
+    runs = []
+    for attempt in ("first", "second"):
+        result = run_script(source, tmp_path, line)
+        assert result.returncode == 0, f"README.md snippet, {attempt} run:\n{result.stderr}"
+        assert result.stdout.splitlines() == shown, f"{attempt} run"
+        runs.append(result.stdout)
+    assert runs[1] == runs[0]
+
+
+def test_shown_output() -> None:
+    source = "x = 1\nprint(x)\n# -> 1\nprint([x])  # a note\n    # -> [1]\n"
+    assert shown_output(source) == ["1", "[1]"]
+    with pytest.raises(ValueError, match="does not follow a print"):
+        shown_output("x = 1\n# -> 1\n")

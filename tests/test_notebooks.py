@@ -247,12 +247,13 @@ def test_short_work_shows_no_bar(
 def test_unload_and_load_show_duckdb_progress(engine: Any, lake: Stage, bars: io.StringIO) -> None:
     with engine.begin() as conn:
         conn.execute(CopyInto(lake / "copy/", sa.table("numbers")))
-        assert re.search(r"COPY INTO @lake/copy/: \d\d:\d\d", bars.getvalue())
+        assert re.search(r"COPY INTO @lake/copy/: running, \d\d:\d\d elapsed", bars.getvalue())
+        assert re.search(r"COPY INTO @lake/copy/: done in \d\d:\d\d *\n", bars.getvalue())
         conn.exec_driver_sql("CREATE TABLE copy AS SELECT * FROM numbers WHERE false")
         conn.execute(CopyInto(sa.table("copy"), lake / "copy/"))
-        assert re.search(r"COPY INTO main.copy: \d\d:\d\d", bars.getvalue())
+        assert re.search(r"COPY INTO main.copy: done in \d\d:\d\d", bars.getvalue())
         conn.execute(CopyInto(sa.table("copy"), lake / "numbers/", on_error="continue"))
-        assert re.search(r"COPY INTO main.copy: checking files: \d\d:\d\d", bars.getvalue())
+        assert re.search(r"COPY INTO main.copy: checking files: done in \d\d:\d\d", bars.getvalue())
 
 
 def test_progress_can_be_turned_off(
@@ -304,7 +305,8 @@ def test_tracked_shows_the_time_and_never_calls_duckdb(
     monkeypatch.setattr(progress, "POLL_INTERVAL", 0.01)
     with progress.scope(True, {}), progress.tracked(Untouchable(), "work"):
         time.sleep(0.15)
-    assert "work: 00:00" in bars.getvalue() and "%" not in bars.getvalue()
+    assert "work: running, 00:00 elapsed" in bars.getvalue() and "%" not in bars.getvalue()
+    assert re.search(r"\rwork: done in 00:00 *\n\Z", bars.getvalue())  # padded over "running"
     with progress.scope(False, {}), progress.tracked(Untouchable(), "off"):
         pass
     assert "off" not in bars.getvalue()
@@ -313,6 +315,7 @@ def test_tracked_shows_the_time_and_never_calls_duckdb(
 # Reading staged data
 
 
+@pytest.mark.extra("pandas")
 def test_read_returns_a_dataframe(engine: Any, lake: Stage) -> None:
     with engine.connect() as conn:
         frame = lake.read(conn, "numbers/")
@@ -333,6 +336,7 @@ def test_read_arrow_returns_a_table(engine: Any, lake: Stage) -> None:
     assert table.column("n").to_pylist() == [0, 1, 2, 3, 4]
 
 
+@pytest.mark.extra("pandas")
 def test_read_csv_with_format_options_and_pattern(engine: Any, tmp_path: Path) -> None:
     write(tmp_path / "a.txt", "id|score\n1|10\n2|20\n")
     write(tmp_path / "b.txt", "id|score\n3|30\n")
@@ -346,6 +350,7 @@ def test_read_csv_with_format_options_and_pattern(engine: Any, tmp_path: Path) -
         assert sorted(both.column(0).to_pylist()) == [1, 2, 3]
 
 
+@pytest.mark.extra("pandas")
 def test_list_result_reads_the_files_it_listed(engine: Any, lake: Stage) -> None:
     with engine.begin() as conn:
         conn.execute(CopyInto(lake / "other/", sa.table("numbers"), header=True))
@@ -357,6 +362,7 @@ def test_list_result_reads_the_files_it_listed(engine: Any, lake: Stage) -> None
             nothing.read_arrow()
 
 
+@pytest.mark.extra("pandas")
 def test_read_sees_the_transaction(engine: Any, tmp_path: Path) -> None:
     write(tmp_path / "x.csv", "a,b\n1,2\n")
     with engine.begin() as conn:
@@ -371,7 +377,7 @@ def test_read_sees_the_transaction(engine: Any, tmp_path: Path) -> None:
 def test_read_shows_progress(engine: Any, lake: Stage, bars: io.StringIO) -> None:
     with engine.connect() as conn:
         lake.read_arrow(conn, "numbers/")
-    assert re.search(r"read @lake/numbers/: \d\d:\d\d", bars.getvalue())
+    assert re.search(r"read @lake/numbers/: done in \d\d:\d\d", bars.getvalue())
 
 
 def test_read_needs_the_duckdb_runtime(tmp_path: Path) -> None:
@@ -392,15 +398,23 @@ def test_read_without_pandas_says_what_to_install(
     assert lake.read_arrow(engine, "numbers/").num_rows == 5
 
 
-# The example notebook
+# A real Jupyter kernel
+
+#: What the kernel sent for one cell: (cell index, message type, content).
+Message = tuple[int, str, dict[str, Any]]
 
 
-def test_example_notebook_runs_in_a_real_kernel(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    nbformat = pytest.importorskip("nbformat")
-    nbclient = pytest.importorskip("nbclient")
-    pytest.importorskip("ipykernel")
+def execute_in_kernel(
+    notebook: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *, allow_errors: bool = False
+) -> list[Message]:
+    """Run ``notebook`` in place on a real kernel of this interpreter; the display messages.
+
+    The kernel's working directory is ``tmp_path``. nbclient folds each
+    ``update_display_data`` into the output it updates, so the notebook keeps the final state
+    of every display; the returned messages tell what was sent on the way.
+    """
+    import nbclient
+
     # A "python3" kernel spec of this interpreter, found before any other installed one.
     spec = tmp_path / "jupyter" / "kernels" / "python3"
     spec.mkdir(parents=True)
@@ -413,11 +427,254 @@ def test_example_notebook_runs_in_a_real_kernel(
     }
     (spec / "kernel.json").write_text(json.dumps(kernel))
     monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "jupyter"))
-    notebook = nbformat.read(ROOT / "docs" / "notebook.ipynb", as_version=4)
-    client = nbclient.NotebookClient(
-        notebook, kernel_name="python3", timeout=300, resources={"metadata": {"path": tmp_path}}
+    sent: list[Message] = []
+
+    class Recording(nbclient.NotebookClient):  # type: ignore[misc, unused-ignore]
+        def process_message(self, msg: dict[str, Any], cell: Any, cell_index: int) -> Any:
+            if msg["msg_type"] in ("display_data", "update_display_data", "stream", "error"):
+                sent.append((cell_index, msg["msg_type"], msg["content"]))
+            return super().process_message(msg, cell, cell_index)
+
+    client = Recording(
+        notebook,
+        kernel_name="python3",
+        timeout=300,
+        allow_errors=allow_errors,
+        resources={"metadata": {"path": tmp_path}},
     )
     client.execute()
+    return sent
+
+
+def stderr_of(notebook: Any, sent: list[Message]) -> list[str]:
+    """Everything the cells wrote to stderr (Jupyter's red box), as outputs or as messages."""
+    outputs = [
+        output.text
+        for cell in notebook.cells
+        for output in cell.get("outputs", [])
+        if output.output_type == "stream" and output.name == "stderr"
+    ]
+    return outputs + [
+        content["text"] for _, kind, content in sent if content.get("name") == "stderr"
+    ]
+
+
+def displays(cell: Any) -> list[Any]:
+    """The ``display_data`` outputs of a cell (a bar: a result is an ``execute_result``)."""
+    return [output for output in cell.outputs if output.output_type == "display_data"]
+
+
+#: One bar of a cell: its final data, and each state the kernel sent for it, in order.
+Shown = tuple[dict[str, str], list[dict[str, str]]]
+
+
+def bars_in(notebook: Any, sent: list[Message], index: int) -> list[Shown]:
+    """The bars of cell ``index``, in the order they appeared.
+
+    Fails unless each bar was displayed once (one output of the cell) and only updated
+    after that (nbclient folded the updates into that output).
+    """
+    states: dict[str, list[dict[str, str]]] = {}
+    for cell, kind, content in sent:
+        if cell != index or kind not in ("display_data", "update_display_data"):
+            continue
+        display_id = content["transient"]["display_id"]
+        assert (display_id in states) == (kind == "update_display_data"), (index, kind)
+        states.setdefault(display_id, []).append(content["data"])
+    finals = [dict(output.data) for output in displays(notebook.cells[index])]
+    assert len(finals) == len(states), (index, finals)
+    return list(zip(finals, states.values(), strict=True))
+
+
+def errors(notebook: Any) -> dict[int, str]:
+    """The cells that raised: index -> the error's name and message."""
+    return {
+        index: f"{output.ename}: {output.evalue}"
+        for index, cell in enumerate(notebook.cells)
+        for output in cell.get("outputs", [])
+        if output.output_type == "error"
+    }
+
+
+PROGRESS_CELLS = [
+    # 0: setup. No ipywidgets (made certain: an import of it fails), so bars are HTML lines.
+    """
+import sys
+sys.modules["ipywidgets"] = None
+
+import time
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqla_stage import CopyInto, Put, Stage
+from sqla_stage.runtime import progress
+
+assert progress.in_kernel()
+Path("many").mkdir()
+for index in range(40):
+    Path("many", f"part{index:02}.csv").write_text("1,a\\n" * 500)  # 2000 bytes each
+Path("bad.csv").write_text("one,a\\n")
+engine = sa.create_engine("duckdb:///progress.duckdb", plugins=["sqla_stage"])
+landing = Stage("landing")
+with engine.begin() as conn:
+    landing.create(conn)
+    conn.exec_driver_sql("CREATE TABLE t (n INTEGER, s VARCHAR)")
+    conn.exec_driver_sql("INSERT INTO t SELECT range, 'row ' || range FROM range(300000)")
+    conn.execute(Put("bad.csv", landing / "bad/"))
+""",
+    # 1: the default delay, short work: no bar.
+    """
+assert progress.DELAY == 1.0
+with engine.begin() as conn:
+    conn.execute(Put("many/*.csv", landing / "quiet/"))
+    quiet = conn.execute(CopyInto(landing / "quiet_out/", sa.table("t")))
+quiet
+""",
+    # 2: every bar shown from now on; PUT, a file bar.
+    """
+progress.DELAY = 0
+with engine.begin() as conn:
+    put = conn.execute(Put("many/*.csv", landing / "in/"))
+put
+""",
+    # 3: an unload, a DuckDB statement's bar.
+    """
+with engine.begin() as conn:
+    unloaded = conn.execute(CopyInto(landing / "out/", sa.table("t")))
+unloaded
+""",
+    # 4: a load that fails inside its INSERT ("one" is no INTEGER).
+    """
+with engine.begin() as conn:
+    conn.execute(CopyInto(sa.table("t"), landing / "bad/"))
+""",
+    # 5: an unload that fails after its COPY finished: the files exist, no OVERWRITE.
+    """
+with engine.begin() as conn:
+    conn.execute(CopyInto(landing / "out/", sa.table("t")))
+""",
+    # 6: work that raises while its (DuckDB statement) bar shows.
+    """
+with progress.scope(True, {}), progress.tracked(None, "work"):
+    time.sleep(0.3)
+    raise ValueError("failed while its bar showed")
+""",
+    # 7: work that raises while its file bar shows.
+    """
+with progress.scope(True, {}), progress.bar("bytes", 100) as shown:
+    shown.update(40)
+    raise ValueError("failed at 40%")
+""",
+    # 8: a delay again: bars first drawn once the work has run that long (by the ticking
+    # thread for a DuckDB statement, by an update for a file bar).
+    """
+progress.DELAY = 0.3
+with progress.scope(True, {}):
+    with progress.tracked(None, "slow"):
+        time.sleep(0.8)
+    with progress.bar("slow bytes", 300) as shown:
+        shown.update(100)  # too early to draw
+        time.sleep(0.6)
+        shown.update(100)  # drawn: 200 of 300 bytes
+        shown.update(100)  # too soon after that to draw again
+""",
+]
+
+
+@pytest.mark.extra("nbclient", "nbformat", "ipykernel")
+def test_progress_in_a_kernel_without_ipywidgets(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import nbformat
+
+    v4: Any = nbformat.v4  # untyped
+    notebook = v4.new_notebook(cells=[v4.new_code_cell(source) for source in PROGRESS_CELLS])
+    sent = execute_in_kernel(notebook, tmp_path, monkeypatch, allow_errors=True)
+
+    assert stderr_of(notebook, sent) == []  # nothing red, ever
+    failed = errors(notebook)
+    assert sorted(failed) == [4, 5, 6, 7], failed
+    assert failed[4].startswith("StageDataError: COPY INTO main.t: file 'bad/bad.csv.gz'")
+    assert "Files already existing at the unload destination" in failed[5]
+    assert failed[6] == "ValueError: failed while its bar showed"
+    assert failed[7] == "ValueError: failed at 40%"
+
+    # The default delay and short work: no bar, just the result.
+    quiet = notebook.cells[1]
+    assert displays(quiet) == [] and not [message for message in sent if message[0] == 1]
+    assert [output.output_type for output in quiet.outputs] == ["execute_result"]
+
+    # PUT: one line, updated in place from 0% to 100% of 40 files of 2000 bytes.
+    [(final, states)] = bars_in(notebook, sent, 2)
+    assert re.fullmatch(
+        r"PUT @landing/in/: 100%\|█{10}\| 78\.1kB/78\.1kB \[.*B/s\]", final["text/plain"]
+    )
+    assert '<progress value="80000" max="80000"' in final["text/html"]
+    assert "PUT @landing/in/: 100% 78.1kB/78.1kB [" in final["text/html"]
+    assert states[0]["text/plain"].startswith("PUT @landing/in/:   0%|")
+    assert "0.00B/78.1kB" in states[0]["text/plain"] and states[-1] == final
+    assert notebook.cells[2].outputs[-1].output_type == "execute_result"  # the PUT table
+
+    # A (gzipped CSV) unload: DuckDB's COPY, "running" with a busy <progress>, then
+    # "done in"; then the gzip of the files it wrote, in percent and bytes.
+    [(copy, copy_states), (gzip, gzip_states)] = bars_in(notebook, sent, 3)
+    assert re.fullmatch(r"COPY INTO @landing/out/: done in \d\d:\d\d", copy["text/plain"])
+    assert '<progress value="1" max="1"' in copy["text/html"]
+    assert re.fullmatch(
+        r"COPY INTO @landing/out/: running, \d\d:\d\d elapsed", copy_states[0]["text/plain"]
+    )
+    assert '<progress style="' in copy_states[0]["text/html"]  # no value: indeterminate
+    compressed = re.fullmatch(
+        r"COPY INTO @landing/out/: compressing: 100%\|█{10}\| (\S+)B/(\S+)B \[.*\]",
+        gzip["text/plain"],
+    )
+    assert compressed and compressed[1] == compressed[2] and compressed[1][-1] == "M"
+    assert re.search(r'<progress value="(\d+)" max="\1"', gzip["text/html"])
+    assert gzip_states[0]["text/plain"].startswith("COPY INTO @landing/out/: compressing:   0%")
+    assert ">rows_unloaded<" in notebook.cells[3].outputs[-1].data["text/html"]
+
+    # Failures: each bar was shown, then emptied: the error is all that shows.
+    for index, first in [(4, "COPY INTO main.t: running"), (6, "work: running")]:
+        [(final, states)] = bars_in(notebook, sent, index)
+        assert final == {"text/plain": ""} and states[-1] == final, index
+        assert states[0]["text/plain"].startswith(first), index
+        assert "<progress" in states[0]["text/html"]
+    [(final, states)] = bars_in(notebook, sent, 7)
+    assert final == {"text/plain": ""}
+    assert states[0]["text/plain"].startswith("bytes:   0%|          | 0.00B/100B")
+    # The unload's two pieces of work finished before its files could not be published:
+    # the statement failed, so both bars are taken back.
+    [(copy, copy_states), (gzip, gzip_states)] = bars_in(notebook, sent, 5)
+    assert copy == gzip == {"text/plain": ""}
+    assert copy_states[-2]["text/plain"].startswith("COPY INTO @landing/out/: done in ")
+    assert gzip_states[-2]["text/plain"].startswith("COPY INTO @landing/out/: compressing: 100%")
+    # After a delay: drawn late, still one line each, in the cell that ran the work.
+    [(slow, slow_states), (data, data_states)] = bars_in(notebook, sent, 8)
+    assert re.fullmatch(r"slow: running, \d\d:\d\d elapsed", slow_states[0]["text/plain"])
+    assert re.fullmatch(r"slow: done in \d\d:\d\d", slow["text/plain"])
+    assert [state["text/plain"][:16] for state in data_states] == [
+        "slow bytes:  67%",
+        "slow bytes: 100%",
+    ]
+    assert re.fullmatch(r"slow bytes: 100%\|█{10}\| 300B/300B \[.*\]", data["text/plain"])
+    assert '<progress value="300" max="300"' in data["text/html"]
+    for index, count in [(4, 1), (5, 2), (6, 1), (7, 1)]:
+        kinds = [output.output_type for output in notebook.cells[index].outputs]
+        assert kinds == ["display_data"] * count + ["error"], (index, kinds)
+
+
+# The example notebook
+
+
+@pytest.mark.extra("nbclient", "nbformat", "ipykernel")
+def test_example_notebook_runs_in_a_real_kernel(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import nbformat
+
+    read_notebook: Any = nbformat.read  # untyped
+    notebook = read_notebook(ROOT / "docs" / "notebook.ipynb", as_version=4)
+    sent = execute_in_kernel(notebook, tmp_path, monkeypatch)
 
     outputs = [
         output for cell in notebook.cells if cell.cell_type == "code" for output in cell.outputs
@@ -434,6 +691,8 @@ def test_example_notebook_runs_in_a_real_kernel(
     assert any(">rows_unloaded<" in table for table in tables)  # the unload
     assert any("daily/data_0_0_0.snappy.parquet" in t and ">md5<" in t for t in tables)  # LIST
     assert any(">LOADED<" in table for table in tables)  # the load
-    stderr = "".join(output.text for output in outputs if output.get("name") == "stderr")
-    assert "COPY INTO @landing/again/" in stderr  # the progress bar
-    assert "COPY INTO @landing/quiet/" not in stderr
+    assert stderr_of(notebook, sent) == []
+    bars = [output for output in outputs if output.output_type == "display_data"]
+    assert len(bars) == 1  # the unload with DELAY = 0; not the one with stage_progress=False
+    assert re.fullmatch(r"COPY INTO @landing/again/: done in \d\d:\d\d", bars[0].data["text/plain"])
+    assert "<progress" in bars[0].data["text/html"]

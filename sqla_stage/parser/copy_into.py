@@ -1,10 +1,11 @@
 """The parser of ``COPY INTO``, in both directions.
 
 ``COPY INTO <location> FROM <table | (query)> ...`` unloads; ``COPY INTO <table> [(cols)]
-FROM <location | (query)> ...`` loads. The location is ``@stage/path``, ``'@stage/path 1/'``
-or a quoted URL. Credentials may stand right after the target location (Databend's
-``CONNECTION = (...)`` before ``FROM``) or after the source (Snowflake); options come in
-any order, separated by spaces, commas or newlines. A ``(query)`` becomes
+[FROM <location | (query)>] ...`` loads (with no FROM, from the table's stage ``@%table``).
+The location is ``@stage/path``, ``'@stage/path 1/'`` or a URL, quoted or not
+(``s3://bucket/path/``). Credentials may stand right after the target location
+(Databend's ``CONNECTION = (...)`` before ``FROM``) or after the source (Snowflake);
+options come in any order, separated by spaces, commas or newlines. A ``(query)`` becomes
 ``sqlalchemy.text()`` and ``PARTITION BY <expr>`` a ``literal_column()``, both as written.
 """
 
@@ -22,7 +23,7 @@ from sqla_stage.parser.lexer import Kind
 from sqla_stage.parser.options import read_credentials, read_encryption, read_file_format, read_key
 from sqla_stage.parser.options import read_option as read_copy_option
 from sqla_stage.parser.stream import TokenStream, choices
-from sqla_stage.stage import Location
+from sqla_stage.stage import Location, Stage
 
 _ACCESS_KEYS = ("STORAGE_INTEGRATION", "CREDENTIALS", "CONNECTION", "ENCRYPTION")
 
@@ -164,6 +165,8 @@ def _location_or_url(stream: TokenStream, what: str) -> Location:
     if token.kind is Kind.STRING and token.value:
         stream.next()
         return token.value
+    if stream.at_bare_url():
+        return stream.bare_url()
     raise stream.error(what)
 
 
@@ -171,7 +174,7 @@ def parse_copy(stream: TokenStream) -> CopyInto:
     """``COPY INTO ...``, from after ``COPY``."""
     stream.expect_keyword("INTO")
     token = stream.peek()
-    if stream.at_location() or token.kind is Kind.STRING:
+    if stream.at_location() or token.kind is Kind.STRING or stream.at_bare_url():
         return _unload(stream)
     if token.kind not in (Kind.WORD, Kind.QUOTED):
         raise stream.error("a table name, a stage location (@stage/path) or a quoted URL")
@@ -204,9 +207,10 @@ def _load(stream: TokenStream) -> CopyInto:
             names.append(stream.name_part("a column name")[0])
         stream.expect_punct(")", "',' or ')'")
         columns = tuple(names)
-    stream.expect_keyword("FROM", expected="FROM" if columns else "'(' or FROM")
     source: object
-    if stream.at_punct("("):
+    if not stream.accept_keyword("FROM"):  # Snowflake: no FROM loads the table's own stage
+        source = Stage.table(name, schema=schema) / ""
+    elif stream.at_punct("("):
         source = query_text(stream.parenthesized_text("( query )"))
     else:
         source = _location_or_url(stream, "a stage location, a quoted URL or ( query )")

@@ -308,8 +308,15 @@ def read_format_entry(stream: TokenStream, entries: FormatEntries) -> None:
 
 
 def read_file_format(stream: TokenStream) -> tuple[FormatSpec, bool | None]:
-    """``FILE_FORMAT = ( ... )`` after the key: the format, and Databend's OUTPUT_HEADER."""
+    """``FILE_FORMAT = ( ... )`` after the key: the format, and Databend's OUTPUT_HEADER.
+
+    ``FILE_FORMAT = my_format`` and ``FILE_FORMAT = 'my_format'``, without parentheses,
+    name a file format as ``FORMAT_NAME`` does (the warehouses' docs write both).
+    """
     start = stream.peek()
+    if not stream.at_punct("("):
+        name = format_name(stream)
+        return FileFormat(name[1], name[0]), None
     read_group(stream, "the file format")
     entries = FormatEntries(start)
     while not group_done(stream):

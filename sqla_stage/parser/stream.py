@@ -6,6 +6,7 @@ locations and raw SQL fragments.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 from sqla_stage.credentials import SECRET_SQL_GROUPS, SECRET_SQL_NAMES
@@ -16,6 +17,9 @@ from sqla_stage.stage import StagePath
 
 #: Punctuation that opens and closes a nesting level.
 _OPEN = {"(": ")", "{": "}"}
+#: A URL written without quotes (``FROM s3://bucket/path/``): a scheme, ``://``, and
+#: everything up to white space, ``;`` or a ``)``.
+_BARE_URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s;()]*")
 
 
 def describe(token: Token, sql: str) -> str:
@@ -202,6 +206,25 @@ class TokenStream:
         except StageParseError as error:
             offset = token.start + error.position if token.kind is Kind.LOCATION else token.start
             raise StageParseError(self.sql, offset, error.expected, error.found) from None
+
+    def at_bare_url(self) -> bool:
+        """Whether an unquoted URL (``s3://bucket/path/``) is next."""
+        token = self.peek()
+        if token.kind is Kind.LOCAL:  # file:///path, which the lexer reads whole
+            return True
+        return token.kind is Kind.WORD and _BARE_URL.match(self.sql, token.start) is not None
+
+    def bare_url(self) -> str:
+        """An unquoted URL, as written; the tokens the lexer made of it are consumed."""
+        if not self.at_bare_url():
+            raise self.error("a URL")
+        if self.peek().kind is Kind.LOCAL:
+            return self.next().value
+        match = _BARE_URL.match(self.sql, self.peek().start)
+        assert match is not None
+        while self.peek().kind is not Kind.END and self.peek().start < match.end():
+            self.index += 1
+        return match.group()
 
     # -- raw fragments ----------------------------------------------------------------------
 

@@ -24,6 +24,7 @@ CREDENTIAL_KEYS = (
     "azure_sas_token",
     "endpoint_url",
     "region",
+    "provider",
 )
 SECRET_CREDENTIAL_KEYS = frozenset({"aws_key_id", "aws_secret_key", "aws_token", "azure_sas_token"})
 
@@ -129,7 +130,8 @@ class Credentials(_SecretMapping):
     """Cloud credentials.
 
     The keys are ``aws_key_id``, ``aws_secret_key``, ``aws_token``, ``aws_role``,
-    ``azure_sas_token``, ``endpoint_url`` and ``region``.
+    ``azure_sas_token``, ``endpoint_url``, ``region`` and ``provider`` (MatrixOne's
+    ``'PROVIDER'``: who serves the S3 API, ``'Amazon'``, ``'minio'``, ...).
     """
 
     _keys = CREDENTIAL_KEYS
@@ -170,8 +172,8 @@ class Credentials(_SecretMapping):
 
     @property
     def is_empty(self) -> bool:
-        """True when only connection settings (endpoint, region) are present."""
-        return not (set(self) - {"endpoint_url", "region"})
+        """True when only connection settings (endpoint, region, provider) are present."""
+        return not (set(self) - {"endpoint_url", "region", "provider"})
 
 
 class Encryption(_SecretMapping):

@@ -39,6 +39,7 @@ _CREDENTIAL_NAMES = {
     "azure_sas_token": "AZURE_SAS_TOKEN",
     "endpoint_url": "ENDPOINT_URL",
     "region": "REGION",
+    "provider": "PROVIDER",
 }
 _LOCATION_LOAD_OPTIONS = ("files", "pattern")
 _OUTFILE_STAGE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_$]*")

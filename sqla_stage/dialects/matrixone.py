@@ -20,6 +20,7 @@ _CREDENTIAL_NAMES = {
     "aws_secret_key": "secret_access_key",
     "endpoint_url": "endpoint",
     "region": "region",
+    "provider": "provider",
 }
 
 

@@ -50,6 +50,11 @@ class SnowflakeRenderer(Renderer):
             self.unsupported(
                 "the credential 'region'", " (Snowflake finds a bucket's region itself)"
             )
+        if credentials and "provider" in credentials:
+            self.unsupported(
+                "the credential 'provider'",
+                " (MatrixOne's; Snowflake reads the cloud from the URL)",
+            )
         rest = {k: v for k, v in (credentials or {}).items() if k != "endpoint_url"}
         return super().credentials(Credentials(rest) if rest else None)
 

@@ -46,6 +46,7 @@ CREDENTIAL_KEYS = {
     "ENDPOINT": "endpoint_url",
     "REGION": "region",
     "AWS_REGION": "region",
+    "PROVIDER": "provider",
 }
 ENCRYPTION_KEYS = ("TYPE", "MASTER_KEY", "KMS_KEY_ID")
 #: Format option spellings -> canonical names; Databend's are mapped in ``_format_entry``.

@@ -106,7 +106,10 @@ class _StageParams:
             read_option(stream, STAGE_COPY_OPTIONS, self.copy_options, "a copy option")
             return
         what = f"a stage parameter ({choices(_STAGE_PARAMS)}) or the end of the statement"
-        key = read_key(stream, _STAGE_PARAMS, what)
+        if stream.at_keyword("COMMENT") and stream.peek(1).kind is Kind.STRING:
+            key = stream.next()  # MatrixOne writes COMMENT 'text', without '='
+        else:
+            key = read_key(stream, _STAGE_PARAMS, what)
         upper = key.upper
         if upper in seen or (upper in ("DIRECTORY", "ENABLE") and self.directory is not None):
             raise stream.error(f"each parameter once, not a second {key.value}", key)

@@ -16,11 +16,33 @@ from typing import Any
 from sqla_stage.credentials import Credentials
 from sqla_stage.errors import StageProgrammingError
 from sqla_stage.formats import FORMAT_TYPES, FileFormat, FormatSpec
+from sqla_stage.parser.locations import parse_stage_location
 from sqla_stage.runtime.literals import inline
 from sqla_stage.runtime.plugin import RuntimeSettings
 from sqla_stage.runtime.registry import Registry
 from sqla_stage.runtime.storage import StageStorage, folder_name, open_storage, qualified_folder
 from sqla_stage.stage import Location, Stage, StageKind, StagePath
+
+#: How many ``stage://`` URLs a stage may lead through to reach a real storage.
+MAX_STAGE_URL_DEPTH = 8
+
+
+def stage_url_path(url: str) -> StagePath | None:
+    """MatrixOne's ``stage://name/path`` as the stage path ``@name/path`` (None for any other URL).
+
+    Raises:
+        StageProgrammingError: a ``stage://`` URL that names no stage, or whose path climbs
+            with ``..``.
+    """
+    if url[:8].lower() != "stage://":
+        return None
+    name, _, path = url[8:].partition("/")
+    if not name or ".." in path.split("/"):
+        raise StageProgrammingError(
+            f"{url!r}: a stage:// URL names a stage and a folder in it (stage://name/path/), "
+            "without '..'"
+        )
+    return parse_stage_location(f"@{name}/{path}")
 
 
 @dataclass(frozen=True)
@@ -128,8 +150,11 @@ class StageContext:
         root = self.settings.stage_root.rstrip("/")
         return open_storage(f"{root}/stage/{kind}/{folder}", None, label=None)
 
-    def storage(self, stage: Stage) -> StageStorage:
+    def storage(self, stage: Stage, depth: int = 0) -> StageStorage:
         """The storage of a stage of any kind.
+
+        A stage whose URL is MatrixOne's ``stage://parent/sub/`` (a sub-stage) is the
+        folder ``sub/`` of the stage ``parent``'s storage.
 
         Raises:
             StageRuntimeError: the stage (or, for ``@%t``, the table) does not exist.
@@ -145,7 +170,15 @@ class StageContext:
             storage = self.root_storage("table", qualified_folder(stage.schema, stage.name))
         else:
             defined = self.registered_stage(stage)
-            if defined.kind is StageKind.EXTERNAL and defined.url:
+            parent = stage_url_path(defined.url) if defined.url else None
+            if parent is not None:
+                if depth >= MAX_STAGE_URL_DEPTH:
+                    raise StageProgrammingError(
+                        f"stage {label}: its stage:// URL leads through more than "
+                        f"{MAX_STAGE_URL_DEPTH} stages (a cycle?)"
+                    )
+                storage = self.storage(parent.stage, depth + 1).child(parent.path, label)
+            elif defined.kind is StageKind.EXTERNAL and defined.url:
                 storage = open_storage(defined.url, defined.credentials, label=label)
             else:
                 storage = self.root_storage("internal", qualified_folder(stage.schema, stage.name))
@@ -154,6 +187,8 @@ class StageContext:
 
     def place(self, location: Location, credentials: Credentials | None = None) -> Place:
         """Resolve a stage path or URL to its storage and key prefix."""
+        if isinstance(location, str):
+            location = stage_url_path(location) or location
         if isinstance(location, StagePath):
             return Place(self.storage(location.stage), location.path, location.stage)
         return Place(open_storage(location, credentials), "", None)

@@ -1,11 +1,13 @@
 r"""MatrixOne's ``<query> INTO OUTFILE '<stage>:/<path>'`` on the runtime (spec 000).
 
-The target is ``'stage1:/user.csv'`` (the key ``user.csv`` of stage ``stage1``, whatever
-kind of stage it is) or a plain file path. While any stage has ``ENABLE = TRUE``
-(``Stage(directory=True)``), a plain path is refused with MatrixOne's error 20101, "stage
-exists, please try to check and use a stage instead"; with no enabled stage it is written
-as given (``~`` is the user's home folder). As MatrixOne (and MySQL) do, an existing file
-is not overwritten.
+The target is ``'stage1:/user.csv'`` or ``'stage://stage1/user.csv'`` (the key ``user.csv``
+of stage ``stage1``, whatever kind of stage it is) or a plain file path. A stage turned off
+with ``ENABLE = FALSE`` (``Stage(directory=False)``) is refused with MatrixOne's "stage
+'stage1' is invalid, please check"; a file of a stage is overwritten, as MatrixOne's docs
+show for an export run again. While any stage has ``ENABLE = TRUE``, a plain path is
+refused with MatrixOne's error 20101, "stage exists, please try to check and use a stage
+instead"; with no enabled stage it is written as given (``~`` is the user's home folder),
+and, as MySQL does, an existing plain file is not overwritten.
 
 The file is MatrixOne's CSV: a header line of the column names, ``,`` between fields,
 ``\n`` after each row, text (and any type whose text could hold a ``,``) in double quotes
@@ -24,7 +26,7 @@ from typing import Any
 
 from sqla_stage.errors import StageProgrammingError
 from sqla_stage.outfile import SelectIntoOutfile
-from sqla_stage.runtime.context import StageContext
+from sqla_stage.runtime.context import StageContext, stage_url_path
 from sqla_stage.runtime.literals import literal, quote
 from sqla_stage.runtime.queries import rewrite_sql
 from sqla_stage.runtime.results import Query, Rows
@@ -53,6 +55,7 @@ class _Target:
     storage: StageStorage
     key: str
     name: str
+    in_stage: bool
 
 
 def write_outfile(context: StageContext, element: SelectIntoOutfile) -> Rows:
@@ -67,7 +70,9 @@ def write_outfile(context: StageContext, element: SelectIntoOutfile) -> Rows:
     query = rewrite_sql(context, embedded.sql, embedded.parameters) or Query(
         embedded.sql, embedded.parameters
     )
-    if target.storage.exists(target.key):
+    if target.storage.fs.isdir(target.storage.path(target.key)):
+        raise StageProgrammingError(f"INTO OUTFILE: {target.name} is a folder; give a file name")
+    if not target.in_stage and target.storage.exists(target.key):
         raise StageProgrammingError(
             f"INTO OUTFILE: {target.name} already exists (an existing file is not overwritten)"
         )
@@ -77,13 +82,17 @@ def write_outfile(context: StageContext, element: SelectIntoOutfile) -> Rows:
 
 
 def _target(context: StageContext, location: StagePath | str) -> _Target:
+    if isinstance(location, str):
+        location = stage_url_path(location) or location
     if isinstance(location, StagePath):
+        if context.registered_stage(location.stage).directory is False:
+            raise StageProgrammingError(f"stage '{location.stage.name}' is invalid, please check")
         place = context.place(location)
         if not place.prefix or place.prefix.endswith("/"):
             raise StageProgrammingError(
                 f"INTO OUTFILE: {place.label} names a folder; give a file name ('stage1:/user.csv')"
             )
-        return _Target(place.storage, place.prefix, place.prefix)
+        return _Target(place.storage, place.prefix, place.prefix, in_stage=True)
     if any(record.stage.directory is True for record in context.registry.stages()):
         raise StageProgrammingError(STAGE_EXISTS, code=STAGE_EXISTS_CODE)
     path = location if "://" in location else os.path.expanduser(location)
@@ -92,7 +101,7 @@ def _target(context: StageContext, location: StagePath | str) -> _Target:
         raise StageProgrammingError(f"INTO OUTFILE: {location!r} names a folder; give a file name")
     if not folder:
         folder = "/" if path.startswith("/") else "."
-    return _Target(open_storage(folder, None), name, path)
+    return _Target(open_storage(folder, None), name, path, in_stage=False)
 
 
 def _columns(context: StageContext, query: Query) -> list[tuple[str, str]]:

@@ -129,10 +129,28 @@ def qualified_folder(schema: str | None, name: str) -> str:
     return ".".join(folder_name(part).replace(".", "%2E") for part in parts)
 
 
+#: MatrixOne's PROVIDER values that mean Amazon's own S3 (no endpoint needed).
+AMAZON_PROVIDERS = frozenset({"amazon", "aws", "s3"})
+
+
 def storage_options(credentials: Credentials | None) -> dict[str, Any]:
-    """The fsspec options of a stage's credentials (s3fs names; others pass through)."""
+    """The fsspec options of a stage's credentials (s3fs names; others pass through).
+
+    MatrixOne's ``provider`` names who serves the S3 API: any provider but Amazon is reached
+    through its ``endpoint_url``, so a provider without one is refused rather than sent to
+    Amazon.
+
+    Raises:
+        StageProgrammingError: a provider other than Amazon without an endpoint.
+    """
     if credentials is None:
         return {}
+    provider = credentials.get("provider")
+    if provider and provider.lower() not in AMAZON_PROVIDERS and "endpoint_url" not in credentials:
+        raise StageProgrammingError(
+            f"CREDENTIALS 'PROVIDER' = {provider!r} needs its 'ENDPOINT': without it the "
+            "runtime would reach Amazon S3"
+        )
     names = {
         "aws_key_id": "key",
         "aws_secret_key": "secret",
@@ -172,6 +190,13 @@ class StageStorage:
         self._checked = identity[0] not in S3_PROTOCOLS
         #: The S3-compatible service's URL, where the credentials name one.
         self.endpoint: str | None = None
+
+    def child(self, folder: str, label: str) -> StageStorage:
+        """The storage of ``folder`` (a key prefix) inside this one: a sub-stage's files."""
+        root = f"{self.root.rstrip('/')}/{folder.strip('/')}" if folder.strip("/") else self.root
+        child = StageStorage(self._fs, root, label, (self.identity[0], root, *self.identity[2:]))
+        child.endpoint = self.endpoint
+        return child
 
     @property
     def fs(self) -> AbstractFileSystem:

@@ -116,3 +116,18 @@ def test_an_unquoted_url_loads_from_a_local_folder(engine: sa.Engine, tmp_path: 
 def test_a_word_that_is_no_url_is_still_refused() -> None:
     with pytest.raises(StageParseError, match="expected a stage location"):
         parse("COPY INTO mytable FROM landing/p/")
+
+
+def test_bendsql_fs_paths_are_local_files(engine: sa.Engine, tmp_path: Path) -> None:
+    """BendSQL's ``PUT fs:///path/*.csv @stage`` (Databend's "Stage files" page)."""
+    (tmp_path / "datas").mkdir()
+    (tmp_path / "datas" / "a.csv").write_text("1,x\n")
+    (tmp_path / "datas" / "b.csv").write_text("2,y\n")
+    put = parse(f"PUT fs://{tmp_path}/datas/*.csv @my_stage")
+    assert str(put.compile()) == f"PUT 'file://{tmp_path}/datas/*.csv' @my_stage"
+    with engine.begin() as conn:
+        conn.exec_driver_sql("CREATE STAGE my_stage")
+        uploaded = conn.exec_driver_sql(f"PUT fs://{tmp_path}/datas/*.csv @my_stage").all()
+        assert sorted(row.source for row in uploaded) == ["a.csv", "b.csv"]
+        conn.exec_driver_sql(f"GET @my_stage/a.csv.gz fs://{tmp_path}/out/")
+    assert (tmp_path / "out" / "a.csv.gz").is_file()

@@ -65,8 +65,9 @@ _SPACE = re.compile(r"\s+")
 _WORD = re.compile(r"[^\W\d][\w$]*%*")
 _BARE_NAME = re.compile(r"[^\W\d][\w$]*")
 _NUMBER = re.compile(r"\d+(?:\.\d+)?(?:[eE][+-]?\d+)?")
-#: An unquoted local file URL (PUT / GET), ``file:///tmp/data/*.csv``: up to a space or ``;``.
-_LOCAL = re.compile(r"file://[^\s;]*", re.IGNORECASE)
+#: An unquoted local file URL (PUT / GET), ``file:///tmp/data/*.csv`` (BendSQL writes
+#: ``fs:///tmp/data/*.csv``): up to a space or ``;``.
+_LOCAL = re.compile(r"(?:file|fs)://[^\s;]*", re.IGNORECASE)
 #: Characters that end a bare location's path.
 _PATH_END = re.compile(r"[\s;,()]")
 _PUNCT = "(),={};."

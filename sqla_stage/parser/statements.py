@@ -318,11 +318,16 @@ def parse_presign(stream: TokenStream) -> Presign:
 
 
 def _local_path(stream: TokenStream) -> str:
-    """A local path: ``'file:///tmp/x.csv'`` or unquoted ``file:///tmp/x.csv``."""
+    """A local path: ``'file:///tmp/x.csv'`` or unquoted ``file:///tmp/x.csv``.
+
+    BendSQL's ``fs:///tmp/x.csv`` is the same local file (``file:///tmp/x.csv``).
+    """
     token = stream.peek()
     if token.kind not in (Kind.STRING, Kind.LOCAL) or not token.value:
         raise stream.error("a local path ('file:///...')")
     stream.next()
+    if token.value[:5].lower() == "fs://":
+        return "file://" + token.value[5:]
     return token.value
 
 

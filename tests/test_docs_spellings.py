@@ -131,3 +131,30 @@ def test_bendsql_fs_paths_are_local_files(engine: sa.Engine, tmp_path: Path) -> 
         assert sorted(row.source for row in uploaded) == ["a.csv", "b.csv"]
         conn.exec_driver_sql(f"GET @my_stage/a.csv.gz fs://{tmp_path}/out/")
     assert (tmp_path / "out" / "a.csv.gz").is_file()
+
+
+def test_a_url_location_ends_in_a_name_prefix(engine: sa.Engine, tmp_path: Path) -> None:
+    """Snowflake's ``COPY INTO mytable FROM s3://mybucket/data/files``: ``files`` is a prefix."""
+    (tmp_path / "data" / "files").mkdir(parents=True)
+    (tmp_path / "data" / "files1.csv").write_text("1,a\n")
+    (tmp_path / "data" / "files" / "x.csv").write_text("2,b\n")
+    (tmp_path / "data" / "other.csv").write_text("3,c\n")
+    with engine.begin() as conn:
+        loaded = conn.exec_driver_sql(f"COPY INTO mytable FROM {tmp_path.as_uri()}/data/files")
+        assert sorted(row.file for row in loaded) == ["files/x.csv", "files1.csv"]
+        assert table_rows(conn) == [(1, "a"), (2, "b")]
+
+
+@pytest.mark.parametrize(
+    "clause", ["FROM @my_stage/none/", "FROM @my_stage PATTERN = '.*[.]json'", "FROM @my_stage"]
+)
+def test_a_load_of_nothing_says_so(engine: sa.Engine, tmp_path: Path, clause: str) -> None:
+    (tmp_path / "d.csv").write_text("1,x\n")
+    with engine.begin() as conn:
+        conn.exec_driver_sql("CREATE STAGE my_stage")
+        conn.exec_driver_sql(f"PUT file://{tmp_path}/d.csv @my_stage")
+        if clause == "FROM @my_stage":  # loaded once: the history leaves nothing
+            conn.exec_driver_sql("COPY INTO mytable FROM @my_stage")
+        result = conn.exec_driver_sql(f"COPY INTO mytable {clause}")
+        assert list(result.keys()) == ["status"]
+        assert result.all() == [("Copy executed with 0 files processed.",)]

@@ -365,7 +365,9 @@ def test_killed_unload_leaves_no_file(engine: Any, tmp_path: Path) -> None:
     with engine.begin() as conn:
         assert listed(conn, "@s") == []
         conn.exec_driver_sql("CREATE TABLE t (i BIGINT, p VARCHAR)")
-        assert conn.exec_driver_sql("COPY INTO t FROM @s/big/").all() == []
+        assert conn.exec_driver_sql("COPY INTO t FROM @s/big/").all() == [
+            ("Copy executed with 0 files processed.",)
+        ]
         conn.exec_driver_sql("COPY INTO @s/big/ FROM (SELECT 1 AS i) INCLUDE_QUERY_ID = TRUE")
     assert all(p.exists() for p in scratch)  # too recent to be swept
     old = time.time() - unload_files.STALE_SCRATCH_SECONDS - 60
@@ -513,7 +515,9 @@ def assert_loaded_once(engine: Any) -> None:
     with engine.begin() as conn:
         result = conn.exec_driver_sql("COPY INTO t FROM @s/in/").all()
         assert len(result) == LOAD_FILES
-        assert conn.exec_driver_sql("COPY INTO t FROM @s/in/").all() == []
+        assert conn.exec_driver_sql("COPY INTO t FROM @s/in/").all() == [
+            ("Copy executed with 0 files processed.",)
+        ]
         assert conn.exec_driver_sql("SELECT count(DISTINCT i), count(*) FROM t").one() == (
             100 * LOAD_FILES,
             100 * LOAD_FILES,

@@ -73,7 +73,9 @@ def test_user_stage_statements_as_text(db: Any, tmp_path: Path) -> None:
         conn.exec_driver_sql("COPY INTO my_table from @~;")
         assert _rows(conn) == MY_TABLE_ROWS
         # Loaded files are remembered: the RFC's second COPY loads nothing.
-        assert conn.exec_driver_sql("COPY INTO my_table FROM @~;").all() == []
+        assert conn.exec_driver_sql("COPY INTO my_table FROM @~;").all() == [
+            ("Copy executed with 0 files processed.",)
+        ]
         assert _rows(conn) == MY_TABLE_ROWS
     assert (user_folder / "data.csv").read_text() == "1,ontime\n2,late\n"
 

@@ -89,6 +89,8 @@ from sqla_stage.runtime.sources import embedded_query
 from sqla_stage.runtime.storage import FileInfo
 from sqla_stage.stage import StageKind
 
+#: A load with no file to load returns Snowflake's status row: it never looks like a load.
+NO_FILES = "Copy executed with 0 files processed."
 RESULT_COLUMNS = [
     Column("file", VARCHAR),
     Column("status", VARCHAR),
@@ -170,8 +172,8 @@ def run(context: StageContext, element: CopyInto) -> Rows | Query:
         files = _not_loaded(context, target, files)
     files = _size_limited(files, options.size_limit)
     if not files:
-        if options.validation is None:
-            return Rows(RESULT_COLUMNS)
+        if options.validation is None:  # Snowflake's answer, so no load looks like a success
+            return Rows([Column("status", VARCHAR)], [[NO_FILES]])
         if options.validation.endswith("_ROWS"):
             return Rows([Column(c.name, c.type) for c in target.fill])
         return Rows(VALIDATION_COLUMNS)
@@ -237,18 +239,16 @@ def _target(context: StageContext, element: CopyInto) -> Target:
 
 
 def _place(context: StageContext, element: CopyInto) -> Place:
+    """Where the files are: a URL's last segment is a name prefix, as a stage path's is."""
     location = element.location
     assert location is not None
-    place = context.place(location, element.credentials)
     if isinstance(location, str) and not location.endswith("/"):
-        try:
-            single = place.storage.exists("")
-        except (OSError, ValueError):
-            single = False
-        if single:  # a URL naming one file: its folder, with the file's name as prefix
-            folder, _, name = location.rpartition("/")
-            return Place(context.place(folder + "/", element.credentials).storage, name, None)
-    return place
+        scheme, _, rest = location.rpartition("://")
+        folder, _, name = rest.rpartition("/")
+        if folder and name and not location.lower().startswith("stage://"):
+            url = f"{scheme}://{folder}/" if scheme else f"{folder}/"
+            return Place(context.place(url, element.credentials).storage, name, None)
+    return context.place(location, element.credentials)
 
 
 def _options(context: StageContext, element: CopyInto, place: Place) -> LoadOptions:

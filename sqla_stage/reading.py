@@ -4,10 +4,13 @@
 and [Stage.read_arrow][sqla_stage.Stage.read_arrow] (or
 [read_arrow][sqla_stage.reading.read_arrow]) select every row of the files under a stage
 path: the files are listed as LIST lists them (``pattern`` must match a whole name), read
-by DuckDB's ``read_parquet`` / ``read_csv`` / ``read_json`` exactly as
+by DuckDB's ``read_parquet`` / ``read_csv`` / ``read_json`` as
 ``SELECT * FROM @stage/path`` reads them on the runtime, and handed over as Arrow data
-(``to_arrow_table()``, ``df()``): no row passes through Python. The format may carry
-options (``CSV(skip_header=1, field_delimiter="|")``), which the SQL form cannot.
+(``to_arrow_table()``, ``df()``): no row passes through Python. A CSV file's first line
+is a header only where the format says so (``CSV(skip_header=1)``: the skipped line names
+the columns); unlike the SQL form, which reads CSV fields as text as Snowflake does, the
+columns are typed by DuckDB's sniffer. The format may carry options
+(``CSV(skip_header=1, field_delimiter="|")``), which the SQL form cannot.
 
 The query runs on the connection's own DuckDB connection, inside its transaction, so it
 sees stages and files created there; long reads show a progress bar (see

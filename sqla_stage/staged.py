@@ -1,11 +1,11 @@
-"""``staged()``: staged files as a FROM clause, ``SELECT ... FROM @stage/path (...)``."""
+"""``staged()``: staged files as a FROM clause, ``SELECT ... FROM @stage/path (...) alias``."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
 from sqlalchemy.sql import column
-from sqlalchemy.sql.expression import TableClause
+from sqlalchemy.sql.expression import Alias, TableClause
 from sqlalchemy.sql.visitors import InternalTraversal
 
 from sqla_stage.errors import StageArgumentError
@@ -18,7 +18,8 @@ class StagedFiles(TableClause):
 
     __visit_name__ = "sqla_stage_staged"
     inherit_cache = True
-    # Columns render unqualified: "@stage/path".col is not valid SQL anywhere.
+    # "@stage/path".col is not valid SQL anywhere: columns are qualified by an alias
+    # (StagedAlias), and a StagedFiles without one has no columns.
     named_with_column = False
     _traverse_internals = [
         *TableClause._traverse_internals,
@@ -43,8 +44,46 @@ class StagedFiles(TableClause):
         )
         super().__init__(f"@{location.stage.key}/{location.path}", *(column(c) for c in columns))
 
+    def alias(self, name: str | None = None, flat: bool = False) -> StagedAlias:  # type: ignore[override]
+        """The files under the alias ``name`` (an anonymous one by default)."""
+        return StagedAlias._construct(self, name=name)
+
     def __repr__(self) -> str:
         return f"staged({self.location!r}, file_format={self.file_format!r})"
+
+
+class StagedAlias(Alias):
+    """Staged files under an alias: ``@stage/path (...) AS name``, columns ``name.col``.
+
+    Every column of [staged][sqla_stage.staged.staged] renders qualified, so that a
+    join with a table that has a column of the same name compares the right columns.
+    """
+
+    inherit_cache = True
+    element: StagedFiles
+
+    @property
+    def location(self) -> StagePath:
+        """The staged location."""
+        return self.element.location
+
+    @property
+    def file_format(self) -> FormatSpec | None:
+        """The format the files are read with (None: the stage's)."""
+        return self.element.file_format
+
+    @property
+    def pattern(self) -> str | None:
+        """The regular expression the files' names must match."""
+        return self.element.pattern
+
+    def alias(self, name: str | None = None, flat: bool = False) -> StagedAlias:
+        """The same files under another alias."""
+        return self.element.alias(name)
+
+    def __repr__(self) -> str:
+        name = str(self.name)
+        return f"{self.element!r}.alias({'' if name.startswith('%(') else repr(name)})"
 
 
 def staged(
@@ -53,14 +92,21 @@ def staged(
     file_format: FormatSpec | type[FormatSpec] | str | None = None,
     pattern: str | None = None,
     columns: Iterable[str] = (),
-) -> StagedFiles:
+    alias: str | None = None,
+) -> StagedFiles | StagedAlias:
     """Staged files as a FROM clause.
+
+    With ``columns`` (or ``alias``) the files get an alias, anonymous by default
+    (``@stage/p/ (...) AS anon_1``), and their columns render qualified by it
+    (``anon_1.id``): a join with a table that has a column of the same name then
+    compares the files' column, not the table's.
 
     Args:
         location: A stage or stage path (``stage / "p/"``) or ``"@stage/p/"``.
         file_format: How to read the files: a type (``Parquet()``) or ``FileFormat(name)``.
         pattern: A regular expression the file names must match.
         columns: Column names, so ``staged(...).c.name`` can be selected.
+        alias: The alias of the files in the query.
 
     Example:
         >>> from sqlalchemy import select, literal_column
@@ -76,4 +122,7 @@ def staged(
     names = tuple(columns)
     if not all(isinstance(name, str) and name for name in names):
         raise StageArgumentError(f"{owner}: columns must be names, not {names!r}")
-    return StagedFiles(where, coerce_format(owner, file_format), pattern, names)
+    if alias is not None and (not isinstance(alias, str) or not alias):
+        raise StageArgumentError(f"{owner}: alias must be a non-empty string, not {alias!r}")
+    files = StagedFiles(where, coerce_format(owner, file_format), pattern, names)
+    return files.alias(alias) if names or alias is not None else files

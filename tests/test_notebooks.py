@@ -369,7 +369,13 @@ def test_read_sees_the_transaction(engine: Any, tmp_path: Path) -> None:
         fresh = Stage("fresh")
         fresh.create(conn)  # not committed yet
         conn.execute(Put(str(tmp_path / "x.csv"), fresh))
-        assert fresh.read_arrow(conn).to_pylist() == [{"a": 1, "b": 2}]
+        # The first line is a header only where the format says so.
+        assert fresh.read_arrow(conn).to_pylist() == [
+            {"column0": "a", "column1": "b"},
+            {"column0": "1", "column1": "2"},
+        ]
+        with_header = fresh.read_arrow(conn, file_format=CSV(skip_header=1))
+        assert with_header.to_pylist() == [{"a": 1, "b": 2}]
         with pytest.raises(StageRuntimeError, match="no staged file"):
             fresh.read(conn, "missing/")
 

@@ -131,19 +131,25 @@ def test_stage_file_format_is_the_default(engine: Any, tmp_path: Path) -> None:
         assert conn.exec_driver_sql("SELECT answer FROM @pq").all() == [(42,)]
 
 
-def test_csv_is_sniffed_and_positional_columns(engine: Any, tmp_path: Path) -> None:
+def test_csv_header_only_from_the_format_and_positional_columns(
+    engine: Any, tmp_path: Path
+) -> None:
     folder = internal(tmp_path, "c") / "in"
     folder.mkdir(parents=True)
     (folder / "a.csv").write_text("id,name\n1,ann\n2,bob\n")
     (folder / "raw.csv").write_text("10,x\n20,y\n")
     with engine.begin() as conn:
         conn.exec_driver_sql("CREATE STAGE c")
+        conn.exec_driver_sql("CREATE FILE FORMAT head TYPE = CSV SKIP_HEADER = 1")
         rows = conn.exec_driver_sql(
-            "SELECT id, name FROM @c/in/a.csv (FILE_FORMAT => 'csv') ORDER BY id"
+            "SELECT id, name FROM @c/in/a.csv (FILE_FORMAT => 'head') ORDER BY id"
         ).all()
-        assert rows == [(1, "ann"), (2, "bob")]
+        assert rows == [("1", "ann"), ("2", "bob")]  # CSV fields are text, as in Snowflake
+        # No header in the format: the first line is data (CSV is never header-sniffed).
+        raw = conn.exec_driver_sql("SELECT $1, $2 FROM @c/in/a.csv (FILE_FORMAT => 'csv')")
+        assert raw.all() == [("id", "name"), ("1", "ann"), ("2", "bob")]
         positional = conn.exec_driver_sql(
-            "SELECT $2, $1 + 1 FROM @c/in/ (PATTERN => '.*raw[.]csv') WHERE $1 > 10"
+            "SELECT $2, $1::int + 1 FROM @c/in/ (PATTERN => '.*raw[.]csv') WHERE $1::int > 10"
         ).all()
         assert positional == [("y", 21)]
 
@@ -177,7 +183,7 @@ def test_named_csv_format(engine: Any, tmp_path: Path) -> None:
         rows = conn.exec_driver_sql(
             "SELECT k, v FROM @c (FILE_FORMAT => 'semi', PATTERN => '.*[.]txt') ORDER BY k"
         ).all()
-        assert rows == [("a", 1), ("b", None)]
+        assert rows == [("a", "1"), ("b", None)]
         files = staged(Stage("c"), file_format=FileFormat("semi"), columns=("k",))
         assert conn.execute(sa.select(sa.func.count(files.c.k)).select_from(files)).scalar() == 2
 
@@ -189,9 +195,14 @@ def test_put_then_query_user_stage(engine: Any, tmp_path: Path) -> None:
     with engine.begin() as conn:
         conn.exec_driver_sql(f"PUT file://{source} @~/up/")
         assert (tmp_path / "stages/stage/user/alice/up/people.csv.gz").exists()
-        assert conn.exec_driver_sql("SELECT name FROM @~/up/ WHERE id = 7").all() == [("gus",)]
-        files = staged(Stage.user() / "up/", file_format=CSV(), columns=("id",))
-        assert conn.execute(sa.select(files.c.id).select_from(files)).all() == [(7,)]
+        conn.exec_driver_sql("CREATE FILE FORMAT head TYPE = CSV SKIP_HEADER = 1")
+        named = conn.exec_driver_sql("SELECT name FROM @~/up/ (FILE_FORMAT => head) WHERE id = '7'")
+        assert named.all() == [("gus",)]
+        files = staged(Stage.user() / "up/", file_format=FileFormat("head"), columns=("id",))
+        assert conn.execute(sa.select(files.c.id).select_from(files)).all() == [("7",)]
+        positional = staged(Stage.user() / "up/", file_format=CSV())
+        query = sa.select(sa.literal_column("$2")).select_from(positional)
+        assert conn.execute(query).all() == [("name",), ("gus",)]
 
 
 def test_memory_external_stage(engine: Any, tmp_path: Path) -> None:
@@ -284,7 +295,7 @@ def test_errors(staged_parquet: Any) -> None:
         with pytest.raises(StageRuntimeError, match="file format 'nofmt' does not exist"):
             conn.exec_driver_sql("SELECT * FROM @s/p/ (FILE_FORMAT => 'nofmt')")
         with pytest.raises(StageRuntimeError, match="FILE_FORMAT"):
-            conn.exec_driver_sql("SELECT * FROM @s/p/ (FILE_FORMAT => parquet)")
+            conn.exec_driver_sql("SELECT * FROM @s/p/ (FILE_FORMAT => 1)")
         with pytest.raises(StageRuntimeError, match="location => '@stage/path' is required"):
             conn.exec_driver_sql("SELECT * FROM list_stage(pattern => '.*')")
 
@@ -394,8 +405,9 @@ def test_outfile_reads_staged_files_and_writes_to_memory_stage(staged_parquet: A
         assert [p.rsplit("/", 1)[1] for p in fs.ls(path.rsplit("/", 1)[0], detail=False)] == [
             "small.csv"
         ]
-        back = conn.exec_driver_sql("SELECT b FROM @mem/out/ ORDER BY a").all()
-        assert back == [("x0",), ("x1",)]
+        conn.exec_driver_sql("CREATE FILE FORMAT head TYPE = CSV SKIP_HEADER = 1")
+        back = conn.exec_driver_sql("SELECT b FROM @mem/out/ (FILE_FORMAT => head) ORDER BY a")
+        assert back.all() == [("x0",), ("x1",)]
 
 
 def test_outfile_failure_leaves_no_file(engine: Any, tmp_path: Path) -> None:

@@ -93,29 +93,33 @@ def _string_option(spec: FormatSpec, name: str) -> str | None:
     return str(value)
 
 
-def csv_read_options(spec: FormatSpec, *, detect_header: bool = False) -> list[str]:
+def csv_read_options(spec: FormatSpec, *, named_header: bool = False) -> list[str]:
     """``read_csv`` arguments for a CSV format's options (loading: Snowflake's defaults).
+
+    The first line is never sniffed for a header: without ``SKIP_HEADER`` every line is
+    data (a one-line file is one row), and ``SKIP_HEADER = n`` skips exactly ``n`` lines.
+    Column types are still sniffed (``column0``, ``column1``, ... when unnamed).
 
     Args:
         spec: The CSV format.
-        detect_header: For a query over staged files: without ``SKIP_HEADER`` in the
-            format, DuckDB's sniffer decides whether the first line is a header; with it,
-            the last skipped line gives the column names.
+        named_header: With ``SKIP_HEADER = n``, the n-th skipped line names the columns
+            (queries over staged files, loads matching by name); otherwise the skipped
+            lines are dropped and the columns are unnamed.
     """
     options = [f"compression = {literal(text_compression(spec, writing=False))}"]
     delimiter = _string_option(spec, "field_delimiter")
-    if delimiter is not None:
-        options.append(f"delim = {literal(delimiter)}")
+    if delimiter is not None or "field_delimiter" not in spec.options:
+        options.append(f"delim = {literal(delimiter or ',')}")
     record = _string_option(spec, "record_delimiter")
     if record is not None:
         options.append(f"new_line = {literal(record)}")
     skip = spec.options.get("skip_header", 0)
-    if not isinstance(skip, int):
+    if not isinstance(skip, int) or isinstance(skip, bool):
         skip = 0
-    if detect_header and skip:
+    if named_header and skip:
         options.append("header = true")
         skip -= 1
-    elif not detect_header or "skip_header" in spec.options:
+    else:
         options.append("header = false")
     if skip:
         options.append(f"skip = {skip}")
@@ -145,7 +149,7 @@ def read_function(
     *,
     columns: Mapping[str, str] | None = None,
     extra: Sequence[str] = (),
-    detect_header: bool = False,
+    named_header: bool = False,
 ) -> str:
     """The DuckDB table function call that reads ``paths`` in format ``spec``.
 
@@ -154,7 +158,7 @@ def read_function(
         paths: The files, as DuckDB paths.
         columns: For CSV and JSON: column names and DuckDB types to read (no sniffing).
         extra: More DuckDB arguments (``filename = true``, ``ignore_errors = true``, ...).
-        detect_header: For CSV read by a query: see `csv_read_options`.
+        named_header: For CSV: see `csv_read_options`.
     """
     files = text_list(paths)
     if isinstance(spec, Parquet):
@@ -171,7 +175,7 @@ def read_function(
     if isinstance(spec, CSV):
         if columns is not None:
             typed.append("auto_detect = false")
-        options = csv_read_options(spec, detect_header=detect_header)
+        options = csv_read_options(spec, named_header=named_header)
         return f"read_csv({', '.join([files, *options, *typed, *extra])})"
     raise StageProgrammingError(f"cannot read files of format {spec!r}")
 

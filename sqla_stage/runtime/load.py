@@ -84,8 +84,8 @@ from sqla_stage.runtime.load_checks import (
     where,
 )
 from sqla_stage.runtime.load_read import Reader, TargetColumn, make_reader
+from sqla_stage.runtime.load_transform import insert_transformed
 from sqla_stage.runtime.results import BIGINT, VARCHAR, Column, Query, Rows
-from sqla_stage.runtime.sources import embedded_query
 from sqla_stage.runtime.storage import FileInfo
 from sqla_stage.stage import StageKind
 
@@ -474,26 +474,10 @@ def _load_tolerant(
 
 
 def _transform(context: StageContext, element: CopyInto, target: Target) -> Rows:
-    """Run ``INSERT INTO t [(cols)] <query>`` with the query's staged files rewritten."""
-    from sqla_stage.runtime import queries
-
-    query = element.query
-    assert query is not None
-    embedded = embedded_query(context.parameters, query, f"COPY INTO {target.name}")
-    columns = ""
-    if element.columns:
-        columns = "(" + ", ".join(quote(c.name) for c in target.fill) + ") "
-    sql = f"INSERT INTO {target.sql} {columns}{embedded.sql}"
-    rewritten = queries.rewrite_sql(context, sql, embedded.parameters)
-    if rewritten is None:
-        raise StageProgrammingError(
-            f"COPY INTO {target.name} FROM (query): the query reads no staged files"
-        )
-    try:
-        row = context.run(rewritten.sql, rewritten.parameters).fetchone()
-    except duckdb.Error as error:
-        raise error_class(error)(f"COPY INTO {target.name}: {first_line(error)}") from None
-    count = int(row[0]) if row else 0
+    """``INSERT INTO t [(cols)] <query>``: one result row, as the files are read in one."""
+    count = insert_transformed(
+        context, element, target.sql, target.name, target.fill, listed=bool(element.columns)
+    )
     return Rows(RESULT_COLUMNS, [[None, LOADED, count, count, 1, 0, None, None, None, None]])
 
 

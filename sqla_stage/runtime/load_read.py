@@ -183,12 +183,12 @@ class Reader:
         paths: Sequence[str],
         columns: Mapping[str, str] | None = None,
         extra: Sequence[str] = (),
-        detect_header: bool = False,
+        named_header: bool = False,
     ) -> str:
         escaped = [glob_escape(path) for path in paths]
         more = [f"filename = {literal(FILE)}", *self.options, *extra]
         return read_function(
-            self.spec, escaped, columns=columns, extra=more, detect_header=detect_header
+            self.spec, escaped, columns=columns, extra=more, named_header=named_header
         )
 
 
@@ -220,7 +220,7 @@ class CsvReader(Reader):
             f"{literal(field.sources[0])}: {literal(field.target.type)}" for field in self.fields
         )
         extra += ["all_varchar = true", "union_by_name = true", f"types = {{{types}}}"]
-        return self._call(paths, extra=extra, detect_header=True)
+        return self._call(paths, extra=extra, named_header=True)
 
 
 class JsonReader(Reader):

@@ -3,30 +3,30 @@ r"""Queries over staged files, and MatrixOne's ``INTO OUTFILE``, on the runtime.
 A statement that names staged files where a table could stand is rewritten into DuckDB
 SQL before DuckDB sees it:
 
-- ``FROM @stage/path [(FILE_FORMAT => 'parquet' | 'myformat', PATTERN => '.*x')]`` (after
-  ``FROM``, ``JOIN`` or a ``,`` of a FROM list) becomes ``read_parquet([...])`` /
+- ``FROM @stage/path [(FILE_FORMAT => 'name' | name, PATTERN => '.*x')] [[AS] alias]``
+  (after ``FROM``, ``JOIN`` or a ``,`` of a FROM list) becomes ``read_parquet([...])`` /
   ``read_csv([...])`` / ``read_json([...])`` over the matching files, listed the way LIST
-  lists them (the path is a key prefix; PATTERN must match the whole key). The format is
-  the statement's, else the stage's, else CSV; CSV files are sniffed for types, and for a
-  header unless the format gives ``SKIP_HEADER``. A location without a matching file is an
-  error: DuckDB cannot read zero files, and there would be no columns to return.
+  lists them (the path is a key prefix; PATTERN must match the whole key), under the
+  statement's alias or a generated one. The format is the statement's, else the stage's,
+  else CSV. CSV is never sniffed for a header: a first line is a header only where the
+  format says so (``SKIP_HEADER = n`` skips n lines, the last of which names the columns);
+  column types are sniffed. A location without a matching file is an error: DuckDB
+  cannot read zero files, and there would be no columns to return.
+- Snowflake's columns of staged files, ``$1``, ``t.$2``, ``$1:a.b::number``,
+  ``METADATA$FILENAME``, ...: see `queries_columns` and `staged_sources`.
 - ``FROM list_stage(location => '@stage/path'[, pattern => '...'])`` (Databend) becomes a
   subquery of ``name, size, md5, last_modified, creator`` (``creator`` is NULL). The rows
   travel as typed list literals, so the statement's own parameters are untouched.
-- With no bind parameters, Snowflake's positional columns ``$1``, ``$2`` become DuckDB's
-  ``#1``, ``#2`` (the n-th column of the FROM clause). With bind parameters, ``$1`` is a
-  parameter, as SQLAlchemy renders it for DuckDB.
 
 Everything else in the text is kept as written, so these work inside any statement:
-joins, ``INSERT INTO t SELECT ...``, ``CREATE TABLE x AS ...``, subqueries. Text with no
-staged reference (``SELECT '@x'``, DuckDB's ``@`` absolute value) is left to DuckDB.
-``INTO OUTFILE`` is in `queries_outfile`.
+joins, ``INSERT INTO t SELECT ...``, ``CREATE TABLE x AS ...``, subqueries, and the query
+of ``COPY INTO t FROM (SELECT ...)``. Text with no staged reference (``SELECT '@x'``,
+DuckDB's ``@`` absolute value) is left to DuckDB. ``INTO OUTFILE`` is in `queries_outfile`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from sqla_stage.errors import StageParseError, StageProgrammingError
@@ -37,14 +37,12 @@ from sqla_stage.parser.lexer import Kind, Token, tokenize
 from sqla_stage.parser.locations import parse_stage_location
 from sqla_stage.parser.options import split_format_name
 from sqla_stage.runtime.context import StageContext
-from sqla_stage.runtime.duckdb_formats import (
-    read_function,
-    refuse_parquet_as_text,
-)
+from sqla_stage.runtime.duckdb_formats import refuse_parquet_as_text
 from sqla_stage.runtime.file_commands import list_files
-from sqla_stage.runtime.literals import columns_select
-from sqla_stage.runtime.load_read import glob_escape
+from sqla_stage.runtime.literals import columns_select, quote
+from sqla_stage.runtime.queries_columns import Edit, layout, references
 from sqla_stage.runtime.results import Query, Rows
+from sqla_stage.runtime.staged_sources import StagedSource, list_staged, staged_read
 from sqla_stage.stage import StagePath
 
 #: ``list_stage`` columns (Databend's), with their DuckDB types.
@@ -68,17 +66,16 @@ _KEYWORDS_AFTER_FROM_LIST = """
 _NOT_FUNCTIONS = frozenset(_KEYWORDS_BEFORE_PARENTHESES.split())
 #: Words that end a FROM list at their depth.
 _FROM_ENDS = frozenset(_KEYWORDS_AFTER_FROM_LIST.split())
+_KEYWORDS_NOT_ALIASES = """
+    ANTI ASOF CROSS FROM FULL INNER INTO JOIN LATERAL LEFT NATURAL OUTER PIVOT POSITIONAL
+    RIGHT SAMPLE SEMI TABLESAMPLE UNPIVOT
+"""
+#: Words that cannot be the alias of a FROM item.
+_NOT_ALIASES = _FROM_ENDS | frozenset(_KEYWORDS_NOT_ALIASES.split())
 _STAGED_ARGUMENTS = ("FILE_FORMAT", "PATTERN")
 _LIST_STAGE_ARGUMENTS = ("LOCATION", "PATTERN")
-
-
-@dataclass
-class _Edit:
-    """Text that replaces ``sql[start:end]``."""
-
-    start: int
-    end: int
-    text: str
+#: Arguments whose value may be a name rather than a string.
+_NAMED_VALUES = ("FILE_FORMAT",)
 
 
 def rewrite(context: StageContext, text: str) -> Query | None:
@@ -90,24 +87,43 @@ def rewrite(context: StageContext, text: str) -> Query | None:
     return rewrite_sql(context, text, context.parameters)
 
 
-def rewrite_sql(context: StageContext, text: str, parameters: Any) -> Query | None:
-    """`rewrite` for ``text`` run with ``parameters``."""
+def rewrite_sql(
+    context: StageContext,
+    text: str,
+    parameters: Any,
+    *,
+    file_format: FormatSpec | None = None,
+    pattern: str | None = None,
+) -> Query | None:
+    """`rewrite` for ``text`` run with ``parameters``.
+
+    ``file_format`` and ``pattern`` (a COPY's, around a transformation) apply to each
+    staged location that gives no ``FILE_FORMAT =>`` / ``PATTERN =>`` of its own.
+    """
     try:
         tokens = tokenize(text)
     except StageParseError:
         return None  # text the stage tokenizer cannot read: DuckDB reports on it
-    edits: list[_Edit] = []
+    edits: list[Edit] = []
+    sources: list[StagedSource] = []
+    scopes = None
     for index in _source_positions(tokens):
-        edit = _staged_files(context, text, tokens, index) or _list_stage(
-            context, text, tokens, index
+        if scopes is None:
+            scopes = layout(tokens).scope
+        source = _staged_files(
+            context, text, tokens, index, scopes[index], len(sources) + 1, (file_format, pattern)
         )
+        if source is not None:
+            sources.append(source)
+            continue
+        edit = _list_stage(context, text, tokens, index)
         if edit is not None:
             edits.append(edit)
-    if not edits:
+    if not edits and not sources:
         return None
-    if not parameters:
-        edits.extend(_positional_columns(tokens))
-        edits.sort(key=lambda edit: edit.start)
+    edits.extend(references(text, tokens, sources, parameters))
+    edits.extend(Edit(source.start, source.end, source.render()) for source in sources)
+    edits.sort(key=lambda edit: edit.start)
     parts, position = [], 0
     for edit in edits:
         parts.append(text[position : edit.start])
@@ -158,6 +174,14 @@ def _named_arguments(
         if position + 3 >= len(tokens):
             raise StageProgrammingError(f"{what}: ')' is missing")
         name, arrow, value = tokens[position : position + 3]
+        named = name.upper in _NAMED_VALUES and value.kind in (Kind.WORD, Kind.QUOTED)
+        if named:
+            while tokens[position + 3].value == "." and tokens[position + 4].kind in (
+                Kind.WORD,
+                Kind.QUOTED,
+            ):
+                position += 2
+            value = Token(Kind.STRING, text[value.start : tokens[position + 2].end], 0, 0)
         if (
             name.upper not in names
             or name.upper in values
@@ -203,9 +227,15 @@ def _format_spec(name: str | None, what: str) -> FormatSpec | None:
 
 
 def _staged_files(
-    context: StageContext, text: str, tokens: Sequence[Token], index: int
-) -> _Edit | None:
-    """``@stage/path [(FILE_FORMAT => ..., PATTERN => ...)]`` at ``tokens[index]``.
+    context: StageContext,
+    text: str,
+    tokens: Sequence[Token],
+    index: int,
+    scope: int,
+    key: int,
+    defaults: tuple[FormatSpec | None, str | None] = (None, None),
+) -> StagedSource | None:
+    """``@stage/path [(FILE_FORMAT => ..., PATTERN => ...)] [[AS] alias]`` at ``tokens[index]``.
 
     A quoted ``'@stage/path 1/'`` is a location too (spec 004 quotes paths with spaces),
     not a local file name DuckDB would read.
@@ -218,14 +248,40 @@ def _staged_files(
         location = parse_stage_location(token.value)
     except StageParseError as error:
         raise StageProgrammingError(f"{token.value}: not a stage location ({error})") from None
-    end, arguments = token.end, dict[str, str]()
+    last, arguments = index, dict[str, str]()
     if _is_arguments(tokens, index + 1, _STAGED_ARGUMENTS):
-        arguments, closing = _named_arguments(
-            text, tokens, index + 1, _STAGED_ARGUMENTS, token.value
-        )
-        end = tokens[closing].end
-    spec = _format_spec(arguments.get("FILE_FORMAT"), token.value)
-    return _Edit(token.start, end, read_staged(context, location, spec, arguments.get("PATTERN")))
+        arguments, last = _named_arguments(text, tokens, index + 1, _STAGED_ARGUMENTS, token.value)
+    spec = _format_spec(arguments.get("FILE_FORMAT"), token.value) or defaults[0]
+    pattern = arguments.get("PATTERN", defaults[1])
+    place = context.place(location)
+    files = list_staged(context, place, pattern)
+    concrete = context.stage_format(place, spec)
+    refuse_parquet_as_text(place.label, place.storage, files[0].name, concrete)
+    following = last + 1
+    if tokens[following].upper == "AS":
+        following += 1
+    alias_token = tokens[following]
+    if alias_token.kind is Kind.QUOTED or (
+        alias_token.kind is Kind.WORD and alias_token.upper not in _NOT_ALIASES
+    ):
+        alias = text[alias_token.start : alias_token.end]
+        names = {alias_token.value if alias_token.kind is Kind.QUOTED else alias_token.upper}
+        last = following
+    else:
+        alias, names = quote(f"__sqla_stage_s{key}"), set()
+    return StagedSource(
+        context=context,
+        place=place,
+        spec=concrete,
+        files=files,
+        pattern=pattern,
+        start=token.start,
+        end=tokens[last].end,
+        alias=alias,
+        names=frozenset(names),
+        scope=scope,
+        key=key,
+    )
 
 
 def read_staged(
@@ -237,21 +293,15 @@ def read_staged(
         StageRuntimeError: no such stage or format, or no file matches.
     """
     place = context.place(location)
-    files = place.storage.list(place.prefix, pattern, checksums=False)
-    if not files:
-        matching = f" matching PATTERN {pattern!r}" if pattern is not None else ""
-        raise StageProgrammingError(
-            f"no staged file in {place.label}{matching}: DuckDB cannot read zero files"
-        )
+    files = list_staged(context, place, pattern)
     concrete = context.stage_format(place, spec)
     refuse_parquet_as_text(place.label, place.storage, files[0].name, concrete)
-    paths = [glob_escape(place.storage.duckdb_path(info.name)) for info in files]
-    return read_function(concrete, paths, detect_header=True)
+    return staged_read(place, concrete, files)
 
 
 def _list_stage(
     context: StageContext, text: str, tokens: Sequence[Token], index: int
-) -> _Edit | None:
+) -> Edit | None:
     """``list_stage(location => '@s/p', pattern => '...')`` at ``tokens[index]``."""
     token = tokens[index]
     if token.upper != "LIST_STAGE" or not (
@@ -268,24 +318,7 @@ def _list_stage(
         raise StageProgrammingError(f"{what}: location => {error.sql!r} ({error})") from None
     rows = list_files(context, ListFiles(location, pattern=arguments.get("PATTERN"))).rows
     items = columns_select(LIST_STAGE_COLUMNS, rows)
-    return _Edit(token.start, tokens[closing].end, f"(SELECT {items}, NULL::VARCHAR AS creator)")
-
-
-def _positional_columns(tokens: Sequence[Token]) -> list[_Edit]:
-    """``$1`` (Snowflake's first column of the staged files) as DuckDB's ``#1``."""
-    edits = []
-    for index, token in enumerate(tokens[:-1]):
-        number = tokens[index + 1]
-        if (
-            token.kind is Kind.OTHER
-            and token.value == "$"
-            and number.kind is Kind.NUMBER
-            and number.start == token.end
-            and number.value.isdigit()
-            and not (index and tokens[index - 1].value == ".")
-        ):
-            edits.append(_Edit(token.start, number.end, f"#{number.value}"))
-    return edits
+    return Edit(token.start, tokens[closing].end, f"(SELECT {items}, NULL::VARCHAR AS creator)")
 
 
 def into_outfile(context: StageContext, element: SelectIntoOutfile) -> Rows:

@@ -5,6 +5,13 @@ Snowflake, Databend and MatrixOne (and a canonical form for DuckDB and the defau
 string form); [parse][sqla_stage.parse] reads that SQL back into the same constructs.
 """
 
+from sqla_stage.connections import (
+    CreateConnection,
+    DescribeConnection,
+    DropConnection,
+    NamedConnection,
+    ShowConnections,
+)
 from sqla_stage.copy import CopyInto
 from sqla_stage.ddl import AlterStage, CreateFileFormat, CreateStage, DropFileFormat, DropStage
 from sqla_stage.dialects import register_all
@@ -20,6 +27,7 @@ from sqla_stage.errors import (
 )
 from sqla_stage.files import DescribeStage, Get, ListFiles, Presign, Put, RemoveFiles, ShowStages
 from sqla_stage.formats import CSV, JSON, FileFormat, Parquet
+from sqla_stage.load_data import LoadData
 from sqla_stage.outfile import SelectIntoOutfile
 from sqla_stage.parser import parse
 from sqla_stage.stage import Stage, StageKind, StagePath
@@ -32,19 +40,25 @@ __all__ = [
     "JSON",
     "AlterStage",
     "CopyInto",
+    "CreateConnection",
     "CreateFileFormat",
     "CreateStage",
+    "DescribeConnection",
     "DescribeStage",
+    "DropConnection",
     "DropFileFormat",
     "DropStage",
     "FileFormat",
     "Get",
     "ListFiles",
+    "LoadData",
+    "NamedConnection",
     "Parquet",
     "Presign",
     "Put",
     "RemoveFiles",
     "SelectIntoOutfile",
+    "ShowConnections",
     "ShowStages",
     "Stage",
     "StageArgumentError",

@@ -467,21 +467,26 @@ def unique_name() -> Callable[[str], str]:
 def make_engine(tmp_path: Path) -> Iterator[Callable[..., Any]]:
     """A factory of DuckDB file engines with the stage runtime, all under ``tmp_path``.
 
-    ``make_engine(user="alice", database="app.duckdb", stage_root=None)``; the stage root
-    defaults to ``tmp_path / "stages"`` so engines of one test share their stages.
+    ``make_engine(user="alice", database="app.duckdb", stage_root=None, **settings)``; the
+    stage root defaults to ``tmp_path / "stages"`` so engines of one test share their
+    stages; ``settings`` are more plugin settings (``stage_dialect="databend"``).
     """
     import sqlalchemy as sa
 
     engines: list[Any] = []
 
     def make(
-        user: str = "alice", database: str = "app.duckdb", stage_root: str | None = None
+        user: str = "alice",
+        database: str = "app.duckdb",
+        stage_root: str | None = None,
+        **settings: Any,
     ) -> Any:
         engine = sa.create_engine(
             f"duckdb:///{tmp_path / database}",
             plugins=["sqla_stage"],
             stage_root=stage_root or str(tmp_path / "stages"),
             stage_user=user,
+            **settings,
         )
         engines.append(engine)
         return engine

@@ -554,6 +554,7 @@ def test_metadata_reflect_works_on_the_runtime(runtime_engine: sa.Engine) -> Non
     assert [fk.column.table.name for fk in table.foreign_keys] == ["p"]
     assert table.dialect_options["postgresql"].get("tablespace") is None
     assert sa.inspect(runtime_engine).get_table_names(schema="sqla_stage") == [
+        "connections",
         "file_formats",
         "load_claims",
         "load_history",

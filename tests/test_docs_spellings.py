@@ -9,7 +9,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -19,16 +18,11 @@ from sqla_stage import CopyInto, FileFormat, StageKind, StageParseError, parse
 
 
 @pytest.fixture
-def engine(tmp_path: Path) -> Iterator[sa.Engine]:
-    engine = sa.create_engine(
-        f"duckdb:///{tmp_path / 'app.duckdb'}",
-        plugins=["sqla_stage"],
-        stage_root=str(tmp_path / "stages"),
-    )
+def engine(engine: sa.Engine) -> sa.Engine:
+    """The runtime engine of tests/conftest.py, with the tables the tests use."""
     with engine.begin() as conn:
         conn.exec_driver_sql("CREATE TABLE mytable (a INTEGER, b VARCHAR)")
-    yield engine
-    engine.dispose()
+    return engine
 
 
 def table_rows(conn: sa.Connection) -> list[tuple[object, ...]]:

@@ -10,7 +10,6 @@ be written), the package's own base class, and the message.
 from __future__ import annotations
 
 import pickle
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -36,20 +35,15 @@ from sqla_stage import (
 
 
 @pytest.fixture
-def engine(tmp_path: Path) -> Iterator[sa.Engine]:
-    engine = sa.create_engine(
-        f"duckdb:///{tmp_path / 'app.duckdb'}",
-        plugins=["sqla_stage"],
-        stage_root=str(tmp_path / "stages"),
-    )
+def engine(engine: sa.Engine) -> sa.Engine:
+    """The runtime engine of tests/conftest.py, with a stage, a table and Parquet files."""
     with engine.begin() as conn:
         conn.exec_driver_sql("CREATE STAGE lake")
         conn.exec_driver_sql("CREATE TABLE t (a INTEGER PRIMARY KEY)")
         conn.exec_driver_sql(
             "COPY INTO @lake/pq/ FROM (SELECT 1 AS a) FILE_FORMAT = (TYPE = PARQUET)"
         )
-    yield engine
-    engine.dispose()
+    return engine
 
 
 def failure(engine: sa.Engine, statement: Any) -> sa.exc.SQLAlchemyError:

@@ -7,7 +7,6 @@ and the ``'PROVIDER'`` credential.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -20,18 +19,13 @@ USER_CSV = 'id,user_name,sex\n1,"weder","man"\n2,"tom","man"\n'
 
 
 @pytest.fixture
-def engine(tmp_path: Path) -> Iterator[sa.Engine]:
-    engine = sa.create_engine(
-        f"duckdb:///{tmp_path / 'app.duckdb'}",
-        plugins=["sqla_stage"],
-        stage_root=str(tmp_path / "stages"),
-    )
+def engine(engine: sa.Engine, tmp_path: Path) -> sa.Engine:
+    """The runtime engine of tests/conftest.py, with the tables the tests use."""
     with engine.begin() as conn:
         conn.exec_driver_sql("CREATE TABLE user (id int, user_name varchar(255), sex varchar)")
         conn.exec_driver_sql("INSERT INTO user VALUES (1, 'weder', 'man'), (2, 'tom', 'man')")
         conn.exec_driver_sql(f"CREATE STAGE fs_stage URL = 'file://{tmp_path / 'local'}'")
-    yield engine
-    engine.dispose()
+    return engine
 
 
 def test_a_sub_stage_is_a_folder_of_its_parent(engine: sa.Engine, tmp_path: Path) -> None:

@@ -19,11 +19,15 @@ from sqlalchemy import String
 from sqlalchemy.exc import CompileError
 from sqlalchemy.sql.compiler import Compiled, SQLCompiler
 
+from sqla_stage.connections import NamedConnection
 from sqla_stage.copy import CopyInto
-from sqla_stage.credentials import Credentials, Encryption
+from sqla_stage.credentials import CREDENTIAL_KEYS, Credentials, Encryption
 from sqla_stage.ddl import AlterStage, CreateFileFormat, CreateStage, DropFileFormat, DropStage
+from sqla_stage.dialects.connections import CONNECTION_METHODS, ConnectionRendering
+from sqla_stage.dialects.load_data import render_load_data
 from sqla_stage.files import DescribeStage, Get, ListFiles, Presign, Put, RemoveFiles, ShowStages
 from sqla_stage.formats import FileFormat, FormatSpec
+from sqla_stage.load_data import LoadData
 from sqla_stage.options import Keyword, OptionValue
 from sqla_stage.outfile import SelectIntoOutfile
 from sqla_stage.stage import Location, Stage, StageKind, StagePath
@@ -31,21 +35,12 @@ from sqla_stage.staged import StagedFiles
 
 #: Path characters that may stand bare after ``@stage/``; anything else is quoted.
 _BARE_PATH = re.compile(r"[A-Za-z0-9_./-]*")
-_CREDENTIAL_NAMES = {
-    "aws_key_id": "AWS_KEY_ID",
-    "aws_secret_key": "AWS_SECRET_KEY",
-    "aws_token": "AWS_TOKEN",
-    "aws_role": "AWS_ROLE",
-    "azure_sas_token": "AZURE_SAS_TOKEN",
-    "endpoint_url": "ENDPOINT_URL",
-    "region": "REGION",
-    "provider": "PROVIDER",
-}
+_CREDENTIAL_NAMES = {key: key.upper() for key in CREDENTIAL_KEYS}
 _LOCATION_LOAD_OPTIONS = ("files", "pattern")
 _OUTFILE_STAGE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_$]*")
 
 
-class Renderer:
+class Renderer(ConnectionRendering):
     """Renders each construct for one compilation. Subclass per engine.
 
     Attributes:
@@ -171,7 +166,9 @@ class Renderer:
         return f"FILE_FORMAT = ({' '.join(entries)})"
 
     def credentials(self, credentials: Credentials | None) -> str | None:
-        """``CREDENTIALS = (AWS_KEY_ID = '...' ...)``."""
+        """``CREDENTIALS = (AWS_KEY_ID = '...' ...)``, or a named connection."""
+        if isinstance(credentials, NamedConnection):
+            return self.connection_reference(credentials)
         if not credentials:
             return None
         entries = [f"{_CREDENTIAL_NAMES[k]} = {self.literal(v)}" for k, v in credentials.items()]
@@ -446,6 +443,10 @@ class Renderer:
             target = location
         return f"{self.sql.process(element.query, **self.kw)} INTO OUTFILE {self.literal(target)}"
 
+    def load_data(self, element: LoadData) -> str:
+        """MatrixOne's ``LOAD DATA`` (`sqla_stage.dialects.load_data`)."""
+        return render_load_data(self, element)
+
     def staged_format(self, spec: FormatSpec | None) -> str | None:
         """The FILE_FORMAT argument of staged files: a type name or a format's name."""
         if spec is None:
@@ -488,5 +489,7 @@ CONSTRUCT_METHODS: Mapping[type[Any], str] = {
     Put: "put",
     Get: "get",
     SelectIntoOutfile: "select_into_outfile",
+    LoadData: "load_data",
     StagedFiles: "staged",
+    **CONNECTION_METHODS,
 }

@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy.sql import visitors
 
+from sqla_stage.connections import NamedConnection
 from sqla_stage.copy import CopyInto
 from sqla_stage.credentials import Credentials, Encryption
 from sqla_stage.ddl import AlterStage, CreateFileFormat, CreateStage, DropFileFormat
@@ -75,6 +76,10 @@ class DatabendRenderer(Renderer):
         """A bare, unqualified stage name."""
         return self.bare_name("stage", stage.schema, stage.name)
 
+    def connection_name(self, name: str) -> str:
+        """A bare connection name (global, as stage names are)."""
+        return self.bare_name("connection", None, name)
+
     def stage_reference(self, stage: Stage) -> str:
         """``~`` or a bare stage name; Databend has no table stages."""
         if stage.kind is StageKind.USER:
@@ -103,7 +108,9 @@ class DatabendRenderer(Renderer):
     # -- clauses --------------------------------------------------------------------
 
     def credentials(self, credentials: Credentials | None) -> str | None:
-        """``CONNECTION = (ENDPOINT_URL = '...' ACCESS_KEY_ID = '...' ...)``."""
+        """``CONNECTION = (ACCESS_KEY_ID = '...' ...)``, or ``(CONNECTION_NAME = '...')``."""
+        if isinstance(credentials, NamedConnection):
+            return self.connection_reference(credentials)
         if not credentials:
             return None
         entries = []
@@ -375,3 +382,9 @@ class DatabendRenderer(Renderer):
             self.bare_name("file format", spec.schema, spec.name)
         name = super().staged_format(spec)
         return "NDJSON" if name == "JSON" and not isinstance(spec, FileFormat) else name
+
+    def load_data(self, element: Any) -> str:
+        """LOAD DATA is MatrixOne's statement; COPY INTO loads files here."""
+        self.unsupported(
+            "LOAD DATA", " (it is MatrixOne's statement); use CopyInto(table, stage / 'path')"
+        )

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from typing import Any, NoReturn
 
+from sqla_stage.connections import NamedConnection
 from sqla_stage.credentials import Credentials
 from sqla_stage.ddl import AlterStage, CreateStage
 from sqla_stage.dialects.base import Renderer
+from sqla_stage.dialects.connections import NoConnections
 from sqla_stage.stage import Stage
 
 #: MatrixOne's spelling of the credential keys (spec 000).
@@ -24,10 +26,11 @@ _CREDENTIAL_NAMES = {
 }
 
 
-class MatrixOneRenderer(Renderer):
+class MatrixOneRenderer(NoConnections, Renderer):
     """Renders for MatrixOne, which speaks the MySQL protocol."""
 
     engine = "MatrixOne"
+    connection_hint = "give the stage CREDENTIALS = {...}"
 
     def _no(self, what: str, hint: str = "") -> NoReturn:
         self.unsupported(what, hint)
@@ -81,6 +84,8 @@ class MatrixOneRenderer(Renderer):
 
     def credentials(self, credentials: Credentials | None) -> str | None:
         """``CREDENTIALS = {"access_key_id"='...', "secret_access_key"='...'}`` (spec 000)."""
+        if isinstance(credentials, NamedConnection):
+            return self.connection_reference(credentials)  # raises: no connections
         if not credentials:
             return None
         entries = []

@@ -7,10 +7,14 @@ Differences from the canonical form: an S3-compatible endpoint is written as an
 
 from __future__ import annotations
 
+from typing import Any
+
+from sqla_stage.connections import NamedConnection
 from sqla_stage.copy import CopyInto
 from sqla_stage.credentials import Credentials
 from sqla_stage.ddl import AlterStage
 from sqla_stage.dialects.base import Renderer
+from sqla_stage.dialects.connections import NoConnections
 from sqla_stage.files import DescribeStage, Get, Presign, Put
 from sqla_stage.formats import FileFormat, FormatSpec
 from sqla_stage.outfile import SelectIntoOutfile
@@ -21,10 +25,14 @@ def _host(endpoint_url: str) -> str:
     return endpoint_url.split("://", 1)[-1].rstrip("/")
 
 
-class SnowflakeRenderer(Renderer):
+class SnowflakeRenderer(NoConnections, Renderer):
     """Renders for ``snowflake-sqlalchemy``'s dialect."""
 
     engine = "Snowflake"
+    connection_hint = (
+        "use a storage integration (storage_integration=..., STORAGE_INTEGRATION) or "
+        "CREDENTIALS = (...)"
+    )
 
     def url(self, url: str) -> str:
         """Snowflake's external locations are cloud storage URLs; it has no local folders."""
@@ -46,6 +54,8 @@ class SnowflakeRenderer(Renderer):
 
     def credentials(self, credentials: Credentials | None) -> str | None:
         """Keys, a token, a role or a SAS token; the endpoint is not a credential here."""
+        if isinstance(credentials, NamedConnection):
+            return self.connection_reference(credentials)  # raises: no connections
         if credentials and "region" in credentials:
             self.unsupported(
                 "the credential 'region'", " (Snowflake finds a bucket's region itself)"
@@ -130,3 +140,9 @@ class SnowflakeRenderer(Renderer):
                 "; create a named format and use FileFormat(name)",
             )
         return super().staged_format(spec)
+
+    def load_data(self, element: Any) -> str:
+        """LOAD DATA is MatrixOne's statement; COPY INTO loads files here."""
+        self.unsupported(
+            "LOAD DATA", " (it is MatrixOne's statement); use CopyInto(table, stage / 'path')"
+        )

@@ -5,7 +5,7 @@ it, so ``parse(str(construct.compile(dialect=d)), dialect=d)`` compiles to the s
 The modules: `lexer` (tokens), `stream`
 (the token cursor), `options` (``KEY = value`` lists and engine
 spellings), `statements`, `copy_into` and
-`selects` (one parser per statement), and
+`selects` and `load_data` (one parser per statement), and
 `locations` (``@stage/path`` and ``stage1:/path``).
 """
 
@@ -19,6 +19,7 @@ from sqlalchemy.engine import Dialect
 from sqla_stage.errors import StageParseError
 from sqla_stage.parser.copy_into import parse_copy
 from sqla_stage.parser.lexer import Kind, Token, tokenize
+from sqla_stage.parser.load_data import parse_load
 from sqla_stage.parser.selects import parse_select
 from sqla_stage.parser.statements import (
     parse_alter,
@@ -51,8 +52,11 @@ _STATEMENTS: dict[str, Callable[[TokenStream], Any]] = {
     "PRESIGN": parse_presign,
     "PUT": parse_put,
     "GET": parse_get,
+    "LOAD": parse_load,
 }
-_FIRST_WORDS = "CREATE, DROP, DESC, SHOW, COPY, LIST, REMOVE, PRESIGN, PUT, GET, ALTER or SELECT"
+_FIRST_WORDS = (
+    "CREATE, DROP, DESC, SHOW, COPY, LIST, REMOVE, PRESIGN, PUT, GET, ALTER, LOAD or SELECT"
+)
 
 
 def _backslash_escapes(dialect: Dialect) -> bool:
@@ -95,7 +99,10 @@ def parse(
     - ``SELECT <list> FROM @stage/path [(FILE_FORMAT => '...', PATTERN => '...')]`` -> a
       ``select()`` of ``literal_column()`` items over [staged][sqla_stage.staged.staged] files;
       ``SELECT * FROM list_stage(location => '@s', pattern => '...')`` ->
-      [ListFiles][sqla_stage.ListFiles].
+      [ListFiles][sqla_stage.ListFiles];
+    - MatrixOne's ``LOAD DATA [LOCAL] INFILE ... INTO TABLE ...`` and ``LOAD DATA URL
+      s3option {...} INTO TABLE ...`` -> [LoadData][sqla_stage.LoadData] (``SET``
+      expressions as written).
 
     Each engine's spellings map back to the canonical options: Databend's ``CONNECTION``,
     ``TYPE = NDJSON``, ``QUOTE``, ``NULL_DISPLAY``, ``EMPTY_FIELD_AS``, ``OUTPUT_HEADER``,

@@ -16,6 +16,7 @@ from collections.abc import Mapping
 import sqlalchemy
 from sqlalchemy.sql.elements import TextClause
 
+from sqla_stage.connections import NamedConnection
 from sqla_stage.copy import CopyInto
 from sqla_stage.formats import FormatSpec
 from sqla_stage.options import LOAD_OPTIONS, UNLOAD_OPTIONS, OptionSpec, OptionValue
@@ -41,6 +42,7 @@ class _Copy:
         self.specs = specs
         self.keys = tuple(name.upper() for name in specs)
         self.credentials: dict[str, str] = {}
+        self.connection: NamedConnection | None = None
         self.encryption: dict[str, str] | None = None
         self.storage_integration: str | None = None
         self.file_format: FormatSpec | None = None
@@ -68,7 +70,7 @@ class _Copy:
         elif upper == "ENCRYPTION":
             self.encryption = read_encryption(stream)
         else:
-            read_credentials(stream, self.credentials)
+            self.connection = read_credentials(stream, self.credentials)
 
     def at_clause_key(self, index: int) -> bool:
         """Whether a clause of this statement starts at token ``index`` (for PARTITION BY)."""
@@ -147,7 +149,7 @@ class _Copy:
             target,
             source,
             file_format=self.file_format,
-            credentials=self.credentials or None,
+            credentials=self.connection or self.credentials or None,
             encryption=self.encryption,
             storage_integration=self.storage_integration,
             partition_by=None

@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from sqla_stage.connections import NamedConnection
 from sqla_stage.errors import StageArgumentError
 from sqla_stage.formats import FORMAT_TYPES, FileFormat, FormatSpec
 from sqla_stage.options import (
@@ -165,13 +166,25 @@ def group_done(stream: TokenStream, *, braces: bool = False) -> bool:
 # -- credentials and encryption -------------------------------------------------------------
 
 
-def read_credentials(stream: TokenStream, into: dict[str, str], *, braces: bool = False) -> None:
-    """Read credentials into ``into``.
+def read_credentials(
+    stream: TokenStream, into: dict[str, str], *, braces: bool = False
+) -> NamedConnection | None:
+    """Read credentials into ``into``; the connection named, if that is what they are.
 
     The forms: ``(AWS_KEY_ID = '...' ...)``, ``(ACCESS_KEY_ID = '...' ...)`` or MatrixOne's
-    ``{"access_key_id"='...', ...}``.
+    ``{"access_key_id"='...', ...}``. Databend's ``(CONNECTION_NAME = 'name')`` names a
+    connection instead, and is returned.
     """
     read_group(stream, "the credentials", braces=braces)
+    if not braces and stream.at_keyword("CONNECTION_NAME"):
+        read_key(stream, ("CONNECTION_NAME",), "CONNECTION_NAME")
+        token = stream.peek()
+        name = stream.string("the connection's name as a quoted string")
+        if not name:
+            raise stream.error("a non-empty connection name", token)
+        if not group_done(stream):
+            raise stream.error("')' (CONNECTION_NAME takes no other credential)")
+        return NamedConnection(name)
     while not group_done(stream, braces=braces):
         token = stream.next()
         key = token.value.upper() if token.kind in (Kind.WORD, Kind.QUOTED, Kind.STRING) else ""
@@ -185,6 +198,7 @@ def read_credentials(stream: TokenStream, into: dict[str, str], *, braces: bool 
         into[name] = stream.string(f"a quoted string for {token.value}")
         if not into[name]:
             raise stream.error(f"a non-empty string for {token.value}", value)
+    return None
 
 
 def read_encryption(stream: TokenStream) -> dict[str, str]:

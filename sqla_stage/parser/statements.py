@@ -1,7 +1,7 @@
 """Parsers of the stage statements other than COPY and SELECT.
 
 They are CREATE / ALTER / DROP / DESC STAGE, SHOW STAGES, CREATE / DROP FILE FORMAT, LIST, REMOVE,
-PRESIGN, PUT and GET.
+PRESIGN, PUT and GET; the CONNECTION statements are in `connections`.
 
 Each function starts after the statement's first keyword and reads to the end of it.
 """
@@ -10,6 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from sqla_stage.connections import (
+    CreateConnection,
+    DescribeConnection,
+    DropConnection,
+    NamedConnection,
+    ShowConnections,
+)
 from sqla_stage.ddl import AlterStage, CreateFileFormat, CreateStage, DropFileFormat, DropStage
 from sqla_stage.files import DescribeStage, Get, ListFiles, Presign, Put, RemoveFiles, ShowStages
 from sqla_stage.formats import FormatSpec
@@ -20,6 +27,7 @@ from sqla_stage.options import (
     OptionSpec,
     OptionValue,
 )
+from sqla_stage.parser import connections
 from sqla_stage.parser.lexer import Kind
 from sqla_stage.parser.options import (
     FormatEntries,
@@ -74,9 +82,11 @@ def read_bool(stream: TokenStream, what: str) -> bool:
 # -- CREATE ---------------------------------------------------------------------------------
 
 
-def parse_create(stream: TokenStream) -> CreateStage | CreateFileFormat:
-    """``CREATE [OR REPLACE] [TEMPORARY] STAGE ...`` or ``... FILE FORMAT ...``."""
+def parse_create(stream: TokenStream) -> CreateStage | CreateFileFormat | CreateConnection:
+    """``CREATE [OR REPLACE] [TEMPORARY] STAGE ...``, ``... FILE FORMAT ...`` or ``CONNECTION``."""
     or_replace = stream.accept_words("OR", "REPLACE")
+    if stream.accept_keyword("CONNECTION"):
+        return connections.parse_create_connection(stream, or_replace)
     temporary = stream.accept_keyword("TEMPORARY", "TEMP") is not None
     if stream.accept_keyword("STAGE"):
         return _create_stage(stream, or_replace, temporary)
@@ -84,7 +94,7 @@ def parse_create(stream: TokenStream) -> CreateStage | CreateFileFormat:
         return _create_file_format(stream, or_replace, temporary)
     if temporary:
         raise stream.error("STAGE or FILE FORMAT")
-    raise stream.error("OR REPLACE, TEMPORARY, STAGE or FILE FORMAT")
+    raise stream.error("OR REPLACE, TEMPORARY, CONNECTION, STAGE or FILE FORMAT")
 
 
 class _StageParams:
@@ -99,6 +109,13 @@ class _StageParams:
         self.file_format: FormatSpec | None = None
         self.copy_options: dict[str, OptionValue] = {}
         self.comment: str | None = None
+        self.connection: NamedConnection | None = None
+
+    def given_credentials(self, stream: TokenStream) -> dict[str, str] | NamedConnection | None:
+        """The credentials, or the connection ``CONNECTION_NAME`` named (not both)."""
+        if self.connection is not None and self.credentials:
+            raise stream.error("CONNECTION_NAME or credentials (an ENDPOINT too), not both")
+        return self.connection or self.credentials or None
 
     def read(self, stream: TokenStream, seen: set[str]) -> None:
         """One parameter."""
@@ -121,7 +138,8 @@ class _StageParams:
                 raise stream.error("one endpoint, not a second", key)
             self.credentials["endpoint_url"] = stream.string("the endpoint as a quoted string")
         elif upper in ("CREDENTIALS", "CONNECTION"):
-            read_credentials(stream, self.credentials, braces=stream.at_punct("{"))
+            braces = stream.at_punct("{")
+            self.connection = read_credentials(stream, self.credentials, braces=braces)
         elif upper == "ENCRYPTION":
             self.encryption = read_encryption(stream)
         elif upper == "STORAGE_INTEGRATION":
@@ -163,7 +181,7 @@ def _create_stage(stream: TokenStream, or_replace: bool, temporary: bool) -> Cre
         target.name,
         schema=target.schema,
         url=params.url,
-        credentials=params.credentials or None,
+        credentials=params.given_credentials(stream),
         encryption=params.encryption,
         storage_integration=params.storage_integration,
         file_format=params.file_format,
@@ -238,15 +256,17 @@ def parse_alter(stream: TokenStream) -> AlterStage:
     changed = {_ALTERED[key] for key in seen} | ({"copy_options"} if params.copy_options else set())
     changes = {name: getattr(params, name) for name in changed}
     if "credentials" in changes:
-        changes["credentials"] = params.credentials or None
+        changes["credentials"] = params.given_credentials(stream)
     return AlterStage(stage, if_exists=if_exists, **changes)
 
 
 # -- DROP, DESC, SHOW -------------------------------------------------------------------------
 
 
-def parse_drop(stream: TokenStream) -> DropStage | DropFileFormat:
-    """``DROP STAGE [IF EXISTS] name`` or ``DROP FILE FORMAT [IF EXISTS] name``."""
+def parse_drop(stream: TokenStream) -> DropStage | DropFileFormat | DropConnection:
+    """``DROP STAGE | FILE FORMAT | CONNECTION [IF EXISTS] name``."""
+    if stream.accept_keyword("CONNECTION"):
+        return connections.parse_drop_connection(stream)
     if stream.accept_keyword("STAGE"):
         if_exists = stream.accept_words("IF", "EXISTS")
         stage = stage_reference(stream)
@@ -257,20 +277,24 @@ def parse_drop(stream: TokenStream) -> DropStage | DropFileFormat:
         schema, name = stream.qualified_name("a file format name")
         stream.expect_end()
         return DropFileFormat(name, schema=schema, if_exists=if_exists)
-    raise stream.error("STAGE or FILE FORMAT")
+    raise stream.error("CONNECTION, STAGE or FILE FORMAT")
 
 
-def parse_describe(stream: TokenStream) -> DescribeStage:
-    """``DESC STAGE name`` (also ``DESCRIBE``, and ``@~`` / ``@%table``)."""
-    stream.expect_keyword("STAGE")
+def parse_describe(stream: TokenStream) -> DescribeStage | DescribeConnection:
+    """``DESC STAGE name`` (also ``DESCRIBE``, and ``@~`` / ``@%table``) or ``DESC CONNECTION``."""
+    if stream.accept_keyword("CONNECTION"):
+        return connections.parse_describe_connection(stream)
+    stream.expect_keyword("STAGE", expected="STAGE or CONNECTION")
     stage = stage_reference(stream)
     stream.expect_end()
     return DescribeStage(stage)
 
 
-def parse_show(stream: TokenStream) -> ShowStages:
-    """``SHOW STAGES [LIKE 'pattern']``."""
-    stream.expect_keyword("STAGES")
+def parse_show(stream: TokenStream) -> ShowStages | ShowConnections:
+    """``SHOW STAGES [LIKE 'pattern']`` or ``SHOW CONNECTIONS``."""
+    if stream.accept_keyword("CONNECTIONS"):
+        return connections.parse_show_connections(stream)
+    stream.expect_keyword("STAGES", expected="STAGES or CONNECTIONS")
     like = None
     if stream.accept_keyword("LIKE"):
         like = stream.string("a LIKE pattern as a quoted string")

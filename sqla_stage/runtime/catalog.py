@@ -21,7 +21,8 @@ from sqla_stage.errors import StageProgrammingError
 from sqla_stage.files import DescribeStage, ShowStages
 from sqla_stage.formats import FormatSpec
 from sqla_stage.options import OptionValue
-from sqla_stage.runtime.context import StageContext, stage_label
+from sqla_stage.runtime import warehouse_results
+from sqla_stage.runtime.context import StageContext, default_format, stage_label
 from sqla_stage.runtime.registry import StageRecord
 from sqla_stage.runtime.results import BIGINT, TIMESTAMPTZ, VARCHAR, Column, Rows, status
 from sqla_stage.stage import Stage, StageKind
@@ -60,6 +61,7 @@ def create_stage(context: StageContext, element: CreateStage) -> Rows:
                 f"stage {label} already exists (use IF NOT EXISTS or OR REPLACE)"
             )
     _refuse_masked(stage)
+    stage = context.resolved_stage(stage)  # as Databend: the stage copies a connection's keys
     if stage.url:
         context.place(stage.url, stage.credentials)  # a URL no filesystem handles fails here
     if existing is not None:
@@ -79,7 +81,7 @@ def alter_stage(context: StageContext, element: AlterStage) -> Rows:
     if record is None:
         return status(f"Statement executed successfully ({stage.name} does not exist).")
     current = record.stage
-    changed = altered_stage(current, element.changes)
+    changed = context.resolved_stage(altered_stage(current, element.changes))
     if (current.kind is StageKind.INTERNAL) != (changed.kind is StageKind.INTERNAL):
         raise StageProgrammingError(
             f"ALTER STAGE cannot turn {current.kind.value} stage {stage_label(stage)} into "
@@ -174,8 +176,14 @@ def _type_name(stage: Stage) -> str:
 
 
 def describe_stage(context: StageContext, element: DescribeStage) -> Rows:
-    """DESC STAGE: one row of properties (Databend's columns)."""
+    """DESC STAGE: one row of properties (or the ``stage_dialect`` warehouse's answer)."""
     stage = element.stage
+    dialect = context.settings.stage_dialect
+    if dialect is not None and stage.kind in (StageKind.INTERNAL, StageKind.EXTERNAL):
+        record = _registered(context, stage, False)
+        assert record is not None
+        spec = context.resolve_format(record.stage.file_format, default_format(dialect))
+        return warehouse_results.describe_stage(dialect, record, spec)
     if stage.kind in (StageKind.USER, StageKind.TABLE):
         context.storage(stage)  # a table stage needs its table
         files = _number_of_files(context, stage)
@@ -205,6 +213,12 @@ def describe_stage(context: StageContext, element: DescribeStage) -> Rows:
 
 def show_stages(context: StageContext, element: ShowStages) -> Rows:
     """SHOW STAGES [LIKE]: one row a named stage (the user stage is not listed)."""
+    dialect = context.settings.stage_dialect
+    if dialect is not None:
+        row = context.run("SELECT current_database(), current_schema()").fetchone()
+        database, schema = (str(row[0]), str(row[1])) if row else ("", "")
+        records = context.registry.stages(element.like)
+        return warehouse_results.show_stages(dialect, records, database, schema)
     rows = [
         [
             record.stage.name,

@@ -3,7 +3,8 @@
 A `StageContext` holds the DuckDB cursor (the statement's own transaction), the
 engine's settings, the statement's bind parameters, the registry, and resolves what a
 statement names: a stage location to its storage and key prefix, a format to its
-options (a named format's, overridden), a table name to DuckDB SQL.
+options (a named format's, overridden), a named connection to its credentials, a table
+name to DuckDB SQL.
 """
 
 from __future__ import annotations
@@ -13,10 +14,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from sqla_stage.connections import NamedConnection
 from sqla_stage.credentials import Credentials
 from sqla_stage.errors import StageProgrammingError
-from sqla_stage.formats import FORMAT_TYPES, FileFormat, FormatSpec
+from sqla_stage.formats import CSV, FORMAT_TYPES, FileFormat, FormatSpec, Parquet
 from sqla_stage.parser.locations import parse_stage_location
+from sqla_stage.runtime import connections
 from sqla_stage.runtime.literals import inline
 from sqla_stage.runtime.plugin import RuntimeSettings
 from sqla_stage.runtime.registry import Registry
@@ -25,6 +28,11 @@ from sqla_stage.stage import Location, Stage, StageKind, StagePath
 
 #: How many ``stage://`` URLs a stage may lead through to reach a real storage.
 MAX_STAGE_URL_DEPTH = 8
+
+
+def default_format(stage_dialect: str | None) -> FormatSpec:
+    """The format of a statement and stage that name none: Parquet on Databend, else CSV."""
+    return Parquet() if stage_dialect == "databend" else CSV()
 
 
 def stage_url_path(url: str) -> StagePath | None:
@@ -108,6 +116,27 @@ class StageContext:
             self.cursor.execute(sql)
         return self.cursor
 
+    # Connections
+
+    def credentials(self, credentials: Credentials | None, url: str | None) -> Credentials | None:
+        """``credentials``, or those of the connection a `NamedConnection` names.
+
+        Raises:
+            StageProgrammingError: the connection does not exist or cannot serve ``url``.
+        """
+        if isinstance(credentials, NamedConnection):
+            return connections.resolve(self.registry, credentials, url) or None
+        return credentials
+
+    def resolved_stage(self, stage: Stage) -> Stage:
+        """``stage`` with a named connection replaced by a copy of its credentials."""
+        if not isinstance(stage.credentials, NamedConnection):
+            return stage
+        from sqla_stage.ddl import altered_stage
+
+        resolved = {"credentials": self.credentials(stage.credentials, stage.url)}
+        return altered_stage(stage, resolved)
+
     # Stages and locations
 
     def registered_stage(self, stage: Stage) -> Stage:
@@ -179,7 +208,8 @@ class StageContext:
                     )
                 storage = self.storage(parent.stage, depth + 1).child(parent.path, label)
             elif defined.kind is StageKind.EXTERNAL and defined.url:
-                storage = open_storage(defined.url, defined.credentials, label=label)
+                credentials = self.credentials(defined.credentials, defined.url)
+                storage = open_storage(defined.url, credentials, label=label)
             else:
                 storage = self.root_storage("internal", qualified_folder(stage.schema, stage.name))
         storage.label = label
@@ -191,7 +221,7 @@ class StageContext:
             location = stage_url_path(location) or location
         if isinstance(location, StagePath):
             return Place(self.storage(location.stage), location.path, location.stage)
-        return Place(open_storage(location, credentials), "", None)
+        return Place(open_storage(location, self.credentials(credentials, location)), "", None)
 
     # File formats
 
@@ -214,9 +244,7 @@ class StageContext:
         return cls(**{**base.options, **overrides})
 
     def stage_format(self, place: Place, spec: FormatSpec | None) -> FormatSpec:
-        """The statement's format, else the stage's own, else CSV (the engines' default)."""
-        from sqla_stage.formats import CSV
-
+        """The statement's format, else the stage's own, else the default (`default_format`)."""
         if (
             spec is None
             and place.stage is not None
@@ -227,4 +255,4 @@ class StageContext:
             )
         ):
             spec = self.registered_stage(place.stage).file_format
-        return self.resolve_format(spec, CSV())
+        return self.resolve_format(spec, default_format(self.settings.stage_dialect))

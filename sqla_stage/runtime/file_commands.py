@@ -21,6 +21,7 @@ from sqla_stage.runtime import progress
 from sqla_stage.runtime.context import Place, StageContext
 from sqla_stage.runtime.results import BIGINT, TIMESTAMPTZ, VARCHAR, Column, Rows
 from sqla_stage.runtime.storage import SCRATCH_PREFIX, StageStorage, open_storage
+from sqla_stage.runtime.warehouse_results import DATABEND_LIST
 
 LIST_COLUMNS = [
     Column("name", VARCHAR),
@@ -65,6 +66,8 @@ def list_files(context: StageContext, element: ListFiles) -> Rows:
     """LIST @location [PATTERN]: ``name, size, md5, last_modified``."""
     place = context.place(element.location)
     files = place.storage.list(place.prefix, element.pattern)
+    if context.settings.stage_dialect == "databend":  # Databend's LIST adds the creator
+        return Rows(DATABEND_LIST, [[f.name, f.size, f.md5, f.last_modified, None] for f in files])
     return Rows(LIST_COLUMNS, [[f.name, f.size, f.md5, f.last_modified] for f in files])
 
 

@@ -1,4 +1,4 @@
-"""Recognise a stage statement in the ``do_execute`` event and run it.
+r"""Recognise a stage statement in the ``do_execute`` event and run it.
 
 A statement is a stage statement when SQLAlchemy compiled one of the package's
 constructs (the construct itself is used, so secrets never need to be in the SQL text),
@@ -6,7 +6,9 @@ or when its text starts the way one of the documented statements does (``COPY IN
 ``LIST @``, ``CREATE STAGE``, ... in any case), in which case [sqla_stage.parse][sqla_stage.parse]
 reads it. Queries that read staged files (``FROM @stage/path``, ``list_stage(...)``) are
 rewritten into DuckDB SQL; MatrixOne's ``INTO OUTFILE`` and Snowflake's
-``GET_PRESIGNED_URL`` are parsed like the statements. Everything else goes to DuckDB
+``GET_PRESIGNED_URL`` are parsed like the statements. MatrixOne's ``LOAD DATA`` text is
+read with MatrixOne's string literals (a backslash escapes: ``'\t'`` is a tab), whatever
+the dialect. Everything else goes to DuckDB
 untouched, at the cost of a few regular-expression matches.
 """
 
@@ -16,12 +18,19 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from sqla_stage.connections import (
+    CreateConnection,
+    DescribeConnection,
+    DropConnection,
+    ShowConnections,
+)
 from sqla_stage.copy import CopyInto
 from sqla_stage.ddl import AlterStage, CreateFileFormat, CreateStage, DropFileFormat, DropStage
 from sqla_stage.errors import StageArgumentError, StageParseError, StageProgrammingError
 from sqla_stage.files import DescribeStage, Get, ListFiles, Presign, Put, RemoveFiles, ShowStages
+from sqla_stage.load_data import LoadData
 from sqla_stage.outfile import SelectIntoOutfile
-from sqla_stage.runtime import catalog, file_commands, load, queries, unload
+from sqla_stage.runtime import catalog, connections, file_commands, load, load_data, queries, unload
 from sqla_stage.runtime.after_commit import queue_for
 from sqla_stage.runtime.context import StageContext
 from sqla_stage.runtime.plugin import RuntimeSettings
@@ -44,24 +53,33 @@ HANDLERS: dict[type[Any], Handler] = {
     Put: file_commands.put,
     Get: file_commands.get,
     SelectIntoOutfile: queries.into_outfile,
+    LoadData: load_data.run,
+    CreateConnection: connections.create_connection,
+    DropConnection: connections.drop_connection,
+    DescribeConnection: connections.describe_connection,
+    ShowConnections: connections.show_connections,
 }
 
 _LEADING_COMMENTS = re.compile(r"\A(?:\s+|--[^\n]*(?:\n|\Z)|/\*.*?\*/)*", re.S)
 _STAGE_STATEMENT = re.compile(
     r"""(?:create|drop)\s+(?:or\s+replace\s+)?(?:temp(?:orary)?\s+)?(?:stage|file\s+format)\b
+    | (?:create\s+(?:or\s+replace\s+)?|drop\s+)connection\b
     | alter\s+stage\b
-    | desc(?:ribe)?\s+stage\b
-    | show\s+stages\b
+    | desc(?:ribe)?\s+(?:stage|connection)\b
+    | show\s+(?:stages|connections)\b
     | copy\s+into\b
     | (?:list|ls|remove|rm)\s+'?@
     | presign\b
     | put\s
     | get\s+'?@
+    | load\s+data\b
     """,
     re.I | re.X,
 )
 _PARSED_QUERY = re.compile(r"into\s+outfile|get_presigned_url", re.I)
 _QUERY_HINT = re.compile(r"@|list_stage", re.I)
+#: MatrixOne's LOAD DATA text is read with MatrixOne's strings (a backslash escapes).
+_LOAD_DATA = re.compile(r"load\s+data\b", re.I)
 
 
 def run_construct(context: StageContext, element: Any) -> Rows | Query:
@@ -91,7 +109,8 @@ def execute_hook(
         from sqla_stage.parser import parse
 
         try:
-            element = parse(text, dialect=context.dialect)
+            mysql_strings = True if _LOAD_DATA.match(text) else None
+            element = parse(text, dialect=context.dialect, backslash_escapes=mysql_strings)
         except (StageArgumentError, StageParseError) as error:  # a driver's ProgrammingError
             raise StageProgrammingError(str(error)) from error
     stage_context = StageContext(settings, cursor, parameters, queue_for(context))

@@ -2,8 +2,10 @@
 
 ``create_engine(url, plugins=["sqla_stage"], stage_root=..., stage_user=...)`` or
 ``duckdb:///app.duckdb?plugin=sqla_stage&stage_root=...&stage_user=...``, plus
-``stage_progress=False`` to turn progress bars off. On other dialects the plugin does
-nothing: the constructs there compile to the engine's own SQL.
+``stage_progress=False`` to turn progress bars off and ``stage_dialect=snowflake`` (or
+``databend``, ``matrixone``) to give results the shape and semantics of that warehouse.
+On other dialects the plugin does nothing: the constructs there compile to the engine's
+own SQL.
 """
 
 from __future__ import annotations
@@ -23,7 +25,9 @@ from sqlalchemy.engine import URL, CreateEnginePlugin, Engine
 from sqla_stage.errors import StageArgumentError
 from sqla_stage.runtime import progress
 
-SETTINGS = ("stage_root", "stage_user", "stage_progress")
+SETTINGS = ("stage_root", "stage_user", "stage_progress", "stage_dialect")
+#: The warehouses whose results and semantics the runtime can follow (``stage_dialect``).
+STAGE_DIALECTS = ("snowflake", "databend", "matrixone")
 _ENGINES: weakref.WeakKeyDictionary[Engine, RuntimeSettings] = weakref.WeakKeyDictionary()
 _USER = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.@-]*")
 
@@ -39,11 +43,16 @@ class RuntimeSettings:
         stage_user: Whose ``@~`` this engine's connections see.
         stage_progress: Whether long work shows progress bars (the execution option
             ``stage_progress`` overrides it per statement).
+        stage_dialect: Whose results and semantics to follow where the warehouses differ
+            for the same text (the columns of SHOW STAGES, DESC STAGE and LIST, a stage's
+            default file format, ...): ``snowflake``, ``databend`` or ``matrixone``; None
+            (the default) keeps the runtime's own, documented in docs/runtime.md.
     """
 
     stage_root: str
     stage_user: str
     stage_progress: bool = True
+    stage_dialect: str | None = None
 
 
 def default_stage_root(database: str | None) -> str | None:
@@ -51,6 +60,21 @@ def default_stage_root(database: str | None) -> str | None:
     if not database or database == ":memory:" or database.startswith(":memory:"):
         return None
     return os.path.abspath(database) + ".stages"
+
+
+def check_stage_dialect(name: object) -> str | None:
+    """A warehouse name of `STAGE_DIALECTS` (any case), or None.
+
+    Raises:
+        StageArgumentError: anything else.
+    """
+    if name is None or name == "":
+        return None
+    if not isinstance(name, str) or name.lower() not in STAGE_DIALECTS:
+        raise StageArgumentError(
+            f"sqla_stage: stage_dialect must be one of {', '.join(STAGE_DIALECTS)}, not {name!r}"
+        )
+    return name.lower()
 
 
 def check_user(user: object) -> str:
@@ -71,10 +95,8 @@ class StagePlugin(CreateEnginePlugin):
     """Installs the runtime's events on a DuckDB engine.
 
     Args:
-        url: The engine URL; ``stage_root``, ``stage_user`` and ``stage_progress`` query
-            parameters are read and removed.
-        kwargs: ``create_engine`` keyword arguments; ``stage_root``, ``stage_user`` and
-            ``stage_progress`` are read and removed.
+        url: The engine URL; the `SETTINGS` query parameters are read and removed.
+        kwargs: ``create_engine`` keyword arguments; the `SETTINGS` are read and removed.
     """
 
     def __init__(self, url: URL, kwargs: dict[str, Any]) -> None:
@@ -89,6 +111,7 @@ class StagePlugin(CreateEnginePlugin):
         self.stage_user = check_user(given["stage_user"] or getpass.getuser())
         show = given["stage_progress"]
         self.stage_progress = True if show is None else progress.flag(show)
+        self.stage_dialect = check_stage_dialect(given["stage_dialect"])
         if self.stage_root is not None and not isinstance(self.stage_root, str):
             raise StageArgumentError(
                 f"sqla_stage: stage_root must be a path or URL, not {self.stage_root!r}"
@@ -106,7 +129,7 @@ class StagePlugin(CreateEnginePlugin):
         if root is None:
             root = tempfile.mkdtemp(prefix="sqla_stage_")
             weakref.finalize(engine, shutil.rmtree, root, True)
-        settings = RuntimeSettings(root, self.stage_user, self.stage_progress)
+        settings = RuntimeSettings(root, self.stage_user, self.stage_progress, self.stage_dialect)
         install(engine, settings)
 
 

@@ -1,9 +1,10 @@
-"""The runtime's catalog: stages, named file formats and load history, in DuckDB tables.
+"""The runtime's catalog: stages, file formats, connections and load history, in DuckDB tables.
 
 They live in the schema ``sqla_stage`` of the user's own database, so a stage created in
 a transaction exists exactly when that transaction commits, stages persist in a database
 file, and a load's history commits with the rows it loaded. A definition is kept as the
-canonical ``CREATE STAGE`` / ``CREATE FILE FORMAT`` text, parsed back on lookup, so the
+canonical ``CREATE STAGE`` / ``FILE FORMAT`` / ``CONNECTION`` text (with the real secrets,
+which only DESC / SHOW's masked columns show), parsed back on lookup, so the
 registry and the SQL the package renders can never disagree.
 
 Every statement here is a fixed template whose values are inlined as typed literals
@@ -19,6 +20,7 @@ from typing import Any
 
 import duckdb
 
+from sqla_stage.connections import CreateConnection
 from sqla_stage.ddl import CreateFileFormat, CreateStage
 from sqla_stage.errors import StageOperationalError
 from sqla_stage.formats import FormatSpec
@@ -44,6 +46,9 @@ _TABLES = (
     f"""CREATE TABLE IF NOT EXISTS {SCHEMA}.load_claims (
         table_name VARCHAR NOT NULL, file_url VARCHAR NOT NULL,
         claimed_on TIMESTAMPTZ NOT NULL, PRIMARY KEY (table_name, file_url))""",
+    f"""CREATE TABLE IF NOT EXISTS {SCHEMA}.connections (
+        name VARCHAR NOT NULL PRIMARY KEY, storage_type VARCHAR NOT NULL,
+        definition VARCHAR NOT NULL, owner VARCHAR, created_on TIMESTAMPTZ NOT NULL)""",
 )
 
 
@@ -214,6 +219,36 @@ class Registry:
         )
         return bool(rows)
 
+    # Connections
+
+    def connection(self, name: str) -> CreateConnection | None:
+        """The connection of that name (its definition, real secrets included), or None."""
+        rows = self._rows(f"SELECT definition FROM {SCHEMA}.connections WHERE name = ?", [name])
+        return _connection(rows[0][0]) if rows else None
+
+    def connections(self) -> list[CreateConnection]:
+        """All connections, by name."""
+        rows = self._rows(f"SELECT definition FROM {SCHEMA}.connections ORDER BY name")
+        return [_connection(row[0]) for row in rows]
+
+    def add_connection(self, element: CreateConnection) -> None:
+        """Register a connection (the caller checked that the name is free)."""
+        definition = CreateConnection(
+            element.name,
+            element.storage_type,
+            credentials=element.credentials,
+            parameters=element.parameters,
+        )
+        self._rows(
+            f"INSERT INTO {SCHEMA}.connections VALUES (?, ?, ?, ?, ?)",
+            [element.name, element.storage_type, str(definition.compile()), self.user, _now()],
+        )
+
+    def drop_connection(self, name: str) -> bool:
+        """Unregister a connection; whether it existed."""
+        rows = self._rows(f"DELETE FROM {SCHEMA}.connections WHERE name = ? RETURNING name", [name])
+        return bool(rows)
+
     # Load history
 
     def loaded_files(
@@ -279,6 +314,13 @@ def _stage_record(definition: str, owner: str | None, created_on: dt.datetime) -
 
     element = parse(definition)
     return StageRecord(element.stage, owner, created_on)
+
+
+def _connection(definition: str) -> CreateConnection:
+    from sqla_stage.parser import parse
+
+    element: CreateConnection = parse(definition)
+    return element
 
 
 def _format_record(

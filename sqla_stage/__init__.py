@@ -26,7 +26,7 @@ from sqla_stage.errors import (
     StageRuntimeError,
 )
 from sqla_stage.files import DescribeStage, Get, ListFiles, Presign, Put, RemoveFiles, ShowStages
-from sqla_stage.formats import CSV, JSON, FileFormat, Parquet
+from sqla_stage.formats import CSV, JSON, TSV, FileFormat, Parquet
 from sqla_stage.load_data import LoadData
 from sqla_stage.outfile import SelectIntoOutfile
 from sqla_stage.parser import parse
@@ -38,6 +38,7 @@ register_all()
 __all__ = [
     "CSV",
     "JSON",
+    "TSV",
     "AlterStage",
     "CopyInto",
     "CreateConnection",

@@ -65,23 +65,45 @@ class StageDDL(ExecutableDDLElement):
         return wrap_result(result, self)
 
 
+def _one_mode(owner: str, if_not_exists: bool, or_replace: bool, or_alter: bool) -> None:
+    given = [
+        name
+        for name, flag in (
+            ("if_not_exists", if_not_exists),
+            ("or_replace", or_replace),
+            ("or_alter", or_alter),
+        )
+        if flag
+    ]
+    if len(given) > 1:
+        raise StageArgumentError(f"{owner}: {' and '.join(given)} cannot be combined")
+
+
 class CreateStage(StageDDL):
-    """``CREATE [OR REPLACE] [TEMPORARY] STAGE [IF NOT EXISTS] name ...``.
+    """``CREATE [OR REPLACE | OR ALTER] [TEMPORARY] STAGE [IF NOT EXISTS] name ...``.
 
     Args:
         stage: The stage to create, with its URL, credentials, format and so on.
         if_not_exists: Add ``IF NOT EXISTS``.
         or_replace: Add ``OR REPLACE``.
+        or_alter: Add ``OR ALTER`` (Snowflake): create the stage, or alter an existing
+            one to exactly this definition (a property not given is reset to its default;
+            an internal stage keeps its files).
 
     Raises:
-        StageArgumentError: the stage is the user stage or a table stage, or both
-            flags are given.
+        StageArgumentError: the stage is the user stage or a table stage, or more than
+            one of the flags is given.
     """
 
     __visit_name__ = "sqla_stage_create_stage"
 
     def __init__(
-        self, stage: Stage, *, if_not_exists: bool = False, or_replace: bool = False
+        self,
+        stage: Stage,
+        *,
+        if_not_exists: bool = False,
+        or_replace: bool = False,
+        or_alter: bool = False,
     ) -> None:
         """Create ``stage``."""
         owner = "CreateStage"
@@ -91,12 +113,14 @@ class CreateStage(StageDDL):
         self.element = self.stage = stage
         self.if_not_exists = _flag(owner, "if_not_exists", if_not_exists)
         self.or_replace = _flag(owner, "or_replace", or_replace)
-        if if_not_exists and or_replace:
-            raise StageArgumentError(f"{owner}: if_not_exists and or_replace cannot be combined")
+        self.or_alter = _flag(owner, "or_alter", or_alter)
+        _one_mode(owner, if_not_exists, or_replace, or_alter)
 
     def __repr__(self) -> str:
         flags = "".join(
-            f", {name}=True" for name in ("if_not_exists", "or_replace") if getattr(self, name)
+            f", {name}=True"
+            for name in ("if_not_exists", "or_replace", "or_alter")
+            if getattr(self, name)
         )
         return f"CreateStage({self.stage!r}{flags})"
 
@@ -137,9 +161,19 @@ def altered_stage(stage: Stage, changes: dict[str, Any]) -> Stage:
 
     Credentials, an external encryption type or a storage integration without a known
     URL make an external stage: an ``ALTER`` names a stage without saying what it is.
+    As in Snowflake, setting a storage integration replaces the credentials and setting
+    credentials replaces the storage integration.
     """
     values: dict[str, Any] = {name: getattr(stage, name) for name in ALTERABLE}
     values.update(changes)
+    for given, replaced in (
+        ("storage_integration", "credentials"),
+        ("credentials", "storage_integration"),
+    ):
+        if changes.get(given) is not None and replaced not in changes:
+            values[replaced] = None
+    if values["directory"] is not None:
+        values["directory_options"] = stage.directory_options
     encryption = Encryption.coerce(f"Stage({stage.name!r})", values["encryption"])
     external = (
         stage.kind is StageKind.EXTERNAL
@@ -151,37 +185,67 @@ def altered_stage(stage: Stage, changes: dict[str, Any]) -> Stage:
 
 
 class AlterStage(StageDDL):
-    """``ALTER STAGE [IF EXISTS] name SET ...``: change some properties of a stage.
+    """``ALTER STAGE [IF EXISTS] name SET ... | RENAME TO new_name | REFRESH [SUBPATH = '...']``.
 
-    Snowflake, MatrixOne, DuckDB and the default string form get ``ALTER STAGE``; on
-    Databend, which has none, the stage is re-created (``CREATE OR REPLACE STAGE``) with
-    its definition after the change, so there ``stage`` must be the whole definition.
+    ``SET`` changes some properties of a stage. Snowflake, MatrixOne, DuckDB and the
+    default string form get ``ALTER STAGE``; on Databend, which has none, the stage is
+    re-created (``CREATE OR REPLACE STAGE``) with its definition after the change, so
+    there ``stage`` must be the whole definition. ``RENAME TO`` and ``REFRESH`` (of the
+    directory table) are Snowflake's; other engines refuse them when compiling.
 
     Args:
         stage: The stage: a name, or a [Stage][sqla_stage.Stage] with its current definition.
         if_exists: Add ``IF EXISTS``.
+        rename_to: ``RENAME TO``: the new name (a name or a [Stage][sqla_stage.Stage]
+            giving a name and schema).
+        refresh: ``REFRESH``: refresh the stage's directory table.
+        subpath: With ``refresh``: ``SUBPATH = '...'``, the relative path to refresh.
         **changes: The new values: ``url``, ``credentials``, ``encryption``,
             ``storage_integration``, ``directory``, ``file_format``, ``copy_options``,
             ``comment``. ``None`` (or ``""`` for the comment) removes a property.
 
     Attributes:
-        changes: The changed properties and their new values, checked.
+        changes: The changed properties and their new values, checked (empty for a
+            rename or a refresh).
         altered: The stage after the change.
 
     Raises:
-        StageArgumentError: no change, an unknown property, a value [Stage][sqla_stage.Stage]
+        StageArgumentError: no change, more than one of changes, ``rename_to`` and
+            ``refresh``, an unknown property, a value [Stage][sqla_stage.Stage]
             refuses, the user or a table stage, or removing the URL (an external stage
             cannot become internal: drop and create it).
     """
 
     __visit_name__ = "sqla_stage_alter_stage"
 
-    def __init__(self, stage: Stage | str, *, if_exists: bool = False, **changes: Any) -> None:
+    def __init__(
+        self,
+        stage: Stage | str,
+        *,
+        if_exists: bool = False,
+        rename_to: Stage | str | None = None,
+        refresh: bool = False,
+        subpath: str | None = None,
+        **changes: Any,
+    ) -> None:
         """Alter ``stage``."""
         owner = "AlterStage"
         self.element = self.stage = coerce_stage(owner, stage)
         _refuse_implicit(owner, "altered", self.stage)
         self.if_exists = _flag(owner, "if_exists", if_exists)
+        self.refresh = _flag(owner, "refresh", refresh)
+        self.subpath = _subpath(owner, refresh, subpath)
+        self.rename_to = None if rename_to is None else coerce_stage(owner, rename_to)
+        if self.rename_to is not None:
+            _refuse_implicit(owner, "the new name", self.rename_to)
+        if sum((bool(changes), refresh, rename_to is not None)) > 1:
+            raise StageArgumentError(
+                f"{owner}: give properties to change, rename_to or refresh, one of them"
+            )
+        self.changes: dict[str, Any] = {}
+        self.altered = self.stage
+        if rename_to is not None or refresh:
+            return
         unknown = sorted(set(changes) - set(ALTERABLE))
         if unknown or not changes:
             raise StageArgumentError(
@@ -200,11 +264,27 @@ class AlterStage(StageDDL):
     def __repr__(self) -> str:
         flag = ", if_exists=True" if self.if_exists else ""
         changes = "".join(f", {name}={value!r}" for name, value in self.changes.items())
+        if self.rename_to is not None:
+            changes = f", rename_to={self.rename_to.key!r}"
+        elif self.refresh:
+            changes = ", refresh=True" + (f", subpath={self.subpath!r}" if self.subpath else "")
         return f"AlterStage({self.stage.key!r}{changes}{flag})"
 
 
+def _subpath(owner: str, refresh: bool, subpath: str | None) -> str | None:
+    if subpath is None:
+        return None
+    if not refresh:
+        raise StageArgumentError(f"{owner}: subpath goes with refresh=True")
+    if not isinstance(subpath, str) or not subpath or subpath.startswith("/"):
+        raise StageArgumentError(
+            f"{owner}: subpath must be a non-empty relative path, not {subpath!r}"
+        )
+    return subpath
+
+
 class CreateFileFormat(StageDDL):
-    """``CREATE [OR REPLACE] [TEMPORARY] FILE FORMAT [IF NOT EXISTS] name TYPE = ... [COMMENT]``.
+    """``CREATE [OR REPLACE | OR ALTER] [TEMPORARY] FILE FORMAT [IF NOT EXISTS] name TYPE = ...``.
 
     Args:
         name: The format's name.
@@ -212,6 +292,8 @@ class CreateFileFormat(StageDDL):
         schema: The namespace.
         if_not_exists: Add ``IF NOT EXISTS``.
         or_replace: Add ``OR REPLACE``.
+        or_alter: Add ``OR ALTER`` (Snowflake): create the format, or give an existing
+            one exactly this definition (an option not given is reset to its default).
         temporary: A temporary format (Snowflake).
         comment: A comment.
     """
@@ -226,6 +308,7 @@ class CreateFileFormat(StageDDL):
         schema: str | None = None,
         if_not_exists: bool = False,
         or_replace: bool = False,
+        or_alter: bool = False,
         temporary: bool = False,
         comment: str | None = None,
     ) -> None:
@@ -243,10 +326,10 @@ class CreateFileFormat(StageDDL):
         self.file_format = spec
         self.if_not_exists = _flag(owner, "if_not_exists", if_not_exists)
         self.or_replace = _flag(owner, "or_replace", or_replace)
+        self.or_alter = _flag(owner, "or_alter", or_alter)
         self.temporary = _flag(owner, "temporary", temporary)
         self.comment = comment
-        if if_not_exists and or_replace:
-            raise StageArgumentError(f"{owner}: if_not_exists and or_replace cannot be combined")
+        _one_mode(owner, if_not_exists, or_replace, or_alter)
 
     def __repr__(self) -> str:
         return f"CreateFileFormat({self.name.qualified_name!r}, {self.file_format!r})"

@@ -1,4 +1,4 @@
-"""File formats: ``CSV``, ``JSON``, ``Parquet`` and named formats (``FileFormat``).
+"""File formats: ``CSV``, ``TSV``, ``JSON``, ``Parquet`` and named formats (``FileFormat``).
 
 A format is an immutable value: its type and its canonical options. It renders as
 ``FILE_FORMAT = (TYPE = CSV ...)`` or ``FILE_FORMAT = (FORMAT_NAME = 'name' ...)``
@@ -16,6 +16,7 @@ from sqla_stage.options import (
     JSON_OPTIONS,
     NAMED_FORMAT_OPTIONS,
     PARQUET_OPTIONS,
+    TSV_OPTIONS,
     Keyword,
     OptionSpec,
     OptionValue,
@@ -63,7 +64,9 @@ class CSV(FormatSpec):
     """``TYPE = CSV``.
 
     It takes the options of spec 004 (``compression``, ``field_delimiter``,
-    ``null_if``, ``empty_field_as_null``, ...) plus ``skip_header`` for loading.
+    ``null_if``, ``empty_field_as_null``, ...) plus ``skip_header`` for loading,
+    Snowflake's ``parse_header`` and ``error_on_column_count_mismatch`` and Databend's
+    ``output_header``.
 
     Example:
         >>> CSV(compression="gzip", null_if=("NULL", "null"), empty_field_as_null=False)
@@ -74,15 +77,38 @@ class CSV(FormatSpec):
     option_specs = CSV_OPTIONS
 
 
+class TSV(CSV):
+    r"""``TYPE = TSV`` (Databend): tab-separated values, backslash-escaped, never quoted.
+
+    A TSV file has fields by position as a CSV file does, so TSV is a kind of `CSV`
+    (``isinstance(TSV(), CSV)``), with options and escaping of its own.
+
+    It takes ``compression``, ``record_delimiter`` (default ``'\n'``),
+    ``field_delimiter`` (default ``'\t'``) and ``skip_header``. In a field a backslash
+    escapes ``\b \f \r \n \t \0 \\ \'``, and a field of just ``\N`` is NULL.
+    """
+
+    type_name = "TSV"
+    option_specs = TSV_OPTIONS
+
+
 class JSON(FormatSpec):
-    """``TYPE = JSON`` (newline-delimited JSON) with ``compression`` and ``file_extension``."""
+    """``TYPE = JSON`` (newline-delimited JSON).
+
+    Options: ``compression``, ``file_extension``, ``strip_outer_array`` (Snowflake: a file
+    holding one array gives one row per element) and ``missing_field_as`` (Databend).
+    """
 
     type_name = "JSON"
     option_specs = JSON_OPTIONS
 
 
 class Parquet(FormatSpec):
-    """``TYPE = PARQUET`` with ``compression`` (AUTO, LZO, SNAPPY, NONE)."""
+    """``TYPE = PARQUET`` with ``compression`` (AUTO, LZO, SNAPPY, NONE).
+
+    Snowflake's ``binary_as_text``, ``use_logical_type`` and ``use_vectorized_scanner``
+    and Databend's ``missing_field_as`` are accepted too.
+    """
 
     type_name = "PARQUET"
     option_specs = PARQUET_OPTIONS
@@ -135,6 +161,8 @@ FORMAT_TYPES: Mapping[str, type[FormatSpec]] = {
     "JSON": JSON,
     "NDJSON": JSON,
     "PARQUET": Parquet,
+    "TSV": TSV,
+    "TEXT": TSV,
 }
 
 
@@ -151,6 +179,7 @@ def coerce_format(owner: str, value: object) -> FormatSpec | None:
     if isinstance(value, str) and value.upper() in FORMAT_TYPES:
         return FORMAT_TYPES[value.upper()]()
     raise StageArgumentError(
-        f"{owner}: file_format must be CSV(...), JSON(...), Parquet(...) or FileFormat(name), "
+        f"{owner}: file_format must be CSV(...), TSV(...), JSON(...), Parquet(...) or "
+        "FileFormat(name), "
         f"not {value!r}"
     )

@@ -115,23 +115,44 @@ CSV_OPTIONS: Mapping[str, OptionSpec] = {
     "field_optionally_enclosed_by": _str(none=True),
     "null_if": OptionSpec("strings"),
     "empty_field_as_null": _bool(),
+    "parse_header": _bool(),
+    "error_on_column_count_mismatch": _bool(),
+    "output_header": _bool(),
+}
+
+#: Databend's MISSING_FIELD_AS (NDJSON, Parquet): what a field the file lacks becomes.
+MISSING_FIELD_AS = _keyword("ERROR", "NULL", "FIELD_DEFAULT")
+
+#: FILE_FORMAT options for TYPE = TSV (Databend): backslash-escaped, never quoted.
+TSV_OPTIONS: Mapping[str, OptionSpec] = {
+    "compression": _keyword(*COMPRESSIONS_TEXT),
+    "record_delimiter": _str(),
+    "field_delimiter": _str(),
+    "skip_header": _int(),
 }
 
 #: FILE_FORMAT options for TYPE = JSON.
 JSON_OPTIONS: Mapping[str, OptionSpec] = {
     "compression": _keyword(*COMPRESSIONS_TEXT),
     "file_extension": _str(none=True),
+    "strip_outer_array": _bool(),
+    "missing_field_as": MISSING_FIELD_AS,
 }
 
 #: FILE_FORMAT options for TYPE = PARQUET.
 PARQUET_OPTIONS: Mapping[str, OptionSpec] = {
     "compression": _keyword(*COMPRESSIONS_PARQUET),
     "snappy_compression": _bool(),
+    "binary_as_text": _bool(),
+    "use_logical_type": _bool(),
+    "use_vectorized_scanner": _bool(),
+    "missing_field_as": MISSING_FIELD_AS,
 }
 
 #: Options a named format (FORMAT_NAME = ...) may override: any format's options.
 NAMED_FORMAT_OPTIONS: Mapping[str, OptionSpec] = {
     **CSV_OPTIONS,
+    **TSV_OPTIONS,
     **JSON_OPTIONS,
     **PARQUET_OPTIONS,
     "compression": _keyword(*dict.fromkeys(COMPRESSIONS_TEXT + COMPRESSIONS_PARQUET)),

@@ -69,6 +69,10 @@ class Stage(SchemaItem):
             ``size_limit``, ``match_by_column_name``).
         directory: Enable the directory table (Snowflake ``DIRECTORY = (ENABLE = ...)``,
             MatrixOne ``ENABLE = ...``).
+        directory_options: Snowflake's other directory-table settings, with ``directory``:
+            ``auto_refresh`` and, for an external stage, ``refresh_on_create`` (True or
+            False) and ``notification_integration`` (a name). The runtime's directory is
+            always current, so there they change nothing; they render back for Snowflake.
         comment: A comment.
         temporary: A temporary stage (Snowflake).
 
@@ -92,6 +96,7 @@ class Stage(SchemaItem):
         file_format: FormatSpec | type[FormatSpec] | str | None = None,
         copy_options: Mapping[str, object] | None = None,
         directory: bool | None = None,
+        directory_options: Mapping[str, bool | str] | None = None,
         comment: str | None = None,
         temporary: bool = False,
         _kind: StageKind | None = None,
@@ -131,9 +136,16 @@ class Stage(SchemaItem):
             f"{owner} copy_options", STAGE_COPY_OPTIONS, copy_options or {}
         )
         self.directory = directory
+        self.directory_options = _directory_options(owner, directory, directory_options)
         self.comment = comment
         self.temporary = temporary
         self._check_kind(owner)
+        if self.kind is not StageKind.EXTERNAL and self.directory_options:
+            external = sorted(set(self.directory_options) - {"auto_refresh"})
+            if external:
+                raise StageArgumentError(
+                    f"{owner}: directory {', '.join(external)} need an external stage (a url)"
+                )
         self.metadata = metadata
         if metadata is not None:
             from sqla_stage.metadata import add_stage
@@ -230,6 +242,7 @@ class Stage(SchemaItem):
             self.file_format.cache_key() if self.file_format else None,
             options_key(self.copy_options),
             self.directory,
+            tuple(sorted((self.directory_options or {}).items())),
             self.comment,
             self.temporary,
         )
@@ -306,6 +319,7 @@ class Stage(SchemaItem):
             "storage_integration",
             "file_format",
             "directory",
+            "directory_options",
             "comment",
         ):
             value = getattr(self, label)
@@ -404,3 +418,36 @@ def coerce_location(owner: str, value: object) -> Location:
         f"{owner}: expected a Stage, a stage path (stage / 'path'), '@stage/path' or a URL, "
         f"not {value!r}"
     )
+
+
+#: The directory-table settings besides ENABLE, and the type of each.
+DIRECTORY_OPTIONS: dict[str, type] = {
+    "auto_refresh": bool,
+    "refresh_on_create": bool,
+    "notification_integration": str,
+}
+
+
+def _directory_options(
+    owner: str, directory: bool | None, options: Mapping[str, bool | str] | None
+) -> dict[str, bool | str] | None:
+    """Check Snowflake's directory settings; they need ``directory`` (ENABLE) given."""
+    if not options:
+        return None
+    if not isinstance(options, Mapping):
+        raise StageArgumentError(f"{owner}: directory_options must be a mapping, not {options!r}")
+    if directory is None:
+        raise StageArgumentError(f"{owner}: directory_options need directory=True or False")
+    checked: dict[str, bool | str] = {}
+    for name, value in options.items():
+        kind = DIRECTORY_OPTIONS.get(name)
+        if kind is None:
+            raise StageArgumentError(
+                f"{owner}: unknown directory option {name!r} "
+                f"(known: {', '.join(DIRECTORY_OPTIONS)})"
+            )
+        if not isinstance(value, kind) or value == "":
+            wanted = "True or False" if kind is bool else "a non-empty string"
+            raise StageArgumentError(f"{owner}: directory {name} must be {wanted}, not {value!r}")
+        checked[name] = value
+    return checked

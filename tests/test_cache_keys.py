@@ -103,14 +103,23 @@ CSV_VALUES: dict[str, tuple[Any, Any]] = {
     "field_optionally_enclosed_by": ('"', None),
     "null_if": (("NULL",), ("NULL", "null")),
     "empty_field_as_null": (True, False),
+    "parse_header": (False, True),
+    "error_on_column_count_mismatch": (True, False),
+    "output_header": (False, True),
 }
 JSON_VALUES: dict[str, tuple[Any, Any]] = {
     "compression": ("auto", "none"),
     "file_extension": ("json", "ndjson"),
+    "strip_outer_array": (False, True),
+    "missing_field_as": ("null", "error"),
 }
 PARQUET_VALUES: dict[str, tuple[Any, Any]] = {
     "compression": ("snappy", "lzo"),
     "snappy_compression": (True, False),
+    "binary_as_text": (True, False),
+    "use_logical_type": (False, True),
+    "use_vectorized_scanner": (False, True),
+    "missing_field_as": ("null", "field_default"),
 }
 
 

@@ -250,7 +250,15 @@ def test_corpus_is_well_formed() -> None:
             assert case.gap, f"{case.id}: a gap says what goes wrong"
 
 
-@pytest.mark.parametrize("case", CASES, ids=[case.id for case in CASES])
+#: The cases, as pytest parameters: one with S3 buckets needs moto (``pytest --core``
+#: deselects it; see tests/conftest.py).
+PARAMS = [
+    pytest.param(case, id=case.id, marks=[pytest.mark.extra("moto")] if case.buckets else [])
+    for case in CASES
+]
+
+
+@pytest.mark.parametrize("case", PARAMS)
 def test_documentation_statement(case: Case, tmp_path: Path, s3_endpoint: Any) -> None:
     outcome = run_case(case, tmp_path)
     wrong = mismatches(case, outcome)

@@ -89,7 +89,7 @@ MALFORMED: list[tuple[str, int, str]] = [
     ("CREATE STAGE @s/path", 13, "a stage without a path"),
     ("CREATE STAGE", 12, "a stage name"),
     ("CREATE FILE FORMAT f", 20, "TYPE = ... or FORMAT_NAME"),
-    ("CREATE FILE FORMAT f TYPE = CSV OUTPUT_HEADER = TRUE", 48, "OUTPUT_HEADER belongs"),
+    ("CREATE FILE FORMAT f TYPE = JSON OUTPUT_HEADER = TRUE", 33, "an option of TYPE = JSON"),
     ("DROP TABLE t", 5, "STAGE or FILE FORMAT"),
     ("DESC TABLE t", 5, "STAGE"),
     ("SHOW TABLES", 5, "STAGES"),

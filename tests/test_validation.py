@@ -52,7 +52,8 @@ BAD: list[tuple[str, Callable[[], Any], str]] = [
     (
         "unknown-option-no-hint",
         lambda: JSON(zzz=1),
-        r"^JSON: unknown option 'zzz' \(accepted: compression, file_extension\)$",
+        r"^JSON: unknown option 'zzz' \(accepted: compression, file_extension, missing_field_as, "
+        r"strip_outer_array\)$",
     ),
     (
         "unknown-stage-copy-option",

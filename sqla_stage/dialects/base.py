@@ -24,6 +24,7 @@ from sqla_stage.copy import CopyInto
 from sqla_stage.credentials import CREDENTIAL_KEYS, Credentials, Encryption
 from sqla_stage.ddl import AlterStage, CreateFileFormat, CreateStage, DropFileFormat, DropStage
 from sqla_stage.dialects.connections import CONNECTION_METHODS, ConnectionRendering
+from sqla_stage.dialects.ddl_more import DdlMoreRendering
 from sqla_stage.dialects.load_data import render_load_data
 from sqla_stage.files import DescribeStage, Get, ListFiles, Presign, Put, RemoveFiles, ShowStages
 from sqla_stage.formats import FileFormat, FormatSpec
@@ -40,7 +41,7 @@ _LOCATION_LOAD_OPTIONS = ("files", "pattern")
 _OUTFILE_STAGE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_$]*")
 
 
-class Renderer(ConnectionRendering):
+class Renderer(ConnectionRendering, DdlMoreRendering):
     """Renders each construct for one compilation. Subclass per engine.
 
     Attributes:
@@ -233,7 +234,7 @@ class Renderer(ConnectionRendering):
         stage = element.stage
         return self.join(
             "CREATE",
-            "OR REPLACE" if element.or_replace else None,
+            "OR REPLACE" if element.or_replace else self.or_alter(element),
             "TEMPORARY" if stage.temporary else None,
             "STAGE",
             "IF NOT EXISTS" if element.if_not_exists else None,
@@ -247,7 +248,7 @@ class Renderer(ConnectionRendering):
         return [
             f"URL = {self.url(stage.url)}" if stage.url else None,
             *self.external_access(stage.credentials, stage.encryption, stage.storage_integration),
-            self.directory(stage.directory),
+            self.stage_directory(stage),
             self.file_format(stage.file_format),
             self.stage_copy_options(stage.copy_options),
         ]
@@ -255,6 +256,8 @@ class Renderer(ConnectionRendering):
     def alter_stage(self, element: AlterStage) -> str:
         """``ALTER STAGE [IF EXISTS] name SET ...`` (Snowflake's syntax)."""
         exists = "IF EXISTS" if element.if_exists else None
+        if action := self.alter_stage_action(element):
+            return action
         clauses = [self.alter_clause(element.altered, name) for name in element.changes]
         return self.join("ALTER STAGE", exists, self.stage_name(element.stage), "SET", *clauses)
 
@@ -296,7 +299,7 @@ class Renderer(ConnectionRendering):
         """CREATE FILE FORMAT."""
         return self.join(
             "CREATE",
-            "OR REPLACE" if element.or_replace else None,
+            "OR REPLACE" if element.or_replace else self.or_alter(element),
             "TEMPORARY" if element.temporary else None,
             "FILE FORMAT",
             "IF NOT EXISTS" if element.if_not_exists else None,

@@ -43,6 +43,9 @@ _CSV_NAMES = {
     "escape": "ESCAPE",
     "field_optionally_enclosed_by": "QUOTE",
     "binary_format": "BINARY_FORMAT",
+    "output_header": "OUTPUT_HEADER",
+    "error_on_column_count_mismatch": "ERROR_ON_COLUMN_COUNT_MISMATCH",
+    "missing_field_as": "MISSING_FIELD_AS",
 }
 _STAGE_COPY_OPTIONS = ("on_error", "size_limit")
 _UNLOAD_OPTIONS = ("single", "max_file_size", "overwrite", "include_query_id", "detailed_output")
@@ -55,6 +58,8 @@ class DatabendRenderer(Renderer):
     """Renders for ``databend-sqlalchemy``'s dialect."""
 
     engine = "Databend"
+    or_alter_supported = False
+    alter_actions_supported = False
 
     # -- locations ------------------------------------------------------------------
 
@@ -159,8 +164,9 @@ class DatabendRenderer(Renderer):
             # The spec's AUTO compression: gzip when writing, detect when reading. Databend's
             # own AUTO writes uncompressed files, so AUTO is written out for unloads too.
             options["compression"] = Keyword("GZIP" if unload else "AUTO")
-        if spec.type_name == "PARQUET" and options:
-            self.unsupported(f"the Parquet option(s) {', '.join(map(repr, options))}")
+        other = [name for name in options if name != "missing_field_as"]
+        if spec.type_name == "PARQUET" and other:
+            self.unsupported(f"the Parquet option(s) {', '.join(map(repr, other))}")
         entries = []
         for name, value in options.items():
             entries.append(self.format_option(name, value))
@@ -190,7 +196,13 @@ class DatabendRenderer(Renderer):
     def header(self, element: CopyInto, spec: FormatSpec) -> list[str]:
         """HEADER becomes the CSV option OUTPUT_HEADER."""
         header = element.copy_options.get("header")
+        if header is not None and "output_header" in spec.options:
+            self.unsupported("both HEADER and the format's OUTPUT_HEADER", "; give one")
         if header is None or spec.type_name == "JSON":
+            return []
+        if spec.type_name == "TSV":
+            if header is True:
+                self.unsupported("HEADER = TRUE for TSV", " (Databend's TSV has no header)")
             return []
         if spec.type_name == "PARQUET":
             if header is False:
@@ -251,6 +263,7 @@ class DatabendRenderer(Renderer):
 
     def alter_stage(self, element: AlterStage) -> str:
         """Databend has no ALTER STAGE: ``CREATE OR REPLACE STAGE`` with the new definition."""
+        self.alter_stage_action(element)  # RENAME TO and REFRESH: refused
         return self.create_stage(CreateStage(element.altered, or_replace=True))
 
     def create_file_format(self, element: CreateFileFormat) -> str:

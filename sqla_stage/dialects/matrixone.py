@@ -30,6 +30,8 @@ class MatrixOneRenderer(NoConnections, Renderer):
     """Renders for MatrixOne, which speaks the MySQL protocol."""
 
     engine = "MatrixOne"
+    or_alter_supported = False
+    alter_actions_supported = False
     connection_hint = "give the stage CREDENTIALS = {...}"
 
     def _no(self, what: str, hint: str = "") -> NoReturn:
@@ -47,6 +49,7 @@ class MatrixOneRenderer(NoConnections, Renderer):
             ("stage copy options", stage.copy_options),
             ("stage encryption", stage.encryption),
             ("a storage integration", stage.storage_integration),
+            ("directory settings besides ENABLE", stage.directory_options),
         ):
             if given:
                 self._no(label)
@@ -58,6 +61,7 @@ class MatrixOneRenderer(NoConnections, Renderer):
         The parameter is the URL (with its credentials), the credentials, ENABLE or the
         comment.
         """
+        self.alter_stage_action(element)  # RENAME TO and REFRESH: refused
         changes = set(element.changes)
         allowed = ({"url", "credentials"}, {"url"}, {"credentials"}, {"directory"}, {"comment"})
         if changes not in allowed:

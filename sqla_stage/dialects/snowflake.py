@@ -132,6 +132,22 @@ class SnowflakeRenderer(NoConnections, Renderer):
             "SELECT ... INTO OUTFILE", "; use CopyInto(stage / 'file', query, single=True)"
         )
 
+    def format_type(self, spec: FormatSpec) -> str:
+        r"""Snowflake has no TSV type (it is CSV with ``FIELD_DELIMITER = '\t'``)."""
+        if spec.type_name == "TSV":
+            self.unsupported(
+                "TYPE = TSV", " (Databend's; Snowflake reads tab-separated files as CSV)"
+            )
+        return super().format_type(spec)
+
+    def format_options(self, spec: FormatSpec, *, unload: bool | None = None) -> list[str]:
+        """Databend's OUTPUT_HEADER and MISSING_FIELD_AS are not Snowflake format options."""
+        if "output_header" in spec.options:
+            self.unsupported("the format option OUTPUT_HEADER", "; use the copy option HEADER")
+        if "missing_field_as" in spec.options:
+            self.unsupported("the format option MISSING_FIELD_AS", " (Databend's)")
+        return super().format_options(spec, unload=unload)
+
     def staged_format(self, spec: FormatSpec | None) -> str | None:
         """Snowflake reads staged files only through a named file format."""
         if spec is not None and not isinstance(spec, FileFormat):

@@ -24,6 +24,7 @@ from sqla_stage.options import (
     JSON_OPTIONS,
     NAMED_FORMAT_OPTIONS,
     PARQUET_OPTIONS,
+    TSV_OPTIONS,
     Keyword,
     OptionSpec,
     OptionValue,
@@ -52,10 +53,11 @@ CREDENTIAL_KEYS = {
 ENCRYPTION_KEYS = ("TYPE", "MASTER_KEY", "KMS_KEY_ID")
 #: Format option spellings -> canonical names; Databend's are mapped in ``_format_entry``.
 _FORMAT_NAMES = {name.upper(): name for name in NAMED_FORMAT_OPTIONS}
-_DATABEND_FORMAT_NAMES = ("QUOTE", "NULL_DISPLAY", "EMPTY_FIELD_AS", "OUTPUT_HEADER")
+_DATABEND_FORMAT_NAMES = ("QUOTE", "NULL_DISPLAY", "EMPTY_FIELD_AS")
 FORMAT_KEYS = ("TYPE", "FORMAT_NAME", *_FORMAT_NAMES, *_DATABEND_FORMAT_NAMES)
 _FORMAT_SPECS: Mapping[str, Mapping[str, OptionSpec]] = {
     "CSV": CSV_OPTIONS,
+    "TSV": TSV_OPTIONS,
     "JSON": JSON_OPTIONS,
     "PARQUET": PARQUET_OPTIONS,
 }
@@ -231,7 +233,8 @@ class FormatEntries:
         type_name: The TYPE given (CSV, JSON or PARQUET).
         name: The FORMAT_NAME given, as (schema, name).
         options: Canonical option name -> (value, token of the value).
-        header: OUTPUT_HEADER (Databend), which is the copy option HEADER.
+        header: Unused: Databend's OUTPUT_HEADER is the CSV option ``output_header``
+            (`read_file_format` turns it into the copy option HEADER in a COPY).
         start: The token where the entries start, for errors.
     """
 
@@ -287,7 +290,7 @@ def read_format_entry(stream: TokenStream, entries: FormatEntries) -> None:
     """One ``KEY = value`` of a file format, in any engine's spelling."""
     key = read_key(stream, FORMAT_KEYS, f"a file format option ({choices(FORMAT_KEYS[:4])}, ...)")
     upper = key.upper
-    if upper in entries.keys or (upper == "OUTPUT_HEADER" and entries.header is not None):
+    if upper in entries.keys:
         raise stream.error(f"each option once, not a second {key.value}", key)
     if upper == "TYPE":
         token = stream.next()
@@ -302,9 +305,6 @@ def read_format_entry(stream: TokenStream, entries: FormatEntries) -> None:
         entries.keys[upper] = key
         return
     value, token = read_value(stream)
-    if upper == "OUTPUT_HEADER":
-        entries.header = (value, token)
-        return
     if upper == "QUOTE":
         name = "field_optionally_enclosed_by"
     elif upper == "NULL_DISPLAY":
@@ -325,6 +325,8 @@ def read_format_entry(stream: TokenStream, entries: FormatEntries) -> None:
 def read_file_format(stream: TokenStream) -> tuple[FormatSpec, bool | None]:
     """``FILE_FORMAT = ( ... )`` after the key: the format, and Databend's OUTPUT_HEADER.
 
+    In a COPY (or a stage's format) OUTPUT_HEADER is returned apart, as the copy option
+    HEADER; in CREATE FILE FORMAT it stays the CSV option ``output_header``.
     ``FILE_FORMAT = my_format`` and ``FILE_FORMAT = 'my_format'``, without parentheses,
     name a file format as ``FORMAT_NAME`` does (the warehouses' docs write both).
     """
@@ -336,10 +338,11 @@ def read_file_format(stream: TokenStream) -> tuple[FormatSpec, bool | None]:
     entries = FormatEntries(start)
     while not group_done(stream):
         read_format_entry(stream, entries)
+    given = entries.options.pop("output_header", None)
     spec = entries.build(stream)
     header = None
-    if entries.header is not None:
-        value, token = entries.header
+    if given is not None:
+        value, token = given
         if not isinstance(value, bool):
             raise stream.error("TRUE or FALSE for OUTPUT_HEADER", token)
         header = value

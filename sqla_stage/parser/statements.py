@@ -40,7 +40,7 @@ from sqla_stage.parser.options import (
     read_value,
 )
 from sqla_stage.parser.stream import TokenStream, choices
-from sqla_stage.stage import Stage, StageKind
+from sqla_stage.stage import DIRECTORY_OPTIONS, Stage, StageKind
 
 _STAGE_PARAMS = (
     "URL",
@@ -83,18 +83,29 @@ def read_bool(stream: TokenStream, what: str) -> bool:
 
 
 def parse_create(stream: TokenStream) -> CreateStage | CreateFileFormat | CreateConnection:
-    """``CREATE [OR REPLACE] [TEMPORARY] STAGE ...``, ``... FILE FORMAT ...`` or ``CONNECTION``."""
+    """``CREATE [OR REPLACE | OR ALTER] [TEMPORARY] STAGE | FILE FORMAT ...`` or ``CONNECTION``."""
     or_replace = stream.accept_words("OR", "REPLACE")
-    if stream.accept_keyword("CONNECTION"):
+    or_alter = not or_replace and stream.accept_words("OR", "ALTER")
+    if not or_alter and stream.accept_keyword("CONNECTION"):
         return connections.parse_create_connection(stream, or_replace)
     temporary = stream.accept_keyword("TEMPORARY", "TEMP") is not None
+    mode = _Mode(or_replace, or_alter, temporary)
     if stream.accept_keyword("STAGE"):
-        return _create_stage(stream, or_replace, temporary)
+        return _create_stage(stream, mode)
     if stream.accept_words("FILE", "FORMAT"):
-        return _create_file_format(stream, or_replace, temporary)
-    if temporary:
+        return _create_file_format(stream, mode)
+    if temporary or or_alter:
         raise stream.error("STAGE or FILE FORMAT")
-    raise stream.error("OR REPLACE, TEMPORARY, CONNECTION, STAGE or FILE FORMAT")
+    raise stream.error("OR REPLACE, OR ALTER, TEMPORARY, CONNECTION, STAGE or FILE FORMAT")
+
+
+class _Mode:
+    """The flags between CREATE and the object's kind."""
+
+    def __init__(self, or_replace: bool, or_alter: bool, temporary: bool) -> None:
+        self.or_replace = or_replace
+        self.or_alter = or_alter
+        self.temporary = temporary
 
 
 class _StageParams:
@@ -106,6 +117,7 @@ class _StageParams:
         self.encryption: dict[str, str] | None = None
         self.storage_integration: str | None = None
         self.directory: bool | None = None
+        self.directory_options: dict[str, bool | str] = {}
         self.file_format: FormatSpec | None = None
         self.copy_options: dict[str, OptionValue] = {}
         self.comment: str | None = None
@@ -145,11 +157,7 @@ class _StageParams:
         elif upper == "STORAGE_INTEGRATION":
             self.storage_integration = stream.name_part("a storage integration name")[0]
         elif upper == "DIRECTORY":
-            stream.expect_punct("(", "'(' opening the directory settings")
-            read_key(stream, ("ENABLE",), "ENABLE")
-            self.directory = read_bool(stream, "ENABLE")
-            stream.accept_punct(",")
-            stream.expect_punct(")")
+            self._directory(stream)
         elif upper == "ENABLE":
             self.directory = read_bool(stream, "ENABLE")
         elif upper == "FILE_FORMAT":
@@ -166,8 +174,30 @@ class _StageParams:
         else:
             self.comment = stream.string("the comment as a quoted string")
 
+    def _directory(self, stream: TokenStream) -> None:
+        """``DIRECTORY = (ENABLE = b [AUTO_REFRESH = b] ...)``, Snowflake's settings."""
+        stream.expect_punct("(", "'(' opening the directory settings")
+        keys = ("ENABLE", *(name.upper() for name in DIRECTORY_OPTIONS))
+        while not stream.accept_punct(")"):
+            stream.accept_punct(",")
+            if stream.accept_punct(")"):
+                break
+            key = read_key(stream, keys, f"a directory setting ({choices(keys)}) or ')'")
+            name = key.upper.lower()
+            if name in self.directory_options or (name == "enable" and self.directory is not None):
+                raise stream.error(f"each directory setting once, not a second {key.value}", key)
+            if name == "enable":
+                self.directory = read_bool(stream, "ENABLE")
+            elif DIRECTORY_OPTIONS[name] is bool:
+                self.directory_options[name] = read_bool(stream, key.value)
+            else:
+                self.directory_options[name] = stream.string(f"{key.value} as a quoted string")
+        if self.directory is None:
+            raise stream.error("ENABLE = TRUE or FALSE in the directory settings")
 
-def _create_stage(stream: TokenStream, or_replace: bool, temporary: bool) -> CreateStage:
+
+def _create_stage(stream: TokenStream, mode: _Mode) -> CreateStage:
+    or_replace, temporary = mode.or_replace, mode.temporary
     if_not_exists = stream.accept_words("IF", "NOT", "EXISTS")
     target = stage_reference(stream)
     if target.kind is not StageKind.INTERNAL:
@@ -187,13 +217,16 @@ def _create_stage(stream: TokenStream, or_replace: bool, temporary: bool) -> Cre
         file_format=params.file_format,
         copy_options=params.copy_options,
         directory=params.directory,
+        directory_options=params.directory_options,
         comment=params.comment,
         temporary=temporary,
     )
-    return CreateStage(stage, if_not_exists=if_not_exists, or_replace=or_replace)
+    return CreateStage(
+        stage, if_not_exists=if_not_exists, or_replace=or_replace, or_alter=mode.or_alter
+    )
 
 
-def _create_file_format(stream: TokenStream, or_replace: bool, temporary: bool) -> CreateFileFormat:
+def _create_file_format(stream: TokenStream, mode: _Mode) -> CreateFileFormat:
     if_not_exists = stream.accept_words("IF", "NOT", "EXISTS")
     schema, name = stream.qualified_name("a file format name")
     entries = FormatEntries(stream.peek())
@@ -215,8 +248,9 @@ def _create_file_format(stream: TokenStream, or_replace: bool, temporary: bool) 
         entries.build(stream),
         schema=schema,
         if_not_exists=if_not_exists,
-        or_replace=or_replace,
-        temporary=temporary,
+        or_replace=mode.or_replace,
+        or_alter=mode.or_alter,
+        temporary=mode.temporary,
         comment=comment,
     )
 
@@ -241,11 +275,22 @@ _ALTERED = {
 
 
 def parse_alter(stream: TokenStream) -> AlterStage:
-    """``ALTER STAGE [IF EXISTS] name SET ...``, with the parameters of CREATE STAGE."""
+    """``ALTER STAGE [IF EXISTS] name SET ... | RENAME TO new_name | REFRESH [SUBPATH = '...']``."""
     stream.expect_keyword("STAGE")
     if_exists = stream.accept_words("IF", "EXISTS")
     stage = stage_reference(stream)
-    stream.expect_keyword("SET")
+    if stream.accept_words("RENAME", "TO"):
+        schema, name = stream.qualified_name("the stage's new name")
+        stream.expect_end()
+        return AlterStage(stage, if_exists=if_exists, rename_to=Stage(name, schema=schema))
+    if stream.accept_keyword("REFRESH"):
+        subpath = None
+        if stream.at_keyword("SUBPATH"):
+            read_key(stream, ("SUBPATH",), "SUBPATH")
+            subpath = stream.string("the subpath as a quoted string")
+        stream.expect_end("SUBPATH or the end of the statement" if subpath is None else "the end")
+        return AlterStage(stage, if_exists=if_exists, refresh=True, subpath=subpath)
+    stream.expect_keyword("SET", expected="SET, RENAME TO or REFRESH")
     params, seen = _StageParams(), set[str]()
     if stream.at_end():
         raise stream.error(f"a stage parameter ({choices(_STAGE_PARAMS)})")

@@ -22,7 +22,7 @@ from sqla_stage.files import DescribeStage, ShowStages
 from sqla_stage.formats import FormatSpec
 from sqla_stage.options import OptionValue
 from sqla_stage.runtime import warehouse_results
-from sqla_stage.runtime.context import StageContext, default_format, stage_label
+from sqla_stage.runtime.context import StageContext, default_format, stage_label, stage_url_path
 from sqla_stage.runtime.registry import StageRecord
 from sqla_stage.runtime.results import BIGINT, TIMESTAMPTZ, VARCHAR, Column, Rows, status
 from sqla_stage.stage import Stage, StageKind
@@ -49,13 +49,15 @@ DESCRIBE_COLUMNS = [
 
 
 def create_stage(context: StageContext, element: CreateStage) -> Rows:
-    """Register a stage; refuse a name in use unless IF NOT EXISTS / OR REPLACE."""
+    """Register a stage; refuse a name in use unless IF NOT EXISTS / OR REPLACE / OR ALTER."""
     stage = element.stage
     label = stage_label(stage)
     existing = context.registry.stage(stage.schema, stage.name)
     if existing is not None:
         if element.if_not_exists:
             return status(f"{label} already exists, statement succeeded.")
+        if element.or_alter:
+            return _replace_definition(context, existing.stage, stage, "CREATE OR ALTER STAGE")
         if not element.or_replace:
             raise StageProgrammingError(
                 f"stage {label} already exists (use IF NOT EXISTS or OR REPLACE)"
@@ -79,19 +81,90 @@ def alter_stage(context: StageContext, element: AlterStage) -> Rows:
     stage = element.stage
     record = _registered(context, stage, element.if_exists)
     if record is None:
+        if element.refresh:
+            return Rows(REFRESH_COLUMNS, [])
         return status(f"Statement executed successfully ({stage.name} does not exist).")
-    current = record.stage
-    changed = context.resolved_stage(altered_stage(current, element.changes))
+    if element.rename_to is not None:
+        return _rename(context, record.stage, element.rename_to)
+    if element.refresh:
+        return _refresh(context, record.stage, element.subpath)
+    changed = altered_stage(record.stage, element.changes)
+    return _replace_definition(context, record.stage, changed, "ALTER STAGE")
+
+
+def _replace_definition(context: StageContext, current: Stage, changed: Stage, verb: str) -> Rows:
+    """Store a stage's new definition in place: an internal stage keeps its files."""
+    changed = context.resolved_stage(changed)
+    label = stage_label(current)
     if (current.kind is StageKind.INTERNAL) != (changed.kind is StageKind.INTERNAL):
         raise StageProgrammingError(
-            f"ALTER STAGE cannot turn {current.kind.value} stage {stage_label(stage)} into "
+            f"{verb} cannot turn {current.kind.value} stage {label} into "
             f"an {changed.kind.value} one (an internal stage's files would be lost); "
             "drop and create it"
+        )
+    if current.temporary != changed.temporary:
+        raise StageProgrammingError(
+            f"{verb} cannot make stage {label} temporary or permanent; drop and create it"
         )
     _refuse_masked(changed)
     if changed.url:
         context.place(changed.url, changed.credentials)  # a URL no filesystem handles fails
     context.registry.update_stage(changed)
+    return status("Statement executed successfully.")
+
+
+#: The columns of ``ALTER STAGE ... REFRESH`` (Snowflake's).
+REFRESH_COLUMNS = [
+    Column("file", VARCHAR),
+    Column("status", VARCHAR),
+    Column("description", VARCHAR),
+]
+
+
+def _refresh(context: StageContext, stage: Stage, subpath: str | None) -> Rows:
+    """``REFRESH``: the runtime's directory is always current, so nothing is newly registered.
+
+    Snowflake answers one row a file whose registration changed; here none ever has.
+    """
+    if stage.directory is not True:
+        raise StageProgrammingError(
+            f"ALTER STAGE ... REFRESH: stage {stage_label(stage)} has no directory table "
+            "(create it with DIRECTORY = (ENABLE = TRUE))"
+        )
+    if stage.kind is StageKind.INTERNAL:
+        context.storage(stage)  # the stage's storage must be reachable, as for LIST
+    return Rows(REFRESH_COLUMNS, [])
+
+
+def _rename(context: StageContext, stage: Stage, target: Stage) -> Rows:
+    """``RENAME TO``: a new name for the registered stage.
+
+    An internal stage's files are kept in a folder named after the stage, and files are
+    not transactional: moving them could not be undone by a ROLLBACK. So an internal
+    stage is renamed only while it holds no files; one with files is refused.
+    """
+    label = stage_label(stage)
+    if context.registry.stage(target.schema, target.name) is not None:
+        raise StageProgrammingError(
+            f"ALTER STAGE {label} RENAME TO: stage {stage_label(target)} already exists"
+        )
+    for record in context.registry.stages():
+        parent = stage_url_path(record.stage.url) if record.stage.url else None
+        if parent is not None and (parent.stage.schema, parent.stage.name) == (
+            stage.schema,
+            stage.name,
+        ):
+            raise StageProgrammingError(
+                f"ALTER STAGE {label} RENAME TO: stage {stage_label(record.stage)} is a "
+                f"sub-stage of it (URL {record.stage.url!r}); alter or drop that stage first"
+            )
+    if stage.kind is StageKind.INTERNAL and _number_of_files(context, stage):
+        raise StageProgrammingError(
+            f"ALTER STAGE {label} RENAME TO: the internal stage holds files, which the runtime "
+            "keeps under the stage's name and cannot move within a transaction; "
+            "copy them to a new stage and drop this one instead"
+        )
+    context.registry.rename_stage(stage, target)
     return status("Statement executed successfully.")
 
 
@@ -240,6 +313,9 @@ def create_file_format(context: StageContext, element: CreateFileFormat) -> Rows
     if existing is not None:
         if element.if_not_exists:
             return status(f"{name.qualified_name} already exists, statement succeeded.")
+        if element.or_alter:
+            context.registry.update_file_format(element)
+            return status("Statement executed successfully.")
         if not element.or_replace:
             raise StageProgrammingError(
                 f"file format {name.qualified_name!r} already exists "

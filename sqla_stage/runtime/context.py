@@ -16,6 +16,7 @@ from typing import Any
 
 from sqla_stage.connections import NamedConnection
 from sqla_stage.credentials import Credentials
+from sqla_stage.ddl import altered_stage
 from sqla_stage.errors import StageProgrammingError
 from sqla_stage.formats import CSV, FORMAT_TYPES, FileFormat, FormatSpec, Parquet
 from sqla_stage.parser.locations import parse_stage_location
@@ -132,8 +133,6 @@ class StageContext:
         """``stage`` with a named connection replaced by a copy of its credentials."""
         if not isinstance(stage.credentials, NamedConnection):
             return stage
-        from sqla_stage.ddl import altered_stage
-
         resolved = {"credentials": self.credentials(stage.credentials, stage.url)}
         return altered_stage(stage, resolved)
 

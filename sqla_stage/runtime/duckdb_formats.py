@@ -12,9 +12,10 @@ import re
 from collections.abc import Mapping, Sequence
 
 from sqla_stage.errors import StageProgrammingError
-from sqla_stage.formats import CSV, JSON, FormatSpec, Parquet
+from sqla_stage.formats import CSV, JSON, TSV, FormatSpec, Parquet
 from sqla_stage.options import AUTO, NONE, Keyword
 from sqla_stage.runtime.literals import literal, text_list
+from sqla_stage.runtime.literals import quote as quote_name
 from sqla_stage.runtime.storage import StageStorage
 
 DOUBLE_QUOTE = '"'
@@ -93,6 +94,50 @@ def _string_option(spec: FormatSpec, name: str) -> str | None:
     return str(value)
 
 
+def check_read_options(spec: FormatSpec) -> None:
+    """Refuse, by name, the read options the DuckDB runtime cannot apply exactly.
+
+    Raises:
+        StageProgrammingError: MISSING_FIELD_AS other than NULL for JSON,
+            USE_LOGICAL_TYPE = FALSE, or PARSE_HEADER = TRUE with SKIP_HEADER.
+    """
+    missing = spec.options.get("missing_field_as")
+    if missing is not None and not (isinstance(spec, JSON) and missing == "NULL"):
+        raise StageProgrammingError(
+            f"MISSING_FIELD_AS = {missing}: the DuckDB runtime reads a missing field as NULL "
+            "for JSON only (MISSING_FIELD_AS = NULL); it does not fill column defaults or "
+            "refuse missing fields"
+        )
+    if spec.options.get("use_logical_type") is False:
+        raise StageProgrammingError(
+            "USE_LOGICAL_TYPE = FALSE: DuckDB's Parquet reader always applies the files' "
+            "logical types"
+        )
+    if spec.options.get("parse_header") is True and spec.options.get("skip_header", 0):
+        raise StageProgrammingError(
+            "PARSE_HEADER = TRUE with SKIP_HEADER: the DuckDB runtime takes the column names "
+            "from the first line; give one of them"
+        )
+
+
+def check_column_count(spec: FormatSpec, defaulted: Sequence[str]) -> None:
+    """ERROR_ON_COLUMN_COUNT_MISMATCH = FALSE: a short record's missing fields are NULL.
+
+    Snowflake loads NULL into the columns a short record lacks, Databend their defaults;
+    with columns that have defaults (``defaulted``) the two differ, so the load is refused.
+    Extra fields remain an error (DuckDB's reader does not drop them).
+
+    Raises:
+        StageProgrammingError: the option is FALSE and some loaded column has a default.
+    """
+    if spec.options.get("error_on_column_count_mismatch") is False and defaulted:
+        raise StageProgrammingError(
+            "ERROR_ON_COLUMN_COUNT_MISMATCH = FALSE with columns that have defaults "
+            f"({', '.join(defaulted)}): Snowflake loads NULL into a short record's missing "
+            "columns and Databend their defaults; give a column list without them"
+        )
+
+
 def csv_read_options(spec: FormatSpec, *, named_header: bool = False) -> list[str]:
     """``read_csv`` arguments for a CSV format's options (loading: Snowflake's defaults).
 
@@ -116,7 +161,9 @@ def csv_read_options(spec: FormatSpec, *, named_header: bool = False) -> list[st
     skip = spec.options.get("skip_header", 0)
     if not isinstance(skip, int) or isinstance(skip, bool):
         skip = 0
-    if named_header and skip:
+    if spec.options.get("parse_header") is True:
+        options.append("header = true")
+    elif named_header and skip:
         options.append("header = true")
         skip -= 1
     else:
@@ -128,6 +175,8 @@ def csv_read_options(spec: FormatSpec, *, named_header: bool = False) -> list[st
     escape = _string_option(spec, "escape")
     if escape is not None:
         options.append(f"escape = {literal(escape)}")
+    if spec.options.get("error_on_column_count_mismatch") is False:
+        options.append("null_padding = true")
     null_if = spec.options.get("null_if", ("\\N",))
     nulls = list(null_if) if isinstance(null_if, tuple) else ["\\N"]
     if spec.options.get("empty_field_as_null", True) is True:
@@ -141,6 +190,130 @@ def csv_read_options(spec: FormatSpec, *, named_header: bool = False) -> list[st
         if value is not None:
             options.append(f"{duckdb_name} = {literal(strftime_format(value))}")
     return options
+
+
+def parquet_read_options(spec: FormatSpec) -> list[str]:
+    """``read_parquet`` arguments for Snowflake's Parquet load options.
+
+    DuckDB always applies Parquet logical types, which is what ``USE_LOGICAL_TYPE = TRUE``
+    and ``USE_VECTORIZED_SCANNER = TRUE`` ask for; the vectorized scanner ignores
+    ``BINARY_AS_TEXT``. Otherwise ``BINARY_AS_TEXT = TRUE`` reads binary columns without a
+    logical type as text (DuckDB's ``binary_as_string``), FALSE as binary.
+    """
+    binary = spec.options.get("binary_as_text")
+    if binary is None or spec.options.get("use_vectorized_scanner") is True:
+        return []
+    return [f"binary_as_string = {str(binary is True).lower()}"]
+
+
+#: Databend's TSV escapes: a backslash and a letter, and the character it stands for.
+TSV_ESCAPES = (
+    ("b", "\b"),
+    ("f", "\f"),
+    ("r", "\r"),
+    ("n", "\n"),
+    ("t", "\t"),
+    ("0", "\0"),
+    ("'", "'"),
+)
+BACKSLASH = "\\"
+
+
+def tsv_character(spec: FormatSpec, name: str, default: str) -> str:
+    r"""A TSV delimiter option as the character(s) it stands for (``'\t'`` is a tab)."""
+    value = spec.options.get(name)
+    if value is None:
+        return default
+    text = str(value)
+    for letter, char in TSV_ESCAPES:
+        text = text.replace(BACKSLASH + letter, char)
+    return text
+
+
+def tsv_unescape(expression: str) -> str:
+    r"""SQL decoding a TSV field: ``\\`` is a backslash, then ``\t``, ``\n``, ... each.
+
+    The field is split at each ``\\`` (left to right, as a reader scans), the other
+    escapes are decoded in each part, and the parts are joined with one backslash. A
+    backslash before any other character is kept as written.
+    """
+    part = "p"
+    for letter, char in TSV_ESCAPES:
+        part = f"replace({part}, {literal(BACKSLASH + letter)}, chr({ord(char)}))"
+    return (
+        f"array_to_string(list_transform(string_split({expression}, "
+        f"{literal(BACKSLASH * 2)}), lambda p: {part}), {literal(BACKSLASH)})"
+    )
+
+
+def tsv_escape(expression: str) -> str:
+    """SQL writing a text value as a TSV field: backslashes first, then each escape."""
+    text = f"replace({expression}, {literal(BACKSLASH)}, {literal(BACKSLASH * 2)})"
+    for letter, char in TSV_ESCAPES:
+        text = f"replace({text}, chr({ord(char)}), {literal(BACKSLASH + letter)})"
+    return text
+
+
+def tsv_read(
+    spec: FormatSpec,
+    files: str,
+    columns: Mapping[str, str] | None,
+    extra: Sequence[str],
+    *,
+    named_header: bool,
+) -> str:
+    r"""A subquery reading TSV files: fields as text, unescaped, ``\N`` as NULL.
+
+    Raises:
+        StageProgrammingError: a record delimiter DuckDB's reader does not take.
+    """
+    record = tsv_character(spec, "record_delimiter", "\n")
+    if record not in _NEW_LINES:
+        raise StageProgrammingError(
+            f"RECORD_DELIMITER = {record!r}: the DuckDB runtime reads TSV records ended by "
+            "'\\n' or '\\r\\n'"
+        )
+    options = [
+        f"compression = {literal(text_compression(spec, writing=False))}",
+        f"delim = {literal(tsv_character(spec, 'field_delimiter', chr(9)))}",
+        f"new_line = {literal(_NEW_LINES[record])}",
+        "quote = ''",
+        "escape = ''",
+        f"nullstr = {literal(BACKSLASH + 'N')}",
+    ]
+    skip = spec.options.get("skip_header", 0)
+    skip = skip if isinstance(skip, int) and not isinstance(skip, bool) else 0
+    if named_header and skip:
+        options.append("header = true")
+        skip -= 1
+    else:
+        options.append("header = false")
+    if skip:
+        options.append(f"skip = {skip}")
+    if columns is not None:
+        struct = ", ".join(f"{literal(name)}: 'VARCHAR'" for name in columns)
+        options += [f"columns = {{{struct}}}", "auto_detect = false"]
+    elif "all_varchar = true" not in extra:
+        options.append("all_varchar = true")
+    hidden = [literal(name) for name in _metadata_columns(extra)]
+    fields = f"COLUMNS(lambda c: c NOT IN ({', '.join(hidden)}))" if hidden else "COLUMNS(*)"
+    kept = "".join(f", {quote_name(name)}" for name in _metadata_columns(extra))
+    read = f"read_csv({', '.join([files, *options, *extra])})"
+    return f"(SELECT {tsv_unescape(fields)}{kept} FROM {read})"
+
+
+_NEW_LINES = {"\n": "\\n", "\r\n": "\\r\\n"}
+_FILENAME = re.compile(r"filename\s*=\s*(?:'((?:[^']|'')*)'|(true))", re.IGNORECASE)
+
+
+def _metadata_columns(extra: Sequence[str]) -> list[str]:
+    """The columns a read adds besides the fields (``filename = ...``)."""
+    names = []
+    for argument in extra:
+        found = _FILENAME.fullmatch(argument.strip())
+        if found:
+            names.append("filename" if found.group(2) else found.group(1).replace("''", "'"))
+    return names
 
 
 def read_function(
@@ -160,9 +333,10 @@ def read_function(
         extra: More DuckDB arguments (``filename = true``, ``ignore_errors = true``, ...).
         named_header: For CSV: see `csv_read_options`.
     """
+    check_read_options(spec)
     files = text_list(paths)
     if isinstance(spec, Parquet):
-        return f"read_parquet({', '.join([files, *extra])})"
+        return f"read_parquet({', '.join([files, *parquet_read_options(spec), *extra])})"
     typed = []
     if columns is not None:
         struct = ", ".join(f"{literal(name)}: {literal(kind)}" for name, kind in columns.items())
@@ -170,8 +344,11 @@ def read_function(
     if isinstance(spec, JSON):
         compression = text_compression(spec, writing=False)
         compression = literal(_JSON_COMPRESSION.get(compression, compression))
-        arguments = [files, "format = 'newline_delimited'", f"compression = {compression}"]
+        layout = "array" if spec.options.get("strip_outer_array") is True else "newline_delimited"
+        arguments = [files, f"format = {literal(layout)}", f"compression = {compression}"]
         return f"read_json({', '.join([*arguments, *typed, *extra])})"
+    if isinstance(spec, TSV):
+        return tsv_read(spec, files, columns, extra, named_header=named_header)
     if isinstance(spec, CSV):
         if columns is not None:
             typed.append("auto_detect = false")

@@ -62,7 +62,7 @@ HANDLERS: dict[type[Any], Handler] = {
 
 _LEADING_COMMENTS = re.compile(r"\A(?:\s+|--[^\n]*(?:\n|\Z)|/\*.*?\*/)*", re.S)
 _STAGE_STATEMENT = re.compile(
-    r"""(?:create|drop)\s+(?:or\s+replace\s+)?(?:temp(?:orary)?\s+)?(?:stage|file\s+format)\b
+    r"""(?:create|drop)\s+(?:or\s+(?:replace|alter)\s+)?(?:temp(?:orary)?\s+)?(?:stage|file\s+format)\b
     | (?:create\s+(?:or\s+replace\s+)?|drop\s+)connection\b
     | alter\s+stage\b
     | desc(?:ribe)?\s+(?:stage|connection)\b
@@ -77,7 +77,7 @@ _STAGE_STATEMENT = re.compile(
     re.I | re.X,
 )
 _PARSED_QUERY = re.compile(r"into\s+outfile|get_presigned_url", re.I)
-_QUERY_HINT = re.compile(r"@|list_stage", re.I)
+_QUERY_HINT = re.compile(r"@|list_stage|stage_list", re.I)
 #: MatrixOne's LOAD DATA text is read with MatrixOne's strings (a backslash escapes).
 _LOAD_DATA = re.compile(r"load\s+data\b", re.I)
 

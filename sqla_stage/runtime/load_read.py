@@ -22,8 +22,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqla_stage.errors import StageProgrammingError
-from sqla_stage.formats import CSV, JSON, FormatSpec, Parquet
-from sqla_stage.runtime.duckdb_formats import read_function
+from sqla_stage.formats import CSV, JSON, TSV, FormatSpec, Parquet
+from sqla_stage.runtime.duckdb_formats import check_column_count, read_function
 from sqla_stage.runtime.literals import literal, quote, text_list
 
 FILE = "__sqla_stage_file"
@@ -202,6 +202,10 @@ class CsvReader(Reader):
         super().__init__(spec, fields)
         self.header = header
 
+    def read_type(self, field: Field) -> str:
+        """The DuckDB type a field is read as: its column's."""
+        return field.target.type
+
     def source(self, paths: Sequence[str], *, tolerant: bool, rejects: bool = False) -> str:
         """``read_csv`` typed by the target columns."""
         extra = []
@@ -214,13 +218,33 @@ class CsvReader(Reader):
                 f"rejects_scan = {literal(REJECTS[1])}",
             ]
         if not self.header:
-            columns = {field.sources[0]: field.target.type for field in self.fields}
+            columns = {field.sources[0]: self.read_type(field) for field in self.fields}
             return self._call(paths, columns=columns, extra=extra)
         types = ", ".join(
-            f"{literal(field.sources[0])}: {literal(field.target.type)}" for field in self.fields
+            f"{literal(field.sources[0])}: {literal(self.read_type(field))}"
+            for field in self.fields
         )
         extra += ["all_varchar = true", "union_by_name = true", f"types = {{{types}}}"]
         return self._call(paths, extra=extra, named_header=True)
+
+
+class TsvReader(CsvReader):
+    """TSV: the fields read as text and unescaped, then converted to the target types."""
+
+    def read_type(self, field: Field) -> str:
+        """Every field is read as text (the unescaping works on text)."""
+        return "VARCHAR"
+
+    def value(self, field: Field, *, tolerant: bool) -> str:
+        """The unescaped field, converted to the column's type."""
+        if field.target.type == "VARCHAR":
+            return quote(field.sources[0])
+        cast = "TRY_CAST" if tolerant else "CAST"
+        return f"{cast}({quote(field.sources[0])} AS {field.target.type})"
+
+    def raw(self, field: Field) -> str | None:
+        """The unescaped text (None for text columns, which need no conversion)."""
+        return None if field.target.type == "VARCHAR" else quote(field.sources[0])
 
 
 class JsonReader(Reader):
@@ -409,17 +433,21 @@ def make_reader(
     sensitive = match == "CASE_SENSITIVE"
     as_named = [Field(t, (t.name,)) for t in targets]
     if isinstance(spec, CSV):
+        check_column_count(spec, [target.name for target in targets if target.has_default])
+        kind = TsvReader if isinstance(spec, TSV) else CsvReader
         if not by_name:
-            return CsvReader(spec, as_named)
+            return kind(spec, as_named)
         skip = spec.options.get("skip_header", 0)
-        if not isinstance(skip, int) or skip < 1:
+        parsed = spec.options.get("parse_header") is True
+        if not parsed and (not isinstance(skip, int) or skip < 1):
             raise StageProgrammingError(
-                f"MATCH_BY_COLUMN_NAME = {match} with CSV takes the column names from the "
-                "header line: give FILE_FORMAT = (... SKIP_HEADER = 1)"
+                f"MATCH_BY_COLUMN_NAME = {match} with {spec.type_name} takes the column names "
+                "from the header line: give FILE_FORMAT = (... PARSE_HEADER = TRUE) or "
+                "(... SKIP_HEADER = 1)"
             )
-        header = CsvReader(spec, [], header=True)
+        header = kind(spec, [], header=True)
         found = describe(side, lambda some: header.source(some, tolerant=False), paths, first=False)
-        return CsvReader(spec, _matched(targets, found, sensitive, match), header=True)
+        return kind(spec, _matched(targets, found, sensitive, match), header=True)
     if isinstance(spec, JSON):
         if not by_name or sensitive:
             return JsonReader(spec, as_named)

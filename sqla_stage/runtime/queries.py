@@ -17,6 +17,11 @@ SQL before DuckDB sees it:
 - ``FROM list_stage(location => '@stage/path'[, pattern => '...'])`` (Databend) becomes a
   subquery of ``name, size, md5, last_modified, creator`` (``creator`` is NULL). The rows
   travel as typed list literals, so the statement's own parameters are untouched.
+- ``FROM stage_list('stage://name/path/file')`` (MatrixOne) becomes a subquery of one
+  column, ``file``: see `_stage_list`.
+- Under ``stage_dialect=databend``, ``FROM numbers(N)`` in a statement that reads staged
+  files becomes DuckDB's ``range(N)`` with Databend's column, ``number`` (UBIGINT, 0 to
+  N - 1); `databend_numbers` does it for a query a stage statement embeds.
 
 Everything else in the text is kept as written, so these work inside any statement:
 joins, ``INSERT INTO t SELECT ...``, ``CREATE TABLE x AS ...``, subqueries, and the query
@@ -26,6 +31,7 @@ DuckDB's ``@`` absolute value) is left to DuckDB. ``INTO OUTFILE`` is in `querie
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -36,7 +42,7 @@ from sqla_stage.outfile import SelectIntoOutfile
 from sqla_stage.parser.lexer import Kind, Token, tokenize
 from sqla_stage.parser.locations import parse_stage_location
 from sqla_stage.parser.options import split_format_name
-from sqla_stage.runtime.context import StageContext
+from sqla_stage.runtime.context import StageContext, stage_url_path
 from sqla_stage.runtime.duckdb_formats import refuse_parquet_as_text
 from sqla_stage.runtime.file_commands import list_files
 from sqla_stage.runtime.literals import columns_select, quote
@@ -106,7 +112,9 @@ def rewrite_sql(
         return None  # text the stage tokenizer cannot read: DuckDB reports on it
     edits: list[Edit] = []
     sources: list[StagedSource] = []
+    generated: list[Edit] = []
     scopes = None
+    databend = context.settings.stage_dialect == "databend"
     for index in _source_positions(tokens):
         if scopes is None:
             scopes = layout(tokens).scope
@@ -116,11 +124,16 @@ def rewrite_sql(
         if source is not None:
             sources.append(source)
             continue
-        edit = _list_stage(context, text, tokens, index)
+        edit = _list_stage(context, text, tokens, index) or _stage_list(
+            context, text, tokens, index
+        )
         if edit is not None:
             edits.append(edit)
+        elif databend and (edit := _numbers(text, tokens, index)) is not None:
+            generated.append(edit)
     if not edits and not sources:
-        return None
+        return None  # numbers(N) alone is left to DuckDB: the text reads no stage
+    edits.extend(generated)
     edits.extend(references(text, tokens, sources, parameters))
     edits.extend(Edit(source.start, source.end, source.render()) for source in sources)
     edits.sort(key=lambda edit: edit.start)
@@ -319,6 +332,111 @@ def _list_stage(
     rows = list_files(context, ListFiles(location, pattern=arguments.get("PATTERN"))).rows
     items = columns_select(LIST_STAGE_COLUMNS, rows)
     return Edit(token.start, tokens[closing].end, f"(SELECT {items}, NULL::VARCHAR AS creator)")
+
+
+def _stage_list(
+    context: StageContext, text: str, tokens: Sequence[Token], index: int
+) -> Edit | None:
+    """MatrixOne's ``stage_list('stage://name/path/file_name')`` at ``tokens[index]``.
+
+    As MatrixOne's page shows: without a file name (``stage://name``, ``stage://name/dir/``)
+    the rows are the folder's entries, its files and sub-folders; with one, the files of
+    the folder whose name matches it, ``*`` matching any run of characters (a sub-folder
+    is not a file, so ``stage://name/dir`` gives no row). ``file`` is the entry's full
+    path: the local path of a ``file://`` stage, else its URL (never a credential).
+    Folders are what file keys imply: an object store has no empty folder.
+
+    Raises:
+        StageProgrammingError: more than one argument, or ``*`` in a folder name.
+    """
+    token = tokens[index]
+    if token.upper != "STAGE_LIST" or not _is_call(tokens, index, 1):
+        return None
+    argument, closing = tokens[index + 2], tokens[index + 3]
+    url = argument.value if argument.kind is Kind.STRING else ""
+    if url[:8].lower() != "stage://":
+        return None  # not MatrixOne's: DuckDB says what it makes of it
+    if not _is_punct(closing, ")"):
+        raise StageProgrammingError(
+            f"stage_list(...): expected one 'stage://name/path' string, found "
+            f"{text[token.start : closing.end]!r}"
+        )
+    folder, _, name = url[8:].partition("/")[2].rpartition("/")
+    if "*" in folder:
+        raise StageProgrammingError(
+            f"stage_list({url!r}): '*' matches file names only, not folders"
+        )
+    location = stage_url_path(url[: len(url) - len(name)])
+    assert location is not None
+    place = context.place(location)
+    storage, prefix = place.storage, place.prefix
+    if prefix and not prefix.endswith("/"):
+        prefix += "/"
+    entries = set()
+    for info in storage.list(prefix, checksums=False):
+        rest = info.name[len(prefix) :]
+        if not name:
+            entries.add(prefix + rest.split("/", 1)[0])
+        elif "/" not in rest and re.fullmatch(".*".join(map(re.escape, name.split("*"))), rest):
+            entries.add(info.name)
+    files = [storage.path(key) if storage.local else storage.url(key) for key in sorted(entries)]
+    items = columns_select((("file", "VARCHAR"),), [(path,) for path in files])
+    return Edit(token.start, closing.end, f"(SELECT {items})")
+
+
+def _is_punct(token: Token, value: str) -> bool:
+    return token.kind is Kind.PUNCT and token.value == value
+
+
+def _is_call(tokens: Sequence[Token], index: int, arguments: int) -> bool:
+    """Whether ``tokens[index]`` is followed by ``(`` and room for its arguments and ``)``."""
+    return index + arguments + 2 < len(tokens) and _is_punct(tokens[index + 1], "(")
+
+
+def _numbers(text: str, tokens: Sequence[Token], index: int) -> Edit | None:
+    """Databend's ``numbers(N)`` at ``tokens[index]``, as DuckDB's ``range(N)``.
+
+    Raises:
+        StageProgrammingError: an argument other than one whole number.
+    """
+    token = tokens[index]
+    if token.upper != "NUMBERS" or not _is_call(tokens, index, 1):
+        return None
+    count, closing = tokens[index + 2], tokens[index + 3]
+    if not (count.kind is Kind.NUMBER and count.value.isdigit() and _is_punct(closing, ")")):
+        raise StageProgrammingError(
+            f"numbers(...): Databend's table function takes one whole number, found "
+            f"{text[token.start : closing.end]!r}"
+        )
+    after = tokens[index + 4]
+    aliased = (
+        after.upper == "AS"
+        or after.kind is Kind.QUOTED
+        or (after.kind is Kind.WORD and after.upper not in _NOT_ALIASES)
+    )
+    alias = "" if aliased else " AS numbers"
+    sql = f"(SELECT range::UBIGINT AS number FROM range({count.value})){alias}"
+    return Edit(token.start, closing.end, sql)
+
+
+def databend_numbers(text: str) -> str:
+    """``text`` with each ``FROM numbers(N)`` (Databend's table function) as DuckDB's.
+
+    Raises:
+        StageProgrammingError: ``numbers`` with an argument other than one whole number.
+    """
+    try:
+        tokens = tokenize(text)
+    except StageParseError:
+        return text  # text the stage tokenizer cannot read: DuckDB reports on it
+    edits = [
+        edit
+        for index in _source_positions(tokens)
+        if (edit := _numbers(text, tokens, index)) is not None
+    ]
+    for edit in reversed(edits):
+        text = text[: edit.start] + edit.text + text[edit.end :]
+    return text
 
 
 def into_outfile(context: StageContext, element: SelectIntoOutfile) -> Rows:

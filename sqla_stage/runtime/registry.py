@@ -21,7 +21,7 @@ from typing import Any
 import duckdb
 
 from sqla_stage.connections import CreateConnection
-from sqla_stage.ddl import CreateFileFormat, CreateStage
+from sqla_stage.ddl import ALTERABLE, CreateFileFormat, CreateStage
 from sqla_stage.errors import StageOperationalError
 from sqla_stage.formats import FormatSpec
 from sqla_stage.runtime.literals import inline, literal
@@ -169,6 +169,27 @@ class Registry:
             ],
         )
 
+    def rename_stage(self, stage: Stage, target: Stage) -> None:
+        """Give a registered stage the name (and namespace) of ``target``."""
+        renamed = Stage(
+            target.name,
+            schema=target.schema,
+            temporary=stage.temporary,
+            _kind=stage.kind,
+            **{name: getattr(stage, name) for name in (*ALTERABLE, "directory_options")},
+        )
+        self._rows(
+            f"UPDATE {SCHEMA}.stages SET namespace = ?, name = ?, definition = ? "
+            "WHERE namespace = ? AND name = ?",
+            [
+                target.schema or "",
+                target.name,
+                str(CreateStage(renamed).compile()),
+                stage.schema or "",
+                stage.name,
+            ],
+        )
+
     def drop_stage(self, namespace: str | None, name: str) -> bool:
         """Unregister a stage; whether it existed."""
         rows = self._rows(
@@ -208,6 +229,27 @@ class Registry:
                 element.comment,
                 self.user,
                 _now(),
+            ],
+        )
+
+    def update_file_format(self, element: CreateFileFormat) -> None:
+        """Store a registered format's new definition (its owner and date stay)."""
+        plain = CreateFileFormat(
+            element.name.name,
+            element.file_format,
+            schema=element.name.schema,
+            temporary=element.temporary,
+            comment=element.comment,
+        )
+        self._rows(
+            f"UPDATE {SCHEMA}.file_formats SET type = ?, definition = ?, comment = ? "
+            "WHERE namespace = ? AND name = ?",
+            [
+                element.file_format.type_name,
+                str(plain.compile()),
+                element.comment,
+                element.name.schema or "",
+                element.name.name,
             ],
         )
 

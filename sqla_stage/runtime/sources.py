@@ -6,7 +6,8 @@ query is rendered with its IN lists expanded and ``$n`` numbered exactly as in t
 statement SQLAlchemy executed, whose parameters hold the values (the embedded query comes
 first in these statements: anything after it, such as PARTITION BY, numbers later). Parsed
 text keeps the statement's own ``$n``. A construct used on its own (no statement
-parameters) is compiled with the values it carries.
+parameters) is compiled with the values it carries. Under ``stage_dialect=databend``,
+Databend's ``FROM numbers(N)`` becomes DuckDB's equivalent (`queries.databend_numbers`).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import duckdb_engine
 from sqlalchemy.sql import ClauseElement
 
 from sqla_stage.errors import StageProgrammingError
+from sqla_stage.runtime.queries import databend_numbers
 
 #: A DuckDB dialect that renders as an engine-created one does (``$1`` parameters).
 DUCKDB_DIALECT = duckdb_engine.Dialect(paramstyle="numeric_dollar")
@@ -31,13 +33,20 @@ class EmbeddedQuery:
     parameters: list[Any]
 
 
-def embedded_query(statement_parameters: Any, query: ClauseElement, owner: str) -> EmbeddedQuery:
+def embedded_query(
+    statement_parameters: Any,
+    query: ClauseElement,
+    owner: str,
+    *,
+    stage_dialect: str | None = None,
+) -> EmbeddedQuery:
     """Compile ``query`` for DuckDB; see the module docstring for where values come from.
 
     Args:
         statement_parameters: The parameters of the statement being executed.
         query: The embedded query (a ``select()`` or ``text()``).
         owner: The statement, for error messages.
+        stage_dialect: The runtime's ``stage_dialect``: whose table functions the text uses.
 
     Raises:
         StageRuntimeError: an IN list whose values only come with the execution (how the
@@ -55,14 +64,19 @@ def embedded_query(statement_parameters: Any, query: ClauseElement, owner: str) 
         # The statement SQLAlchemy executes rendered this query first: same numbering.
         state = plain.construct_expanded_state({bind.key: None for bind in required})
         count = len(state.positiontup or ()) if plain.binds else len(statement_parameters)
-        return EmbeddedQuery(_text(state.statement), list(statement_parameters)[:count])
+        sql = _text(state.statement, stage_dialect)
+        return EmbeddedQuery(sql, list(statement_parameters)[:count])
     compiled: Any = query.compile(
         dialect=DUCKDB_DIALECT, compile_kwargs={"render_postcompile": True}
     )
     return EmbeddedQuery(
-        _text(compiled), [compiled.params[key] for key in compiled.positiontup or ()]
+        _text(compiled, stage_dialect),
+        [compiled.params[key] for key in compiled.positiontup or ()],
     )
 
 
-def _text(compiled: Any) -> str:
-    return str(compiled).strip().rstrip(";").rstrip()
+def _text(compiled: Any, stage_dialect: str | None) -> str:
+    sql = str(compiled).strip().rstrip(";").rstrip()
+    if stage_dialect == "databend":
+        return databend_numbers(sql)
+    return sql

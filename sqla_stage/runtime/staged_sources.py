@@ -8,7 +8,8 @@ Snowflake's columns of staged files:
 - ``$n``: the n-th column of CSV files (NULL past the last column, as in Snowflake); for
   JSON and Parquet, ``$1`` is the whole record as a JSON object (Snowflake's VARIANT).
 - ``METADATA$FILENAME`` (the file's path in its stage), ``METADATA$FILE_ROW_NUMBER`` (from
-  1 in each file), ``METADATA$FILE_CONTENT_KEY`` (the file's MD5),
+  1 in each file, as in Snowflake; from 0 under ``stage_dialect=databend``, as Databend
+  documents it), ``METADATA$FILE_CONTENT_KEY`` (the file's MD5),
   ``METADATA$FILE_LAST_MODIFIED`` (TIMESTAMP, UTC) and ``METADATA$START_SCAN_TIME``
   (TIMESTAMPTZ, when the statement was rewritten).
 
@@ -209,9 +210,12 @@ class StagedSource:
         if name == FILENAME:
             return self._by_file({paths[i.name]: literal(i.name) for i in self.files}, name)
         if name == ROW_NUMBER:
-            if self.wrapped:
-                return f"{self.alias}.{self.hidden('row')}"
-            return f"({self.alias}.file_row_number + 1)"
+            # Snowflake numbers a file's rows from 1, Databend from 0.
+            first = 0 if self.context.settings.stage_dialect == "databend" else 1
+            if self.wrapped:  # ordinality counts from 1
+                row = f"{self.alias}.{self.hidden('row')}"
+                return row if first == 1 else f"({row} - 1)"
+            return f"({self.alias}.file_row_number + {first})"
         if name == CONTENT_KEY:
             keys = {paths[i.name]: literal(i.md5) if i.md5 else "NULL" for i in self.files}
             return f"{self._by_file(keys, name)}::VARCHAR"

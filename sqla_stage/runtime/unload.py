@@ -52,6 +52,7 @@ import duckdb
 
 from sqla_stage.copy import CopyInto
 from sqla_stage.errors import StageOperationalError, StageProgrammingError
+from sqla_stage.formats import Parquet
 from sqla_stage.runtime import progress
 from sqla_stage.runtime.context import Place, StageContext
 from sqla_stage.runtime.duckdb_errors import first_line
@@ -132,7 +133,9 @@ def run(context: StageContext, element: CopyInto) -> Rows | Query:
     single = options.get("single") is True
     if single and element.partition_by is not None:
         raise StageProgrammingError("PARTITION BY cannot be combined with SINGLE = TRUE")
-    writer = writer_for(spec, options.get("header") is True)
+    dialect = context.settings.stage_dialect
+    header = options.get("header") is True or (dialect == "databend" and isinstance(spec, Parquet))
+    writer = writer_for(spec, header, stage_dialect=dialect)
     detailed = options.get("detailed_output") is True
     columns = describe(context, source)
     title = f"COPY INTO {target.place.label}"
@@ -209,7 +212,12 @@ def compile_source(context: StageContext, element: CopyInto) -> Source:
         return Source(f"SELECT * FROM {name}", name, [])
     if element.query is None:
         raise StageProgrammingError("COPY INTO <location>: no table or query to unload")
-    embedded = embedded_query(context.parameters, element.query, "COPY INTO <location>")
+    embedded = embedded_query(
+        context.parameters,
+        element.query,
+        "COPY INTO <location>",
+        stage_dialect=context.settings.stage_dialect,
+    )
     query, parameters = embedded.sql, embedded.parameters
     return Source(query, f"({query}) AS {quote('_source')}", parameters)
 

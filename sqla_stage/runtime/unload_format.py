@@ -5,7 +5,8 @@ projection over the source, so per-column options such as BINARY_FORMAT run insi
 DuckDB), the options of ``COPY ... TO``, the files' extension, and how to count the rows
 of each written file. The choices the spec leaves to an implementation:
 
-- **Extensions**: ``.csv`` / ``.json`` plus ``.gz`` (GZIP) or ``.zst`` (ZSTD); Parquet
+- **Extensions**: ``.csv`` / ``.json`` (``.ndjson`` under ``stage_dialect=databend``)
+  plus ``.gz`` (GZIP) or ``.zst`` (ZSTD); Parquet
   ``.snappy.parquet`` (SNAPPY, the default) or ``.parquet`` (NONE). ``FILE_EXTENSION``
   *replaces* that whole default extension (``FILE_EXTENSION = 'txt'`` or ``'.txt'``
   gives ``data_0_0_0.txt`` even when the content is gzipped); ``NONE`` keeps the default.
@@ -45,9 +46,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqla_stage.errors import StageProgrammingError
-from sqla_stage.formats import CSV, JSON, FormatSpec, Parquet
+from sqla_stage.formats import CSV, JSON, TSV, FormatSpec, Parquet
 from sqla_stage.options import AUTO, NONE, Keyword, OptionValue
-from sqla_stage.runtime.duckdb_formats import DOUBLE_QUOTE, strftime_format, text_compression
+from sqla_stage.runtime.duckdb_formats import (
+    BACKSLASH,
+    DOUBLE_QUOTE,
+    strftime_format,
+    text_compression,
+    tsv_character,
+    tsv_escape,
+)
 from sqla_stage.runtime.literals import literal, quote, text_list
 
 #: File name suffixes of DuckDB's text compressions.
@@ -249,19 +257,88 @@ class CsvWriter(FileWriter):
         return f"SELECT filename, count(*) FROM read_csv({', '.join(arguments)}) GROUP BY filename"
 
 
+class TsvWriter(FileWriter):
+    r"""``TYPE = TSV`` (Databend): text escaped with backslashes, NULL as ``\N``, no quoting."""
+
+    duckdb_format = "csv"
+
+    def __init__(self, spec: FormatSpec, header: bool) -> None:
+        """Read COMPRESSION and the delimiters.
+
+        Raises:
+            StageRuntimeError: HEADER = TRUE, a delimiter other than tab and a line end,
+                or a compression DuckDB does not write.
+        """
+        if header:
+            raise StageProgrammingError("HEADER = TRUE: Databend's TSV files have no header")
+        self.compression = text_compression(spec, writing=True)
+        self.extension = ".tsv" + COMPRESSION_SUFFIX[self.compression]
+        self.record = tsv_character(spec, "record_delimiter", "\n")
+        delimiter = tsv_character(spec, "field_delimiter", "\t")
+        if delimiter != "\t" or self.record not in ("\n", "\r\n"):
+            raise StageProgrammingError(
+                "TSV with FIELD_DELIMITER or RECORD_DELIMITER other than '\\t' and '\\n': "
+                "the DuckDB runtime writes TSV fields ended by a tab and records by a line end"
+            )
+
+    def select_items(self, columns: Sequence[SourceColumn]) -> list[str]:
+        """Text columns escaped; binary and nested columns refused (no TSV spelling here)."""
+        items = []
+        for column in columns:
+            name = quote(column.name)
+            if column.type == "BLOB" or any(mark in column.type for mark in "([{"):
+                raise StageProgrammingError(
+                    f"TSV: the column {column.name!r} is {column.type}; the DuckDB runtime "
+                    "writes text, numbers, booleans, dates and times to TSV"
+                )
+            items.append(f"{tsv_escape(name)} AS {name}" if column.type == "VARCHAR" else name)
+        return items
+
+    def copy_options(self, columns: Sequence[SourceColumn]) -> list[str]:
+        """DuckDB's CSV writer, with no quoting: the values are escaped already."""
+        return [
+            "FORMAT csv",
+            "HEADER false",
+            f"COMPRESSION {literal(self.duckdb_compression)}",
+            "DELIM '\t'",
+            f"NEW_LINE {literal(self.record)}",
+            "QUOTE ''",
+            "ESCAPE ''",
+            f"NULLSTR {literal(BACKSLASH + 'N')}",
+        ]
+
+    def count_query(self, paths: Sequence[str], width: int) -> str | None:
+        """Count the records (escaped values hold no tab or line end)."""
+        columns = ", ".join(f"'c{index}': 'VARCHAR'" for index in range(width))
+        arguments = [
+            text_list(paths),
+            "filename = true",
+            "auto_detect = false",
+            "header = false",
+            f"columns = {{{columns}}}",
+            "delim = '\t'",
+            "quote = ''",
+            "escape = ''",
+            f"new_line = {literal(_READ_NEW_LINE[self.record])}",
+            f"compression = {literal(self.compression)}",
+        ]
+        return f"SELECT filename, count(*) FROM read_csv({', '.join(arguments)}) GROUP BY filename"
+
+
 class JsonWriter(FileWriter):
     """``TYPE = JSON``: newline-delimited objects."""
 
     duckdb_format = "json"
 
-    def __init__(self, spec: FormatSpec) -> None:
-        """Read COMPRESSION and FILE_EXTENSION.
+    def __init__(self, spec: FormatSpec, *, ndjson: bool = False) -> None:
+        """Read COMPRESSION and FILE_EXTENSION; ``ndjson``: name files ``.ndjson`` (Databend).
 
         Raises:
             StageRuntimeError: a compression DuckDB does not write.
         """
         self.compression = text_compression(spec, writing=True)
-        self.extension = _extension(spec, ".json" + COMPRESSION_SUFFIX[self.compression])
+        default = (".ndjson" if ndjson else ".json") + COMPRESSION_SUFFIX[self.compression]
+        self.extension = _extension(spec, default)
 
     def select_items(self, columns: Sequence[SourceColumn]) -> list[str]:
         """The columns as an object's keys; one STRUCT column is the object itself."""
@@ -319,16 +396,21 @@ class ParquetWriter(FileWriter):
         return ["FORMAT parquet", f"COMPRESSION {self.compression}", "RETURN_STATS true"]
 
 
-def writer_for(spec: FormatSpec, header: bool) -> FileWriter:
+def writer_for(spec: FormatSpec, header: bool, *, stage_dialect: str | None = None) -> FileWriter:
     """The writer of a concrete format (resolve named formats first).
+
+    Under ``stage_dialect=databend`` JSON files are named ``.ndjson``, as Databend names
+    them (its JSON type is NDJSON).
 
     Raises:
         StageRuntimeError: a format or option the runtime cannot write.
     """
+    if isinstance(spec, TSV):
+        return TsvWriter(spec, header or spec.options.get("output_header") is True)
     if isinstance(spec, CSV):
-        return CsvWriter(spec, header)
+        return CsvWriter(spec, header or spec.options.get("output_header") is True)
     if isinstance(spec, JSON):
-        return JsonWriter(spec)
+        return JsonWriter(spec, ndjson=stage_dialect == "databend")
     if isinstance(spec, Parquet):
         return ParquetWriter(spec, header)
     raise StageProgrammingError(f"cannot unload files of format {spec!r}")

@@ -159,7 +159,8 @@ def test_embedded_queries_use_databend_numbers_only_under_databend() -> None:
 
 @pytest.mark.parametrize(
     ("dialect", "extension"),
-    [(None, ".json.gz"), ("snowflake", ".json.gz"), ("databend", ".ndjson.gz")],
+    # Databend's default COMPRESSION is NONE; Snowflake's is AUTO (gzip).
+    [(None, ".json.gz"), ("snowflake", ".json.gz"), ("databend", ".ndjson")],
 )
 def test_json_files_are_named_as_the_warehouse_names_them(
     dialect: str | None, extension: str
@@ -168,6 +169,8 @@ def test_json_files_are_named_as_the_warehouse_names_them(
     assert writer_for(JSON(compression="NONE"), False, stage_dialect=dialect).extension == (
         extension.removesuffix(".gz")
     )
+    gzipped = writer_for(JSON(compression="GZIP"), False, stage_dialect=dialect).extension
+    assert gzipped == extension.removesuffix(".gz") + ".gz"
     # FILE_EXTENSION still replaces the default.
     given = writer_for(JSON(file_extension="txt"), False, stage_dialect=dialect)
     assert given.extension == ".txt"

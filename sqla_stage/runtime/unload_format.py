@@ -400,11 +400,15 @@ def writer_for(spec: FormatSpec, header: bool, *, stage_dialect: str | None = No
     """The writer of a concrete format (resolve named formats first).
 
     Under ``stage_dialect=databend`` JSON files are named ``.ndjson``, as Databend names
-    them (its JSON type is NDJSON).
+    them (its JSON type is NDJSON), and text files are not compressed unless the format
+    says so (Databend's default COMPRESSION is NONE; Snowflake's is AUTO, gzip).
 
     Raises:
         StageRuntimeError: a format or option the runtime cannot write.
     """
+    uncompressed = stage_dialect == "databend" and "compression" not in spec.options
+    if uncompressed and isinstance(spec, CSV | JSON):
+        spec = type(spec)(**{**spec.options, "compression": "none"})
     if isinstance(spec, TSV):
         return TsvWriter(spec, header or spec.options.get("output_header") is True)
     if isinstance(spec, CSV):

@@ -44,7 +44,7 @@ class StagedFiles(TableClause):
         )
         super().__init__(f"@{location.stage.key}/{location.path}", *(column(c) for c in columns))
 
-    def alias(self, name: str | None = None, flat: bool = False) -> StagedAlias:  # type: ignore[override]
+    def alias(self, name: str | None = None, flat: bool = False) -> StagedAlias:  # type: ignore[override,unused-ignore]
         """The files under the alias ``name`` (an anonymous one by default)."""
         return StagedAlias._construct(self, name=name)
 

@@ -555,6 +555,7 @@ def test_metadata_reflect_works_on_the_runtime(runtime_engine: sa.Engine) -> Non
     assert table.dialect_options["postgresql"].get("tablespace") is None
     assert sa.inspect(runtime_engine).get_table_names(schema="sqla_stage") == [
         "connections",
+        "directory_files",
         "file_formats",
         "load_claims",
         "load_history",

@@ -242,19 +242,36 @@ def test_runtime_refuses(engine: Any, tmp_path: Path, statement: str, message: s
         assert [name for name, _ in definitions(conn)] == ["empty", "lake", "sub"]
 
 
-def test_refresh_answers_in_snowflake_shape_with_nothing_to_register(
-    engine: Any, tmp_path: Path
-) -> None:
+def test_refresh_reports_each_change_of_the_directory_once(engine: Any, tmp_path: Path) -> None:
     (tmp_path / "f.json").write_text("{}\n")
+    (tmp_path / "g.json").write_text("[]\n")
+    registered = ("REGISTERED_NEW", "File registered successfully.")
     with engine.begin() as conn:
         conn.exec_driver_sql("CREATE STAGE d DIRECTORY = (ENABLE = TRUE AUTO_REFRESH = FALSE)")
         conn.execute(Put(str(tmp_path / "f.json"), Stage("d") / "data/"))
-        for statement in ("ALTER STAGE d REFRESH", "ALTER STAGE d REFRESH SUBPATH = 'data'"):
-            result = conn.exec_driver_sql(statement)
-            assert list(result.keys()) == ["file", "status", "description"]
-            assert result.fetchall() == []
+        conn.execute(Put(str(tmp_path / "g.json"), Stage("d") / "other/"))
+        result = conn.exec_driver_sql("ALTER STAGE d REFRESH SUBPATH = 'data/'")
+        assert list(result.keys()) == ["file", "status", "description"]
+        assert result.fetchall() == [("data/f.json.gz", *registered)]
+        assert conn.exec_driver_sql("ALTER STAGE d REFRESH").fetchall() == [
+            ("other/g.json.gz", *registered)
+        ]
+        assert conn.exec_driver_sql("ALTER STAGE d REFRESH").fetchall() == []
+        conn.exec_driver_sql("REMOVE @d/other/")
+        conn.execute(Put(str(tmp_path / "g.json"), Stage("d") / "data/"))
+        assert conn.exec_driver_sql("ALTER STAGE d REFRESH").fetchall() == [
+            ("data/g.json.gz", *registered),
+            ("other/g.json.gz", "REMOVED", "File removed from the directory table."),
+        ]
         missing = conn.execute(AlterStage("nope", if_exists=True, refresh=True))
         assert missing.fetchall() == []
+    with engine.begin() as conn:  # a stage created again starts with an empty directory
+        conn.exec_driver_sql("DROP STAGE d")
+        conn.exec_driver_sql("CREATE STAGE d DIRECTORY = (ENABLE = TRUE)")
+        conn.execute(Put(str(tmp_path / "f.json"), Stage("d") / "data/"))
+        assert conn.exec_driver_sql("ALTER STAGE d REFRESH").fetchall() == [
+            ("data/f.json.gz", *registered)
+        ]
 
 
 def test_directory_settings_persist(engine: Any) -> None:

@@ -51,6 +51,22 @@ CREDENTIAL_KEYS = {
     "PROVIDER": "provider",
 }
 ENCRYPTION_KEYS = ("TYPE", "MASTER_KEY", "KMS_KEY_ID")
+#: Words the warehouses document where an option or a format type stands, that sqla_stage
+#: does not support: the parse error names them, so that they are not taken for typos.
+NOT_SUPPORTED = {
+    "LANCE": "Databend's TYPE = LANCE (Lance datasets)",
+    "USE_RAW_PATH": "Databend's USE_RAW_PATH",
+    "SCHEMA_EVOLUTION": "Databend's SCHEMA_EVOLUTION (new columns from the files)",
+    "LOAD_MODE": "Snowflake's LOAD_MODE (Iceberg tables)",
+}
+
+
+def not_supported(token: Token) -> str:
+    """``"; <feature> is not supported by sqla_stage"`` when ``token`` names one, else ``""``."""
+    feature = NOT_SUPPORTED.get(token.upper)
+    return f"; {feature} is not supported by sqla_stage" if feature else ""
+
+
 #: Format option spellings -> canonical names; Databend's are mapped in ``_format_entry``.
 _FORMAT_NAMES = {name.upper(): name for name in NAMED_FORMAT_OPTIONS}
 _DATABEND_FORMAT_NAMES = ("QUOTE", "NULL_DISPLAY", "EMPTY_FIELD_AS")
@@ -125,7 +141,7 @@ def read_key(stream: TokenStream, keys: tuple[str, ...] | Mapping[str, object], 
     """A known option key followed by ``=``; ``=`` may be omitted only before ``(``."""
     token = stream.peek()
     if token.upper not in keys:
-        raise stream.error(what)
+        raise stream.error(what + not_supported(token))
     stream.next()
     if not stream.accept_punct("=") and not stream.at_punct("("):
         raise stream.error(f"'=' after {token.value}")
@@ -296,7 +312,9 @@ def read_format_entry(stream: TokenStream, entries: FormatEntries) -> None:
         token = stream.next()
         kind = token.value.upper() if token.kind in (Kind.WORD, Kind.STRING) else ""
         if kind not in FORMAT_TYPES:
-            raise stream.error(f"a format type ({choices(FORMAT_TYPES)})", token)
+            raise stream.error(
+                f"a format type ({choices(FORMAT_TYPES)}{not_supported(token)})", token
+            )
         entries.type_name = FORMAT_TYPES[kind].type_name
         entries.keys[upper] = key
         return

@@ -121,19 +121,37 @@ REFRESH_COLUMNS = [
 ]
 
 
-def _refresh(context: StageContext, stage: Stage, subpath: str | None) -> Rows:
-    """``REFRESH``: the runtime's directory is always current, so nothing is newly registered.
+#: REFRESH's status and description of a file newly registered, changed or gone.
+_REFRESHED = {
+    "new": ("REGISTERED_NEW", "File registered successfully."),
+    "changed": ("REGISTERED_UPDATE", "File registered successfully."),
+    "gone": ("REMOVED", "File removed from the directory table."),
+}
 
-    Snowflake answers one row a file whose registration changed; here none ever has.
+
+def _refresh(context: StageContext, stage: Stage, subpath: str | None) -> Rows:
+    """``REFRESH [SUBPATH]``: register the stage's files in its directory table.
+
+    As in Snowflake, the answer is a row per file whose registration changed since the
+    last REFRESH (below ``subpath``): new, changed (another checksum, or size and time
+    where the storage gives none) or removed.
     """
     if stage.directory is not True:
         raise StageProgrammingError(
             f"ALTER STAGE ... REFRESH: stage {stage_label(stage)} has no directory table "
             "(create it with DIRECTORY = (ENABLE = TRUE))"
         )
-    if stage.kind is StageKind.INTERNAL:
-        context.storage(stage)  # the stage's storage must be reachable, as for LIST
-    return Rows(REFRESH_COLUMNS, [])
+    prefix = (subpath or "").lstrip("/")
+    current = {
+        info.name: info.md5 or f"{info.size}:{info.last_modified}"
+        for info in context.storage(stage).list(prefix)
+    }
+    known = context.registry.directory(stage, prefix)
+    changes = [(key, "new") for key in current if key not in known]
+    changes += [(key, "changed") for key in current if known.get(key, current[key]) != current[key]]
+    changes += [(key, "gone") for key in known if key not in current]
+    context.registry.register_directory(stage, prefix, current)
+    return Rows(REFRESH_COLUMNS, [[key, *_REFRESHED[what]] for key, what in sorted(changes)])
 
 
 def _rename(context: StageContext, stage: Stage, target: Stage) -> Rows:

@@ -10,6 +10,7 @@ name to DuckDB SQL.
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -24,7 +25,13 @@ from sqla_stage.runtime import connections
 from sqla_stage.runtime.literals import inline
 from sqla_stage.runtime.plugin import RuntimeSettings
 from sqla_stage.runtime.registry import Registry
-from sqla_stage.runtime.storage import StageStorage, folder_name, open_storage, qualified_folder
+from sqla_stage.runtime.storage import (
+    FileInfo,
+    StageStorage,
+    folder_name,
+    open_storage,
+    qualified_folder,
+)
 from sqla_stage.stage import Location, Stage, StageKind, StagePath
 
 #: How many ``stage://`` URLs a stage may lead through to reach a real storage.
@@ -56,11 +63,25 @@ def stage_url_path(url: str) -> StagePath | None:
 
 @dataclass(frozen=True)
 class Place:
-    """A resolved location: its storage, the key prefix inside it, and its stage."""
+    """A resolved location: its storage, the key prefix inside it, and its stage.
+
+    ``pattern_base`` is the part of a key a PATTERN does not see: empty (the pattern
+    matches the whole key below the stage), or, under ``stage_dialect=databend``, the
+    location's folder, as Databend matches PATTERN against the path after it.
+    """
 
     storage: StageStorage
     prefix: str
     stage: Stage | None
+    pattern_base: str = ""
+
+    def files(self, pattern: str | None, *, checksums: bool = True) -> list[FileInfo]:
+        """The files below the location whose key (after ``pattern_base``) matches."""
+        return self.storage.list(self.prefix, pattern, checksums=checksums, base=self.pattern_base)
+
+    def matches(self, pattern: re.Pattern[str] | None, key: str) -> bool:
+        """Whether ``key`` of this location matches the compiled PATTERN."""
+        return pattern is None or pattern.fullmatch(key[len(self.pattern_base) :]) is not None
 
     @property
     def label(self) -> str:
@@ -219,7 +240,11 @@ class StageContext:
         if isinstance(location, str):
             location = stage_url_path(location) or location
         if isinstance(location, StagePath):
-            return Place(self.storage(location.stage), location.path, location.stage)
+            path = location.path
+            base = ""
+            if self.settings.stage_dialect == "databend":
+                base = path if path.endswith("/") else path[: path.rfind("/") + 1]
+            return Place(self.storage(location.stage), path, location.stage, base)
         return Place(open_storage(location, self.credentials(credentials, location)), "", None)
 
     # File formats

@@ -13,12 +13,14 @@ import glob
 import gzip
 import os
 import uuid
+from collections import Counter
 from typing import Any
 
 from sqla_stage.errors import StageProgrammingError
 from sqla_stage.files import Get, ListFiles, Presign, Put, RemoveFiles
 from sqla_stage.runtime import progress
 from sqla_stage.runtime.context import Place, StageContext
+from sqla_stage.runtime.literals import literal
 from sqla_stage.runtime.results import BIGINT, TIMESTAMPTZ, VARCHAR, Column, Rows
 from sqla_stage.runtime.storage import SCRATCH_PREFIX, StageStorage, open_storage
 from sqla_stage.runtime.warehouse_results import DATABEND_LIST
@@ -65,7 +67,7 @@ COMPRESSED_SUFFIXES = {
 def list_files(context: StageContext, element: ListFiles) -> Rows:
     """LIST @location [PATTERN]: ``name, size, md5, last_modified``."""
     place = context.place(element.location)
-    files = place.storage.list(place.prefix, element.pattern)
+    files = place.files(element.pattern)
     if context.settings.stage_dialect == "databend":  # Databend's LIST adds the creator
         return Rows(DATABEND_LIST, [[f.name, f.size, f.md5, f.last_modified, None] for f in files])
     return Rows(LIST_COLUMNS, [[f.name, f.size, f.md5, f.last_modified] for f in files])
@@ -74,13 +76,17 @@ def list_files(context: StageContext, element: ListFiles) -> Rows:
 def remove_files(context: StageContext, element: RemoveFiles) -> Rows:
     """REMOVE @location [PATTERN]: ``name, result`` for each file removed."""
     place = context.place(element.location)
-    files = place.storage.list(place.prefix, element.pattern, checksums=False)
+    files = place.files(element.pattern, checksums=False)
     place.storage.remove(f.name for f in files)
     return Rows(REMOVE_COLUMNS, [[f.name, "removed"] for f in files])
 
 
 def presign(context: StageContext, element: Presign) -> Rows:
-    """PRESIGN: a URL from the filesystem's ``sign()``, where the filesystem can sign."""
+    """PRESIGN: a URL from the filesystem's ``sign()``, where the filesystem can sign.
+
+    Under ``stage_dialect=snowflake`` the answer is ``GET_PRESIGNED_URL``'s: one column
+    holding the URL; otherwise Databend's ``method, headers, url``.
+    """
     place = context.place(element.location)
     method = element.method or "DOWNLOAD"
     expire = element.expire or 3600
@@ -96,8 +102,18 @@ def presign(context: StageContext, element: Presign) -> Rows:
             f"PRESIGN {method} {place.label}: the {storage.identity[0]!r} filesystem of this "
             "stage cannot sign URLs (a local stage has no URL to share; use GET instead)"
         ) from None
+    if context.settings.stage_dialect == "snowflake":
+        return Rows([Column(_presigned_url_column(element), VARCHAR)], [[url]])
     verb = "PUT" if method == "UPLOAD" else "GET"
     return Rows(PRESIGN_COLUMNS, [[verb, "{}", url]])
+
+
+def _presigned_url_column(element: Presign) -> str:
+    """Snowflake's name for the one column of ``GET_PRESIGNED_URL``: the call, upper-cased."""
+    arguments = [f"@{element.location.stage.key}", literal(element.location.path)]
+    if element.expire is not None:
+        arguments.append(str(element.expire))
+    return f"GET_PRESIGNED_URL({', '.join(arguments)})".upper()
 
 
 def _local_path(url: str) -> str:
@@ -185,12 +201,33 @@ def _put_one(
     return [*row, size, source_compression, target_compression, "UPLOADED", ""]
 
 
+def _get_names(label: str, prefix: str, keys: list[str], context: StageContext) -> list[str]:
+    """Where GET writes each staged key, relative to the local folder.
+
+    Snowflake's GET writes every file straight into the folder (its client keeps the file
+    name only), so under ``stage_dialect=snowflake`` two files of one name are refused
+    before anything is written; otherwise the path below the location's folder is kept.
+    """
+    if context.settings.stage_dialect == "snowflake":
+        names = [key.rsplit("/", 1)[-1] for key in keys]
+        clashes = sorted(name for name, n in Counter(names).items() if n > 1)
+        if clashes:
+            raise StageProgrammingError(
+                f"GET {label}: under stage_dialect=snowflake GET writes files without their "
+                f"folders, and several files are named {', '.join(map(repr, clashes))}; "
+                "narrow the location or PATTERN"
+            )
+        return names
+    folder = prefix.rsplit("/", 1)[0] + "/" if "/" in prefix else ""
+    return [key[len(folder) :] for key in keys]
+
+
 def get(context: StageContext, element: Get) -> Rows:
-    """GET @location file:///dir/: download staged files, keeping their relative paths."""
+    """GET @location file:///dir/: download staged files (see `_get_names` for where)."""
     place = context.place(element.location)
     pattern = element.transfer_options.get("pattern")
     chosen = pattern if isinstance(pattern, str) else None
-    files = place.storage.list(place.prefix, chosen, checksums=False)
+    files = place.files(chosen, checksums=False)
     local = _local_path(element.local_url)
     if os.path.exists(local) and not os.path.isdir(local):
         raise StageProgrammingError(
@@ -198,11 +235,10 @@ def get(context: StageContext, element: Get) -> Rows:
             "staged files into a folder"
         )
     target = open_storage(local, None)
-    folder = place.prefix.rsplit("/", 1)[0] + "/" if "/" in place.prefix else ""
+    names = _get_names(place.label, place.prefix, [info.name for info in files], context)
     rows = []
     with progress.bar(f"GET {place.label}", sum(info.size for info in files)) as bar:
-        for info in files:
-            relative = info.name[len(folder) :]
+        for info, relative in zip(files, names, strict=True):
 
             def write(stream: Any, key: str = info.name) -> None:
                 with place.storage.fs.open(place.storage.path(key), "rb") as data:

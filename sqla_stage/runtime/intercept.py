@@ -109,8 +109,9 @@ def execute_hook(
         from sqla_stage.parser import parse
 
         try:
-            mysql_strings = True if _LOAD_DATA.match(text) else None
-            element = parse(text, dialect=context.dialect, backslash_escapes=mysql_strings)
+            # A warehouse's text reads its strings as the warehouse does: '\\' is one backslash.
+            escapes = True if _LOAD_DATA.match(text) or settings.stage_dialect else None
+            element = parse(text, dialect=context.dialect, backslash_escapes=escapes)
         except (StageArgumentError, StageParseError) as error:  # a driver's ProgrammingError
             raise StageProgrammingError(str(error)) from error
     stage_context = StageContext(settings, cursor, parameters, queue_for(context))

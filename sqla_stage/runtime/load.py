@@ -76,6 +76,7 @@ from sqla_stage.runtime.duckdb_errors import error_class, first_line
 from sqla_stage.runtime.duckdb_formats import refuse_parquet_as_text
 from sqla_stage.runtime.literals import inline, quote
 from sqla_stage.runtime.load_checks import (
+    SNOWFLAKE_VALIDATION_COLUMNS,
     VALIDATION_COLUMNS,
     FileStats,
     analyse,
@@ -86,7 +87,8 @@ from sqla_stage.runtime.load_checks import (
 from sqla_stage.runtime.load_read import Reader, TargetColumn, make_reader
 from sqla_stage.runtime.load_transform import insert_transformed
 from sqla_stage.runtime.results import BIGINT, VARCHAR, Column, Query, Rows
-from sqla_stage.runtime.storage import FileInfo
+from sqla_stage.runtime.storage import FileInfo, compile_pattern
+from sqla_stage.runtime.url_globs import brace_glob
 from sqla_stage.stage import StageKind
 
 #: A load with no file to load returns Snowflake's status row: it never looks like a load.
@@ -164,19 +166,20 @@ def run(context: StageContext, element: CopyInto) -> Rows | Query:
     if element.query is not None:
         return _transform(context, element, target)
     assert element.location is not None
-    place = _place(context, element)
-    options = _options(context, element, place)
+    place, brace_pattern = _place(context, element)
+    options = _options(context, element, place, brace_pattern)
     spec = context.stage_format(place, element.file_format)
     files = _files(place, options)
     if options.validation != "RETURN_ALL_ERRORS" and not options.force:
         files = _not_loaded(context, target, files)
     files = _size_limited(files, options.size_limit)
+    snowflake = context.settings.stage_dialect == "snowflake"
     if not files:
         if options.validation is None:  # Snowflake's answer, so no load looks like a success
             return Rows([Column("status", VARCHAR)], [[NO_FILES]])
         if options.validation.endswith("_ROWS"):
             return Rows([Column(c.name, c.type) for c in target.fill])
-        return Rows(VALIDATION_COLUMNS)
+        return Rows(SNOWFLAKE_VALIDATION_COLUMNS if snowflake else VALIDATION_COLUMNS)
     refuse_parquet_as_text(f"COPY INTO {target.name}", place.storage, files[0].key, spec)
     side = _Side(context.cursor)
     try:
@@ -185,7 +188,7 @@ def run(context: StageContext, element: CopyInto) -> Rows | Query:
             _check_unfilled(target, reader)
             if options.validation is not None:
                 keyed = [(f.path, f.key) for f in files]
-                return validate(side(), reader, keyed, options.validation)
+                return validate(side(), reader, keyed, options.validation, snowflake=snowflake)
             if options.on_error == "ABORT_STATEMENT":
                 results = _load_all(context, target, reader, files, side, place.label)
             else:
@@ -238,8 +241,11 @@ def _target(context: StageContext, element: CopyInto) -> Target:
     return Target(sql, f"{schema}.{name}", columns, fill)
 
 
-def _place(context: StageContext, element: CopyInto) -> Place:
-    """Where the files are: a URL's last segment is a name prefix, as a stage path's is."""
+def _place(context: StageContext, element: CopyInto) -> tuple[Place, str | None]:
+    """Where the files are, and the PATTERN of a URL's brace alternatives (`url_globs`).
+
+    A URL's last segment is a name prefix, as a stage path's is.
+    """
     location = element.location
     assert location is not None
     if isinstance(location, str) and not location.endswith("/"):
@@ -247,16 +253,29 @@ def _place(context: StageContext, element: CopyInto) -> Place:
         folder, _, name = rest.rpartition("/")
         if folder and name and not location.lower().startswith("stage://"):
             url = f"{scheme}://{folder}/" if scheme else f"{folder}/"
-            return Place(context.place(url, element.credentials).storage, name, None)
-    return context.place(location, element.credentials)
+            storage = context.place(url, element.credentials).storage
+            braces = brace_glob(name)
+            if braces is not None:
+                return Place(storage, braces.prefix, None), braces.pattern
+            return Place(storage, name, None), None
+    return context.place(location, element.credentials), None
 
 
-def _options(context: StageContext, element: CopyInto, place: Place) -> LoadOptions:
+def _options(
+    context: StageContext, element: CopyInto, place: Place, brace_pattern: str | None
+) -> LoadOptions:
     given: dict[str, Any] = {}
     stage = place.stage
     if stage is not None and stage.kind in (StageKind.INTERNAL, StageKind.EXTERNAL):
         given.update(context.registered_stage(stage).copy_options)
     given.update(element.copy_options)
+    if brace_pattern is not None:
+        if "pattern" in given or "files" in given:
+            raise StageProgrammingError(
+                "COPY INTO: a URL with {a,b} alternatives names its files; it cannot be "
+                "combined with PATTERN or FILES"
+            )
+        given["pattern"] = brace_pattern
     files = given.get("files")
     validation = given.get("validation_mode")
     size_limit = given.get("size_limit")
@@ -274,14 +293,9 @@ def _options(context: StageContext, element: CopyInto, place: Place) -> LoadOpti
 
 def _files(place: Place, options: LoadOptions) -> list[StagedFile]:
     storage = place.storage
-    try:
-        regex = re.compile(options.pattern) if options.pattern is not None else None
-    except re.error as error:
-        raise StageProgrammingError(
-            f"PATTERN {options.pattern!r} is not a regular expression: {error}"
-        ) from None
+    regex = compile_pattern(options.pattern)
     if options.files is None:
-        infos = storage.list(place.prefix, options.pattern, checksums=False)
+        infos = place.files(options.pattern, checksums=False)
     else:
         base = place.prefix
         if base and not base.endswith("/"):
@@ -295,7 +309,7 @@ def _files(place: Place, options: LoadOptions) -> list[StagedFile]:
                 f"COPY INTO: FILES {', '.join(missing)} not found in {place.label}: FILES "
                 "names files below the stage location, never a path outside the stage"
             )
-        infos = [listed[key] for key in keys if regex is None or regex.fullmatch(key)]
+        infos = [listed[key] for key in keys if place.matches(regex, key)]
     return [
         StagedFile(info.name, storage.duckdb_path(info.name), storage.url(info.name), info)
         for info in infos

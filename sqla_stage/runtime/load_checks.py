@@ -43,6 +43,24 @@ VALIDATION_COLUMNS = [
     Column("row_number", BIGINT),
     Column("rejected_record", VARCHAR),
 ]
+#: The same rows in Snowflake's columns (``stage_dialect=snowflake``); the runtime has no
+#: byte offsets, error codes or SQL states, so those are NULL.
+SNOWFLAKE_VALIDATION_COLUMNS = [
+    Column(name, BIGINT if kind == "n" else VARCHAR)
+    for name, kind in (
+        ("ERROR", "s"),
+        ("FILE", "s"),
+        ("LINE", "n"),
+        ("CHARACTER", "n"),
+        ("BYTE_OFFSET", "n"),
+        ("CATEGORY", "s"),
+        ("CODE", "n"),
+        ("SQL_STATE", "s"),
+        ("COLUMN_NAME", "s"),
+        ("ROW_NUMBER", "n"),
+        ("ROW_START_LINE", "n"),
+    )
+]
 
 
 @dataclass
@@ -190,6 +208,19 @@ def _error_rows(side: Any, reader: Reader, path: str) -> list[ErrorRow]:
     return sorted(found, key=lambda row: (row.line is None, row.line or 0))
 
 
+def _first_error_within(side: Any, reader: Reader, path: str, rows: int) -> FileStats | None:
+    """The first error among the first ``rows`` rows read from ``path`` (file order)."""
+    sql = (
+        f"SELECT {ERROR}, {COLUMN}, {LINE} FROM (SELECT * FROM ({reader.rows([path])}) "
+        f"LIMIT {rows}) WHERE {ERROR} IS NOT NULL LIMIT 1"
+    )
+    found = side.execute(sql).fetchall()
+    if not found:
+        return None
+    error, column, line = found[0]
+    return FileStats(errors=1, first_error=error, line=line, column=column)
+
+
 def named(message: str | None, keys: Mapping[str, str]) -> str | None:
     """``message`` with the files' DuckDB paths replaced by their keys."""
     if message is None:
@@ -212,12 +243,18 @@ def where(key: str, stats: FileStats, place: str = "") -> str:
 
 
 def validate(
-    side: Any, reader: Reader, files: Sequence[tuple[str, str]], mode: str
+    side: Any,
+    reader: Reader,
+    files: Sequence[tuple[str, str]],
+    mode: str,
+    *,
+    snowflake: bool = False,
 ) -> Rows | Query:
     """VALIDATION_MODE: the errors in ``files`` (``(path, key)`` pairs), or the first rows.
 
     RETURN_<n>_ROWS answers a query of the first n good rows, as the target's columns,
-    after checking that no error comes before them.
+    after checking that no error comes before them. ``snowflake``: the errors in
+    Snowflake's columns (`SNOWFLAKE_VALIDATION_COLUMNS`).
 
     Raises:
         StageRuntimeError: RETURN_<n>_ROWS, and an error among the first n rows.
@@ -228,20 +265,17 @@ def validate(
     skipped = skip if isinstance(skip, int) and reader.rejects else 0  # CSV lines count those
     rows_mode = _ROWS_MODE.fullmatch(mode)
     if rows_mode is None:
-        found = error_rows(side, reader, paths)
-        return Rows(
-            VALIDATION_COLUMNS,
-            [
-                [
-                    *(named(row.error, keys), keys[row.path], row.line, row.character),
-                    row.category,
-                    row.column,
-                    row.line - skipped if row.line is not None else None,
-                    row.record,
-                ]
-                for row in found
-            ],
-        )
+        rows = []
+        for row in error_rows(side, reader, paths):
+            error, file = named(row.error, keys), keys[row.path]
+            number = row.line - skipped if row.line is not None else None
+            if snowflake:
+                rows.append([error, file, row.line, row.character, None, row.category])
+                rows[-1] += [None, None, row.column, number, row.line]
+            else:
+                rows.append([error, file, row.line, row.character, row.category, row.column])
+                rows[-1] += [number, row.record]
+        return Rows(SNOWFLAKE_VALIDATION_COLUMNS if snowflake else VALIDATION_COLUMNS, rows)
     wanted = int(rows_mode.group(1))
     stats = analyse(side, reader, paths)
     offset = 0
@@ -249,11 +283,14 @@ def validate(
         if offset >= wanted:
             break
         item = stats.get(path) or FileStats()
-        row = max((item.line or 1) - skipped, 1)
-        if item.failed or (item.errors and offset + row <= wanted):
+        if item.errors and not item.failed:  # is one of them among the rows asked for?
+            within = wanted - offset
+            if item.line is None or item.line - skipped > within:
+                item = _first_error_within(side, reader, path, within) or FileStats()
+        if item.failed or item.errors:
             raise StageDataError(
                 f"VALIDATION_MODE = {mode}: {where(keys[path], item)}: "
                 f"{named(item.first_error, keys)}"
             )
-        offset += item.parsed
+        offset += stats[path].parsed if path in stats else 0
     return Query(f"{reader.good_rows(paths, named=True)} LIMIT {wanted}")

@@ -46,6 +46,10 @@ _TABLES = (
     f"""CREATE TABLE IF NOT EXISTS {SCHEMA}.load_claims (
         table_name VARCHAR NOT NULL, file_url VARCHAR NOT NULL,
         claimed_on TIMESTAMPTZ NOT NULL, PRIMARY KEY (table_name, file_url))""",
+    # The files ALTER STAGE ... REFRESH last registered, a stage's directory table.
+    f"""CREATE TABLE IF NOT EXISTS {SCHEMA}.directory_files (
+        namespace VARCHAR NOT NULL, name VARCHAR NOT NULL, key VARCHAR NOT NULL,
+        fingerprint VARCHAR NOT NULL, PRIMARY KEY (namespace, name, key))""",
     f"""CREATE TABLE IF NOT EXISTS {SCHEMA}.connections (
         name VARCHAR NOT NULL PRIMARY KEY, storage_type VARCHAR NOT NULL,
         definition VARCHAR NOT NULL, owner VARCHAR, created_on TIMESTAMPTZ NOT NULL)""",
@@ -179,6 +183,11 @@ class Registry:
             **{name: getattr(stage, name) for name in (*ALTERABLE, "directory_options")},
         )
         self._rows(
+            f"UPDATE {SCHEMA}.directory_files SET namespace = ?, name = ? "
+            "WHERE namespace = ? AND name = ?",
+            [target.schema or "", target.name, stage.schema or "", stage.name],
+        )
+        self._rows(
             f"UPDATE {SCHEMA}.stages SET namespace = ?, name = ?, definition = ? "
             "WHERE namespace = ? AND name = ?",
             [
@@ -190,8 +199,33 @@ class Registry:
             ],
         )
 
+    def directory(self, stage: Stage, prefix: str) -> dict[str, str]:
+        """The registered files of ``stage``'s directory below ``prefix``: key -> fingerprint."""
+        rows = self._rows(
+            f"SELECT key, fingerprint FROM {SCHEMA}.directory_files "
+            "WHERE namespace = ? AND name = ? AND starts_with(key, ?)",
+            [stage.schema or "", stage.name, prefix],
+        )
+        return dict(rows)
+
+    def register_directory(self, stage: Stage, prefix: str, files: dict[str, str]) -> None:
+        """Make ``files`` (key -> fingerprint) the registered files below ``prefix``."""
+        where = "namespace = ? AND name = ? AND starts_with(key, ?)"
+        names = [stage.schema or "", stage.name]
+        self._rows(f"DELETE FROM {SCHEMA}.directory_files WHERE {where}", [*names, prefix])
+        if files:
+            columns = "unnest(?::VARCHAR[]), unnest(?::VARCHAR[])"
+            self._rows(
+                f"INSERT INTO {SCHEMA}.directory_files SELECT ?, ?, {columns}",
+                [*names, list(files), list(files.values())],
+            )
+
     def drop_stage(self, namespace: str | None, name: str) -> bool:
-        """Unregister a stage; whether it existed."""
+        """Unregister a stage (and its directory); whether it existed."""
+        self._rows(
+            f"DELETE FROM {SCHEMA}.directory_files WHERE namespace = ? AND name = ?",
+            [namespace or "", name],
+        )
         rows = self._rows(
             f"DELETE FROM {SCHEMA}.stages WHERE namespace = ? AND name = ? RETURNING name",
             [namespace or "", name],

@@ -55,7 +55,7 @@ def list_staged(
     Raises:
         StageRuntimeError: no such stage, or no file matches (DuckDB cannot read zero files).
     """
-    files = place.storage.list(place.prefix, pattern, checksums=checksums)
+    files = place.files(pattern, checksums=checksums)
     if not files:
         matching = f" matching PATTERN {pattern!r}" if pattern is not None else ""
         raise StageProgrammingError(
@@ -69,11 +69,13 @@ def staged_read(
 ) -> str:
     """The DuckDB read call over ``files`` (CSV: the header only where the format says).
 
+    JSON files may hold pretty-printed documents (`read_function`'s ``documents``).
+
     ``text``: CSV fields are read as VARCHAR, not typed by DuckDB's sniffer.
     """
     paths = [glob_escape(place.storage.duckdb_path(info.name)) for info in files]
     extra = ["all_varchar = true"] if text and isinstance(spec, CSV) else []
-    return read_function(spec, paths, extra=extra, named_header=True)
+    return read_function(spec, paths, extra=extra, named_header=True, documents=True)
 
 
 @dataclass

@@ -56,6 +56,7 @@ from fsspec.implementations.local import LocalFileSystem
 from sqla_stage.credentials import Credentials
 from sqla_stage.errors import StageOperationalError, StageProgrammingError, StageRuntimeError
 from sqla_stage.runtime import mounts
+from sqla_stage.runtime.storage_credentials import storage_options
 
 #: Folders the runtime writes before it publishes; LIST and loads never see them.
 SCRATCH_PREFIX = ".sqla_stage-"
@@ -129,42 +130,18 @@ def qualified_folder(schema: str | None, name: str) -> str:
     return ".".join(folder_name(part).replace(".", "%2E") for part in parts)
 
 
-#: MatrixOne's PROVIDER values that mean Amazon's own S3 (no endpoint needed).
-AMAZON_PROVIDERS = frozenset({"amazon", "aws", "s3"})
-
-
-def storage_options(credentials: Credentials | None) -> dict[str, Any]:
-    """The fsspec options of a stage's credentials (s3fs names; others pass through).
-
-    MatrixOne's ``provider`` names who serves the S3 API: any provider but Amazon is reached
-    through its ``endpoint_url``, so a provider without one is refused rather than sent to
-    Amazon.
+def compile_pattern(pattern: str | None) -> re.Pattern[str] | None:
+    """A PATTERN as a regular expression (None for none).
 
     Raises:
-        StageProgrammingError: a provider other than Amazon without an endpoint.
+        StageProgrammingError: ``pattern`` is not a valid regular expression.
     """
-    if credentials is None:
-        return {}
-    provider = credentials.get("provider")
-    if provider and provider.lower() not in AMAZON_PROVIDERS and "endpoint_url" not in credentials:
+    try:
+        return re.compile(pattern) if pattern is not None else None
+    except re.error as error:
         raise StageProgrammingError(
-            f"CREDENTIALS 'PROVIDER' = {provider!r} needs its 'ENDPOINT': without it the "
-            "runtime would reach Amazon S3"
-        )
-    names = {
-        "aws_key_id": "key",
-        "aws_secret_key": "secret",
-        "aws_token": "token",
-        "endpoint_url": "endpoint_url",
-        "azure_sas_token": "sas_token",
-    }
-    options: dict[str, Any] = {}
-    for name, value in credentials.items():
-        if name == "region":
-            options.setdefault("client_kwargs", {})["region_name"] = value
-        elif name in names:
-            options[names[name]] = value
-    return options
+            f"PATTERN {pattern!r} is not a regular expression: {error}"
+        ) from None
 
 
 class StageStorage:
@@ -341,9 +318,14 @@ class StageStorage:
         return f"{self.identity[0]}://{self.path(key).lstrip('/')}"
 
     def list(
-        self, prefix: str = "", pattern: str | None = None, *, checksums: bool = True
+        self,
+        prefix: str = "",
+        pattern: str | None = None,
+        *,
+        checksums: bool = True,
+        base: str = "",
     ) -> list[FileInfo]:
-        """The files whose key starts with ``prefix`` (and fully matches ``pattern``).
+        """The files below ``prefix`` whose key after ``base`` fully matches ``pattern``.
 
         ``checksums=False`` leaves ``md5`` None for local files instead of reading them
         (loads identify files by size and modification time).
@@ -352,18 +334,12 @@ class StageStorage:
             StageRuntimeError: the storage cannot be listed, or ``pattern`` is not a
                 valid regular expression.
         """
-        try:
-            regex = re.compile(pattern) if pattern is not None else None
-        except re.error as error:
-            raise StageProgrammingError(
-                f"PATTERN {pattern!r} is not a regular expression: {error}"
-            ) from None
+        regex = compile_pattern(pattern)
         files = []
         try:
             for key, info in self._walk(prefix, checksums):
-                if not key.startswith(prefix) or (regex and not regex.fullmatch(key)):
-                    continue
-                files.append(info)
+                if key.startswith(prefix) and (not regex or regex.fullmatch(key[len(base) :])):
+                    files.append(info)
         except OSError as error:
             raise StageOperationalError(f"cannot list {self.label}: {error}") from None
         files.sort(key=lambda info: info.name)

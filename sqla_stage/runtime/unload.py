@@ -9,8 +9,10 @@ builds the result row. What an unload does:
   ``@s/result/data_`` writes ``result/data_0_0_0.csv.gz``, ``result/data_0_0_1.csv.gz``,
   ...; a path that ends with ``/`` (or none) uses the prefix ``data_``. With
   ``INCLUDE_QUERY_ID = TRUE`` the statement's UUID follows the prefix
-  (``data_<uuid>_0_0_0.snappy.parquet``). A URL location splits the same way
-  (``'s3://b/unload/'`` is a folder, ``'s3://b/unload/x_'`` a folder and a prefix).
+  (``data_<uuid>_0_0_0.snappy.parquet``); under ``stage_dialect=databend`` that is the
+  default, as in Databend, so a second unload lands beside the first. A URL location
+  splits the same way (``'s3://b/unload/'`` is a folder, ``'s3://b/unload/x_'`` a
+  folder and a prefix).
   Extensions and format options: `unload_format`.
 - **SINGLE = TRUE**: one file named by the path's last segment (``@s/out.csv``), or
   ``data`` (no extension) when the path ends with ``/``. A file larger than
@@ -117,6 +119,20 @@ class Source:
     parameters: list[Any]
 
 
+def _rows_to_validate(context: StageContext, source: Source) -> Query:
+    """VALIDATION_MODE = RETURN_ROWS: the query's rows, written nowhere.
+
+    Snowflake names the columns of that answer ``C1``, ``C2``, ... (its page shows them so);
+    under ``stage_dialect=snowflake`` they are renamed, otherwise they keep the query's names.
+    """
+    if context.settings.stage_dialect != "snowflake":
+        return Query(source.query, source.parameters or None)
+    names = ", ".join(f"C{n}" for n in range(1, len(describe(context, source)) + 1))
+    return Query(
+        f"SELECT * FROM ({source.query}) AS rows_to_validate({names})", source.parameters or None
+    )
+
+
 def run(context: StageContext, element: CopyInto) -> Rows | Query:
     """COPY INTO <location> FROM <table | (query)>: write the files and describe them.
 
@@ -129,7 +145,7 @@ def run(context: StageContext, element: CopyInto) -> Rows | Query:
     source = compile_source(context, element)
     options = element.copy_options
     if options.get("validation_mode") is not None:
-        return Query(source.query, source.parameters or None)
+        return _rows_to_validate(context, source)
     single = options.get("single") is True
     if single and element.partition_by is not None:
         raise StageProgrammingError("PARTITION BY cannot be combined with SINGLE = TRUE")
@@ -161,7 +177,7 @@ def run(context: StageContext, element: CopyInto) -> Rows | Query:
             check_single(files[0], element)
         count_rows(context, writer, files, total, len(columns), detailed)
         files = [file for file in files if file.rows != 0]
-        _name(element, target, writer, files, single)
+        _name(element, target, writer, files, single, dialect)
         measure(context, writer, files, detailed)
         overwrite = options.get("overwrite") is True
         moved = 0 if target.storage.local else sum(file.size for file in files)
@@ -347,12 +363,21 @@ def count_rows(
 
 
 def _name(
-    element: CopyInto, target: Target, writer: FileWriter, files: list[WrittenFile], single: bool
+    element: CopyInto,
+    target: Target,
+    writer: FileWriter,
+    files: list[WrittenFile],
+    single: bool,
+    dialect: str | None,
 ) -> None:
+    """Name the files; Databend's INCLUDE_QUERY_ID is TRUE unless the statement says not."""
     if single:
         files[0].key = join_key(target.folder, target.name or SINGLE_NAME)
         return
-    query_id = str(uuid.uuid4()) if element.copy_options.get("include_query_id") is True else ""
+    include = element.copy_options.get("include_query_id")
+    if include is None:
+        include = dialect == "databend"
+    query_id = str(uuid.uuid4()) if include is True else ""
     stem = target.name or DEFAULT_PREFIX
     name_files(files, target.folder, stem, query_id, writer.extension)
 

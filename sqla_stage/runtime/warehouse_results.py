@@ -69,10 +69,17 @@ _SNOWFLAKE_CSV_DEFAULTS: Sequence[tuple[str, str, str]] = (
     ("BINARY_FORMAT", "String", "HEX"),
     ("ESCAPE", "String", "NONE"),
     ("ESCAPE_UNENCLOSED_FIELD", "String", "\\\\"),
+    ("TRIM_SPACE", "Boolean", "false"),
     ("FIELD_OPTIONALLY_ENCLOSED_BY", "String", "NONE"),
     ("NULL_IF", "List", "[\\\\N]"),
     ("COMPRESSION", "String", "AUTO"),
+    ("ERROR_ON_COLUMN_COUNT_MISMATCH", "Boolean", "true"),
+    ("VALIDATE_UTF8", "Boolean", "true"),
+    ("SKIP_BLANK_LINES", "Boolean", "false"),
+    ("REPLACE_INVALID_CHARACTERS", "Boolean", "false"),
     ("EMPTY_FIELD_AS_NULL", "Boolean", "true"),
+    ("SKIP_BYTE_ORDER_MARK", "Boolean", "true"),
+    ("ENCODING", "String", "UTF8"),
 )
 #: Snowflake's copy options of a stage and their defaults.
 _SNOWFLAKE_COPY_DEFAULTS: Sequence[tuple[str, str, str]] = (
@@ -195,10 +202,13 @@ def describe_stage(dialect: str, record: StageRecord, spec: FormatSpec | None) -
         )
     url = f'["{stage.url}"]' if stage.url else ""
     rows.append(["STAGE_LOCATION", "URL", "String", url, ""])
-    rows.append(
-        ["STAGE_INTEGRATION", "STORAGE_INTEGRATION", "String", stage.storage_integration or "", ""]
-    )
+    if stage.storage_integration:
+        integration = stage.storage_integration
+        rows.append(["STAGE_INTEGRATION", "STORAGE_INTEGRATION", "String", integration, ""])
     has_key = "true" if stage.credentials and "aws_key_id" in stage.credentials else "false"
     rows.append(["STAGE_CREDENTIALS", "AWS_KEY_ID", "Boolean", has_key, "false"])
+    auto = (stage.directory_options or {}).get("auto_refresh") is True
+    rows.append(["DIRECTORY", "LAST_REFRESHED_ON", "Timestamp", "", ""])
     rows.append(["DIRECTORY", "ENABLE", "Boolean", "true" if stage.directory else "false", "false"])
+    rows.append(["DIRECTORY", "AUTO_REFRESH", "Boolean", "true" if auto else "false", "false"])
     return Rows(_SNOWFLAKE_DESCRIBE, rows)

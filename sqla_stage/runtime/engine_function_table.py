@@ -86,6 +86,13 @@ MACROS: dict[str, str] = {
         " on the runtime'),"
         " (x) AS CAST(x AS VARCHAR)"
     ),
+    # The argument of strftime (whose format must be a constant, so not in a macro):
+    # TO_VARCHAR with a format takes a date or a timestamp ...
+    f"{_PREFIX}snowflake_to_varchar_date": "(x DATE) AS x, (x TIMESTAMP) AS x",
+    # ... and Databend's TO_STRING also a string, read as a timestamp.
+    f"{_PREFIX}databend_to_string_date": (
+        "(x DATE) AS x, (x TIMESTAMP) AS x, (x VARCHAR) AS CAST(x AS TIMESTAMP)"
+    ),
     # Databend's TO_DATE: a DATE as is, a timestamp's date, an integer as days since
     # 1970-01-01, a string's date (one with a UTC offset is refused: Databend converts
     # it to UTC first, DuckDB's cast would ignore the offset).
@@ -195,7 +202,7 @@ def _snowflake_to_varchar(call: Call) -> str:
     if call.count(1, 2) == 1:
         return f"{_PREFIX}snowflake_to_varchar({call.arguments[0]})"
     fmt = strftime_format(call, _format_argument(call, 1), _SNOWFLAKE_ELEMENTS)
-    return f"strftime({call.arguments[0]}, {literal(fmt)})"
+    return f"strftime({_PREFIX}snowflake_to_varchar_date({call.arguments[0]}), {literal(fmt)})"
 
 
 _BINARY_FORMATS = {"HEX": "unhex", "BASE64": "from_base64", "UTF-8": "encode", "UTF8": "encode"}
@@ -291,9 +298,7 @@ def sqlglot_call(call: Call, keep: tuple[int, ...] = ()) -> str:
     except SqlglotError as error:
         raise call.refuse(f"cannot be translated for DuckDB ({error})") from None
     if placeholders:
-        sql = re.sub(
-            "|".join(map(re.escape, placeholders)), lambda m: placeholders[m.group()], sql
-        )
+        sql = re.sub("|".join(map(re.escape, placeholders)), lambda m: placeholders[m.group()], sql)
     return sql
 
 
@@ -336,7 +341,8 @@ def _databend_to_string(call: Call) -> str:
         converted = fmt
     else:
         converted = strftime_format(call, fmt, _DATABEND_ELEMENTS)
-    return f"strftime({call.arguments[0]}, {literal(converted)})"
+    value = f"{_PREFIX}databend_to_string_date({call.arguments[0]})"
+    return f"strftime({value}, {literal(converted)})"
 
 
 def _databend_to_date(call: Call) -> str:

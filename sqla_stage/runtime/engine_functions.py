@@ -31,13 +31,15 @@ from sqla_stage.runtime.queries_columns import cast_suffix, element_path, path_e
 
 _HINTS = {
     dialect: re.compile(
-        r"\b(?:" + "|".join(sorted(table.calls)) + r")\s*\("
+        r"\b(?:"
+        + "|".join(sorted(table.calls))
+        + r")\s*\("
         + (r"|\.\s*nextval\b" if table.sequences else ""),
         re.I,
     )
     for dialect, table in TABLES.items()
 }
-_MACRO_NAMES = re.compile("|".join(map(re.escape, MACROS)))
+_MACRO_NAMES = re.compile(r"\b(?:" + "|".join(map(re.escape, MACROS)) + r")\b")
 
 
 def translate(context: StageContext, text: str) -> str:
@@ -65,7 +67,11 @@ def translate_text(text: str, dialect: str | None) -> str:
         tokens = tokenize(text)
     except StageParseError:
         return text  # text the stage tokenizer cannot read: DuckDB reports on it
-    translated = _Walker(text, tokens, table).span(0, len(tokens) - 1)
+    last = len(tokens) - 1
+    if last == 0:
+        return text
+    body = _Walker(text, tokens, table).span(0, last)
+    translated = text[: tokens[0].start] + body + text[tokens[last - 1].end :]
     return text if translated == text else translated
 
 

@@ -79,8 +79,9 @@ def test_snowflake_conversions_in_a_staged_query(stage_engine: Callable[..., sa.
     engine = stage_engine("snowflake")
     rows = _rows(
         engine,
-        "SELECT to_varchar($1::date, 'YYYY-MM'), to_char($1::date), to_varchar(to_timestamp_ntz($1)),"
-        " to_binary($2, 'utf-8'), to_decimal($3, '99.9', 9, 1), to_number($3),"
+        "SELECT to_varchar($1::date, 'YYYY-MM'), to_char($1::date),"
+        " to_varchar(to_timestamp_ntz($1)), to_binary($2, 'utf-8'),"
+        " to_decimal($3, '99.9', 9, 1), to_number($3),"
         " iff($3::number > 0, 'pos', 'neg'), nvl(NULL, $2),"
         " date_part(month, $1::date)"
         " FROM @s/rows.csv ORDER BY 1",

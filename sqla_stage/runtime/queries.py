@@ -27,6 +27,7 @@ Everything else in the text is kept as written, so these work inside any stateme
 joins, ``INSERT INTO t SELECT ...``, ``CREATE TABLE x AS ...``, subqueries, and the query
 of ``COPY INTO t FROM (SELECT ...)``. Text with no staged reference (``SELECT '@x'``,
 DuckDB's ``@`` absolute value) is left to DuckDB. ``INTO OUTFILE`` is in `queries_outfile`.
+Last, the warehouse's functions in the rewritten text become DuckDB's (`engine_functions`).
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ from sqla_stage.parser.locations import parse_stage_location
 from sqla_stage.parser.options import split_format_name
 from sqla_stage.runtime.context import StageContext, stage_url_path
 from sqla_stage.runtime.duckdb_formats import refuse_parquet_as_text
+from sqla_stage.runtime.engine_functions import translate
 from sqla_stage.runtime.file_commands import list_files
 from sqla_stage.runtime.literals import columns_select, quote
 from sqla_stage.runtime.queries_columns import Edit, layout, references
@@ -143,7 +145,7 @@ def rewrite_sql(
         parts.append(edit.text)
         position = edit.end
     parts.append(text[position:])
-    return Query("".join(parts), parameters)
+    return Query(translate(context, "".join(parts)), parameters)
 
 
 def _source_positions(tokens: Sequence[Token]) -> list[int]:

@@ -149,7 +149,7 @@ def _column_at(tokens: Sequence[Token], index: int) -> tuple[str, int | None] | 
     return None
 
 
-def _path(tokens: Sequence[Token], index: int) -> tuple[list[Token], int]:
+def element_path(tokens: Sequence[Token], index: int) -> tuple[list[Token], int]:
     """The element path after ``tokens[index - 1]`` (``:a.b[0]``): its parts and end."""
     if not (_is(tokens[index], Kind.OTHER, ":") and not _is(tokens[index + 1], Kind.OTHER, ":")):
         return [], index
@@ -174,7 +174,7 @@ def _path(tokens: Sequence[Token], index: int) -> tuple[list[Token], int]:
             return parts, position
 
 
-def _cast(text: str, tokens: Sequence[Token], index: int) -> tuple[str | None, int]:
+def cast_suffix(text: str, tokens: Sequence[Token], index: int) -> tuple[str | None, int]:
     """``::type`` at ``tokens[index]``: the DuckDB type and the index after it."""
     first, second = tokens[index], tokens[index + 1]
     if not (
@@ -218,8 +218,8 @@ def _references(
         ):
             continue  # a bind parameter, as DuckDB numbers them
         after = index + 2 if number is not None else index + 1
-        path, after = _path(tokens, after)
-        cast, after = _cast(text, tokens, after)
+        path, after = element_path(tokens, after)
+        cast, after = cast_suffix(text, tokens, after)
         start = qualifier.start if qualifier is not None else token.start
         end = tokens[after - 1].end
         found.append(_Reference(start, end, name, number, qualifier, path, cast, index, after))
@@ -259,7 +259,7 @@ def _source_of(
     raise StageProgrammingError(f"{what}: no staged location (FROM @stage/path) is in scope")
 
 
-def _json_path(parts: Sequence[Token]) -> str:
+def json_path(parts: Sequence[Token]) -> str:
     """DuckDB's JSON path for Snowflake's element path (keys are case-sensitive)."""
     path = "$"
     for part in parts:
@@ -270,6 +270,18 @@ def _json_path(parts: Sequence[Token]) -> str:
             raise StageProgrammingError(f"element name {part.value!r}: '\"' is not supported")
         path += f'."{part.value}"'
     return path
+
+
+def path_expression(value: str, parts: Sequence[Token], cast: str | None) -> str:
+    """The element at Snowflake's path ``parts`` of the JSON ``value``, cast to ``cast``.
+
+    Without a cast (or cast to JSON) the element is a JSON value; with one, the
+    element's text is cast, so a string has no JSON quotes.
+    """
+    path = literal(json_path(parts))
+    if cast is None or cast == "JSON":
+        return f"json_extract({value}, {path})"
+    return f"CAST(json_extract_string({value}, {path}) AS {cast})"
 
 
 def _expression(
@@ -286,12 +298,7 @@ def _expression(
                 f"{what}: an element path reads $1 of JSON or Parquet files, and "
                 f"{source.label} is read as {source.spec.type_name}"
             )
-        path = literal(_json_path(reference.path))
-        if reference.cast is None:
-            return f"json_extract({value}, {path})"
-        if reference.cast == "JSON":
-            return f"json_extract({value}, {path})"
-        return f"CAST(json_extract_string({value}, {path}) AS {reference.cast})"
+        return path_expression(value, reference.path, reference.cast)
     if reference.cast is not None:
         return f"CAST({value} AS {reference.cast})"
     return value

@@ -58,6 +58,7 @@ from sqla_stage.formats import Parquet
 from sqla_stage.runtime import progress
 from sqla_stage.runtime.context import Place, StageContext
 from sqla_stage.runtime.duckdb_errors import first_line
+from sqla_stage.runtime.engine_functions import translate
 from sqla_stage.runtime.literals import literal, quote, text_list
 from sqla_stage.runtime.results import BIGINT, VARCHAR, Column, Query, Rows
 from sqla_stage.runtime.sources import DUCKDB_DIALECT, embedded_query
@@ -234,18 +235,18 @@ def compile_source(context: StageContext, element: CopyInto) -> Source:
         "COPY INTO <location>",
         stage_dialect=context.settings.stage_dialect,
     )
-    query, parameters = embedded.sql, embedded.parameters
+    query, parameters = translate(context, embedded.sql), embedded.parameters
     return Source(query, f"({query}) AS {quote('_source')}", parameters)
 
 
-def partition_sql(element: CopyInto) -> str | None:
+def partition_sql(context: StageContext, element: CopyInto) -> str | None:
     """The PARTITION BY expression as DuckDB SQL over the source's columns."""
     if element.partition_by is None:
         return None
     compiled = element.partition_by.compile(
         dialect=DUCKDB_DIALECT, compile_kwargs={"literal_binds": True, "include_table": False}
     )
-    return str(compiled)
+    return translate(context, str(compiled))
 
 
 def describe(context: StageContext, source: Source) -> list[SourceColumn]:
@@ -270,7 +271,7 @@ def write(
     single = element.copy_options.get("single") is True
     max_size = _max_file_size(element)
     items = writer.select_items(columns)
-    partition = partition_sql(element)
+    partition = partition_sql(context, element)
     placement = [] if single else [f"FILE_SIZE_BYTES {max_size}", "FILENAME_PATTERN 'part_{i}'"]
     if partition is not None and not _SIZED_PARTITIONS:
         placement = ["FILENAME_PATTERN 'part_{i}'"]

@@ -26,7 +26,7 @@ from typing import Any
 
 from sqla_stage.errors import StageProgrammingError
 from sqla_stage.outfile import SelectIntoOutfile
-from sqla_stage.runtime.context import StageContext, stage_url_path
+from sqla_stage.runtime.context import MATRIXONE_STAGE_ERROR, StageContext, stage_url_path
 from sqla_stage.runtime.literals import literal, quote
 from sqla_stage.runtime.queries import rewrite_sql
 from sqla_stage.runtime.results import Query, Rows
@@ -36,7 +36,6 @@ from sqla_stage.runtime.unload import DETAILED_COLUMNS
 from sqla_stage.stage import StagePath
 
 #: MatrixOne's error when a plain path is given while an enabled stage exists.
-STAGE_EXISTS_CODE = 20101
 STAGE_EXISTS = "stage exists, please try to check and use a stage instead"
 
 #: DuckDB types written bare; any other is written as quoted text.
@@ -94,7 +93,7 @@ def _target(context: StageContext, location: StagePath | str) -> _Target:
             )
         return _Target(place.storage, place.prefix, place.prefix, in_stage=True)
     if any(record.stage.directory is True for record in context.registry.stages()):
-        raise StageProgrammingError(STAGE_EXISTS, code=STAGE_EXISTS_CODE)
+        raise StageProgrammingError(STAGE_EXISTS, code=MATRIXONE_STAGE_ERROR)
     path = location if "://" in location else os.path.expanduser(location)
     folder, _, name = path.rpartition("/")
     if not name:

@@ -6,10 +6,10 @@ or when its text starts the way one of the documented statements does (``COPY IN
 ``LIST @``, ``CREATE STAGE``, ... in any case), in which case [sqla_stage.parse][sqla_stage.parse]
 reads it. Queries that read staged files (``FROM @stage/path``, ``list_stage(...)``) are
 rewritten into DuckDB SQL; MatrixOne's ``INTO OUTFILE`` and Snowflake's
-``GET_PRESIGNED_URL`` are parsed like the statements. MatrixOne's ``LOAD DATA`` text is
-read with MatrixOne's string literals (a backslash escapes: ``'\t'`` is a tab), whatever
-the dialect. Everything else goes to DuckDB
-untouched, at the cost of a few regular-expression matches.
+``GET_PRESIGNED_URL`` are parsed like the statements. MatrixOne's ``LOAD DATA`` and
+``INTO OUTFILE`` text is read with MatrixOne's string literals (a backslash escapes:
+``'\t'`` is a tab), whatever the dialect. Everything else goes to DuckDB untouched, at the
+cost of a few regular-expression matches.
 """
 
 from __future__ import annotations
@@ -78,8 +78,10 @@ _STAGE_STATEMENT = re.compile(
 )
 _PARSED_QUERY = re.compile(r"into\s+outfile|get_presigned_url", re.I)
 _QUERY_HINT = re.compile(r"@|list_stage|stage_list|mo_stages", re.I)
-#: MatrixOne's LOAD DATA text is read with MatrixOne's strings (a backslash escapes).
+#: MatrixOne's LOAD DATA and INTO OUTFILE text is read with MatrixOne's strings (a
+#: backslash escapes: ``LINES TERMINATED BY '\r\n'``).
 _LOAD_DATA = re.compile(r"load\s+data\b", re.I)
+_INTO_OUTFILE = re.compile(r"into\s+outfile", re.I)
 
 
 def run_construct(context: StageContext, element: Any) -> Rows | Query:
@@ -109,7 +111,7 @@ def execute_hook(
         from sqla_stage.parser import parse
 
         try:
-            mysql_strings = True if _LOAD_DATA.match(text) else None
+            mysql_strings = True if _LOAD_DATA.match(text) or _INTO_OUTFILE.search(text) else None
             element = parse(text, dialect=context.dialect, backslash_escapes=mysql_strings)
         except (StageArgumentError, StageParseError) as error:  # a driver's ProgrammingError
             raise StageProgrammingError(str(error)) from error

@@ -77,7 +77,7 @@ _STAGE_STATEMENT = re.compile(
     re.I | re.X,
 )
 _PARSED_QUERY = re.compile(r"into\s+outfile|get_presigned_url", re.I)
-_QUERY_HINT = re.compile(r"@|list_stage|stage_list|mo_stages", re.I)
+_QUERY_HINT = re.compile(r"@|list_stage|stage_list|mo_stages|load_file|save_file", re.I)
 #: MatrixOne's LOAD DATA and INTO OUTFILE text is read with MatrixOne's strings (a
 #: backslash escapes: ``LINES TERMINATED BY '\r\n'``).
 _LOAD_DATA = re.compile(r"load\s+data\b", re.I)

@@ -21,6 +21,8 @@ SQL before DuckDB sees it:
   column, ``file``: see `_stage_list`.
 - Under ``stage_dialect=matrixone``, ``FROM mo_catalog.mo_stages`` becomes a subquery of
   the registered stages in MatrixOne's columns: see `queries_catalog`.
+- Under ``stage_dialect=matrixone``, ``load_file(cast('stage://s/f' as datalink))`` and
+  ``SELECT save_file(...)``: see `datalinks`.
 - Under ``stage_dialect=databend``, ``FROM numbers(N)`` in a statement that reads staged
   files becomes DuckDB's ``range(N)`` with Databend's column, ``number`` (UBIGINT, 0 to
   N - 1); `databend_numbers` does it for a query a stage statement embeds.
@@ -45,6 +47,7 @@ from sqla_stage.parser.lexer import Kind, Token, tokenize
 from sqla_stage.parser.locations import parse_stage_location
 from sqla_stage.parser.options import split_format_name
 from sqla_stage.runtime.context import StageContext, stage_url_path
+from sqla_stage.runtime.datalinks import datalink_calls
 from sqla_stage.runtime.duckdb_formats import refuse_parquet_as_text
 from sqla_stage.runtime.file_commands import list_files
 from sqla_stage.runtime.literals import columns_select, quote
@@ -136,6 +139,7 @@ def rewrite_sql(
             edits.append(edit)
         elif databend and (edit := _numbers(text, tokens, index)) is not None:
             generated.append(edit)
+    edits.extend(datalink_calls(context, text, tokens))
     if not edits and not sources:
         return None  # numbers(N) alone is left to DuckDB: the text reads no stage
     edits.extend(generated)

@@ -124,32 +124,11 @@ class LoadData(StageStatement):
         )
         if self.jsondata is not None and self.format != "jsonline":
             raise StageArgumentError(f"{owner}: jsondata applies to format='jsonline'")
-        self.text_options: dict[str, str] = {}
-        given = dict(
-            zip(
-                TEXT_OPTIONS,
-                (
-                    fields_terminated_by,
-                    enclosed_by,
-                    escaped_by,
-                    lines_starting_by,
-                    lines_terminated_by,
-                ),
-                strict=True,
-            )
+        self.text_options = text_options(
+            owner,
+            (fields_terminated_by, enclosed_by, escaped_by, lines_starting_by, lines_terminated_by),
+            optionally_enclosed,
         )
-        for name, value in given.items():
-            if value is None:
-                continue
-            if not isinstance(value, str):
-                raise StageArgumentError(f"{owner}: {name} must be a string, not {value!r}")
-            if name in ("enclosed_by", "escaped_by") and len(value) > 1:
-                raise StageArgumentError(f"{owner}: {name} is one character or '', not {value!r}")
-            if name.endswith("terminated_by") and not value:
-                raise StageArgumentError(f"{owner}: {name} cannot be empty")
-            self.text_options[name] = value
-        if optionally_enclosed and "enclosed_by" not in self.text_options:
-            raise StageArgumentError(f"{owner}: optionally_enclosed needs enclosed_by")
         if self.format == "jsonline" and self.text_options:
             raise StageArgumentError(
                 f"{owner}: FIELDS and LINES options apply to CSV, not to JSON lines"
@@ -222,6 +201,34 @@ class LoadData(StageStatement):
         if self.assignments:
             parts.append(f"set={dict(self.assignments)!r}")
         return f"LoadData({', '.join(parts)})"
+
+
+def text_options(
+    owner: str, values: tuple[str | None, ...], optionally_enclosed: bool
+) -> dict[str, str]:
+    """The FIELDS / LINES options given (`TEXT_OPTIONS` order), checked.
+
+    ``LOAD DATA`` and ``SELECT ... INTO OUTFILE`` share the clauses (MatrixOne's LOAD DATA
+    page says so), and so this check.
+
+    Raises:
+        StageArgumentError: a value that is not a string, an enclosure or escape of more
+            than one character, an empty terminator, OPTIONALLY without an enclosure.
+    """
+    options: dict[str, str] = {}
+    for name, value in zip(TEXT_OPTIONS, values, strict=True):
+        if value is None:
+            continue
+        if not isinstance(value, str):
+            raise StageArgumentError(f"{owner}: {name} must be a string, not {value!r}")
+        if name in ("enclosed_by", "escaped_by") and len(value) > 1:
+            raise StageArgumentError(f"{owner}: {name} is one character or '', not {value!r}")
+        if name.endswith("terminated_by") and not value:
+            raise StageArgumentError(f"{owner}: {name} cannot be empty")
+        options[name] = value
+    if optionally_enclosed and "enclosed_by" not in options:
+        raise StageArgumentError(f"{owner}: optionally_enclosed needs enclosed_by")
+    return options
 
 
 def _choice(owner: str, label: str, value: object, allowed: tuple[str, ...]) -> str:

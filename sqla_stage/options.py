@@ -181,6 +181,7 @@ LOAD_OPTIONS: Mapping[str, OptionSpec] = {
     "purge": _bool(),
     "match_by_column_name": MATCH_BY_COLUMN_NAME,
     "validation_mode": _keyword("RETURN_ERRORS", "RETURN_ALL_ERRORS", pattern=r"RETURN_\d+_ROWS"),
+    "disable_variant_check": _bool(),
 }
 
 #: COPY_OPTIONS = (...) a stage may carry as defaults for loads from it.

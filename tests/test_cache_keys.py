@@ -87,6 +87,7 @@ LOAD_VALUES: dict[str, tuple[Any, Any]] = {
     "purge": (False, True),
     "match_by_column_name": ("case_sensitive", "case_insensitive"),
     "validation_mode": ("return_errors", "return_5_rows"),
+    "disable_variant_check": (False, True),
 }
 CSV_VALUES: dict[str, tuple[Any, Any]] = {
     "compression": ("gzip", "bz2"),

@@ -111,7 +111,8 @@ MALFORMED: list[tuple[str, int, str]] = [
     ("SELECT GET_PRESIGNED_URL(@s/p, 'f')", 25, "a stage without a path"),
     ("SELECT GET_PRESIGNED_URL(@s 'f')", 28, "',' and the file's path"),
     ("SELECT * FROM t INTO OUTFILE", 28, "the output file as a quoted string"),
-    ("SELECT * FROM t INTO OUTFILE '/x' FIELDS TERMINATED BY ','", 34, "the end of"),
+    ("SELECT * FROM t INTO OUTFILE '/x' HEADER 'true'", 34, "FORMAT '...', FIELDS"),
+    ("SELECT * FROM t INTO OUTFILE '/x' LINES TERMINATED BY ';' FIELDS", 58, "FIELDS before"),
     ("INTO OUTFILE '/x'", 0, "CREATE, DROP"),
     ("WITH q AS (SELECT 1) SELECT * FROM q", 0, "SELECT (or a query ending with INTO OUTFILE)"),
 ]

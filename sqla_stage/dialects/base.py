@@ -25,7 +25,7 @@ from sqla_stage.credentials import CREDENTIAL_KEYS, Credentials, Encryption
 from sqla_stage.ddl import AlterStage, CreateFileFormat, CreateStage, DropFileFormat, DropStage
 from sqla_stage.dialects.connections import CONNECTION_METHODS, ConnectionRendering
 from sqla_stage.dialects.ddl_more import DdlMoreRendering
-from sqla_stage.dialects.load_data import render_load_data
+from sqla_stage.dialects.load_data import render_load_data, render_select_into_outfile
 from sqla_stage.files import DescribeStage, Get, ListFiles, Presign, Put, RemoveFiles, ShowStages
 from sqla_stage.formats import FileFormat, FormatSpec
 from sqla_stage.load_data import LoadData
@@ -38,7 +38,6 @@ from sqla_stage.staged import StagedFiles
 _BARE_PATH = re.compile(r"[A-Za-z0-9_./-]*")
 _CREDENTIAL_NAMES = {key: key.upper() for key in CREDENTIAL_KEYS}
 _LOCATION_LOAD_OPTIONS = ("files", "pattern")
-_OUTFILE_STAGE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_$]*")
 
 
 class Renderer(ConnectionRendering, DdlMoreRendering):
@@ -431,20 +430,8 @@ class Renderer(ConnectionRendering, DdlMoreRendering):
         )
 
     def select_into_outfile(self, element: SelectIntoOutfile) -> str:
-        """MatrixOne's ``SELECT ... INTO OUTFILE '<stage>:/<path>'``."""
-        location = element.location
-        if isinstance(location, StagePath):
-            name, path = location.stage.name, location.path
-            if not _OUTFILE_STAGE_NAME.fullmatch(name) or path.startswith("/"):
-                # 'My Stage:/x' would read as a file path and 's://x' as a URL.
-                self.unsupported(
-                    f"INTO OUTFILE to stage {name!r} path {path!r}",
-                    " (the 'stage:/path' form needs a plain stage name and a relative path)",
-                )
-            target = f"{name}:/{path}"
-        else:
-            target = location
-        return f"{self.sql.process(element.query, **self.kw)} INTO OUTFILE {self.literal(target)}"
+        """MatrixOne's ``SELECT ... INTO OUTFILE`` (`sqla_stage.dialects.load_data`)."""
+        return render_select_into_outfile(self, element)
 
     def load_data(self, element: LoadData) -> str:
         """MatrixOne's ``LOAD DATA`` (`sqla_stage.dialects.load_data`)."""

@@ -49,7 +49,7 @@ _CSV_NAMES = {
 }
 _STAGE_COPY_OPTIONS = ("on_error", "size_limit")
 _UNLOAD_OPTIONS = ("single", "max_file_size", "overwrite", "include_query_id", "detailed_output")
-_LOAD_OPTIONS = ("files", "pattern", "on_error", "force", "purge")
+_LOAD_OPTIONS = ("files", "pattern", "on_error", "force", "purge", "disable_variant_check")
 #: Compile keyword: staged files are being rendered inside a COPY's query.
 _IN_COPY = "sqla_stage_in_copy"
 

@@ -1,5 +1,8 @@
 r"""Rendering of [LoadData][sqla_stage.LoadData]: MatrixOne's ``LOAD DATA`` statement.
 
+MatrixOne's ``SELECT ... INTO OUTFILE`` renders here too (`render_select_into_outfile`): it
+shares the ``FIELDS`` / ``LINES`` clauses.
+
 MatrixOne (the ``mysql`` dialects) and the canonical form (DuckDB, the default string
 form) write the same statement, each with its own string literals::
 
@@ -25,6 +28,7 @@ from typing import TYPE_CHECKING
 
 from sqla_stage.credentials import MASK
 from sqla_stage.load_data import SECRET_S3_KEYS, LoadData, set_expression
+from sqla_stage.outfile import SelectIntoOutfile
 from sqla_stage.stage import StagePath
 
 if TYPE_CHECKING:
@@ -51,9 +55,7 @@ def render_load_data(renderer: Renderer, element: LoadData, *, mask_secrets: boo
     Raises:
         CompileError: a stage path whose ``stage://`` form would read back differently.
     """
-    options = element.text_options
-    fields = [_clause(renderer, element, name) for name in list(_CLAUSES)[:3] if name in options]
-    lines = [_clause(renderer, element, name) for name in list(_CLAUSES)[3:] if name in options]
+    fields, lines = _text_clauses(renderer, element.text_options, element.optionally_enclosed)
     columns = [name if name.startswith("@") else renderer.quote(name) for name in element.columns]
     assignments = [
         f"{renderer.quote(name)} = {renderer.sql.process(set_expression(text), **renderer.kw)}"
@@ -66,8 +68,8 @@ def render_load_data(renderer: Renderer, element: LoadData, *, mask_secrets: boo
         "INTO TABLE",
         renderer.table(element.table),
         f"CHARACTER SET {element.character_set}" if element.character_set else None,
-        "FIELDS " + " ".join(fields) if fields else None,
-        "LINES " + " ".join(lines) if lines else None,
+        fields,
+        lines,
         f"IGNORE {element.ignore_lines} LINES" if element.ignore_lines is not None else None,
         "(" + ", ".join(columns) + ")" if columns else None,
         "SET " + ", ".join(assignments) if assignments else None,
@@ -76,9 +78,49 @@ def render_load_data(renderer: Renderer, element: LoadData, *, mask_secrets: boo
     )
 
 
-def _clause(renderer: Renderer, element: LoadData, name: str) -> str:
-    text = f"{_CLAUSES[name]} {renderer.literal(element.text_options[name])}"
-    return f"OPTIONALLY {text}" if name == "enclosed_by" and element.optionally_enclosed else text
+def _text_clauses(
+    renderer: Renderer, options: dict[str, str], optionally: bool
+) -> tuple[str | None, str | None]:
+    """``FIELDS ...`` and ``LINES ...`` (None where no option of the clause is given)."""
+    clauses: list[str | None] = []
+    for names in (list(_CLAUSES)[:3], list(_CLAUSES)[3:]):
+        parts = []
+        for name in names:
+            if name in options:
+                text = f"{_CLAUSES[name]} {renderer.literal(options[name])}"
+                parts.append(f"OPTIONALLY {text}" if name == "enclosed_by" and optionally else text)
+        keyword = "FIELDS" if names[0].startswith("fields") else "LINES"
+        clauses.append(f"{keyword} {' '.join(parts)}" if parts else None)
+    return clauses[0], clauses[1]
+
+
+def render_select_into_outfile(renderer: Renderer, element: SelectIntoOutfile) -> str:
+    """MatrixOne's ``<query> INTO OUTFILE '<stage>:/<path>'`` with its FORMAT, FIELDS, LINES.
+
+    Raises:
+        CompileError: a stage path whose ``stage:/path`` form would read back differently.
+    """
+    location = element.location
+    if isinstance(location, StagePath):
+        name, path = location.stage.name, location.path
+        if not _STAGE_NAME.fullmatch(name) or path.startswith("/"):
+            # 'My Stage:/x' would read as a file path and 's://x' as a URL.
+            renderer.unsupported(
+                f"INTO OUTFILE to stage {name!r} path {path!r}",
+                " (the 'stage:/path' form needs a plain stage name and a relative path)",
+            )
+        target = f"{name}:/{path}"
+    else:
+        target = location
+    fields, lines = _text_clauses(renderer, element.text_options, element.optionally_enclosed)
+    return renderer.join(
+        renderer.sql.process(element.query, **renderer.kw),
+        "INTO OUTFILE",
+        renderer.literal(target),
+        f"FORMAT {renderer.literal(element.format)}" if element.format else None,
+        fields,
+        lines,
+    )
 
 
 def _flag(renderer: Renderer, keyword: str, value: bool | None) -> str | None:

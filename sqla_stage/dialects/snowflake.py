@@ -126,6 +126,12 @@ class SnowflakeRenderer(NoConnections, Renderer):
             arguments.append(str(element.expire))
         return f"SELECT GET_PRESIGNED_URL({', '.join(arguments)})"
 
+    def copy_load(self, element: CopyInto) -> str:
+        """Databend's DISABLE_VARIANT_CHECK is not a Snowflake copy option."""
+        if "disable_variant_check" in element.copy_options:
+            self.unsupported("the load option DISABLE_VARIANT_CHECK", " (Databend's)")
+        return super().copy_load(element)
+
     def select_into_outfile(self, element: SelectIntoOutfile) -> str:
         """Snowflake has no INTO OUTFILE."""
         self.unsupported(

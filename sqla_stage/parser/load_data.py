@@ -54,7 +54,7 @@ def _by(stream: TokenStream, arguments: dict[str, Any], name: str) -> None:
     arguments[name] = stream.string("a quoted string after BY")
 
 
-def _fields(stream: TokenStream, arguments: dict[str, Any]) -> None:
+def fields_clause(stream: TokenStream, arguments: dict[str, Any]) -> None:
     """``{FIELDS | COLUMNS} [TERMINATED BY s] [[OPTIONALLY] ENCLOSED BY c] [ESCAPED BY c]``."""
     expected = "TERMINATED BY, [OPTIONALLY] ENCLOSED BY or ESCAPED BY"
     count = 0
@@ -75,7 +75,7 @@ def _fields(stream: TokenStream, arguments: dict[str, Any]) -> None:
         count += 1
 
 
-def _lines(stream: TokenStream, arguments: dict[str, Any]) -> None:
+def lines_clause(stream: TokenStream, arguments: dict[str, Any]) -> None:
     """``LINES [STARTING BY s] [TERMINATED BY s]``."""
     count = 0
     while stream.peek().upper in _LINE_OPTIONS:
@@ -172,9 +172,9 @@ def parse_load(stream: TokenStream) -> LoadData:
             raise stream.error("a character set name", token)
         arguments["character_set"] = token.value
     if stream.accept_keyword("FIELDS", "COLUMNS"):
-        _fields(stream, arguments)
+        fields_clause(stream, arguments)
     if stream.accept_keyword("LINES"):
-        _lines(stream, arguments)
+        lines_clause(stream, arguments)
     if stream.accept_keyword("IGNORE"):
         token = stream.next()
         if token.kind is not Kind.NUMBER or not token.value.isdigit():

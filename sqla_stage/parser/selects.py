@@ -1,6 +1,7 @@
 """The parser of the SELECT forms of the stage SQL.
 
-- ``<query> INTO OUTFILE '<stage>:/<path>'`` (MatrixOne): the query as ``sqlalchemy.text()``.
+- ``<query> INTO OUTFILE '<stage>:/<path>' [FORMAT '...'] [FIELDS ...] [LINES ...]``
+  (MatrixOne): the query as ``sqlalchemy.text()``.
 - ``SELECT GET_PRESIGNED_URL(@stage, 'path'[, expire])`` (Snowflake): a ``Presign``.
 - ``SELECT <list> FROM @stage/path [(FILE_FORMAT => '...', PATTERN => '...')]``: a
   ``select()`` of ``literal_column()`` items from [staged][sqla_stage.staged.staged] files. Only
@@ -21,6 +22,7 @@ from sqla_stage.formats import FORMAT_TYPES, FileFormat, FormatSpec
 from sqla_stage.outfile import SelectIntoOutfile
 from sqla_stage.parser.copy_into import query_text
 from sqla_stage.parser.lexer import Kind
+from sqla_stage.parser.load_data import fields_clause, lines_clause
 from sqla_stage.parser.locations import parse_stage_location
 from sqla_stage.parser.options import read_value, split_format_name
 from sqla_stage.parser.stream import TokenStream, choices
@@ -52,8 +54,7 @@ def parse_select(stream: TokenStream) -> Any:
             raise stream.error("a query before INTO OUTFILE")
         stream.index = into + 2
         target = stream.string("the output file as a quoted string")
-        stream.expect_end()
-        return SelectIntoOutfile(query_text(query), target)
+        return SelectIntoOutfile(query_text(query), target, **_outfile_options(stream))
     stream.expect_keyword("SELECT", expected="SELECT (or a query ending with INTO OUTFILE)")
     if stream.at_keyword("GET_PRESIGNED_URL") and stream.at_punct("(", offset=1):
         return _presigned_url(stream)
@@ -71,6 +72,34 @@ def parse_select(stream: TokenStream) -> Any:
     files = staged(location, file_format=file_format, pattern=pattern)
     columns: list[Any] = [sqlalchemy.literal_column(item) for item in items]
     return sqlalchemy.select(*columns).select_from(files)
+
+
+def _outfile_options(stream: TokenStream) -> dict[str, Any]:
+    """``[FORMAT '...'] [{FIELDS | COLUMNS} ...] [LINES ...]`` after the output file.
+
+    The FIELDS and LINES clauses are LOAD DATA's (MatrixOne's page: "the syntax of the
+    FIELDS and LINES clauses is the same for both statements"); FORMAT may come first or
+    last.
+    """
+    arguments: dict[str, Any] = {}
+    seen: set[str] = set()
+    while True:
+        token = stream.peek()
+        clause = "FIELDS" if token.upper == "COLUMNS" else token.upper
+        if clause not in ("FORMAT", "FIELDS", "LINES") or clause in seen:
+            break
+        seen.add(clause)
+        stream.next()
+        if clause == "FORMAT":
+            arguments["format"] = stream.string("a format name ('csv' or 'parquet')")
+        elif clause == "FIELDS":
+            if "LINES" in seen:
+                raise stream.error("FIELDS before LINES", token)
+            fields_clause(stream, arguments)
+        else:
+            lines_clause(stream, arguments)
+    stream.expect_end("FORMAT '...', FIELDS ..., LINES ... or the end of the statement")
+    return arguments
 
 
 def _select_list(stream: TokenStream, start: int, end: int) -> list[str]:

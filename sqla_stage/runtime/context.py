@@ -34,6 +34,8 @@ from sqla_stage.runtime.storage import (
 )
 from sqla_stage.stage import Location, Stage, StageKind, StagePath
 
+#: MatrixOne's error code of a stage statement that cannot run ("stage ... is not exists").
+MATRIXONE_STAGE_ERROR = 20101
 #: How many ``stage://`` URLs a stage may lead through to reach a real storage.
 MAX_STAGE_URL_DEPTH = 8
 
@@ -171,8 +173,17 @@ class StageContext:
         return record.stage
 
     def no_such_stage(self, stage: Stage) -> StageProgrammingError:
-        """The error for a named stage that is not registered, naming the nearest names."""
+        """The error for a named stage that is not registered, naming the nearest names.
+
+        Under ``stage_dialect=matrixone`` it is MatrixOne's own: error 20101, "internal
+        error: stage 'stage1' is not exists, please check".
+        """
         given = stage.key if not stage.schema else f"{stage.schema}.{stage.name}"
+        if self.settings.stage_dialect == "matrixone":
+            return StageProgrammingError(
+                f"internal error: stage '{given}' is not exists, please check",
+                code=MATRIXONE_STAGE_ERROR,
+            )
         near = difflib.get_close_matches(given, self.registry.stage_names(), n=3, cutoff=0.6)
         hint = f"; did you mean {' or '.join('@' + name for name in near)}?" if near else ""
         return StageProgrammingError(f"stage {stage_label(stage)} does not exist{hint}")

@@ -6,10 +6,10 @@ or when its text starts the way one of the documented statements does (``COPY IN
 ``LIST @``, ``CREATE STAGE``, ... in any case), in which case [sqla_stage.parse][sqla_stage.parse]
 reads it. Queries that read staged files (``FROM @stage/path``, ``list_stage(...)``) are
 rewritten into DuckDB SQL; MatrixOne's ``INTO OUTFILE`` and Snowflake's
-``GET_PRESIGNED_URL`` are parsed like the statements. MatrixOne's ``LOAD DATA`` text is
-read with MatrixOne's string literals (a backslash escapes: ``'\t'`` is a tab), whatever
-the dialect. Everything else goes to DuckDB
-untouched, at the cost of a few regular-expression matches.
+``GET_PRESIGNED_URL`` are parsed like the statements. MatrixOne's ``LOAD DATA`` and
+``INTO OUTFILE`` text is read with MatrixOne's string literals (a backslash escapes:
+``'\t'`` is a tab), whatever the dialect. Everything else goes to DuckDB untouched, at the
+cost of a few regular-expression matches.
 """
 
 from __future__ import annotations
@@ -77,9 +77,16 @@ _STAGE_STATEMENT = re.compile(
     re.I | re.X,
 )
 _PARSED_QUERY = re.compile(r"into\s+outfile|get_presigned_url", re.I)
-_QUERY_HINT = re.compile(r"@|list_stage|stage_list", re.I)
-#: MatrixOne's LOAD DATA text is read with MatrixOne's strings (a backslash escapes).
+_QUERY_HINT = re.compile(r"@|list_stage|stage_list|mo_stages|load_file|save_file", re.I)
+#: MatrixOne's LOAD DATA and INTO OUTFILE text is read with MatrixOne's strings (a
+#: backslash escapes: ``LINES TERMINATED BY '\r\n'``), as any text is under a stage_dialect.
 _LOAD_DATA = re.compile(r"load\s+data\b", re.I)
+_INTO_OUTFILE = re.compile(r"into\s+outfile", re.I)
+#: Snowflake's defaults of a table stage, which the runtime does not keep.
+_TABLE_STAGE_DEFAULTS = re.compile(
+    r"alter\s+table\s+(?:if\s+exists\s+)?[\w.\"]+\s+set\s+stage_(file_format|copy_options)\b",
+    re.I,
+)
 
 
 def run_construct(context: StageContext, element: Any) -> Rows | Query:
@@ -97,6 +104,45 @@ def _compiled_construct(context: Any) -> Any:
     return None
 
 
+def _check_encoding(text: str) -> None:
+    """Refuse stage SQL DuckDB cannot be sent: text that is not UTF-8 (a lone surrogate)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as error:
+        raise StageProgrammingError(
+            f"the statement's text is not valid UTF-8 (at offset {error.start})"
+        ) from None
+
+
+def _parsed(settings: RuntimeSettings, context: Any, text: str) -> Any:
+    """The construct of stage SQL text; None for text that is not a stage statement.
+
+    Raises:
+        StageProgrammingError: text the runtime cannot run (not UTF-8, a table's stage
+            defaults, or stage SQL that does not parse).
+    """
+    stage_text = _STAGE_STATEMENT.match(text) or _PARSED_QUERY.search(text)
+    if stage_text or _QUERY_HINT.search(text):
+        _check_encoding(text)
+    if defaults := _TABLE_STAGE_DEFAULTS.match(text):
+        raise StageProgrammingError(
+            f"STAGE_{defaults.group(1).upper()} of a table (Snowflake's defaults for its "
+            "table stage) is not supported by sqla_stage: give the file format and copy "
+            "options in each COPY INTO"
+        )
+    if not stage_text:
+        return None
+    from sqla_stage.parser import parse
+
+    try:
+        # A warehouse's text reads its strings as the warehouse does: '\\' is one backslash.
+        mysql = _LOAD_DATA.match(text) or _INTO_OUTFILE.search(text)
+        escapes = True if mysql or settings.stage_dialect else None
+        return parse(text, dialect=context.dialect, backslash_escapes=escapes)
+    except (StageArgumentError, StageParseError) as error:  # a driver's ProgrammingError
+        raise StageProgrammingError(str(error)) from error
+
+
 def execute_hook(
     settings: RuntimeSettings, cursor: Any, statement: str, parameters: Any, context: Any
 ) -> bool:
@@ -105,15 +151,8 @@ def execute_hook(
         return True
     element = _compiled_construct(context)
     text = statement[_LEADING_COMMENTS.match(statement).end() :]  # type: ignore[union-attr]
-    if element is None and (_STAGE_STATEMENT.match(text) or _PARSED_QUERY.search(text)):
-        from sqla_stage.parser import parse
-
-        try:
-            # A warehouse's text reads its strings as the warehouse does: '\\' is one backslash.
-            escapes = True if _LOAD_DATA.match(text) or settings.stage_dialect else None
-            element = parse(text, dialect=context.dialect, backslash_escapes=escapes)
-        except (StageArgumentError, StageParseError) as error:  # a driver's ProgrammingError
-            raise StageProgrammingError(str(error)) from error
+    if element is None:
+        element = _parsed(settings, context, text)
     stage_context = StageContext(settings, cursor, parameters, queue_for(context))
     if element is not None:
         emit(cursor, run_construct(stage_context, element))

@@ -59,10 +59,10 @@ as LIST shows it.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import duckdb
@@ -84,8 +84,10 @@ from sqla_stage.runtime.load_checks import (
     validate,
     where,
 )
+from sqla_stage.runtime.load_plan import LoadOptions, SideConnection, StagedFile, Target
 from sqla_stage.runtime.load_read import Reader, TargetColumn, make_reader
 from sqla_stage.runtime.load_transform import insert_transformed
+from sqla_stage.runtime.load_variants import variant_check
 from sqla_stage.runtime.results import BIGINT, VARCHAR, Column, Query, Rows
 from sqla_stage.runtime.storage import FileInfo, compile_pattern
 from sqla_stage.runtime.url_globs import brace_glob
@@ -109,57 +111,6 @@ LOADED, PARTIALLY_LOADED, LOAD_FAILED = "LOADED", "PARTIALLY_LOADED", "LOAD_FAIL
 _SKIP_FILE = re.compile(r"SKIP_FILE_(\d+)(%?)")
 
 
-@dataclass(frozen=True)
-class StagedFile:
-    """A file to load: its key, DuckDB path, history URL and listing."""
-
-    key: str
-    path: str
-    url: str
-    info: FileInfo
-
-
-@dataclass(frozen=True)
-class Target:
-    """The target table: its SQL name, its history name, its columns and those to fill."""
-
-    sql: str
-    name: str
-    columns: tuple[TargetColumn, ...]
-    fill: tuple[TargetColumn, ...]
-
-
-@dataclass(frozen=True)
-class LoadOptions:
-    """The statement's copy options over the stage's defaults."""
-
-    files: tuple[str, ...] | None
-    pattern: str | None
-    on_error: str
-    force: bool
-    purge: bool
-    match: str
-    validation: str | None
-    size_limit: int | None
-
-
-class _Side:
-    """The side connection, opened on first use."""
-
-    def __init__(self, cursor: Any) -> None:
-        self.cursor = cursor
-        self.connection: Any = None
-
-    def __call__(self) -> Any:
-        if self.connection is None:
-            self.connection = self.cursor.cursor()
-        return self.connection
-
-    def close(self) -> None:
-        if self.connection is not None:
-            self.connection.close()
-
-
 def run(context: StageContext, element: CopyInto) -> Rows | Query:
     """COPY INTO <table>: load staged files; see the module docstring."""
     target = _target(context, element)
@@ -181,10 +132,16 @@ def run(context: StageContext, element: CopyInto) -> Rows | Query:
             return Rows([Column(c.name, c.type) for c in target.fill])
         return Rows(SNOWFLAKE_VALIDATION_COLUMNS if snowflake else VALIDATION_COLUMNS)
     refuse_parquet_as_text(f"COPY INTO {target.name}", place.storage, files[0].key, spec)
-    side = _Side(context.cursor)
+    side = SideConnection(context.cursor)
     try:
         with place.storage.pinned(f.info for f in files):
-            reader = make_reader(side(), spec, target.fill, [f.path for f in files], options.match)
+            if options.validation is None:
+                check = variant_check(
+                    target.fill, context.settings.stage_dialect, options.disable_variant_check
+                )
+                target = dataclasses.replace(target, variants=check)
+            fill = target.variants.read_targets(target.fill) if target.variants else target.fill
+            reader = make_reader(side(), spec, fill, [f.path for f in files], options.match)
             _check_unfilled(target, reader)
             if options.validation is not None:
                 keyed = [(f.path, f.key) for f in files]
@@ -288,6 +245,7 @@ def _options(
         match=str(given.get("match_by_column_name", Keyword("NONE"))),
         validation=str(validation) if validation is not None else None,
         size_limit=size_limit if isinstance(size_limit, int) else None,
+        disable_variant_check=given.get("disable_variant_check") is True,
     )
 
 
@@ -379,7 +337,18 @@ def _result(f: StagedFile, status: str, stats: FileStats, loaded: int, limit: in
 
 def _insert(context: StageContext, target: Target, reader: Reader, select: str) -> int:
     columns = ", ".join(quote(name) for name in reader.columns)
-    row = context.run(f"INSERT INTO {target.sql} ({columns}) {select}").fetchone()
+    if target.variants is None:
+        row = context.run(f"INSERT INTO {target.sql} ({columns}) {select}").fetchone()
+        return int(row[0]) if row else 0
+    select = target.variants.select(select, reader.columns)
+    try:
+        row = context.run(f"INSERT INTO {target.sql} ({columns}) {select}").fetchone()
+    except duckdb.ConversionException as error:
+        raise StageDataError(
+            f"COPY INTO {target.name}: error parsing JSON for a VARIANT column: "
+            f"{first_line(error)}; Databend checks VARIANT values whatever ON_ERROR says "
+            "(DISABLE_VARIANT_CHECK = TRUE stores an invalid one as null)"
+        ) from None
     return int(row[0]) if row else 0
 
 
@@ -388,7 +357,7 @@ def _load_all(
     target: Target,
     reader: Reader,
     files: list[StagedFile],
-    side: _Side,
+    side: SideConnection,
     label: str,
 ) -> list[list[Any]]:
     """ABORT_STATEMENT: one INSERT for every file, then the rows per file."""

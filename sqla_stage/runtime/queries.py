@@ -19,6 +19,10 @@ SQL before DuckDB sees it:
   travel as typed list literals, so the statement's own parameters are untouched.
 - ``FROM stage_list('stage://name/path/file')`` (MatrixOne) becomes a subquery of one
   column, ``file``: see `_stage_list`.
+- Under ``stage_dialect=matrixone``, ``FROM mo_catalog.mo_stages`` becomes a subquery of
+  the registered stages in MatrixOne's columns: see `queries_catalog`.
+- Under ``stage_dialect=matrixone``, ``load_file(cast('stage://s/f' as datalink))`` and
+  ``SELECT save_file(...)``: see `datalinks`.
 - Under ``stage_dialect=databend``, ``FROM numbers(N)`` in a statement that reads staged
   files becomes DuckDB's ``range(N)`` with Databend's column, ``number`` (UBIGINT, 0 to
   N - 1); `databend_numbers` does it for a query a stage statement embeds.
@@ -44,10 +48,12 @@ from sqla_stage.parser.lexer import Kind, Token, tokenize
 from sqla_stage.parser.locations import parse_stage_location
 from sqla_stage.parser.options import split_format_name
 from sqla_stage.runtime.context import StageContext, stage_url_path
+from sqla_stage.runtime.datalinks import datalink_calls
 from sqla_stage.runtime.duckdb_formats import refuse_parquet_as_text
 from sqla_stage.runtime.engine_functions import translate
 from sqla_stage.runtime.file_commands import list_files
 from sqla_stage.runtime.literals import columns_select, quote
+from sqla_stage.runtime.queries_catalog import mo_stages
 from sqla_stage.runtime.queries_columns import Edit, layout, references
 from sqla_stage.runtime.results import Query, Rows
 from sqla_stage.runtime.staged_sources import StagedSource, list_staged, staged_read
@@ -126,13 +132,16 @@ def rewrite_sql(
         if source is not None:
             sources.append(source)
             continue
-        edit = _list_stage(context, text, tokens, index) or _stage_list(
-            context, text, tokens, index
+        edit = (
+            _list_stage(context, text, tokens, index)
+            or _stage_list(context, text, tokens, index)
+            or mo_stages(context, tokens, index, _NOT_ALIASES)
         )
         if edit is not None:
             edits.append(edit)
         elif databend and (edit := _numbers(text, tokens, index)) is not None:
             generated.append(edit)
+    edits.extend(datalink_calls(context, text, tokens))
     if not edits and not sources:
         return None  # numbers(N) alone is left to DuckDB: the text reads no stage
     edits.extend(generated)

@@ -12,8 +12,16 @@ and, as MySQL does, an existing plain file is not overwritten.
 The file is MatrixOne's CSV: a header line of the column names, ``,`` between fields,
 ``\n`` after each row, text (and any type whose text could hold a ``,``) in double quotes
 with ``"`` doubled, numbers, booleans, dates and times bare, and NULL as ``\N``.
-DuckDB writes it with ``COPY (...) TO`` under a scratch name next to the target, and the
-file is moved into place once complete; a failed query leaves no file behind.
+``FIELDS TERMINATED BY`` (any string), ``[OPTIONALLY] ENCLOSED BY`` (one character, or ''
+for none: the enclosure is doubled inside a field) and ``LINES TERMINATED BY`` (any string)
+change those three; as in MatrixOne's own exports, only text is enclosed either way.
+``ESCAPED BY`` and ``LINES STARTING BY`` are refused (MatrixOne's export page shows neither).
+Each line is built by one DuckDB expression and written as a one-column CSV without
+quoting, so every separator is written exactly as given. ``FORMAT 'parquet'`` writes the
+query's rows as Parquet, with DuckDB's types.
+
+DuckDB writes the file with ``COPY (...) TO`` under a scratch name next to the target, and
+the file is moved into place once complete; a failed query leaves no file behind.
 """
 
 from __future__ import annotations
@@ -26,7 +34,7 @@ from typing import Any
 
 from sqla_stage.errors import StageProgrammingError
 from sqla_stage.outfile import SelectIntoOutfile
-from sqla_stage.runtime.context import StageContext, stage_url_path
+from sqla_stage.runtime.context import MATRIXONE_STAGE_ERROR, StageContext, stage_url_path
 from sqla_stage.runtime.literals import literal, quote
 from sqla_stage.runtime.queries import rewrite_sql
 from sqla_stage.runtime.results import Query, Rows
@@ -36,7 +44,6 @@ from sqla_stage.runtime.unload import DETAILED_COLUMNS
 from sqla_stage.stage import StagePath
 
 #: MatrixOne's error when a plain path is given while an enabled stage exists.
-STAGE_EXISTS_CODE = 20101
 STAGE_EXISTS = "stage exists, please try to check and use a stage instead"
 
 #: DuckDB types written bare; any other is written as quoted text.
@@ -45,7 +52,6 @@ _BARE_TYPES = re.compile(
     r"|BOOLEAN|DATE|TIME|TIMESTAMP(_S|_MS|_NS)?|TIMESTAMP WITH TIME ZONE"
     r"|TIME WITH TIME ZONE|INTERVAL|UUID)",
 )
-_NEEDS_QUOTES = re.compile(r'[,"\r\n]')
 
 
 @dataclass(frozen=True)
@@ -76,8 +82,7 @@ def write_outfile(context: StageContext, element: SelectIntoOutfile) -> Rows:
         raise StageProgrammingError(
             f"INTO OUTFILE: {target.name} already exists (an existing file is not overwritten)"
         )
-    columns = _columns(context, query)
-    rows, size = _publish(context, target, query, columns)
+    rows, size = _publish(context, element, target, query)
     return Rows(DETAILED_COLUMNS, [[target.name, size, rows]])
 
 
@@ -94,7 +99,7 @@ def _target(context: StageContext, location: StagePath | str) -> _Target:
             )
         return _Target(place.storage, place.prefix, place.prefix, in_stage=True)
     if any(record.stage.directory is True for record in context.registry.stages()):
-        raise StageProgrammingError(STAGE_EXISTS, code=STAGE_EXISTS_CODE)
+        raise StageProgrammingError(STAGE_EXISTS, code=MATRIXONE_STAGE_ERROR)
     path = location if "://" in location else os.path.expanduser(location)
     folder, _, name = path.rpartition("/")
     if not name:
@@ -110,36 +115,64 @@ def _columns(context: StageContext, query: Query) -> list[tuple[str, str]]:
     return [(str(item[0]), str(item[1])) for item in cursor.description]
 
 
-def _select_list(context: StageContext, columns: list[tuple[str, str]]) -> str:
-    """Each column as MatrixOne writes it, by position (names may repeat)."""
-    items = []
+def _line(columns: list[tuple[str, str]], options: dict[str, str]) -> tuple[str, str]:
+    r"""One line of the file as a DuckDB expression over the query's columns, and the header.
+
+    Columns are taken by position (names may repeat); NULL is ``\N``.
+    """
+    separator = options.get("fields_terminated_by", ",")
+    enclosure = options.get("enclosed_by", '"')
+    fields, names = [], []
     for position, (name, kind) in enumerate(columns, start=1):
-        header = '"' + name.replace('"', '""') + '"' if _NEEDS_QUOTES.search(name) else name
-        alias = quote(header)
-        if _BARE_TYPES.fullmatch(kind):
-            items.append(f"#{position} AS {alias}")
-        else:
-            text = f"CAST(#{position} AS VARCHAR)"
-            items.append(f"""'"' || replace({text}, '"', '""') || '"' AS {alias}""")
-    return ", ".join(items)
+        text = f"CAST(#{position} AS VARCHAR)"
+        if enclosure and not _BARE_TYPES.fullmatch(kind):
+            doubled = literal(enclosure * 2)
+            text = f"{literal(enclosure)} || replace({text}, {literal(enclosure)}, {doubled}) || "
+            text += literal(enclosure)
+        fields.append(f"coalesce({text}, '\\N')")
+        special = (separator, enclosure or '"', "\r", "\n")
+        if enclosure and any(mark in name for mark in special):
+            name = enclosure + name.replace(enclosure, enclosure * 2) + enclosure
+        names.append(name)
+    return f" || {literal(separator)} || ".join(fields), separator.join(names)
+
+
+def _copy_sql(
+    element: SelectIntoOutfile, query: Query, columns: list[tuple[str, str]], path: str
+) -> str:
+    """The DuckDB COPY that writes the file at ``path``."""
+    if element.format == "parquet":
+        return f"COPY (SELECT * FROM ({query.sql})) TO {literal(path)} (FORMAT parquet)"
+    options = element.text_options
+    for name, clause in (("escaped_by", "ESCAPED BY"), ("lines_starting_by", "STARTING BY")):
+        if name in options:
+            raise StageProgrammingError(
+                f"INTO OUTFILE: {clause} is not supported by the runtime "
+                "(MatrixOne's export page documents FIELDS TERMINATED BY, ENCLOSED BY and "
+                "LINES TERMINATED BY)"
+            )
+    line, header = _line(columns, options)
+    terminator = options.get("lines_terminated_by", "\n")
+    copy_options = (
+        "FORMAT csv, HEADER true, QUOTE '', ESCAPE '', "
+        f"NEW_LINE {literal(terminator)}, COMPRESSION 'none'"
+    )
+    return (
+        f"COPY (SELECT {line} AS {quote(header)} FROM ({query.sql})) "
+        f"TO {literal(path)} ({copy_options})"
+    )
 
 
 def _publish(
-    context: StageContext, target: _Target, query: Query, columns: list[tuple[str, str]]
+    context: StageContext, element: SelectIntoOutfile, target: _Target, query: Query
 ) -> tuple[int, int]:
     """COPY the rows to a scratch file, move it into place; the row count and size."""
     storage = target.storage
     folder = target.key.rpartition("/")[0]
     scratch = f"{folder}/" if folder else ""
     scratch += f"{SCRATCH_PREFIX}{uuid.uuid4().hex}"
-    options = (
-        "FORMAT csv, HEADER true, DELIMITER ',', QUOTE '', ESCAPE '', "
-        "NULLSTR '\\N', COMPRESSION 'none'"
-    )
-    sql = (
-        f"COPY (SELECT {_select_list(context, columns)} FROM ({query.sql})) "
-        f"TO {literal(storage.duckdb_path(scratch))} ({options})"
-    )
+    columns = _columns(context, query)
+    sql = _copy_sql(element, query, columns, storage.duckdb_path(scratch))
     temporary, final = storage.path(scratch), storage.path(target.key)
     try:
         storage.fs.makedirs(storage.path(folder), exist_ok=True)

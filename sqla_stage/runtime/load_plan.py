@@ -1,0 +1,70 @@
+"""What a COPY INTO <table> works with: the files, the target table and the options.
+
+The load (`load`) plans these before it reads anything; the side connection is where
+its checks and schema probes run, beside the statement's own cursor.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqla_stage.runtime.load_read import TargetColumn
+from sqla_stage.runtime.load_variants import VariantCheck
+from sqla_stage.runtime.storage import FileInfo
+
+
+@dataclass(frozen=True)
+class StagedFile:
+    """A file to load: its key, DuckDB path, history URL and listing."""
+
+    key: str
+    path: str
+    url: str
+    info: FileInfo
+
+
+@dataclass(frozen=True)
+class Target:
+    """The target table: its SQL name, its history name, its columns and those to fill."""
+
+    sql: str
+    name: str
+    columns: tuple[TargetColumn, ...]
+    fill: tuple[TargetColumn, ...]
+    variants: VariantCheck | None = None
+
+
+@dataclass(frozen=True)
+class LoadOptions:
+    """The statement's copy options over the stage's defaults."""
+
+    files: tuple[str, ...] | None
+    pattern: str | None
+    on_error: str
+    force: bool
+    purge: bool
+    match: str
+    validation: str | None
+    size_limit: int | None
+    disable_variant_check: bool = False
+
+
+class SideConnection:
+    """The side connection, opened on first use."""
+
+    def __init__(self, cursor: Any) -> None:
+        """Open a cursor of ``cursor``'s connection when first called."""
+        self.cursor = cursor
+        self.connection: Any = None
+
+    def __call__(self) -> Any:
+        """The side connection."""
+        if self.connection is None:
+            self.connection = self.cursor.cursor()
+        return self.connection
+
+    def close(self) -> None:
+        """Close it, if it was opened."""
+        if self.connection is not None:
+            self.connection.close()

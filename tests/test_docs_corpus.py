@@ -95,6 +95,7 @@ class Case:
     refusal: str = ""
     gap: str = ""
     unavailable: str = ""
+    embedded: bool = False
 
 
 def load_corpus() -> list[Case]:

@@ -28,7 +28,16 @@ from sqlalchemy.orm import (
     sessionmaker,
 )
 
-from sqla_stage import CSV, CopyInto, ListFiles, Put, Stage, StageProgrammingError
+from sqla_stage import (
+    CSV,
+    CopyInto,
+    CreateStage,
+    ListFiles,
+    Put,
+    RemoveFiles,
+    Stage,
+    StageProgrammingError,
+)
 
 
 class Base(DeclarativeBase):
@@ -349,3 +358,53 @@ def test_an_in_memory_database_is_one_database_a_thread() -> None:
 
     assert tables_seen_by_a_thread("duckdb:///:memory:") == []
     assert tables_seen_by_a_thread("duckdb:///:memory:sessions_shared") == ["t"]
+
+
+def test_a_session_joined_to_an_outer_transaction(engine: Any, put: Any) -> None:
+    put("users.csv", "1,ann\n")
+    with engine.connect() as conn:
+        conn.begin()
+        joined = Session(bind=conn, join_transaction_mode="create_savepoint")
+        with pytest.raises(StageProgrammingError, match="rollback_only"):
+            joined.execute(load_users(purge=True))
+        conn.rollback()
+        conn.begin()
+        session = Session(bind=conn, join_transaction_mode="rollback_only")
+        session.execute(load_users(purge=True))
+        session.commit()  # the outer transaction decides
+        assert staged_names(engine) == ["users.csv"]
+        conn.rollback()
+        assert count(conn, USERS) == 0
+    assert staged_names(engine) == ["users.csv"]
+
+
+def test_stage_ddl_is_transactional_file_commands_are_not(engine: Any, put: Any) -> None:
+    put("users.csv", "1,ann\n")
+    put("orders.csv", "10,1,5\n")
+    scratch = Stage("scratch", sa.MetaData())
+    with Session(engine) as session:
+        session.execute(CreateStage(scratch))
+        session.execute(RemoveFiles(landing, pattern=r"orders.*"))
+        session.rollback()
+        # The stage's definition (a registry row) is gone; the removed file is too.
+        with pytest.raises(StageProgrammingError, match="scratch"):
+            session.execute(ListFiles(scratch))
+    assert staged_names(engine) == ["users.csv"]
+
+
+def test_two_sessions_loading_one_file_conflict(engine: Any, put: Any) -> None:
+    put("orders.csv", "10,1,5\n")
+    with Session(engine) as session, session.begin():
+        session.add(User(id=1, name="ann"))
+    load = CopyInto(ORDERS, landing, file_format=CSV(), pattern=r"orders.*", purge=True)
+    first, second = Session(engine), Session(engine)
+    first.execute(load)
+    second.execute(load)  # both transactions see the file as not loaded yet
+    first.commit()
+    with pytest.raises(sa.exc.OperationalError, match="Failed to commit"):
+        second.commit()
+    second.close()
+    first.close()
+    with Session(engine) as session:
+        assert session.scalars(sa.select(Order.id)).all() == [10]  # loaded once
+    assert staged_names(engine) == []  # the committed load's PURGE

@@ -20,6 +20,7 @@ import os
 import re
 import subprocess
 import sys
+import types
 from pathlib import Path
 from typing import Any
 
@@ -164,7 +165,11 @@ def test_docs_example_runs(
     monkeypatch.chdir(tmp_path)
     # Pad with blank lines so tracebacks point at the block's line in the Markdown file.
     code = compile("\n" * (line - 1) + source, str(ROOT / name), "exec")
-    exec(code, {"__name__": "__main__"})
+    # A module of its own, in sys.modules as a script's __main__ is: declarative classes
+    # resolve their Mapped[...] annotations through their module (docs/orm.md).
+    module = types.ModuleType("docs_example")
+    monkeypatch.setitem(sys.modules, module.__name__, module)
+    exec(code, module.__dict__)
 
 
 @pytest.mark.parametrize("page", CONSTRUCT_PAGES)

@@ -31,7 +31,7 @@ from sqla_stage.files import DescribeStage, Get, ListFiles, Presign, Put, Remove
 from sqla_stage.load_data import LoadData
 from sqla_stage.outfile import SelectIntoOutfile
 from sqla_stage.runtime import catalog, connections, file_commands, load, load_data, queries, unload
-from sqla_stage.runtime.after_commit import queue_for
+from sqla_stage.runtime.after_commit import queue_for, refuse_savepoint
 from sqla_stage.runtime.context import StageContext
 from sqla_stage.runtime.plugin import RuntimeSettings
 from sqla_stage.runtime.reflection import run_fixed_reflection
@@ -151,6 +151,7 @@ def execute_hook(
         return True
     element = _compiled_construct(context)
     text = statement[_LEADING_COMMENTS.match(statement).end() :]  # type: ignore[union-attr]
+    refuse_savepoint(text, context)
     if element is None:
         element = _parsed(settings, context, text)
     stage_context = StageContext(settings, cursor, parameters, queue_for(context))

@@ -14,7 +14,6 @@ from collections.abc import Iterable
 from typing import Any, TypeVar
 
 from sqlalchemy.orm import aliased
-from sqlalchemy.orm.util import AliasedClass
 from sqlalchemy.sql import column
 from sqlalchemy.sql.elements import ColumnClause
 from sqlalchemy.sql.expression import Alias, TableClause
@@ -101,7 +100,7 @@ class StagedAlias(Alias):
 
 
 #: What ``columns=`` takes: names, Core columns, ORM attributes, or a mapped class.
-StagedColumns = Iterable[Any] | type[Any] | AliasedClass[Any]
+StagedColumns = Iterable[Any] | type[Any]
 
 _T = TypeVar("_T")
 
@@ -149,7 +148,7 @@ def staged_columns(owner: str, columns: StagedColumns) -> tuple[ColumnClause[Any
     from_entity = _entity_columns(owner, columns)
     if from_entity is not None:
         return from_entity
-    if isinstance(columns, AliasedClass) or not isinstance(columns, Iterable):
+    if not isinstance(columns, Iterable):
         raise StageArgumentError(
             f"{owner}: columns must be a mapped class or a list of columns, not {columns!r}"
         )

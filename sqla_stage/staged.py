@@ -118,10 +118,26 @@ def _entity_columns(owner: str, value: object) -> tuple[ColumnClause[Any], ...] 
     found: dict[str, ColumnClause[Any]] = {}
     for mapped in inspected.mapper.columns:
         if isinstance(mapped, ColumnClause) and not mapped.is_literal:
-            found.setdefault(str(mapped.name), column(str(mapped.name), mapped.type))
+            found.setdefault(str(mapped.name), _standing_for(str(mapped.name), mapped))
     if not found:
         raise StageArgumentError(f"{owner}: {value!r} maps no table column")
     return tuple(found.values())
+
+
+def _standing_for(name: str, source: object) -> ColumnClause[Any]:
+    """A new column ``name`` of the files, typed as ``source`` and standing for it.
+
+    A table's column (``users.c.id``, ``User.id``) becomes the files' column's proxy, as
+    SQLAlchemy makes a subquery's columns proxies of theirs: ``aliased(User, files)`` and
+    the ORM's adaptation (a relationship's join condition, ``User.id == 1``) then find
+    ``files.c.id`` for ``users.id``. A column of no table, or a name, is only typed.
+    """
+    kind = getattr(source, "type", None)
+    files_column: ColumnClause[Any] = column(name, kind if kind is not None else NullType())
+    clause = source.__clause_element__() if hasattr(source, "__clause_element__") else source
+    if isinstance(clause, ColumnClause) and clause.table is not None:
+        files_column._proxies = [clause._deannotate()]
+    return files_column
 
 
 def _file_column(owner: str, value: object) -> ColumnClause[Any]:
@@ -133,8 +149,7 @@ def _file_column(owner: str, value: object) -> ColumnClause[Any]:
         raise StageArgumentError(
             f"{owner}: columns must be names, columns or mapped attributes, not {value!r}"
         )
-    kind = getattr(value, "type", None)
-    return column(name, kind if kind is not None else NullType())
+    return _standing_for(name, value)
 
 
 def staged_columns(owner: str, columns: StagedColumns) -> tuple[ColumnClause[Any], ...]:

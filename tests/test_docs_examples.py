@@ -163,7 +163,7 @@ def test_docs_example_runs(
 ) -> None:
     monkeypatch.chdir(tmp_path)
     # Pad with blank lines so tracebacks point at the block's line in the Markdown file.
-    code = compile("\n" * (line - 1) + source, str(ROOT / name), "exec")
+    code = compile("\n" * (line - 1) + source, str(ROOT / name), "exec", dont_inherit=True)
     exec(code, {"__name__": "__main__"})
 
 

@@ -18,7 +18,6 @@ from typing import Any, NoReturn
 from sqlalchemy import String
 from sqlalchemy.exc import CompileError
 from sqlalchemy.sql.compiler import Compiled, SQLCompiler
-from sqlalchemy.sql.sqltypes import NullType
 
 from sqla_stage.connections import NamedConnection
 from sqla_stage.copy import CopyInto
@@ -27,6 +26,7 @@ from sqla_stage.ddl import AlterStage, CreateFileFormat, CreateStage, DropFileFo
 from sqla_stage.dialects.connections import CONNECTION_METHODS, ConnectionRendering
 from sqla_stage.dialects.ddl_more import DdlMoreRendering
 from sqla_stage.dialects.load_data import render_load_data, render_select_into_outfile
+from sqla_stage.dialects.staged_files import typed_files
 from sqla_stage.files import DescribeStage, Get, ListFiles, Presign, Put, RemoveFiles, ShowStages
 from sqla_stage.formats import FileFormat, FormatSpec
 from sqla_stage.load_data import LoadData
@@ -462,27 +462,7 @@ class Renderer(ConnectionRendering, DdlMoreRendering):
             arguments.append(f"PATTERN => {self.literal(element.pattern)}")
         text = self.stage_location(element.location)
         files = f"{text} ({', '.join(arguments)})" if arguments else text
-        return self.typed_files(element, files)
-
-    def typed_files(self, element: StagedFiles, files: str) -> str:
-        """``files`` read as the typed columns of ``element`` declare, if any.
-
-        ``(SELECT CAST(id AS INTEGER) AS id, name FROM @s/p/ (...))``: the engine converts
-        each value to its column's type, failing on one that does not convert (CSV fields
-        are text). Untyped columns pass as they are; with none typed, ``files`` is bare.
-        """
-        columns = list(element.columns)
-        if all(isinstance(c.type, NullType) for c in columns):
-            return files
-        types = self.sql.dialect.type_compiler_instance
-        fields = []
-        for each in columns:
-            name = self.quote(str(each.name))
-            if isinstance(each.type, NullType):
-                fields.append(name)
-            else:
-                fields.append(f"CAST({name} AS {types.process(each.type)}) AS {name}")
-        return f"(SELECT {', '.join(fields)} FROM {files})"
+        return typed_files(element, files, self.quote, self.sql.dialect.type_compiler_instance)
 
 
 #: Which renderer method renders which construct.

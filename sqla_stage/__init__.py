@@ -31,7 +31,7 @@ from sqla_stage.load_data import LoadData
 from sqla_stage.outfile import SelectIntoOutfile
 from sqla_stage.parser import parse
 from sqla_stage.stage import Stage, StageKind, StagePath
-from sqla_stage.staged import staged
+from sqla_stage.staged import staged, staged_entity
 
 register_all()
 
@@ -74,4 +74,5 @@ __all__ = [
     "StageRuntimeError",
     "parse",
     "staged",
+    "staged_entity",
 ]

@@ -164,7 +164,7 @@ def test_docs_example_runs(
 ) -> None:
     monkeypatch.chdir(tmp_path)
     # Pad with blank lines so tracebacks point at the block's line in the Markdown file.
-    code = compile("\n" * (line - 1) + source, str(ROOT / name), "exec")
+    code = compile("\n" * (line - 1) + source, str(ROOT / name), "exec", dont_inherit=True)
     # A module of its own, in sys.modules as a script's __main__ is: declarative classes
     # resolve their Mapped[...] annotations through their module (docs/orm.md).
     module = types.ModuleType("docs_example")

@@ -26,6 +26,7 @@ from sqla_stage.ddl import AlterStage, CreateFileFormat, CreateStage, DropFileFo
 from sqla_stage.dialects.connections import CONNECTION_METHODS, ConnectionRendering
 from sqla_stage.dialects.ddl_more import DdlMoreRendering
 from sqla_stage.dialects.load_data import render_load_data, render_select_into_outfile
+from sqla_stage.dialects.staged_files import typed_files
 from sqla_stage.files import DescribeStage, Get, ListFiles, Presign, Put, RemoveFiles, ShowStages
 from sqla_stage.formats import FileFormat, FormatSpec
 from sqla_stage.load_data import LoadData
@@ -460,7 +461,8 @@ class Renderer(ConnectionRendering, DdlMoreRendering):
         if element.pattern:
             arguments.append(f"PATTERN => {self.literal(element.pattern)}")
         text = self.stage_location(element.location)
-        return f"{text} ({', '.join(arguments)})" if arguments else text
+        files = f"{text} ({', '.join(arguments)})" if arguments else text
+        return typed_files(element, files, self.quote, self.sql.dialect.type_compiler_instance)
 
 
 #: Which renderer method renders which construct.

@@ -19,6 +19,7 @@ from sqla_stage.files import DescribeStage, Get, Presign, Put
 from sqla_stage.formats import FileFormat, FormatSpec
 from sqla_stage.outfile import SelectIntoOutfile
 from sqla_stage.stage import Stage, StageKind
+from sqla_stage.staged import StagedFiles
 
 
 def _host(endpoint_url: str) -> str:
@@ -162,6 +163,17 @@ class SnowflakeRenderer(NoConnections, Renderer):
                 "; create a named format and use FileFormat(name)",
             )
         return super().staged_format(spec)
+
+    def staged(self, element: StagedFiles) -> str:
+        """Staged files; Snowflake reads their columns by position, never by name."""
+        text = super().staged(element)
+        if len(element.columns):
+            self.unsupported(
+                "columns of staged files by name (staged(columns=...))",
+                " (it reads them by position, $1, or element, $1:name); select "
+                "literal_column('$1:name') or load the files with CopyInto",
+            )
+        return text
 
     def load_data(self, element: Any) -> str:
         """LOAD DATA is MatrixOne's statement; COPY INTO loads files here."""

@@ -1,9 +1,9 @@
 """The keyword options of the everyday stage calls, as ``TypedDict`` types for signatures.
 
 ``landing.unload(conn, User, "u/", header=True, max_file_size=16_000_000)``: the options
-of [Stage.unload][sqla_stage.Stage.unload], [Stage.load][sqla_stage.Stage.load],
-[Stage.put][sqla_stage.Stage.put] and [Stage.get][sqla_stage.Stage.get] are typed here, one
-``TypedDict`` a call, so that ``**options: Unpack[UnloadOptions]`` lets an IDE complete the
+of ``Stage.unload``, ``Stage.load``, ``Stage.put`` and ``Stage.get``
+([StageMethods][sqla_stage.stage_methods.StageMethods]) are typed here, one ``TypedDict`` a
+call, so that ``**options: Unpack[UnloadOptions]`` lets an IDE complete the
 names and a type checker reject a misspelt one or a value of the wrong type. The values are
 checked (and made canonical) at run time by the option tables of `sqla_stage.options`,
 whose names these mirror (a test keeps the two in step). A closed set of keywords is a

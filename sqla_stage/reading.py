@@ -1,7 +1,7 @@
 """Staged files into pandas, polars or pyarrow, in one call, through DuckDB.
 
 ``stage.read(conn, "daily/", file_format=Parquet())`` (or [read][sqla_stage.reading.read])
-and [Stage.read_arrow][sqla_stage.Stage.read_arrow] (or
+and [Stage.read_arrow][sqla_stage.stage_methods.StageMethods.read_arrow] (or
 [read_arrow][sqla_stage.reading.read_arrow]) select every row of the files under a stage
 path: the files are listed as LIST lists them (``pattern`` must match a whole name), read
 by DuckDB's ``read_parquet`` / ``read_csv`` / ``read_json`` as

@@ -146,7 +146,7 @@ class StageMethods:
     def remove(self, bind: StageBind, *, path: str = "", pattern: str | None = None) -> Result[Any]:
         """Delete files: ``RemoveFiles(stage / path, pattern=pattern)``, executed.
 
-        The arguments are those of [list][sqla_stage.Stage.list].
+        The arguments are those of [list][sqla_stage.stage_methods.StageMethods.list].
         """
         return _calls().remove(bind, self._stage(), path, pattern)
 
@@ -243,7 +243,7 @@ class StageMethods:
     ) -> pyarrow.Table:
         """The rows of the files under ``path`` as a pyarrow Table (DuckDB runtime).
 
-        The arguments are those of [read][sqla_stage.Stage.read]. See
+        The arguments are those of [read][sqla_stage.stage_methods.StageMethods.read]. See
         [sqla_stage.reading.read_arrow][sqla_stage.reading.read_arrow].
         """
         return _calls().read(bind, self._stage(), path, file_format, pattern, "arrow")
@@ -260,7 +260,7 @@ class StageMethods:
 
         The data goes from DuckDB to polars as Arrow, never as Python rows; polars is
         optional (``pip install 'sqla-stage[polars]'``). The arguments are those of
-        [read][sqla_stage.Stage.read]. See
+        [read][sqla_stage.stage_methods.StageMethods.read]. See
         [sqla_stage.reading.read_polars][sqla_stage.reading.read_polars].
         """
         frame: polars.DataFrame = _calls().read(

@@ -38,6 +38,7 @@ from sqla_stage import (
     RemoveFiles,
     Stage,
     StageArgumentError,
+    StageProgrammingError,
 )
 from sqla_stage.option_types import GetOptions, LoadOptions, PutOptions, UnloadOptions
 from sqla_stage.options import GET_OPTIONS, LOAD_OPTIONS, PUT_OPTIONS, UNLOAD_OPTIONS
@@ -225,6 +226,17 @@ def test_remove_equals_remove_files(db: sa.Engine, kind: str, local_csv: Path) -
     assert got[0] == expected[0] == ["name", "result"]
     assert got[1] == [(name.replace("b/", "a/", 1), *rest) for name, *rest in expected[1]]
     assert landing.list(db).all() == []
+
+
+def test_a_list_of_an_engine_keeps_its_rows_and_says_why_it_cannot_read(db: sa.Engine) -> None:
+    landing.unload(db, Order, "o/", file_format=Parquet(), header=True)
+    listed = landing.list(db)
+    assert type(listed).__name__ == "ListResult"
+    assert [row.name for row in listed] == ["o/data_0_0_0.snappy.parquet"]
+    with pytest.raises(StageProgrammingError, match="connection this LIST ran on is closed"):
+        listed.read_arrow(file_format=Parquet())
+    with db.connect() as conn:  # on a connection kept open, it reads
+        assert landing.list(conn).read_arrow(file_format=Parquet()).num_rows == 2
 
 
 def test_scoped_session_is_a_bind(db: sa.Engine) -> None:

@@ -24,7 +24,7 @@ import itertools
 import re
 from collections.abc import Sequence
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, ClassVar, cast
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from sqlalchemy.engine import IteratorResult, Result
 from sqlalchemy.engine.result import SimpleResultMetaData
@@ -254,8 +254,15 @@ class ListResult(StageResult):
         if not self._fetched:
             where = f"{stage_label(statement.location.stage)}/{statement.location.path}"
             raise StageProgrammingError(f"LIST {where} listed no file to read")
+        connection = getattr(self.raw, "connection", None)
+        if connection is None or connection.closed:
+            raise StageProgrammingError(
+                "the connection this LIST ran on is closed (Stage.list(engine) runs on a "
+                "connection of its own): read the files with stage.read(engine, path), or "
+                "list them on a connection you keep open"
+            )
         pattern = "|".join(re.escape(str(row[0])) for row in self._fetched)
-        return cast(Any, self.raw).connection, statement.location, pattern
+        return connection, statement.location, pattern
 
     def read(self, *, file_format: FormatSpec | str | None = None) -> pandas.DataFrame:
         """The listed files' rows as a pandas DataFrame ([read][sqla_stage.reading.read]).

@@ -1,12 +1,12 @@
-"""Staged files into a pandas DataFrame or a pyarrow Table, in one call, through DuckDB.
+"""Staged files into pandas, polars or pyarrow, in one call, through DuckDB.
 
 ``stage.read(conn, "daily/", file_format=Parquet())`` (or [read][sqla_stage.reading.read])
-and [Stage.read_arrow][sqla_stage.Stage.read_arrow] (or
+and [Stage.read_arrow][sqla_stage.stage_methods.StageMethods.read_arrow] (or
 [read_arrow][sqla_stage.reading.read_arrow]) select every row of the files under a stage
 path: the files are listed as LIST lists them (``pattern`` must match a whole name), read
 by DuckDB's ``read_parquet`` / ``read_csv`` / ``read_json`` as
 ``SELECT * FROM @stage/path`` reads them on the runtime, and handed over as Arrow data
-(``to_arrow_table()``, ``df()``): no row passes through Python. A CSV file's first line
+(``to_arrow_table()``, ``df()``, ``pl()``): no row passes through Python. A CSV file's first line
 is a header only where the format says so (``CSV(skip_header=1)``: the skipped line names
 the columns); unlike the SQL form, which reads CSV fields as text as Snowflake does, the
 columns are typed by DuckDB's sniffer. The format may carry options
@@ -16,8 +16,11 @@ The query runs on the connection's own DuckDB connection, inside its transaction
 sees stages and files created there; long reads show a progress bar (see
 `sqla_stage.runtime.progress`). Only the DuckDB runtime can do this: elsewhere
 (Snowflake, Databend) the rows would have to come through the driver, and a
-[StageRuntimeError][sqla_stage.StageRuntimeError] says so. pandas is optional
-(``pip install 'sqla-stage[pandas]'``).
+[StageRuntimeError][sqla_stage.StageRuntimeError] says so. pandas and polars are
+optional (``pip install 'sqla-stage[pandas]'``, ``'sqla-stage[polars]'``).
+
+``bind`` may also be an ORM ``Session`` (or ``scoped_session``): the files are read on
+``session.connection()``, inside the session's transaction.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.orm import Session, scoped_session
 
 from sqla_stage.errors import StageArgumentError, StageProgrammingError
 from sqla_stage.formats import FormatSpec, coerce_format
@@ -34,7 +38,11 @@ from sqla_stage.stage import StagePath, coerce_location
 
 if TYPE_CHECKING:
     import pandas  # type: ignore[import-untyped, unused-ignore]
+    import polars  # type: ignore[import-not-found, unused-ignore]
     import pyarrow
+
+#: What the readers read on: a connection, an engine (a connection of its own) or a Session.
+ReadBind = Connection | Engine | Session | scoped_session[Any]
 
 
 def _duckdb_connection(bind: Connection, owner: str) -> tuple[Any, Any]:
@@ -58,7 +66,7 @@ def _duckdb_connection(bind: Connection, owner: str) -> tuple[Any, Any]:
 
 @contextlib.contextmanager
 def _relation(
-    bind: Engine | Connection,
+    bind: ReadBind,
     location: object,
     file_format: FormatSpec | type[FormatSpec] | str | None,
     pattern: str | None,
@@ -72,8 +80,12 @@ def _relation(
         ):
             yield relation
         return
+    if isinstance(bind, (Session, scoped_session)):
+        bind = bind.connection()
     if not isinstance(bind, Connection):
-        raise StageArgumentError(f"{owner}: expected an Engine or a Connection, not {bind!r}")
+        raise StageArgumentError(
+            f"{owner}: expected a Connection, an Engine or a Session, not {bind!r}"
+        )
     where = coerce_location(owner, location)
     if not isinstance(where, StagePath):
         raise StageArgumentError(f"{owner}: expected a stage or stage path, not {where!r}")
@@ -94,7 +106,7 @@ def _relation(
 
 
 def read(
-    bind: Engine | Connection,
+    bind: ReadBind,
     location: object,
     *,
     file_format: FormatSpec | type[FormatSpec] | str | None = None,
@@ -103,7 +115,7 @@ def read(
     """Every row of the staged files under ``location`` as a pandas DataFrame.
 
     Args:
-        bind: A connection (or engine) of a DuckDB engine with the runtime.
+        bind: A connection (or engine, or Session) of a DuckDB engine with the runtime.
         location: A stage, a stage path (``stage / "daily/"``) or ``"@stage/daily/"``.
         file_format: How to read the files: ``Parquet()``, ``CSV(...)``, ``JSON()`` or a
             named ``FileFormat``; by default the stage's format, else CSV.
@@ -125,7 +137,7 @@ def read(
 
 
 def read_arrow(
-    bind: Engine | Connection,
+    bind: ReadBind,
     location: object,
     *,
     file_format: FormatSpec | type[FormatSpec] | str | None = None,
@@ -142,3 +154,31 @@ def read_arrow(
         if hasattr(relation, "to_arrow_table"):
             return relation.to_arrow_table()
         return relation.arrow()  # DuckDB before 1.4 # pragma: no cover
+
+
+def read_polars(
+    bind: ReadBind,
+    location: object,
+    *,
+    file_format: FormatSpec | type[FormatSpec] | str | None = None,
+    pattern: str | None = None,
+) -> polars.DataFrame:
+    """Every row of the staged files under ``location`` as a polars DataFrame.
+
+    DuckDB hands the rows to polars as Arrow data (``pl()``), never as Python rows. The
+    arguments are those of [read][sqla_stage.reading.read].
+
+    Raises:
+        ImportError: polars is not installed.
+        StageRuntimeError: not the DuckDB runtime, no such stage, or no file to read.
+    """
+    try:
+        import polars  # noqa: F401  (DuckDB builds the DataFrame)
+    except ImportError:
+        raise ImportError(
+            "reading staged files into a polars DataFrame needs polars: "
+            "pip install 'sqla-stage[polars]' (read_arrow() needs only pyarrow)"
+        ) from None
+    with _relation(bind, location, file_format, pattern, "read_polars") as relation:
+        frame: polars.DataFrame = relation.pl()
+        return frame

@@ -8,6 +8,8 @@ A stage is internal (its files live in the warehouse's own storage), external
 
 Stages given a ``MetaData`` join it like a ``Sequence``: ``create_all`` creates
 them after the tables, ``drop_all`` drops them before (see `sqla_stage.metadata`).
+The everyday calls (``stage.list(conn)``, ``stage.unload(conn, User)``, ``stage.read(conn)``,
+...) come from its base class `sqla_stage.stage_methods.StageMethods`.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from __future__ import annotations
 import enum
 import re
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import MetaData
 from sqlalchemy.schema import SchemaItem
@@ -31,11 +33,7 @@ from sqla_stage.options import (
     options_key,
     options_repr,
 )
-
-if TYPE_CHECKING:
-    import pandas  # type: ignore[import-untyped, unused-ignore]
-    import pyarrow
-    from sqlalchemy.engine import Connection, Engine
+from sqla_stage.stage_methods import StageMethods
 
 
 class StageKind(enum.Enum):
@@ -50,7 +48,7 @@ class StageKind(enum.Enum):
 _INTERNAL_ENCRYPTION = ("SNOWFLAKE_FULL", "SNOWFLAKE_SSE")
 
 
-class Stage(SchemaItem):
+class Stage(StageMethods, SchemaItem):
     """A named stage.
 
     Args:
@@ -247,58 +245,6 @@ class Stage(SchemaItem):
             self.temporary,
         )
 
-    def create(self, bind: Engine | Connection, checkfirst: bool = False) -> None:
-        """Emit ``CREATE STAGE`` (``IF NOT EXISTS`` when ``checkfirst``)."""
-        from sqla_stage.ddl import CreateStage
-
-        _execute(bind, CreateStage(self, if_not_exists=bool(checkfirst)))
-
-    def drop(self, bind: Engine | Connection, checkfirst: bool = False) -> None:
-        """Emit ``DROP STAGE`` (``IF EXISTS`` when ``checkfirst``)."""
-        from sqla_stage.ddl import DropStage
-
-        _execute(bind, DropStage(self, if_exists=bool(checkfirst)))
-
-    def read(
-        self,
-        bind: Engine | Connection,
-        path: str = "",
-        *,
-        file_format: FormatSpec | type[FormatSpec] | str | None = None,
-        pattern: str | None = None,
-    ) -> pandas.DataFrame:
-        """The rows of the files under ``path`` as a pandas DataFrame (DuckDB runtime).
-
-        Args:
-            bind: A connection (or engine) of a DuckDB engine with the runtime.
-            path: The folder or file-name prefix in the stage (``"daily/"``).
-            file_format: ``Parquet()``, ``CSV(...)``, ``JSON()`` or ``FileFormat(name)``;
-                by default the stage's format, else CSV.
-            pattern: A regular expression the files' names must match whole.
-
-        See [sqla_stage.reading.read][sqla_stage.reading.read].
-        """
-        from sqla_stage.reading import read
-
-        return read(bind, self / path, file_format=file_format, pattern=pattern)
-
-    def read_arrow(
-        self,
-        bind: Engine | Connection,
-        path: str = "",
-        *,
-        file_format: FormatSpec | type[FormatSpec] | str | None = None,
-        pattern: str | None = None,
-    ) -> pyarrow.Table:
-        """The rows of the files under ``path`` as a pyarrow Table (DuckDB runtime).
-
-        The arguments are those of [read][sqla_stage.Stage.read]. See
-        [sqla_stage.reading.read_arrow][sqla_stage.reading.read_arrow].
-        """
-        from sqla_stage.reading import read_arrow
-
-        return read_arrow(bind, self / path, file_format=file_format, pattern=pattern)
-
     def _repr_html_(self) -> str:
         from sqla_stage.display import stage_html
 
@@ -330,16 +276,6 @@ class Stage(SchemaItem):
         if self.temporary:
             parts.append("temporary=True")
         return f"Stage({', '.join(parts)})"
-
-
-def _execute(bind: Engine | Connection, statement: Any) -> None:
-    from sqlalchemy.engine import Engine
-
-    if isinstance(bind, Engine):
-        with bind.begin() as connection:
-            connection.execute(statement)
-    else:
-        bind.execute(statement)
 
 
 class StagePath:

@@ -259,6 +259,7 @@ EXTRA_MODULES = frozenset(
         "nbclient",
         "nbformat",
         "pandas",
+        "polars",
         "pymysql",
         "ruff",
         "snowflake",

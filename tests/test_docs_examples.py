@@ -135,13 +135,16 @@ def block_extras(source: str) -> list[str]:
     """The modules of the `test` extra a block needs (``pytest --core`` deselects it).
 
     What it imports, the engines it names by URL or dialect name (``"snowflake://"``,
-    ``URL.create("databend", ...)``), and pandas for ``Stage.read(conn, ...)``.
+    ``URL.create("databend", ...)``), pandas for ``Stage.read(conn, ...)`` and polars for
+    ``read_polars(...)``.
     """
     needs = imports_in(source) & EXTRA_MODULES
     for engine in re.findall(r"[\"'](snowflake|databend)(?:://|[\"'])", source):
         needs.add(DIALECT_MODULES[engine])
     if re.search(r"\.read\(\s*conn\b", source):
         needs.add("pandas")
+    if ".read_polars(" in source:
+        needs.add("polars")
     return sorted(needs)
 
 
@@ -164,9 +167,11 @@ def test_docs_example_runs(
 ) -> None:
     monkeypatch.chdir(tmp_path)
     # Pad with blank lines so tracebacks point at the block's line in the Markdown file.
+    # dont_inherit: the block runs as a reader's script does, without this module's
+    # `from __future__ import annotations`; a module of its own, in sys.modules as a
+    # script's __main__ is: declarative classes resolve their Mapped[...] annotations
+    # through their module (docs/orm.md).
     code = compile("\n" * (line - 1) + source, str(ROOT / name), "exec", dont_inherit=True)
-    # A module of its own, in sys.modules as a script's __main__ is: declarative classes
-    # resolve their Mapped[...] annotations through their module (docs/orm.md).
     module = types.ModuleType("docs_example")
     monkeypatch.setitem(sys.modules, module.__name__, module)
     exec(code, module.__dict__)

@@ -145,7 +145,7 @@ def test_wheel_entry_point_license_and_metadata(wheel: zipfile.ZipFile) -> None:
     assert "pytz" in core  # DuckDB returns TIMESTAMPTZ through pytz (docs/runtime.md)
     assert {"duckdb<2,>=1.5", "duckdb-engine>=0.17", "tqdm>=4.60"} <= core
     extras = set(metadata.get_all("Provides-Extra") or [])
-    assert {"alembic", "pandas", "snowflake", "databend"} <= extras
+    assert {"alembic", "pandas", "polars", "snowflake", "databend"} <= extras
     assert 'snowflake-sqlalchemy>=1.7; extra == "snowflake"' in requires
     assert 'databend-sqlalchemy>=0.5; extra == "databend"' in requires
     assert 'alembic>=1.13; extra == "alembic"' in requires
@@ -234,13 +234,15 @@ if __name__ == "__main__":
 '''
 
 
-def mypy_strict(python: Path, folder: Path) -> subprocess.CompletedProcess[str]:
-    (folder / "nightly.py").write_text(USER_SCRIPT, "utf-8")
+def mypy_strict(
+    python: Path, folder: Path, script: str = USER_SCRIPT, name: str = "nightly.py"
+) -> subprocess.CompletedProcess[str]:
+    (folder / name).write_text(script, "utf-8")
     # cwd is the temporary folder, so the repository's [tool.mypy] settings do not apply;
     # --python-executable makes mypy look for installed packages where the user has them.
     command = [sys.executable, "-m", "mypy", "--strict", "--no-incremental"]
     return subprocess.run(
-        [*command, "--python-executable", str(python), "nightly.py"],
+        [*command, "--python-executable", str(python), name],
         cwd=folder,
         capture_output=True,
         text=True,
@@ -253,6 +255,117 @@ def test_user_code_passes_mypy_strict(user_python: Path, tmp_path: Path) -> None
     result = mypy_strict(user_python, tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Success: no issues found" in result.stdout
+
+
+#: A user's program written against the ORM API: declarative models, the everyday stage
+#: calls through a Connection, an Engine and a Session, CopyInto with mapped classes and
+#: staged files read as mapped objects.
+ORM_SCRIPT = '''\
+"""Users and their orders, unloaded to a stage and loaded back, with the ORM."""
+
+from __future__ import annotations
+
+import polars
+import sqlalchemy as sa
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, aliased, mapped_column, relationship
+
+from sqla_stage import CSV, CopyInto, Parquet, Stage, staged
+from sqla_stage.stage_methods import StageBind
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class User(Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    name: Mapped[str]
+    orders: Mapped[list[Order]] = relationship(back_populates="user")
+
+
+class Order(Base):
+    __tablename__ = "orders"
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    total: Mapped[int]
+    user: Mapped[User] = relationship(back_populates="orders")
+
+
+landing = Stage("landing", Base.metadata, file_format=Parquet())
+
+
+def file_names(bind: StageBind) -> list[str]:
+    return [str(row.name) for row in landing.list(bind, pattern=r".*\\.parquet")]
+
+
+def export(engine: sa.Engine) -> int:
+    Base.metadata.create_all(engine)
+    with engine.begin() as conn:
+        done = landing.unload(conn, User, "u/", header=True, max_file_size=16_000_000)
+        rows: int = done.one().rows_unloaded
+        landing.unload(conn, sa.select(Order).where(Order.total > 5), "o/", single=True)
+        conn.execute(CopyInto(landing / "users/", User, file_format=Parquet(), header=True))
+    landing.put(engine, "/tmp/users.csv", "in/", overwrite=True, parallel=4)
+    landing.get(engine, "in/", "/tmp/back/", pattern=r".*\\.gz")
+    with Session(engine) as session, session.begin():
+        loaded = landing.load(
+            session, User, "in/", file_format=CSV(skip_header=1), on_error="CONTINUE",
+            match_by_column_name="CASE_INSENSITIVE", purge=True,
+        )
+        for row in loaded:
+            print(row.file, row.rows_loaded)
+        session.execute(CopyInto(Order, landing / "o/", file_format=Parquet()))
+        files = staged(landing / "u/", file_format=Parquet(), columns=["id", "name"])
+        staged_user = aliased(User, files.alias("u"), adapt_on_names=True)
+        for user in session.scalars(sa.select(staged_user).where(staged_user.id > 1)):
+            print(user.name)
+        landing.remove(session, path="o/")
+    arrow = landing.read_arrow(engine, "u/")  # pyarrow ships no type hints
+    frame: polars.DataFrame = landing.read_polars(engine, "u/", pattern=r".*\\.parquet")
+    print(arrow.num_rows, frame.height, file_names(engine))
+    return rows
+'''
+
+#: Misspelt or mistyped options, which an IDE and mypy flag.
+ORM_MISTAKES = """\
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from sqla_stage import Stage
+
+landing = Stage("landing")
+users = sa.Table("users", sa.MetaData(), sa.Column("id", sa.Integer))
+
+
+def mistakes(conn: sa.Connection) -> None:
+    landing.unload(conn, users, "u/", headr=True)
+    landing.unload(conn, users, "u/", max_file_size="16MB")
+    landing.load(conn, users, "u/", match_by_column_name="SOMETIMES")
+    landing.put(conn, "/tmp/a.csv", parallel=True, overwrite=1)
+"""
+
+
+@pytest.mark.extra("mypy", "polars")
+def test_orm_user_code_passes_mypy_strict(user_python: Path, tmp_path: Path) -> None:
+    result = mypy_strict(user_python, tmp_path, ORM_SCRIPT, "orm_export.py")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Success: no issues found" in result.stdout
+
+
+@pytest.mark.extra("mypy")
+def test_mypy_flags_a_misspelt_or_mistyped_stage_option(user_python: Path, tmp_path: Path) -> None:
+    result = mypy_strict(user_python, tmp_path, ORM_MISTAKES, "mistakes.py")
+    assert result.returncode == 1, result.stdout + result.stderr
+    out = result.stdout
+    assert 'Unexpected keyword argument "headr" for "unload"' in out
+    assert (
+        'Argument "max_file_size" to "unload" of "StageMethods" has incompatible type "str"' in out
+    )
+    assert 'Argument "match_by_column_name" to "load" of "StageMethods" has incompatible' in out
+    assert 'Argument "overwrite" to "put" of "StageMethods" has incompatible type "int"' in out
+    assert "Found 4 errors in 1 file" in out  # parallel=True: a bool is an int to mypy
 
 
 @pytest.mark.extra("mypy")

@@ -4,9 +4,10 @@
 mapped class (or an ``aliased()`` entity) means in each place a ``Table`` is taken:
 
 - as the source of an unload (`unload_source`), the rows and columns ``select(User)``
-  returns; the statement names the table itself when that is exactly the table (the form
-  of the warehouses' docs, ``COPY INTO @s/p/ FROM users``), and is ``select(User)``
-  otherwise (inheritance criteria, ``column_property`` expressions, deferred columns);
+  returns as a subquery (deferred columns included, as in ``INSERT ... FROM SELECT``); the
+  statement names the table itself when that is exactly the table (the form of the
+  warehouses' docs, ``COPY INTO @s/p/ FROM users``), and is ``select(User)`` otherwise
+  (inheritance criteria, ``column_property`` expressions, columns left unmapped);
 - as the target of a load (`load_table`), the one table the class stores its rows in;
   a class whose rows span tables (joined inheritance), that needs a discriminator value
   (a single-table-inheritance subclass) or is mapped to a select is refused;
@@ -30,8 +31,8 @@ from sqla_stage.errors import StageArgumentError
 def unload_source(value: object) -> TableClause | Select[Any] | None:
     """What an unload of ``value`` reads: its table, or ``select(value)``; None if no entity.
 
-    A class mapped plainly to one table, with every column of it mapped and loaded by
-    ``select(User)`` (none deferred, no extra expressions), in the table's order, gives
+    A class mapped plainly to one table, with every column of it mapped (and no extra
+    expressions) in the table's order, gives
     the ``Table``; any other mapped class or ``aliased()`` entity gives ``select(value)``,
     which is what the ORM itself returns for it.
     """
@@ -114,7 +115,7 @@ def _selects_the_whole_table(mapper: Mapper[Any]) -> bool:
         or mapper.selectable is not table
     ):
         return False
-    selected = [prop.columns[0] for prop in mapper.column_attrs if not prop.deferred]
+    selected = [prop.columns[0] for prop in mapper.column_attrs]
     return len(selected) == len(table.c) and all(
         mine is theirs for mine, theirs in zip(selected, table.c, strict=True)
     )

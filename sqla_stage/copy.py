@@ -1,7 +1,8 @@
 """``CopyInto``: unload a table or query into files, or load files into a table.
 
 ``CopyInto(location, source)`` unloads (COPY INTO <location>, spec 004);
-``CopyInto(table, location)`` loads (COPY INTO <table>). The options are keyword
+``CopyInto(table, location)`` loads (COPY INTO <table>). A mapped class or ``aliased()``
+entity stands for its table on either side (`sqla_stage.entity_tables`). The options are keyword
 arguments with Python values, checked here against `sqla_stage.options`;
 how each renders per engine is in `sqla_stage.dialects`.
 """
@@ -42,10 +43,12 @@ class CopyInto(StageStatement):
     """``COPY INTO`` in both directions.
 
     Args:
-        target: Where the data goes. A ``Table`` loads into that table; a
+        target: Where the data goes. A ``Table``, a mapped class or an ``aliased()``
+            entity loads into that table (`sqla_stage.entity_tables`); a
             [Stage][sqla_stage.Stage], a stage path (``stage / "p/"``),
             ``"@stage/p/"`` text or a URL (``"s3://bucket/p/"``) unloads into files.
-        source: Where the data comes from. For an unload a ``Table`` or a ``select()``;
+        source: Where the data comes from. For an unload a ``Table``, a mapped class,
+            an ``aliased()`` entity or a ``select()`` (ORM ones too);
             for a load a stage, stage path, ``"@stage/p/"`` or URL, or a ``select()``
             over [staged][sqla_stage.staged.staged] files (a load with transformation).
         file_format: ``CSV(...)``, ``JSON(...)``, ``Parquet(...)`` or ``FileFormat(name)``.
@@ -53,7 +56,8 @@ class CopyInto(StageStatement):
         encryption: For a URL location: ``{"type": ..., "kms_key_id": ...}``.
         storage_integration: For a URL location: a Snowflake storage integration.
         partition_by: (unload) An expression, or SQL text, naming each file's folder.
-        columns: (load) The target columns to fill, as names or ``Column`` objects.
+        columns: (load) The target columns to fill, as names, ``Column`` objects or
+            mapped attributes (``User.name`` gives its column's name).
         **options: Copy options. Unload: ``overwrite``, ``single``, ``max_file_size``,
             ``include_query_id``, ``detailed_output``, ``header``,
             ``validation_mode="RETURN_ROWS"``. Load: ``files``, ``pattern``,

@@ -20,6 +20,7 @@ import os
 import re
 import subprocess
 import sys
+import types
 from pathlib import Path
 from typing import Any
 
@@ -164,7 +165,11 @@ def test_docs_example_runs(
     monkeypatch.chdir(tmp_path)
     # Pad with blank lines so tracebacks point at the block's line in the Markdown file.
     code = compile("\n" * (line - 1) + source, str(ROOT / name), "exec")
-    exec(code, {"__name__": "__main__"})
+    # The block runs as the __main__ module: declarative models resolve their Mapped[...]
+    # annotations in sys.modules[cls.__module__], which must be the block's namespace.
+    module = types.ModuleType("__main__")
+    monkeypatch.setitem(sys.modules, "__main__", module)
+    exec(code, module.__dict__)
 
 
 @pytest.mark.parametrize("page", CONSTRUCT_PAGES)

@@ -400,3 +400,36 @@ def test_the_table_stage_of_a_mapped_class(engine: Any, tmp_path: Path) -> None:
             .order_by(User.name)
         ).all()
     assert [tuple(row) for row in totals] == [("ann", 63), ("bob", 99), ("cyd", 37)]
+
+
+def test_an_unload_result_keeps_its_columns_whatever_the_query(engine: Any) -> None:
+    three = sa.select(User.__table__)  # as many columns as the result: once mislabelled
+    with engine.begin() as conn:
+        plain = conn.execute(CopyInto(landing / "k/", three, overwrite=True))
+        assert list(plain.keys()) == ["rows_unloaded", "input_bytes", "output_bytes"]
+        detailed = conn.execute(
+            CopyInto(landing / "k/", ACTIVE, overwrite=True, detailed_output=True)
+        )
+        assert list(detailed.keys()) == ["file_name", "file_size", "row_count"]
+
+
+def test_a_deferred_column_is_unloaded_as_the_statement_says(make_engine: Any) -> None:
+    class Other(DeclarativeBase):
+        pass
+
+    class Note(Other):
+        __tablename__ = "notes"
+        id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+        body: Mapped[str] = mapped_column(deferred=True)
+
+    engine = make_engine(database="notes.duckdb")
+    Other.metadata.create_all(engine)
+    stage = Stage("notes_stage")
+    with Session(engine) as session, session.begin():
+        session.add(Note(id=1, body="hello"))
+        stage.create(session.connection())
+        statement = CopyInto(stage / "n/", sa.select(Note), file_format=Parquet(), header=True)
+        assert "notes.body" in sql(statement, SNOWFLAKE)
+        session.execute(statement)
+        frame = stage.read(session.connection(), "n/", file_format=Parquet())
+    assert frame.values.tolist() == [[1, "hello"]]

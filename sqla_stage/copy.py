@@ -1,7 +1,8 @@
 """``CopyInto``: unload a table or query into files, or load files into a table.
 
 ``CopyInto(location, source)`` unloads (COPY INTO <location>, spec 004);
-``CopyInto(table, location)`` loads (COPY INTO <table>). The options are keyword
+``CopyInto(table, location)`` loads (COPY INTO <table>). A mapped class or ``aliased()``
+entity stands for its table on either side (`sqla_stage.entity_tables`). The options are keyword
 arguments with Python values, checked here against `sqla_stage.options`;
 how each renders per engine is in `sqla_stage.dialects`.
 """
@@ -13,11 +14,13 @@ from typing import Any
 
 from sqlalchemy.sql import ColumnElement, Select, literal_column
 from sqlalchemy.sql.elements import TextClause
-from sqlalchemy.sql.expression import TableClause
+from sqlalchemy.sql.expression import Alias, TableClause
 from sqlalchemy.sql.selectable import SelectBase
 from sqlalchemy.sql.visitors import InternalTraversal
 
 from sqla_stage.credentials import Credentials, Encryption
+from sqla_stage.entities import column_name, entity_inspection
+from sqla_stage.entity_tables import load_table, unload_source
 from sqla_stage.errors import StageArgumentError
 from sqla_stage.formats import FormatSpec, coerce_format
 from sqla_stage.options import (
@@ -32,16 +35,20 @@ from sqla_stage.stage import Location, Stage, StagePath, coerce_location
 from sqla_stage.statement import StageStatement
 
 _EXTERNAL_ONLY = ("credentials", "encryption", "storage_integration")
+_LOAD = "COPY INTO <table>"
+_UNLOAD = "COPY INTO <location>"
 
 
 class CopyInto(StageStatement):
     """``COPY INTO`` in both directions.
 
     Args:
-        target: Where the data goes. A ``Table`` loads into that table; a
+        target: Where the data goes. A ``Table``, a mapped class or an ``aliased()``
+            entity loads into that table (`sqla_stage.entity_tables`); a
             [Stage][sqla_stage.Stage], a stage path (``stage / "p/"``),
             ``"@stage/p/"`` text or a URL (``"s3://bucket/p/"``) unloads into files.
-        source: Where the data comes from. For an unload a ``Table`` or a ``select()``;
+        source: Where the data comes from. For an unload a ``Table``, a mapped class,
+            an ``aliased()`` entity or a ``select()`` (ORM ones too);
             for a load a stage, stage path, ``"@stage/p/"`` or URL, or a ``select()``
             over [staged][sqla_stage.staged.staged] files (a load with transformation).
         file_format: ``CSV(...)``, ``JSON(...)``, ``Parquet(...)`` or ``FileFormat(name)``.
@@ -49,7 +56,8 @@ class CopyInto(StageStatement):
         encryption: For a URL location: ``{"type": ..., "kms_key_id": ...}``.
         storage_integration: For a URL location: a Snowflake storage integration.
         partition_by: (unload) An expression, or SQL text, naming each file's folder.
-        columns: (load) The target columns to fill, as names or ``Column`` objects.
+        columns: (load) The target columns to fill, as names, ``Column`` objects or
+            mapped attributes (``User.name`` gives its column's name).
         **options: Copy options. Unload: ``overwrite``, ``single``, ``max_file_size``,
             ``include_query_id``, ``detailed_output``, ``header``,
             ``validation_mode="RETURN_ROWS"``. Load: ``files``, ``pattern``,
@@ -90,10 +98,11 @@ class CopyInto(StageStatement):
         """Build the statement; see the class docstring."""
         self.table = self.query = self.partition_by = None
         self.columns: tuple[str, ...] = ()
-        if isinstance(target, TableClause):
-            owner = "COPY INTO <table>"
+        table = target if isinstance(target, TableClause) else load_table(_LOAD, target)
+        if table is not None:
+            owner = _LOAD
             self.is_unload = False
-            self.table = target
+            self.table = table
             if isinstance(source, (SelectBase, TextClause)):
                 self.query = source
                 self.location: Location | None = None
@@ -103,18 +112,22 @@ class CopyInto(StageStatement):
             self.copy_options: dict[str, OptionValue] = check_options(owner, LOAD_OPTIONS, options)
             if partition_by is not None:
                 raise StageArgumentError(f"{owner}: partition_by is an unload option")
-            self.columns = _column_names(owner, columns)
+            self.columns = _column_names(owner, table, columns)
         else:
-            owner = "COPY INTO <location>"
+            owner = _UNLOAD
             self.is_unload = True
-            self.location = coerce_location(owner, target)
-            if isinstance(source, TableClause):
-                self.table = source
+            self.location = _unload_location(target, source)
+            unloaded = source if isinstance(source, TableClause) else unload_source(source)
+            if isinstance(unloaded, TableClause):
+                self.table = unloaded
+            elif isinstance(unloaded, (SelectBase, TextClause)):
+                self.query = unloaded
             elif isinstance(source, (SelectBase, TextClause)):
                 self.query = source
             else:
                 raise StageArgumentError(
-                    f"{owner}: the source must be a Table or a select(), not {source!r}"
+                    f"{owner}: the source must be a Table, a mapped class, an aliased() "
+                    f"entity or a select(), not {source!r}"
                 )
             if columns is not None:
                 raise StageArgumentError(f"{owner}: columns is a load option")
@@ -216,20 +229,69 @@ def _source_repr(table: TableClause | None, query: object) -> str:
     return "select(...)" if isinstance(query, Select) else "(query)"
 
 
-def _column_names(owner: str, columns: Iterable[object] | None) -> tuple[str, ...]:
+def _unload_location(target: object, source: object) -> Location:
+    """The location of an unload; when ``target`` is none, say what each side may be.
+
+    Neither a table (or mapped class) nor a location as the target is a wrong argument,
+    not a wrong location: the message names both directions, and points out a load
+    whose arguments are swapped (``CopyInto(location, User)`` reads as an unload).
+    """
+    try:
+        return coerce_location(_UNLOAD, target)
+    except StageArgumentError:
+        if isinstance(target, str):
+            raise  # text that is almost a location: coerce_location's message says why
+    swapped = isinstance(source, TableClause) or entity_inspection(source) is not None
+    hint = " (the target comes first: CopyInto(target, source))" if swapped else ""
+    raise StageArgumentError(
+        f"COPY INTO: the target {target!r} is neither a table, mapped class or aliased() "
+        "entity (a load) nor a Stage, stage path (stage / 'path'), '@stage/path' or URL "
+        f"(an unload){hint}"
+    )
+
+
+def _column_names(
+    owner: str, table: TableClause, columns: Iterable[object] | None
+) -> tuple[str, ...]:
+    """The column names of ``columns=``: names, Core columns or ORM attributes.
+
+    A column or attribute of another table than the target is refused: its name would
+    silently fill the target's column of that name.
+    """
     if columns is None:
         return ()
     if isinstance(columns, str):
         raise StageArgumentError(f"{owner}: columns must be a sequence of names, not a string")
     names = []
     for column in columns:
-        name = getattr(column, "name", column)
+        name = column if isinstance(column, str) else column_name(column)
         if not isinstance(name, str) or not name:
             raise StageArgumentError(
-                f"{owner}: a column must be a name or a Column, not {column!r}"
+                f"{owner}: a column must be a name, a Column or a mapped attribute "
+                f"(User.name), not {column!r}"
+            )
+        other = _table_of(column)
+        if other is not None and other is not table:
+            raise StageArgumentError(
+                f"{owner}: column {name!r} belongs to {getattr(other, 'name', other)}, "
+                f"not to the target table {table.name}"
             )
         names.append(name)
     return tuple(names)
+
+
+def _table_of(column: object) -> object:
+    """The table a Core column or ORM attribute belongs to (an alias's table); or None."""
+    element = getattr(column, "__clause_element__", None)
+    clause = element() if element is not None else column
+    while True:
+        table = getattr(clause, "table", None)
+        if table is not None:
+            return table.element if isinstance(table, Alias) else table
+        inner = getattr(clause, "element", None)  # an annotated or labelled column
+        if inner is None or inner is clause:
+            return None
+        clause = inner
 
 
 def _expression(owner: str, value: object) -> ColumnElement[Any] | TextClause | None:

@@ -17,13 +17,14 @@ from __future__ import annotations
 import enum
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import MetaData
 from sqlalchemy.schema import SchemaItem
 from sqlalchemy.sql.expression import TableClause
 
 from sqla_stage.credentials import Credentials, Encryption
+from sqla_stage.entity_tables import stage_table
 from sqla_stage.errors import StageArgumentError
 from sqla_stage.formats import FormatSpec, coerce_format
 from sqla_stage.options import (
@@ -34,6 +35,9 @@ from sqla_stage.options import (
     options_repr,
 )
 from sqla_stage.stage_methods import StageMethods
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm.util import AliasedClass
 
 
 class StageKind(enum.Enum):
@@ -210,13 +214,29 @@ class Stage(StageMethods, SchemaItem):
         return cls("~", _kind=StageKind.USER)
 
     @classmethod
-    def table(cls, table: TableClause | str, schema: str | None = None) -> Stage:
-        """The stage of table ``table``, ``@%table``."""
+    def table(
+        cls, table: TableClause | type[Any] | AliasedClass[Any] | str, schema: str | None = None
+    ) -> Stage:
+        """The stage of table ``table``, ``@%table``.
+
+        Args:
+            table: A ``Table``, a mapped class or ``aliased()`` entity (the stage of the
+                table it is mapped to: ``Stage.table(User)`` is ``@%users``), or a name.
+            schema: The schema of a table given by name.
+
+        Raises:
+            StageArgumentError: anything else, or a class mapped to a join or a select.
+        """
+        if not isinstance(table, (TableClause, str)):
+            mapped = stage_table("Stage.table()", table)
+            table = table if mapped is None else mapped
         if isinstance(table, TableClause):
             return cls(table.name, schema=table.schema, _kind=StageKind.TABLE, _table=table)
         if isinstance(table, str) and table:
             return cls(table, schema=schema, _kind=StageKind.TABLE)
-        raise StageArgumentError(f"Stage.table(): expected a Table or a name, not {table!r}")
+        raise StageArgumentError(
+            f"Stage.table(): expected a Table, a mapped class or a name, not {table!r}"
+        )
 
     @property
     def key(self) -> str:

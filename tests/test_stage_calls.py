@@ -293,7 +293,7 @@ def test_a_session_sees_its_own_uncommitted_unload(db: sa.Engine) -> None:
 def test_wrong_arguments_are_refused_clearly(db: sa.Engine) -> None:
     with pytest.raises(StageArgumentError, match="target of a load must be a Table"):
         landing.load(db, "users", "u/")
-    with pytest.raises(StageArgumentError, match="the source must be a Table or a select"):
+    with pytest.raises(StageArgumentError, match="the source must be a Table, a mapped class"):
         landing.unload(db, "users", "u/")
     with pytest.raises(StageArgumentError, match="expected a Connection, an Engine or a Session"):
         landing.list(42)  # type: ignore[arg-type]

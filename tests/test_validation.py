@@ -317,7 +317,7 @@ BAD: list[tuple[str, Callable[[], Any], str]] = [
     (
         "table-stage-bad-table",
         lambda: Stage.table(42),
-        r"Stage.table\(\): expected a Table or a name, not 42",
+        r"Stage.table\(\): expected a Table, a mapped class or a name, not 42",
     ),
     # where credentials go
     (
@@ -376,17 +376,20 @@ BAD: list[tuple[str, Callable[[], Any], str]] = [
     (
         "unload-source-int",
         lambda: CopyInto(s, 42),
-        r"the source must be a Table or a select\(\), not 42",
+        r"the source must be a Table, a mapped class, an aliased\(\) entity or a select\(\), "
+        r"not 42",
     ),
     (
         "unload-source-stage",
         lambda: CopyInto(s, Stage("other")),
-        r"the source must be a Table or a select\(\), not Stage\('other'\)",
+        r"the source must be a Table, a mapped class, an aliased\(\) entity or a select\(\), "
+        r"not Stage\('other'\)",
     ),
     (
         "unload-source-sql-string",
         lambda: CopyInto(s, "SELECT 1"),
-        r"the source must be a Table or a select\(\), not 'SELECT 1'",
+        r"the source must be a Table, a mapped class, an aliased\(\) entity or a select\(\), "
+        r"not 'SELECT 1'",
     ),
     (
         "load-source-int",
@@ -401,7 +404,8 @@ BAD: list[tuple[str, Callable[[], Any], str]] = [
     (
         "unload-target-int",
         lambda: CopyInto(42, t),
-        r"COPY INTO <location>: expected a Stage.*not 42",
+        r"COPY INTO: the target 42 is neither a table.*\(a load\) nor a Stage.*\(an unload\) "
+        r"\(the target comes first",
     ),
     (
         "unload-target-empty",

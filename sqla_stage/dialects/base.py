@@ -26,6 +26,7 @@ from sqla_stage.ddl import AlterStage, CreateFileFormat, CreateStage, DropFileFo
 from sqla_stage.dialects.connections import CONNECTION_METHODS, ConnectionRendering
 from sqla_stage.dialects.ddl_more import DdlMoreRendering
 from sqla_stage.dialects.load_data import render_load_data, render_select_into_outfile
+from sqla_stage.dialects.nested import nested_sql
 from sqla_stage.dialects.staged_files import typed_files
 from sqla_stage.files import DescribeStage, Get, ListFiles, Presign, Put, RemoveFiles, ShowStages
 from sqla_stage.formats import FileFormat, FormatSpec
@@ -218,7 +219,11 @@ class Renderer(ConnectionRendering, DdlMoreRendering):
 
     def subquery(self, query: Any) -> str:
         """A query as ``(SELECT ...)``."""
-        return f"({self.sql.process(query, **self.kw)})"
+        return f"({self.embedded(query)})"
+
+    def embedded(self, query: Any, **kw: Any) -> str:
+        """A query the statement carries as data, compiled as a nested query (`nested`)."""
+        return nested_sql(self.sql, query, **{**self.kw, **kw})
 
     def table(self, table: Any) -> str:
         """A table name."""

@@ -323,7 +323,7 @@ class DatabendRenderer(Renderer):
         if pattern is not None:
             options["pattern"] = pattern
         assert element.query is not None
-        source = f"({self.sql.process(element.query, **{**self.kw, _IN_COPY: True})})"
+        source = f"({self.embedded(element.query, **{_IN_COPY: True})})"
         return source, spec, options
 
     def load_file_format(self, element: CopyInto, spec: FormatSpec | None) -> str | None:

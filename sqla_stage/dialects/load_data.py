@@ -114,7 +114,7 @@ def render_select_into_outfile(renderer: Renderer, element: SelectIntoOutfile) -
         target = location
     fields, lines = _text_clauses(renderer, element.text_options, element.optionally_enclosed)
     return renderer.join(
-        renderer.sql.process(element.query, **renderer.kw),
+        renderer.embedded(element.query),
         "INTO OUTFILE",
         renderer.literal(target),
         f"FORMAT {renderer.literal(element.format)}" if element.format else None,

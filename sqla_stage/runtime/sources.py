@@ -18,6 +18,7 @@ from typing import Any
 import duckdb_engine
 from sqlalchemy.sql import ClauseElement
 
+from sqla_stage.dialects.nested import Nested
 from sqla_stage.errors import StageProgrammingError
 from sqla_stage.runtime.queries import databend_numbers
 
@@ -52,7 +53,8 @@ def embedded_query(
         StageRuntimeError: an IN list whose values only come with the execution (how the
             query is written depends on them).
     """
-    plain: Any = query.compile(dialect=DUCKDB_DIALECT)
+    nested = Nested(query)  # compiled as the statement rendered it (`dialects.nested`)
+    plain: Any = nested.compile(dialect=DUCKDB_DIALECT)
     required = [bind for bind in plain.binds.values() if bind.required]
     for bind in required:
         if bind.expanding:
@@ -66,7 +68,7 @@ def embedded_query(
         count = len(state.positiontup or ()) if plain.binds else len(statement_parameters)
         sql = _text(state.statement, stage_dialect)
         return EmbeddedQuery(sql, list(statement_parameters)[:count])
-    compiled: Any = query.compile(
+    compiled: Any = nested.compile(
         dialect=DUCKDB_DIALECT, compile_kwargs={"render_postcompile": True}
     )
     return EmbeddedQuery(

@@ -17,16 +17,16 @@ Each call returns what executing its construct returns: ``landing.list(conn)`` i
 * an ORM ``Session`` or ``scoped_session``: ``session.execute``, inside the session's
   transaction (a rollback of the session undoes it, as it undoes the session's other work).
 
-Mapped classes are taken where tables are (`sqla_stage.entities`): ``unload(conn, User)``
-unloads the ``users`` table, ``unload(conn, aliased(User))`` or ``unload(conn,
-select(User).where(...))`` a query, and ``load(conn, User)`` loads into ``users``.
+Mapped classes are taken where tables are, as `CopyInto` takes them
+(`sqla_stage.entity_tables`): ``unload(conn, User)`` unloads what ``select(User)`` returns,
+``unload(conn, select(User).where(...))`` a query, and ``load(conn, User)`` loads into
+``users``.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-import sqlalchemy as sa
 from sqlalchemy.engine import Engine, Result
 from sqlalchemy.sql.base import Executable
 from sqlalchemy.sql.expression import TableClause
@@ -34,7 +34,7 @@ from sqlalchemy.sql.expression import TableClause
 from sqla_stage.copy import CopyInto
 from sqla_stage.ddl import CreateStage, DropStage
 from sqla_stage.display import wrap_result
-from sqla_stage.entities import entity_inspection, entity_table
+from sqla_stage.entities import entity_table
 from sqla_stage.errors import StageArgumentError
 from sqla_stage.files import Get, ListFiles, Put, RemoveFiles
 from sqla_stage.option_types import (
@@ -72,32 +72,6 @@ def execute(bind: StageBind, statement: Executable, owner: str) -> Result[Any]:
     return executed
 
 
-def unload_source(source: object) -> object:
-    """A mapped class as the table it is mapped to, an ``aliased()`` entity as its select."""
-    if entity_inspection(source) is None:
-        return source
-    table = entity_table(source)
-    if isinstance(table, TableClause):
-        return table
-    entity: Any = source
-    return sa.select(entity)
-
-
-def load_target(owner: str, target: object) -> TableClause:
-    """The table a load fills: a ``Table`` or the table a mapped class is mapped to.
-
-    Raises:
-        StageArgumentError: ``target`` is neither.
-    """
-    table = entity_table(target) if entity_inspection(target) is not None else target
-    if isinstance(table, TableClause):
-        return table
-    raise StageArgumentError(
-        f"{owner}: the target of a load must be a Table or a class mapped to one table, "
-        f"not {target!r}"
-    )
-
-
 class StageCalls:
     """The [StageCallsHook][sqla_stage.stage_methods.StageCallsHook] of the package."""
 
@@ -133,14 +107,19 @@ class StageCalls:
         self, bind: StageBind, stage: Stage, source: object, path: str, options: UnloadOptions
     ) -> Result[Any]:
         """Run ``CopyInto(stage / path, source, **options)``."""
-        statement = CopyInto(stage / path, unload_source(source), **options)
+        statement = CopyInto(stage / path, source, **options)
         return execute(bind, statement, "Stage.unload")
 
     def load(
         self, bind: StageBind, stage: Stage, target: object, path: str, options: LoadOptions
     ) -> Result[Any]:
         """Run ``CopyInto(target, stage / path, **options)``."""
-        statement = CopyInto(load_target("Stage.load", target), stage / path, **options)
+        if not isinstance(target, TableClause) and entity_table(target) is None:
+            raise StageArgumentError(
+                "Stage.load: the target of a load must be a Table or a mapped class, "
+                f"not {target!r}"
+            )
+        statement = CopyInto(target, stage / path, **options)
         return execute(bind, statement, "Stage.load")
 
     def read(

@@ -697,6 +697,9 @@ def test_example_notebook_runs_in_a_real_kernel(
     assert any(">rows_unloaded<" in table for table in tables)  # the unload
     assert any("daily/data_0_0_0.snappy.parquet" in t and ">md5<" in t for t in tables)  # LIST
     assert any(">LOADED<" in table for table in tables)  # the load
+    orm = next(c for c in notebook.cells if c.cell_type == "code" and "staged_entity(" in c.source)
+    shown = orm.outputs[0].data["text/plain"]  # staged files as three Trip objects
+    assert shown.count("('Trip', 'Oslo', Decimal(") == 3, shown
     assert stderr_of(notebook, sent) == []
     bars = [output for output in outputs if output.output_type == "display_data"]
     assert len(bars) == 1  # the unload with DELAY = 0; not the one with stage_progress=False

@@ -269,7 +269,7 @@ import polars
 import sqlalchemy as sa
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, aliased, mapped_column, relationship
 
-from sqla_stage import CSV, CopyInto, Parquet, Stage, staged
+from sqla_stage import CSV, CopyInto, Parquet, Stage, staged, staged_entity
 from sqla_stage.stage_methods import StageBind
 
 
@@ -316,6 +316,11 @@ def export(engine: sa.Engine) -> int:
         for row in loaded:
             print(row.file, row.rows_loaded)
         session.execute(CopyInto(Order, landing / "o/", file_format=Parquet()))
+        table_stage = Stage.table(User) / "in/"
+        session.execute(CopyInto(User, table_stage, columns=[User.id, User.name]))
+        staged_users = staged_entity(User, landing / "u/", file_format=Parquet())
+        for person in session.scalars(sa.select(staged_users).order_by(staged_users.name)):
+            print(person.id + 1)
         files = staged(landing / "u/", file_format=Parquet(), columns=["id", "name"])
         staged_user = aliased(User, files.alias("u"), adapt_on_names=True)
         for user in session.scalars(sa.select(staged_user).where(staged_user.id > 1)):

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import ClassVar
 
+from sqla_stage.delimiters import check_csv_characters
 from sqla_stage.errors import StageArgumentError
 from sqla_stage.options import (
     CSV_OPTIONS,
@@ -75,6 +76,12 @@ class CSV(FormatSpec):
 
     type_name = "CSV"
     option_specs = CSV_OPTIONS
+
+    def __init__(self, **options: object) -> None:
+        """Validate the options, and the delimiters together (see `sqla_stage.delimiters`)."""
+        super().__init__(**options)
+        if type(self) is CSV:
+            check_csv_characters(self.options)
 
 
 class TSV(CSV):

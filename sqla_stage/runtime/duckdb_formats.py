@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 
+from sqla_stage.delimiters import character_option, delimiters
 from sqla_stage.errors import StageProgrammingError
 from sqla_stage.formats import CSV, JSON, TSV, FormatSpec, Parquet
 from sqla_stage.options import AUTO, NONE, Keyword
@@ -19,6 +20,8 @@ from sqla_stage.runtime.literals import quote as quote_name
 from sqla_stage.runtime.storage import StageStorage
 
 DOUBLE_QUOTE = '"'
+#: The longest field delimiter DuckDB's CSV reader takes, in UTF-8 bytes.
+MAX_READ_DELIMITER_BYTES = 4
 
 #: Compression of text formats that DuckDB reads and writes itself. The spellings are the
 #: ones every supported DuckDB accepts: before 2.0, ``read_json`` refuses ``'none'`` and
@@ -152,12 +155,10 @@ def csv_read_options(spec: FormatSpec, *, named_header: bool = False) -> list[st
             lines are dropped and the columns are unnamed.
     """
     options = [f"compression = {literal(text_compression(spec, writing=False))}"]
-    delimiter = _string_option(spec, "field_delimiter")
-    if delimiter is not None or "field_delimiter" not in spec.options:
-        options.append(f"delim = {literal(delimiter or ',')}")
-    record = _string_option(spec, "record_delimiter")
-    if record is not None:
-        options.append(f"new_line = {literal(_NEW_LINES.get(record, record))}")
+    delimiter, record = _read_delimiters(spec)
+    options.append(f"delim = {literal(delimiter)}")
+    if "record_delimiter" in spec.options:  # else DuckDB takes '\n' and '\r\n' alike
+        options.append(f"new_line = {literal(_NEW_LINES[record])}")
     skip = spec.options.get("skip_header", 0)
     if not isinstance(skip, int) or isinstance(skip, bool):
         skip = 0
@@ -170,9 +171,14 @@ def csv_read_options(spec: FormatSpec, *, named_header: bool = False) -> list[st
         options.append("header = false")
     if skip:
         options.append(f"skip = {skip}")
-    quote = _string_option(spec, "field_optionally_enclosed_by")
+    quote = character_option(spec.options.get("field_optionally_enclosed_by"))
     options.append(f"quote = {literal(quote or DOUBLE_QUOTE)}")
-    escape = _string_option(spec, "escape")
+    escape = character_option(spec.options.get("escape"))
+    for name, char in (("FIELD_OPTIONALLY_ENCLOSED_BY", quote), ("ESCAPE", escape)):
+        if char is not None and not char.isascii():
+            raise StageProgrammingError(
+                f"{name} = {char!r}: DuckDB's CSV reader takes a one-byte (ASCII) character"
+            )
     if escape is not None:
         options.append(f"escape = {literal(escape)}")
     if spec.options.get("error_on_column_count_mismatch") is False:
@@ -197,6 +203,33 @@ def csv_read_options(spec: FormatSpec, *, named_header: bool = False) -> list[st
         if value is not None:
             options.append(f"{duckdb_name} = {literal(strftime_format(value))}")
     return options
+
+
+def _read_delimiters(spec: FormatSpec) -> tuple[str, str]:
+    """The field and record delimiters of a CSV read, as DuckDB's reader takes them.
+
+    Raises:
+        StageProgrammingError: NONE for either, a record delimiter other than a line end,
+            or a field delimiter over 4 bytes.
+    """
+    field, record = delimiters(spec.options)
+    if field is None or record is None:
+        name = "FIELD_DELIMITER" if field is None else "RECORD_DELIMITER"
+        raise StageProgrammingError(
+            f"{name} = NONE: the DuckDB runtime reads CSV files with both delimiters; "
+            "give the file's delimiter"
+        )
+    if record not in _NEW_LINES:
+        raise StageProgrammingError(
+            f"RECORD_DELIMITER = {record!r}: DuckDB's CSV reader reads records ended by "
+            "'\\n', '\\r' or '\\r\\n' only"
+        )
+    if len(field.encode()) > MAX_READ_DELIMITER_BYTES:
+        raise StageProgrammingError(
+            f"FIELD_DELIMITER = {field!r}: DuckDB's CSV reader takes a field delimiter of "
+            f"at most {MAX_READ_DELIMITER_BYTES} bytes (UTF-8)"
+        )
+    return field, record
 
 
 def parquet_read_options(spec: FormatSpec) -> list[str]:

@@ -35,6 +35,7 @@ from typing import Any
 from sqla_stage.errors import StageProgrammingError
 from sqla_stage.outfile import SelectIntoOutfile
 from sqla_stage.runtime.context import MATRIXONE_STAGE_ERROR, StageContext, stage_url_path
+from sqla_stage.runtime.csv_lines import RAW_LINE_OPTIONS, LineFormat
 from sqla_stage.runtime.literals import literal, quote
 from sqla_stage.runtime.queries import rewrite_sql
 from sqla_stage.runtime.results import Query, Rows
@@ -122,19 +123,13 @@ def _line(columns: list[tuple[str, str]], options: dict[str, str]) -> tuple[str,
     """
     separator = options.get("fields_terminated_by", ",")
     enclosure = options.get("enclosed_by", '"')
-    fields, names = [], []
-    for position, (name, kind) in enumerate(columns, start=1):
-        text = f"CAST(#{position} AS VARCHAR)"
-        if enclosure and not _BARE_TYPES.fullmatch(kind):
-            doubled = literal(enclosure * 2)
-            text = f"{literal(enclosure)} || replace({text}, {literal(enclosure)}, {doubled}) || "
-            text += literal(enclosure)
-        fields.append(f"coalesce({text}, '\\N')")
-        special = (separator, enclosure or '"', "\r", "\n")
-        if enclosure and any(mark in name for mark in special):
-            name = enclosure + name.replace(enclosure, enclosure * 2) + enclosure
-        names.append(name)
-    return f" || {literal(separator)} || ".join(fields), separator.join(names)
+    specials = (separator, enclosure or '"', "\r", "\n")
+    line = LineFormat(separator, enclosure, "", "\\N", specials)
+    fields = [
+        line.field(f"CAST(#{position} AS VARCHAR)", enclose=not _BARE_TYPES.fullmatch(kind))
+        for position, (_, kind) in enumerate(columns, start=1)
+    ]
+    return line.line(fields), line.header([name for name, _ in columns])
 
 
 def _copy_sql(
@@ -153,9 +148,8 @@ def _copy_sql(
             )
     line, header = _line(columns, options)
     terminator = options.get("lines_terminated_by", "\n")
-    copy_options = (
-        "FORMAT csv, HEADER true, QUOTE '', ESCAPE '', "
-        f"NEW_LINE {literal(terminator)}, COMPRESSION 'none'"
+    copy_options = ", ".join(
+        [*RAW_LINE_OPTIONS, "HEADER true", f"NEW_LINE {literal(terminator)}", "COMPRESSION 'none'"]
     )
     return (
         f"COPY (SELECT {line} AS {quote(header)} FROM ({query.sql})) "

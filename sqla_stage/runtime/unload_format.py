@@ -41,16 +41,18 @@ of each written file. The choices the spec leaves to an implementation:
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from sqla_stage.delimiters import character_option
 from sqla_stage.errors import StageProgrammingError
 from sqla_stage.formats import CSV, JSON, TSV, FormatSpec, Parquet
 from sqla_stage.options import AUTO, NONE, Keyword, OptionValue
+from sqla_stage.runtime.csv_lines import RAW_LINE_OPTIONS, LineFormat
 from sqla_stage.runtime.duckdb_formats import (
     BACKSLASH,
     DOUBLE_QUOTE,
+    MAX_READ_DELIMITER_BYTES,
     strftime_format,
     text_compression,
     tsv_character,
@@ -61,9 +63,6 @@ from sqla_stage.runtime.literals import literal, quote, text_list
 #: File name suffixes of DuckDB's text compressions.
 COMPRESSION_SUFFIX = {"gzip": ".gz", "zstd": ".zst", "uncompressed": ""}
 
-_BACKSLASH = re.compile(r"\\(?:([0-7]{1,3})|(.))", re.S)
-_HEX = re.compile(r"0[xX]([0-9A-Fa-f]{1,6})")
-_ESCAPES = {"t": "\t", "n": "\n", "r": "\r", "b": "\b", "f": "\f"}
 #: How DuckDB's CSV reader spells the record delimiters it accepts.
 _READ_NEW_LINE = {"\n": "\\n", "\r\n": "\\r\\n", "\r": "\\r"}
 
@@ -76,32 +75,8 @@ class SourceColumn:
     type: str
 
 
-def decode_character(value: str) -> str:
-    r"""Snowflake's spelling of a delimiter as the characters it stands for.
-
-    ``'0xDE'`` is a code point in hexadecimal, ``\\336`` one in octal, and ``\t``,
-    ``\n``, ``\r``, ``\b``, ``\f`` and ``\<char>`` the usual escapes.
-    """
-    whole = _HEX.fullmatch(value)
-    if whole:
-        return chr(int(whole.group(1), 16))
-
-    def replace(match: re.Match[str]) -> str:
-        octal, char = match.groups()
-        return chr(int(octal, 8)) if octal else _ESCAPES.get(char, char)
-
-    return _BACKSLASH.sub(replace, value)
-
-
 def _is_none(value: OptionValue | None) -> bool:
     return isinstance(value, Keyword) and value == NONE
-
-
-def _text_option(value: OptionValue | None) -> str | None:
-    """A string option's characters; None when absent, NONE or AUTO."""
-    if value is None or (isinstance(value, Keyword) and value in (NONE, AUTO)):
-        return None
-    return decode_character(str(value))
 
 
 def _time_option(value: OptionValue | None) -> str | None:
@@ -168,15 +143,15 @@ class CsvWriter(FileWriter):
         self.compression = text_compression(spec, writing=True)
         self.extension = _extension(spec, ".csv" + COMPRESSION_SUFFIX[self.compression])
         delimiter = options.get("field_delimiter")
-        self.delimiter = "" if _is_none(delimiter) else _text_option(delimiter) or ","
-        self.record = _text_option(options.get("record_delimiter")) or "\n"
+        self.delimiter = "" if _is_none(delimiter) else character_option(delimiter) or ","
+        self.record = character_option(options.get("record_delimiter")) or "\n"
         if _is_none(options.get("record_delimiter")) or not self.record:
             raise StageProgrammingError(
                 "RECORD_DELIMITER = NONE: the DuckDB runtime ends every record; "
                 "give a delimiter such as '\\n'"
             )
-        self.enclosure = _text_option(options.get("field_optionally_enclosed_by"))
-        self.escape = _text_option(options.get("escape"))
+        self.enclosure = character_option(options.get("field_optionally_enclosed_by"))
+        self.escape = character_option(options.get("escape"))
         null_if = options.get("null_if", ("\\N",))
         self.null = null_if[0] if isinstance(null_if, tuple) and null_if else ""
         self.empty_as_null = options.get("empty_field_as_null", True) is not False
@@ -191,27 +166,77 @@ class CsvWriter(FileWriter):
                 "another first value"
             )
 
-    def _item(self, column: SourceColumn) -> str:
+    @property
+    def by_lines(self) -> bool:
+        """Whether DuckDB's writer cannot take the characters (`csv_lines` builds each line).
+
+        Its delimiter, quote and escape are one ASCII character (or none).
+        """
+        single = (self.delimiter, self.enclosure or "", self.escape or "")
+        return not all(len(text) <= 1 and text.isascii() for text in single)
+
+    def _value(self, column: SourceColumn) -> str:
+        """The column's value as written (before any enclosing)."""
         name = quote(column.name)
         if column.type == "BLOB":
             function = {"HEX": "hex", "BASE64": "base64", "UTF8": "decode"}[self.binary_format]
-            return f"{function}({name}) AS {name}"
+            return f"{function}({name})"
         if column.type == "TIME" and self.time_format is not None:
-            return f"strftime(DATE '1970-01-01' + {name}, {literal(self.time_format)}) AS {name}"
+            return f"strftime(DATE '1970-01-01' + {name}, {literal(self.time_format)})"
         if column.type == "VARCHAR" and self._empty_unquoted():
-            return f"nullif({name}, '') AS {name}"
+            return f"nullif({name}, '')"
         return name
+
+    def _text(self, column: SourceColumn) -> str:
+        """The column's value as text, dates and timestamps in their formats."""
+        value = self._value(column)
+        if column.type == "DATE" and self.date_format is not None:
+            return f"strftime({value}, {literal(self.date_format)})"
+        if column.type.startswith("TIMESTAMP") and self.timestamp_format is not None:
+            return f"strftime({value}, {literal(self.timestamp_format)})"
+        return f"CAST({value} AS VARCHAR)"
+
+    def _line_format(self) -> LineFormat:
+        enclosure = self.enclosure or DOUBLE_QUOTE
+        marks = (self.delimiter, enclosure, self.escape or "", "\n", "\r", self.record)
+        empty = self.null == "" and not self._empty_unquoted()
+        specials = tuple(dict.fromkeys(mark for mark in marks if mark))
+        return LineFormat(self.delimiter, enclosure, self.escape or "", self.null, specials, empty)
 
     def _empty_unquoted(self) -> bool:
         """EMPTY_FIELD_AS_NULL = FALSE, no enclosure, NULL as an empty field."""
         return not self.empty_as_null and self.enclosure is None and self.null == ""
 
     def select_items(self, columns: Sequence[SourceColumn]) -> list[str]:
-        """Binary, time and empty-string columns converted as the options say."""
-        return [self._item(column) for column in columns]
+        """Binary, time and empty-string columns converted as the options say.
+
+        With characters DuckDB's writer cannot take, one item: the whole line.
+        """
+        if self.by_lines:
+            line = self._line_format()
+            fields = [
+                line.field(
+                    self._text(c),
+                    enclose=(self.enclosure is not None and c.type == "VARCHAR") or None,
+                )
+                for c in columns
+            ]
+            return [f"{line.line(fields)} AS {quote(line.header([c.name for c in columns]))}"]
+        items = []
+        for column in columns:
+            value, name = self._value(column), quote(column.name)
+            items.append(name if value == name else f"{value} AS {name}")
+        return items
 
     def copy_options(self, columns: Sequence[SourceColumn]) -> list[str]:
         """DuckDB's CSV writer options."""
+        if self.by_lines:
+            return [
+                *RAW_LINE_OPTIONS,
+                f"HEADER {str(self.header).lower()}",
+                f"COMPRESSION {literal(self.duckdb_compression)}",
+                f"NEW_LINE {literal(self.record)}",
+            ]
         options = [
             "FORMAT csv",
             f"HEADER {str(self.header).lower()}",
@@ -238,7 +263,9 @@ class CsvWriter(FileWriter):
         None when DuckDB's reader does not take the record or field delimiter.
         """
         new_line = _READ_NEW_LINE.get(self.record)
-        if new_line is None or not self.delimiter:
+        readable = 0 < len(self.delimiter.encode()) <= MAX_READ_DELIMITER_BYTES
+        single = (self.enclosure or "", self.escape or "")
+        if new_line is None or not readable or not all(c.isascii() for c in single):
             return None
         columns = ", ".join(f"'c{index}': 'VARCHAR'" for index in range(width))
         quote_char = self.enclosure or DOUBLE_QUOTE

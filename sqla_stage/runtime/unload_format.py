@@ -27,9 +27,10 @@ of each written file. The choices the spec leaves to an implementation:
   as an empty field, except when NULL is itself written as an empty field: then DuckDB
   writes ``""`` to tell them apart, unless ``EMPTY_FIELD_AS_NULL = FALSE`` with no
   enclosing character, which writes it as an empty field as the spec says.
-- **Delimiters** take Snowflake's spellings: escape sequences (``'\t'``), octal
-  (``'\\336'``) and hexadecimal (``'0xDE'``). ``RECORD_DELIMITER = NONE`` is refused:
-  DuckDB's writer always ends records.
+- **Delimiters** take Snowflake's spellings (`sqla_stage.delimiters`). DuckDB's writer
+  takes a one-byte delimiter, quote and escape; with any other (``'||'``, ``'Þ'``) each
+  line is built by one DuckDB expression (`csv_lines`), so it is written byte for byte.
+  ``RECORD_DELIMITER = NONE`` is refused: the spec does not say what it writes.
 - **Dates and times**: DATE_FORMAT and TIMESTAMP_FORMAT become DuckDB's ``DATEFORMAT`` /
   ``TIMESTAMPFORMAT``; TIME_FORMAT and BINARY_FORMAT (HEX, BASE64, UTF8) are projections
   (``strftime``, ``hex``, ``base64``, ``decode``).

@@ -96,7 +96,7 @@ CSV_VALUES: dict[str, tuple[Any, Any]] = {
     "file_extension": ("NONE", None),
     "skip_header": (0, 1),
     "escape": ("\\", None),
-    "escape_unenclosed_field": ("#", "NONE"),
+    "escape_unenclosed_field": ("#", None),  # one character (spec 004), or NONE
     "date_format": ("auto", "YYYY-MM-DD"),
     "time_format": ("AUTO", "auto "),
     "timestamp_format": ("AUTO", "YYYY"),

@@ -21,7 +21,8 @@ root, ``stage_user="me"``, and ``stage_dialect`` set to the case's engine, so re
 that warehouse's shape and semantics). Before the statement: the case's ``files`` are
 written under a local folder, ``{local}`` in the SQL names that folder, ``buckets`` are
 created on the moto server that ``AWS_ENDPOINT_URL_S3`` points every S3 client at (so
-``s3://mybucket/path/`` stays verbatim), and ``setup`` runs. ``substitutions`` says where
+``s3://mybucket/path/`` stays verbatim; ``AWS_ENDPOINT_URL_STS`` too, so an ``AWS_ROLE`` is
+assumed there), and ``setup`` runs. ``substitutions`` says where
 the text differs from the page. The figures are reported in docs/dialects.md; a test keeps
 that table true.
 """
@@ -148,6 +149,7 @@ def s3_endpoint(
     server = request.getfixturevalue("s3_server")
     # Every S3 client of the process (s3fs through botocore) goes to moto, with its key.
     monkeypatch.setenv("AWS_ENDPOINT_URL_S3", server.endpoint_url)
+    monkeypatch.setenv("AWS_ENDPOINT_URL_STS", server.endpoint_url)  # AWS_ROLE: moto's STS
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", server.key)
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", server.secret)
     s3 = server.s3

@@ -57,12 +57,12 @@ DUCKDB = duckdb_engine.Dialect()
 t = sa.table("t", sa.column("a"))
 
 
-def aws_stage(url: str = "memory://secrets/aws/") -> Stage:
-    return Stage("aws", url=url, credentials=AWS, encryption=CSE, comment="visible")
+def aws_stage(url: str = "memory://secrets/aws/", encryption: Any = CSE) -> Stage:
+    return Stage("aws", url=url, credentials=AWS, encryption=encryption, comment="visible")
 
 
-def azure_stage(url: str = "memory://secrets/az/") -> Stage:
-    return Stage("az", url=url, credentials=AZURE, encryption=AZURE_CSE)
+def azure_stage(url: str = "memory://secrets/az/", encryption: Any = AZURE_CSE) -> Stage:
+    return Stage("az", url=url, credentials=AZURE, encryption=encryption)
 
 
 @pytest.fixture
@@ -139,17 +139,29 @@ def test_runtime_surfaces_hide_the_secret(
     secret: str,
 ) -> None:
     caplog.set_level(logging.INFO, logger="sqlalchemy.engine")
-    aws, azure = aws_stage(f"{memory}/aws/"), azure_stage(f"{memory}/az/")
+    # The runtime applies no client-side encryption: a master key only reaches the
+    # statements it refuses (their echo and errors are checked below).
+    aws, azure = aws_stage(f"{memory}/aws/", None), azure_stage(f"{memory}/az/", None)
     shown: list[str] = []
+    with echo_engine.connect() as conn:
+        for refused in (
+            CreateStage(aws_stage(f"{memory}/cse/")),
+            CreateStage(azure_stage(f"{memory}/azcse/")),
+            CopyInto(f"{memory}/url/", t, credentials=AWS, encryption=CSE),
+        ):
+            with pytest.raises(StageProgrammingError, match="ENCRYPTION") as caught:
+                conn.execute(refused)
+            conn.rollback()
+            shown += [str(caught.value), repr(caught.value)]
     with echo_engine.begin() as conn:
         conn.exec_driver_sql("CREATE TABLE t AS SELECT range AS a FROM range(3)")
         conn.execute(CreateStage(aws))
         conn.execute(CreateStage(azure))
-        conn.execute(AlterStage(aws, credentials=AWS, encryption=CSE, comment="altered"))
+        conn.execute(AlterStage(aws, credentials=AWS, comment="altered"))
         conn.execute(CopyInto(aws / "out/", t))
         conn.execute(CopyInto(azure / "out/", t))
-        conn.execute(CopyInto(f"{memory}/url/", t, credentials=AWS, encryption=CSE))
-        conn.execute(CopyInto(t, f"{memory}/url/", credentials=AWS, encryption=CSE))
+        conn.execute(CopyInto(f"{memory}/url/", t, credentials=AWS))
+        conn.execute(CopyInto(t, f"{memory}/url/", credentials=AWS))
         for name in ("aws", "az"):
             desc = conn.execute(DescribeStage(name)).mappings().one()
             assert MASK in desc["stage_params"]
@@ -163,7 +175,7 @@ def test_runtime_surfaces_hide_the_secret(
         assert_hidden(text, secret)
     assert "CREDENTIALS = (AWS_KEY_ID = '***'" in caplog.text
     # The registry keeps the real values (it is how the runtime reads a stage back).
-    assert secret in repr(definitions)
+    assert secret in repr(definitions) or secret == MASTER_KEY
 
 
 @pytest.mark.parametrize("secret", SECRET_PARAMS)
@@ -172,10 +184,11 @@ def test_runtime_error_messages_hide_the_secret(engine: Any, memory: str, secret
     aws, azure = aws_stage(f"{memory}/aws/"), azure_stage(f"{memory}/az/")
     no_column = sa.select(sa.literal_column("no_such_column"))
     with engine.connect() as conn:
-        conn.execute(CreateStage(aws))
-        conn.execute(CreateStage(azure))
+        conn.execute(CreateStage(aws_stage(f"{memory}/aws/", None)))
+        conn.execute(CreateStage(azure_stage(f"{memory}/az/", None)))
         conn.commit()
         for construct in (
+            CopyInto(f"{memory}/x/", sa.table("missing"), credentials=AWS),
             CopyInto(f"{memory}/x/", sa.table("missing"), credentials=AWS, encryption=CSE),
             CopyInto(sa.table("missing"), azure / "x/"),
             CopyInto(f"{memory}/x/", no_column, credentials=AZURE, encryption=AZURE_CSE),

@@ -65,7 +65,8 @@ def create_stage(context: StageContext, element: CreateStage) -> Rows:
     _refuse_masked(stage)
     stage = context.resolved_stage(stage)  # as Databend: the stage copies a connection's keys
     if stage.url:
-        context.place(stage.url, stage.credentials)  # a URL no filesystem handles fails here
+        # a URL no filesystem handles, or an encryption it cannot apply, fails here
+        context.place(stage.url, stage.credentials, stage.encryption)
     if existing is not None:
         _drop(context, existing)
     context.registry.add_stage(stage)
@@ -108,7 +109,8 @@ def _replace_definition(context: StageContext, current: Stage, changed: Stage, v
         )
     _refuse_masked(changed)
     if changed.url:
-        context.place(changed.url, changed.credentials)  # a URL no filesystem handles fails
+        # a URL no filesystem handles, or an encryption it cannot apply, fails here
+        context.place(changed.url, changed.credentials, changed.encryption)
     context.registry.update_stage(changed)
     return status("Statement executed successfully.")
 

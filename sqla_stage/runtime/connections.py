@@ -29,7 +29,7 @@ from sqla_stage.credentials import MASK, Credentials
 from sqla_stage.errors import StageProgrammingError
 from sqla_stage.runtime.registry import Registry
 from sqla_stage.runtime.results import VARCHAR, Column, Rows, status
-from sqla_stage.runtime.storage import S3_PROTOCOLS
+from sqla_stage.runtime.storage_credentials import S3_PROTOCOLS
 
 if TYPE_CHECKING:
     from sqla_stage.runtime.context import StageContext

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqla_stage.connections import NamedConnection
-from sqla_stage.credentials import Credentials
+from sqla_stage.credentials import Credentials, Encryption
 from sqla_stage.ddl import altered_stage
 from sqla_stage.errors import StageProgrammingError
 from sqla_stage.formats import CSV, FORMAT_TYPES, FileFormat, FormatSpec, Parquet
@@ -240,14 +240,23 @@ class StageContext:
                 storage = self.storage(parent.stage, depth + 1).child(parent.path, label)
             elif defined.kind is StageKind.EXTERNAL and defined.url:
                 credentials = self.credentials(defined.credentials, defined.url)
-                storage = open_storage(defined.url, credentials, label=label)
+                storage = open_storage(defined.url, credentials, label, defined.encryption)
             else:
                 storage = self.root_storage("internal", qualified_folder(stage.schema, stage.name))
         storage.label = label
         return storage
 
-    def place(self, location: Location, credentials: Credentials | None = None) -> Place:
-        """Resolve a stage path or URL to its storage and key prefix."""
+    def place(
+        self,
+        location: Location,
+        credentials: Credentials | None = None,
+        encryption: Encryption | None = None,
+    ) -> Place:
+        """Resolve a stage path or URL to its storage and key prefix.
+
+        A URL's ``encryption`` is applied to the files written there, or refused here
+        (`encryption_options`); a stage path's is its stage's.
+        """
         if isinstance(location, str):
             location = stage_url_path(location) or location
         if isinstance(location, StagePath):
@@ -256,7 +265,10 @@ class StageContext:
             if self.settings.stage_dialect == "databend":
                 base = path if path.endswith("/") else path[: path.rfind("/") + 1]
             return Place(self.storage(location.stage), path, location.stage, base)
-        return Place(open_storage(location, self.credentials(credentials, location)), "", None)
+        storage = open_storage(
+            location, self.credentials(credentials, location), encryption=encryption
+        )
+        return Place(storage, "", None)
 
     # File formats
 

@@ -210,12 +210,12 @@ def _place(context: StageContext, element: CopyInto) -> tuple[Place, str | None]
         folder, _, name = rest.rpartition("/")
         if folder and name and not location.lower().startswith("stage://"):
             url = f"{scheme}://{folder}/" if scheme else f"{folder}/"
-            storage = context.place(url, element.credentials).storage
+            storage = context.place(url, element.credentials, element.encryption).storage
             braces = brace_glob(name)
             if braces is not None:
                 return Place(storage, braces.prefix, None), braces.pattern
             return Place(storage, name, None), None
-    return context.place(location, element.credentials), None
+    return context.place(location, element.credentials, element.encryption), None
 
 
 def _options(

@@ -53,16 +53,18 @@ import fsspec
 from fsspec import AbstractFileSystem
 from fsspec.implementations.local import LocalFileSystem
 
-from sqla_stage.credentials import Credentials
+from sqla_stage.credentials import Credentials, Encryption
 from sqla_stage.errors import StageOperationalError, StageProgrammingError, StageRuntimeError
 from sqla_stage.runtime import mounts
-from sqla_stage.runtime.storage_credentials import storage_options
+from sqla_stage.runtime.storage_credentials import (
+    S3_PROTOCOLS,
+    encryption_options,
+    storage_options,
+)
+from sqla_stage.runtime.storage_roles import assumed_role_options, role_to_assume
 
 #: Folders the runtime writes before it publishes; LIST and loads never see them.
 SCRATCH_PREFIX = ".sqla_stage-"
-
-#: Protocols whose filesystem is s3fs: opened without a listings cache, and probed.
-S3_PROTOCOLS = ("s3", "s3a")
 
 #: The longest key (S3's limit) and, on a local disk, the longest segment, in bytes.
 MAX_KEY_BYTES = 1024
@@ -167,12 +169,14 @@ class StageStorage:
         self._checked = identity[0] not in S3_PROTOCOLS
         #: The S3-compatible service's URL, where the credentials name one.
         self.endpoint: str | None = None
+        #: Credentials naming an ``aws_role``, assumed on first use (`storage_roles`).
+        self.role: Credentials | None = None
 
     def child(self, folder: str, label: str) -> StageStorage:
         """The storage of ``folder`` (a key prefix) inside this one: a sub-stage's files."""
         root = f"{self.root.rstrip('/')}/{folder.strip('/')}" if folder.strip("/") else self.root
         child = StageStorage(self._fs, root, label, (self.identity[0], root, *self.identity[2:]))
-        child.endpoint = self.endpoint
+        child.endpoint, child.role = self.endpoint, self.role
         return child
 
     @property
@@ -183,10 +187,19 @@ class StageStorage:
             StageRuntimeError: the bucket does not exist, the credentials are refused,
                 or the endpoint cannot be reached.
         """
+        if self.role is not None:
+            self._assume_role(self.role)
         if not self._checked:
             self._check_s3()
             self._checked = True
         return self._fs
+
+    def _assume_role(self, credentials: Credentials) -> None:
+        """Reopen the filesystem with the temporary credentials of the role (`storage_roles`)."""
+        options = {**self._fs.storage_options, **assumed_role_options(credentials, self.label)}
+        self._fs = type(self._fs)(**options)
+        self.identity = (*self.identity, options["key"])  # new credentials, a new mount
+        self.role = None
 
     def _check_s3(self) -> None:
         bucket, _, key = self.root.strip("/").partition("/")
@@ -449,16 +462,25 @@ def _local_md5(path: str, stat: os.stat_result) -> str:
 
 
 def open_storage(
-    url: str, credentials: Credentials | None, label: str | None = None
+    url: str,
+    credentials: Credentials | None,
+    label: str | None = None,
+    encryption: Encryption | None = None,
 ) -> StageStorage:
     """The storage at ``url`` (a local path, ``file://``, ``memory://``, ``s3://``, ...).
 
+    Nothing is requested yet: an ``aws_role`` is assumed, and an S3 bucket checked, when
+    the storage is first used (`StageStorage.fs`).
+
     Raises:
-        StageRuntimeError: no fsspec filesystem handles the URL's protocol.
+        StageRuntimeError: no fsspec filesystem handles the URL's protocol, or
+            ``encryption`` cannot be applied there (`encryption_options`).
     """
     options = storage_options(credentials)
-    if fsspec.core.split_protocol(url)[0] in S3_PROTOCOLS:
+    protocol = fsspec.core.split_protocol(url)[0]
+    if protocol in S3_PROTOCOLS:
         options["use_listings_cache"] = False  # see the module docstring
+        options.update(encryption_options(encryption, protocol, label or url))
     try:
         fs, root = fsspec.core.url_to_fs(url, **options)
     except (ImportError, ValueError) as error:
@@ -469,6 +491,9 @@ def open_storage(
     identity = (protocol, root, tuple(sorted((k, repr(v)) for k, v in options.items())))
     if isinstance(fs, LocalFileSystem):
         root = os.path.abspath(root)
+    if protocol not in S3_PROTOCOLS:
+        encryption_options(encryption, protocol, label or url)  # refuses any encryption
     storage = StageStorage(fs, root, label or url, identity)
     storage.endpoint = options.get("endpoint_url")
+    storage.role = role_to_assume(credentials, protocol, label or url)
     return storage

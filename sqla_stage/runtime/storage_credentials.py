@@ -1,14 +1,35 @@
-"""A stage's credentials as the options of its fsspec filesystem (s3fs's names)."""
+"""A stage's credentials and encryption as the options of its fsspec filesystem (s3fs's names).
+
+``ENCRYPTION`` is applied by the filesystem itself on the S3 locations (``s3://``,
+``s3a://``): ``AWS_SSE_S3`` and ``AWS_SSE_KMS`` [``KMS_KEY_ID``] become s3fs's
+``s3_additional_kwargs`` (``ServerSideEncryption``, ``SSEKMSKeyId``), which s3fs sends with
+every request that writes an object (PUT, multipart uploads, copies) and filters out of the
+others. Every other encryption is refused (`encryption_options`), before anything is written:
+client-side encryption (``AWS_CSE``, ``AZURE_CSE``) is not implemented, a type of another
+cloud does not fit an ``s3://`` location, and no type is applied on other locations.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqla_stage.credentials import Credentials
+from sqla_stage.credentials import Credentials, Encryption
 from sqla_stage.errors import StageProgrammingError
 
 #: MatrixOne's PROVIDER values that mean Amazon's own S3 (no endpoint needed).
 AMAZON_PROVIDERS = frozenset({"amazon", "aws", "s3"})
+
+#: Protocols whose filesystem is s3fs.
+S3_PROTOCOLS = ("s3", "s3a")
+
+#: The cloud each external encryption type belongs to.
+_CLOUD_OF_TYPE = {
+    "AWS_CSE": "Amazon S3",
+    "AWS_SSE_S3": "Amazon S3",
+    "AWS_SSE_KMS": "Amazon S3",
+    "GCS_SSE_KMS": "Google Cloud Storage",
+    "AZURE_CSE": "Microsoft Azure",
+}
 
 
 def storage_options(credentials: Credentials | None) -> dict[str, Any]:
@@ -16,7 +37,8 @@ def storage_options(credentials: Credentials | None) -> dict[str, Any]:
 
     MatrixOne's ``provider`` names who serves the S3 API: any provider but Amazon is reached
     through its ``endpoint_url``, so a provider without one is refused rather than sent to
-    Amazon.
+    Amazon. An ``aws_role`` gives no option here: the role is assumed when the storage is
+    first used (`storage_roles`).
 
     Raises:
         StageProgrammingError: a provider other than Amazon without an endpoint.
@@ -43,3 +65,42 @@ def storage_options(credentials: Credentials | None) -> dict[str, Any]:
         elif name in names:
             options[names[name]] = value
     return options
+
+
+def encryption_options(encryption: Encryption | None, protocol: str, place: str) -> dict[str, Any]:
+    """The fsspec options that apply ``ENCRYPTION`` to every object written at ``place``.
+
+    Args:
+        encryption: The stage's or statement's encryption settings (None: none).
+        protocol: The location's fsspec protocol (``s3``, ``file``, ``gcs``, ...).
+        place: How errors name the location (a stage or a URL without credentials).
+
+    Raises:
+        StageProgrammingError: an encryption the runtime cannot apply at this location.
+    """
+    if encryption is None or encryption["type"] == "NONE":
+        return {}
+    kind = encryption["type"]
+    what = f"{place}: ENCRYPTION = (TYPE = '{kind}')"
+    cloud = _CLOUD_OF_TYPE.get(kind)
+    if protocol not in S3_PROTOCOLS:
+        raise StageProgrammingError(
+            f"{what} is not applied by the DuckDB runtime on a {protocol}:// location "
+            "(it applies AWS_SSE_S3 and AWS_SSE_KMS on s3:// locations only)"
+        )
+    if cloud != "Amazon S3":
+        raise StageProgrammingError(
+            f"{what} is an encryption of {cloud or 'internal stages'}, not of an s3:// location"
+        )
+    if kind == "AWS_CSE":
+        raise StageProgrammingError(
+            f"{what}: client-side encryption with a MASTER_KEY is not implemented by the "
+            "DuckDB runtime (the files would be written and read in plain text); use "
+            "AWS_SSE_S3 or AWS_SSE_KMS"
+        )
+    if kind == "AWS_SSE_S3":
+        return {"s3_additional_kwargs": {"ServerSideEncryption": "AES256"}}
+    extra = {"ServerSideEncryption": "aws:kms"}
+    if "kms_key_id" in encryption:
+        extra["SSEKMSKeyId"] = encryption["kms_key_id"]
+    return {"s3_additional_kwargs": extra}

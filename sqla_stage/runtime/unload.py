@@ -212,7 +212,7 @@ def resolve_target(context: StageContext, element: CopyInto) -> Target:
     if location is None:
         raise StageProgrammingError("COPY INTO <location>: no location")
     url, name = split_url(location)
-    return Target(context.place(url, element.credentials), "", name)
+    return Target(context.place(url, element.credentials, element.encryption), "", name)
 
 
 def compile_source(context: StageContext, element: CopyInto) -> Source:

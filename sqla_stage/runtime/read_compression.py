@@ -15,7 +15,7 @@ Brotli package (and Snowflake does not detect Brotli either).
 
 from __future__ import annotations
 
-from sqla_stage.errors import StageOperationalError
+from sqla_stage.errors import StageError, StageOperationalError
 from sqla_stage.formats import FormatSpec, Parquet
 from sqla_stage.options import AUTO
 from sqla_stage.runtime.compressions import (
@@ -67,17 +67,20 @@ def readable_path(context: StageContext, storage: StageStorage, spec: FormatSpec
         StageOperationalError: the file cannot be read, or is not of its compression.
     """
     path = storage.duckdb_path(name)
-    codec = file_codec(storage, spec, name)
-    if codec is None:
-        return path
-    key = (path, codec.name)
-    if key not in context.decompressed:
-        try:
+    try:
+        codec = file_codec(storage, spec, name)
+        if codec is None:
+            return path
+        key = (path, codec.name)
+        if key not in context.decompressed:
             with storage.fs.open(storage.path(name), "rb") as source:
-                copy = decompressed_copy(source, codec)
-        except (OSError, ValueError) as error:
-            raise StageOperationalError(
-                f"cannot read {name!r} in {storage.label} as {codec.name}: {error}"
-            ) from None
-        context.decompressed[key] = copy
-    return context.decompressed[key]
+                context.decompressed[key] = decompressed_copy(source, codec)
+        return context.decompressed[key]
+    except StageError:
+        raise
+    except ValueError as error:
+        raise StageOperationalError(f"cannot read {name!r} in {storage.label}: {error}") from None
+    except Exception as error:  # botocore's connection errors are not OSErrors
+        raise StageOperationalError(
+            f"cannot read {name!r} in {storage.label}: {type(error).__name__}: {error}"
+        ) from None

@@ -204,7 +204,7 @@ def _case(bench: Bench, fmt: Format, split: bool) -> Case:
     if fmt.key == "csv_gzip":
         note = (
             "The runtime has DuckDB write plain CSV and compresses it in 4 MiB gzip "
-            "members on every core (`sqla_stage.runtime.unload_gzip`); `duckdb` "
+            "members on every core (`sqla_stage.runtime.unload_compress`); `duckdb` "
             "compresses in DuckDB's writer, one stream per file."
         )
     if fmt.key == "csv_gzip" and split:

@@ -98,11 +98,15 @@ def _relation(
 
     settings, duckdb_connection = _duckdb_connection(bind, owner)
     cursor = duckdb_connection.cursor()
-    source = read_staged(StageContext(settings, cursor, None), where, spec, pattern)
-    options = bind.get_execution_options()
-    title = f"read {stage_label(where.stage)}/{where.path}"
-    with progress.scope(settings.stage_progress, options), progress.tracked(cursor, title):
-        yield cursor.sql(f"SELECT * FROM {source}")
+    context = StageContext(settings, cursor, None)
+    try:
+        source = read_staged(context, where, spec, pattern)
+        options = bind.get_execution_options()
+        title = f"read {stage_label(where.stage)}/{where.path}"
+        with progress.scope(settings.stage_progress, options), progress.tracked(cursor, title):
+            yield cursor.sql(f"SELECT * FROM {source}")
+    finally:
+        context.close()
 
 
 def read(

@@ -135,13 +135,13 @@ def block_extras(source: str) -> list[str]:
     """The modules of the `test` extra a block needs (``pytest --core`` deselects it).
 
     What it imports, the engines it names by URL or dialect name (``"snowflake://"``,
-    ``URL.create("databend", ...)``), pandas for ``Stage.read(conn, ...)`` and polars for
+    ``URL.create("databend", ...)``), pandas for ``Stage.read(bind, ...)`` and polars for
     ``read_polars(...)``.
     """
     needs = imports_in(source) & EXTRA_MODULES
     for engine in re.findall(r"[\"'](snowflake|databend)(?:://|[\"'])", source):
         needs.add(DIALECT_MODULES[engine])
-    if re.search(r"\.read\(\s*conn\b", source):
+    if re.search(r"\.read\(\s*[^)\s]", source):  # Stage.read(bind, ...), not file.read()
         needs.add("pandas")
     if ".read_polars(" in source:
         needs.add("polars")

@@ -9,7 +9,9 @@ name to DuckDB SQL.
 
 from __future__ import annotations
 
+import contextlib
 import difflib
+import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -124,6 +126,16 @@ class StageContext:
         self.parameters = parameters
         self.registry = Registry(cursor, settings.stage_user)
         self._committed = committed
+        #: Decompressed copies of staged files, by (DuckDB path, codec): see
+        #: `read_compression`. Removed by `close`.
+        self.decompressed: dict[tuple[str, str], str] = {}
+
+    def close(self) -> None:
+        """End the statement: remove its temporary files (decompressed staged files)."""
+        while self.decompressed:
+            _, path = self.decompressed.popitem()
+            with contextlib.suppress(OSError):
+                os.unlink(path)
 
     def after_commit(self, action: Callable[[], object]) -> None:
         """Run ``action`` once the user's transaction commits (dropped on rollback)."""

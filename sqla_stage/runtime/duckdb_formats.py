@@ -15,6 +15,7 @@ from sqla_stage.delimiters import character_option, delimiters
 from sqla_stage.errors import StageProgrammingError
 from sqla_stage.formats import CSV, JSON, TSV, FormatSpec, Parquet
 from sqla_stage.options import AUTO, NONE, Keyword
+from sqla_stage.runtime.compressions import PYTHON_READ, refuse
 from sqla_stage.runtime.literals import literal, text_list
 from sqla_stage.runtime.literals import quote as quote_name
 from sqla_stage.runtime.storage import StageStorage
@@ -73,19 +74,28 @@ def strftime_format(snowflake: str) -> str:
 
 
 def text_compression(spec: FormatSpec, *, writing: bool) -> str:
-    """DuckDB's name for a CSV / JSON format's COMPRESSION (AUTO: gzip when writing).
+    """The compression of a CSV / JSON format's files, for DuckDB's reader or writer.
+
+    Writing: DuckDB's name (``gzip`` for AUTO, ``zstd``, ``uncompressed``) or, for the
+    compressions the runtime applies after DuckDB writes plain text, the lower-case spec
+    name (``bz2``, ``deflate``, ``raw_deflate``; see `compressions`).
+
+    Reading: DuckDB's name; BZ2, DEFLATE and RAW_DEFLATE files reach DuckDB already
+    decompressed (`read_compression`), so they are read as ``uncompressed``.
 
     Raises:
-        StageRuntimeError: a compression DuckDB does not handle (BZ2, BROTLI, DEFLATE, ...).
+        StageRuntimeError: BROTLI (or another compression the runtime does not handle).
     """
-    value = spec.options.get("compression", AUTO)
-    name = str(value)
+    name = str(spec.options.get("compression", AUTO))
+    refuse(name)
     if writing and name == "AUTO":
         return "gzip"
+    if name in PYTHON_READ:
+        return name.lower() if writing else DUCKDB_COMPRESSION["NONE"]
     if name not in DUCKDB_COMPRESSION:
         raise StageProgrammingError(
-            f"COMPRESSION = {name}: the DuckDB runtime reads and writes GZIP, ZSTD or NONE "
-            "(and AUTO)"
+            f"COMPRESSION = {name}: the DuckDB runtime reads and writes GZIP, BZ2, ZSTD, "
+            "DEFLATE, RAW_DEFLATE or NONE (and AUTO)"
         )
     return DUCKDB_COMPRESSION[name]
 

@@ -155,12 +155,15 @@ def execute_hook(
     if element is None:
         element = _parsed(settings, context, text)
     stage_context = StageContext(settings, cursor, parameters, queue_for(context))
-    if element is not None:
-        emit(cursor, run_construct(stage_context, element))
-        return True
-    if _QUERY_HINT.search(text):
-        result = queries.rewrite(stage_context, text)
-        if result is not None:
-            emit(cursor, result)
+    try:
+        if element is not None:
+            emit(cursor, run_construct(stage_context, element))
             return True
-    return False
+        if _QUERY_HINT.search(text):
+            result = queries.rewrite(stage_context, text)
+            if result is not None:
+                emit(cursor, result)
+                return True
+        return False
+    finally:
+        stage_context.close()

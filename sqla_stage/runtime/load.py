@@ -88,6 +88,7 @@ from sqla_stage.runtime.load_plan import LoadOptions, SideConnection, StagedFile
 from sqla_stage.runtime.load_read import Reader, TargetColumn, make_reader
 from sqla_stage.runtime.load_transform import insert_transformed
 from sqla_stage.runtime.load_variants import variant_check
+from sqla_stage.runtime.read_compression import readable_path
 from sqla_stage.runtime.results import BIGINT, VARCHAR, Column, Query, Rows
 from sqla_stage.runtime.storage import FileInfo, compile_pattern
 from sqla_stage.runtime.url_globs import brace_glob
@@ -132,6 +133,10 @@ def run(context: StageContext, element: CopyInto) -> Rows | Query:
             return Rows([Column(c.name, c.type) for c in target.fill])
         return Rows(SNOWFLAKE_VALIDATION_COLUMNS if snowflake else VALIDATION_COLUMNS)
     refuse_parquet_as_text(f"COPY INTO {target.name}", place.storage, files[0].key, spec)
+    files = [
+        dataclasses.replace(f, path=readable_path(context, place.storage, spec, f.key))
+        for f in files
+    ]
     side = SideConnection(context.cursor)
     try:
         with place.storage.pinned(f.info for f in files):

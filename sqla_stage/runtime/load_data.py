@@ -33,11 +33,7 @@ local path or a stage path, and compressions other than gzip and bzip2.
 
 from __future__ import annotations
 
-import bz2
-import gzip
 import os
-import shutil
-import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -48,6 +44,7 @@ import duckdb
 from sqla_stage.errors import StageDataError, StageOperationalError, StageProgrammingError
 from sqla_stage.load_data import VARIABLE, LoadData
 from sqla_stage.parser.lexer import Kind, tokenize
+from sqla_stage.runtime.compressions import BZ2, GZIP, decompressed_copy
 from sqla_stage.runtime.context import StageContext
 from sqla_stage.runtime.duckdb_errors import error_class, first_line
 from sqla_stage.runtime.literals import inline, literal, quote
@@ -262,16 +259,7 @@ def _text(context: StageContext, element: LoadData, label: str) -> Iterator[str]
 
 def _decompressed(file: IO[bytes], name: str) -> str:
     """Decompress ``file`` (bytes, never rows) to a temporary file; return its path."""
-    handle, path = tempfile.mkstemp(prefix="sqla_stage-load-", suffix=".txt")
-    try:
-        with os.fdopen(handle, "wb") as out:
-            opened = gzip.GzipFile(fileobj=file) if name.endswith(".gz") else bz2.BZ2File(file)
-            with opened as source:
-                shutil.copyfileobj(source, out)
-    except BaseException:
-        os.unlink(path)
-        raise
-    return path
+    return decompressed_copy(file, GZIP if name.endswith(".gz") else BZ2)
 
 
 def _side(context: StageContext, sql: str, label: str) -> Any:

@@ -320,7 +320,7 @@ def read_staged(
     files = list_staged(context, place, pattern)
     concrete = context.stage_format(place, spec)
     refuse_parquet_as_text(place.label, place.storage, files[0].name, concrete)
-    return staged_read(place, concrete, files)
+    return staged_read(context, place, concrete, files)
 
 
 def _list_stage(

@@ -35,6 +35,7 @@ from sqla_stage.runtime.duckdb_errors import error_class, first_line
 from sqla_stage.runtime.duckdb_formats import read_function
 from sqla_stage.runtime.literals import literal, quote
 from sqla_stage.runtime.load_read import glob_escape
+from sqla_stage.runtime.read_compression import readable_path
 from sqla_stage.runtime.storage import FileInfo
 
 FILENAME = "METADATA$FILENAME"
@@ -65,15 +66,22 @@ def list_staged(
 
 
 def staged_read(
-    place: Place, spec: FormatSpec, files: Sequence[FileInfo], *, text: bool = False
+    context: StageContext,
+    place: Place,
+    spec: FormatSpec,
+    files: Sequence[FileInfo],
+    *,
+    text: bool = False,
 ) -> str:
     """The DuckDB read call over ``files`` (CSV: the header only where the format says).
 
     JSON files may hold pretty-printed documents (`read_function`'s ``documents``).
+    Files DuckDB cannot decompress are read from decompressed copies (`read_compression`).
 
     ``text``: CSV fields are read as VARCHAR, not typed by DuckDB's sniffer.
     """
-    paths = [glob_escape(place.storage.duckdb_path(info.name)) for info in files]
+    storage = place.storage
+    paths = [glob_escape(readable_path(context, storage, spec, info.name)) for info in files]
     extra = ["all_varchar = true"] if text and isinstance(spec, CSV) else []
     return read_function(spec, paths, extra=extra, named_header=True, documents=True)
 
@@ -163,7 +171,7 @@ class StagedSource:
 
     def read(self, files: Sequence[FileInfo]) -> str:
         """The read call over ``files``; CSV fields are text, as Snowflake's ``$n`` are."""
-        return staged_read(self.place, self.spec, files, text=True)
+        return staged_read(self.context, self.place, self.spec, files, text=True)
 
     def record(self) -> str:
         """Snowflake's ``$1`` of JSON and Parquet files: the row as a JSON object."""
@@ -208,7 +216,11 @@ class StagedSource:
 
     def metadata_column(self, name: str, scan_time: dt.datetime) -> str:
         """The DuckDB expression of the metadata column ``name`` (upper case)."""
-        paths = {info.name: self.place.storage.duckdb_path(info.name) for info in self.files}
+        storage = self.place.storage
+        paths = {
+            info.name: readable_path(self.context, storage, self.spec, info.name)
+            for info in self.files
+        }
         if name == FILENAME:
             return self._by_file({paths[i.name]: literal(i.name) for i in self.files}, name)
         if name == ROW_NUMBER:

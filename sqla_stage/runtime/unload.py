@@ -19,8 +19,8 @@ builds the result row. What an unload does:
   MAX_FILE_SIZE is Snowflake's error, and nothing is written.
 - **MAX_FILE_SIZE** (default 16000000) is DuckDB's ``FILE_SIZE_BYTES`` with one output
   per thread: several files of at most about that size (Parquet splits only between
-  row groups). gzip text is compressed after DuckDB writes it
-  (`unload_gzip`), so there the limit bounds the file before
+  row groups). gzip, bzip2 and deflate text is compressed after DuckDB writes it
+  (`unload_compress`), so there the limit bounds the file before
   compression; SINGLE = TRUE checks the compressed file.
 - **PARTITION BY <expr>**: rows go under ``<folder>/<value of expr>/`` (``_NULL_`` when
   it is NULL), numbered from 0 in each partition. DuckDB before 2.0 cannot combine
@@ -32,7 +32,8 @@ builds the result row. What an unload does:
 - **No rows**: no file, and ``rows_unloaded`` 0.
 - **Results**: ``rows_unloaded, input_bytes, output_bytes``: ``output_bytes`` is the sum
   of the file sizes; ``input_bytes`` is the size before compression: the plain size
-  of each gzip file (known while compressing it), Parquet's ``total_uncompressed_size``
+  of each file the runtime compressed (known while compressing it), Parquet's
+  ``total_uncompressed_size``
   (``parquet_metadata``), and the file size otherwise (ZSTD and uncompressed files).
   ``DETAILED_OUTPUT = TRUE`` gives one row per file instead: ``file_name`` (the key in
   the stage), ``file_size`` and ``row_count`` (DuckDB's statistics for Parquet; for CSV
@@ -56,6 +57,7 @@ from sqla_stage.copy import CopyInto
 from sqla_stage.errors import StageOperationalError, StageProgrammingError
 from sqla_stage.formats import Parquet
 from sqla_stage.runtime import progress
+from sqla_stage.runtime.compressions import Codec
 from sqla_stage.runtime.context import Place, StageContext
 from sqla_stage.runtime.duckdb_errors import first_line
 from sqla_stage.runtime.engine_functions import translate
@@ -63,6 +65,7 @@ from sqla_stage.runtime.literals import literal, quote, text_list
 from sqla_stage.runtime.results import BIGINT, VARCHAR, Column, Query, Rows
 from sqla_stage.runtime.sources import DUCKDB_DIALECT, embedded_query
 from sqla_stage.runtime.storage import SCRATCH_PREFIX, StageStorage
+from sqla_stage.runtime.unload_compress import compress_files
 from sqla_stage.runtime.unload_files import (
     WrittenFile,
     collect,
@@ -72,7 +75,6 @@ from sqla_stage.runtime.unload_files import (
     scratch_area,
 )
 from sqla_stage.runtime.unload_format import FileWriter, SourceColumn, writer_for
-from sqla_stage.runtime.unload_gzip import gzip_files
 from sqla_stage.stage import StagePath
 
 UNLOAD_COLUMNS = [
@@ -160,8 +162,9 @@ def run(context: StageContext, element: CopyInto) -> Rows | Query:
         try:
             with progress.tracked(context.cursor, title):
                 files, total = write(context, element, source, columns, writer, scratch)
-            if writer.gzip_after and total:
-                compress(context, files, title)
+            if writer.codec is not None and total:
+                count_rows(context, writer, files, total, len(columns), detailed)
+                compress(context, writer.codec, files, title)
         except duckdb.IOException as error:
             reason = _SCRATCH_PATH.sub("a scratch file", first_line(error))
             raise StageOperationalError(
@@ -321,8 +324,10 @@ def check_single(file: WrittenFile, element: CopyInto) -> None:
         )
 
 
-def compress(context: StageContext, files: Sequence[WrittenFile], title: str) -> None:
-    """Gzip the plain files DuckDB wrote (`unload_gzip`), on DuckDB's threads.
+def compress(context: StageContext, codec: Codec, files: Sequence[WrittenFile], title: str) -> None:
+    """Compress the plain files DuckDB wrote (`unload_compress`), on DuckDB's threads.
+
+    Their rows are counted before (DuckDB cannot read bzip2 or deflate back).
 
     Raises:
         OSError: a file cannot be read or written.
@@ -330,7 +335,7 @@ def compress(context: StageContext, files: Sequence[WrittenFile], title: str) ->
     workers = int(context.run("SELECT current_setting('threads')").fetchone()[0])
     total = sum(os.path.getsize(file.path) for file in files)
     with progress.bar(f"{title}: compressing", total) as bar:
-        compressed = gzip_files([file.path for file in files], workers, bar.update)
+        compressed = compress_files([file.path for file in files], codec, workers, bar.update)
     for file, (path, plain_size) in zip(files, compressed, strict=True):
         file.path, file.input_bytes = path, plain_size
 
@@ -389,7 +394,7 @@ def measure(
     """Each file's size, and (for the summary row) its size before compression."""
     for file in files:
         file.size = os.path.getsize(file.path)
-        file.input_bytes = file.input_bytes or file.size  # gzip: set while compressing
+        file.input_bytes = file.input_bytes or file.size  # set while compressing
     if detailed:
         return
     if writer.duckdb_format == "parquet":

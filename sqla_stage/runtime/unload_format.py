@@ -6,13 +6,15 @@ DuckDB), the options of ``COPY ... TO``, the files' extension, and how to count 
 of each written file. The choices the spec leaves to an implementation:
 
 - **Extensions**: ``.csv`` / ``.json`` (``.ndjson`` under ``stage_dialect=databend``)
-  plus ``.gz`` (GZIP) or ``.zst`` (ZSTD); Parquet
+  plus ``.gz`` (GZIP), ``.bz2`` (BZ2), ``.zst`` (ZSTD), ``.deflate`` (DEFLATE) or
+  ``.raw_deflate`` (RAW_DEFLATE), as Snowflake names them; Parquet
   ``.snappy.parquet`` (SNAPPY, the default) or ``.parquet`` (NONE). ``FILE_EXTENSION``
   *replaces* that whole default extension (``FILE_EXTENSION = 'txt'`` or ``'.txt'``
   gives ``data_0_0_0.txt`` even when the content is gzipped); ``NONE`` keeps the default.
-- **Compression**: AUTO is gzip for CSV and JSON, Snappy for Parquet. DuckDB writes GZIP,
-  ZSTD and NONE (and Snappy or nothing for Parquet); BZ2, BROTLI, DEFLATE, RAW_DEFLATE
-  and LZO are refused with a [StageRuntimeError][sqla_stage.StageRuntimeError].
+- **Compression**: AUTO is gzip for CSV and JSON, Snappy for Parquet. DuckDB writes ZSTD
+  and NONE (and Snappy or nothing for Parquet); for GZIP, BZ2, DEFLATE and RAW_DEFLATE it
+  writes plain text that `unload_compress` compresses. BROTLI (no Brotli package) and
+  Parquet's LZO are refused with a [StageRuntimeError][sqla_stage.StageRuntimeError].
 - **FIELD_OPTIONALLY_ENCLOSED_BY**: a character encloses every string value (DuckDB's
   ``FORCE_QUOTE`` on the string columns), as Snowflake does. ``NONE`` (the default) is
   the least quoting DuckDB allows while keeping a file readable: a value is enclosed in
@@ -49,6 +51,7 @@ from sqla_stage.delimiters import character_option
 from sqla_stage.errors import StageProgrammingError
 from sqla_stage.formats import CSV, JSON, TSV, FormatSpec, Parquet
 from sqla_stage.options import AUTO, NONE, Keyword, OptionValue
+from sqla_stage.runtime.compressions import CODECS, Codec
 from sqla_stage.runtime.csv_lines import RAW_LINE_OPTIONS, LineFormat
 from sqla_stage.runtime.duckdb_formats import (
     BACKSLASH,
@@ -61,8 +64,12 @@ from sqla_stage.runtime.duckdb_formats import (
 )
 from sqla_stage.runtime.literals import literal, quote, text_list
 
-#: File name suffixes of DuckDB's text compressions.
-COMPRESSION_SUFFIX = {"gzip": ".gz", "zstd": ".zst", "uncompressed": ""}
+#: File name suffixes of the text compressions (`text_compression`'s writing names).
+COMPRESSION_SUFFIX = {
+    "zstd": ".zst",
+    "uncompressed": "",
+    **{codec.name.lower(): codec.suffix for codec in CODECS.values()},
+}
 
 #: How DuckDB's CSV reader spells the record delimiters it accepts.
 _READ_NEW_LINE = {"\n": "\\n", "\r\n": "\\r\\n", "\r": "\\r"}
@@ -106,14 +113,16 @@ class FileWriter:
     compression = "uncompressed"
 
     @property
-    def gzip_after(self) -> bool:
-        """Whether DuckDB writes plain text that `unload_gzip` then compresses."""
-        return self.compression == "gzip" and self.duckdb_format != "parquet"
+    def codec(self) -> Codec | None:
+        """The codec `unload_compress` applies to the plain text DuckDB writes, if any."""
+        if self.duckdb_format == "parquet":
+            return None
+        return CODECS.get(self.compression.upper())
 
     @property
     def duckdb_compression(self) -> str:
         """The compression DuckDB's ``COPY`` writes."""
-        return "uncompressed" if self.gzip_after else self.compression
+        return "uncompressed" if self.codec else self.compression
 
     def select_items(self, columns: Sequence[SourceColumn]) -> list[str]:
         """The SELECT list DuckDB writes, over the source's columns."""
@@ -280,7 +289,7 @@ class CsvWriter(FileWriter):
             f"quote = {literal(quote_char)}",
             f"escape = {literal(self.escape or quote_char)}",
             f"new_line = {literal(new_line)}",
-            f"compression = {literal(self.compression)}",
+            f"compression = {literal(self.duckdb_compression)}",
         ]
         return f"SELECT filename, count(*) FROM read_csv({', '.join(arguments)}) GROUP BY filename"
 
@@ -348,7 +357,7 @@ class TsvWriter(FileWriter):
             "quote = ''",
             "escape = ''",
             f"new_line = {literal(_READ_NEW_LINE[self.record])}",
-            f"compression = {literal(self.compression)}",
+            f"compression = {literal(self.duckdb_compression)}",
         ]
         return f"SELECT filename, count(*) FROM read_csv({', '.join(arguments)}) GROUP BY filename"
 
@@ -383,7 +392,7 @@ class JsonWriter(FileWriter):
         files = text_list(paths)
         return (
             f"SELECT filename, count(*) FROM read_ndjson_objects({files}, filename = true, "
-            f"compression = {literal(self.compression)}) GROUP BY filename"
+            f"compression = {literal(self.duckdb_compression)}) GROUP BY filename"
         )
 
 

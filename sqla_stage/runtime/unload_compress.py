@@ -1,4 +1,4 @@
-"""gzip for unloaded CSV and JSON files, on every core.
+"""Compressed unloaded CSV and JSON files (gzip, bzip2, deflate), on every core.
 
 DuckDB 1.5 compresses a gzip file on one thread, and more slowly than zlib at the same
 level: a 5,000,000-row CSV took 25 s to write as one gzip file, against 1.9 s plain.
@@ -6,8 +6,9 @@ So for ``COMPRESSION = GZIP`` (and AUTO) DuckDB writes plain files into the scra
 area and this module compresses them the way ``pigz`` does: each file is cut into
 blocks, the blocks are compressed in a thread pool (zlib releases the GIL) and written
 in order as gzip members. A file of several members is one valid gzip stream (RFC 1952
-section 2.2), which gzip, DuckDB, Snowflake and Databend read whole. Only bytes pass
-through Python, never rows.
+section 2.2), which gzip, DuckDB, Snowflake and Databend read whole. BZ2, DEFLATE and
+RAW_DEFLATE (which DuckDB does not write) go the same way, with the blocks of their
+`compressions.Codec`. Only bytes pass through Python, never rows.
 
 The level is zlib's default, 6, the level DuckDB's writer uses too, so the files are
 the same size. ``MAX_FILE_SIZE`` bounds the plain file DuckDB writes, so a compressed
@@ -23,16 +24,10 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import BinaryIO
 
-#: The plain bytes of one gzip member.
+from sqla_stage.runtime.compressions import Codec
+
+#: The plain bytes of one compressed block (a gzip or bzip2 member).
 BLOCK_SIZE = 4 * 1024 * 1024
-LEVEL = 6
-#: gzip's wrapper around a deflate stream, for zlib.
-_GZIP_WBITS = 31
-
-
-def _member(block: bytes) -> bytes:
-    compressor = zlib.compressobj(LEVEL, zlib.DEFLATED, _GZIP_WBITS)
-    return compressor.compress(block) + compressor.flush()
 
 
 def _blocks(paths: Sequence[str]) -> Iterator[tuple[int, bytes]]:
@@ -45,13 +40,14 @@ def _blocks(paths: Sequence[str]) -> Iterator[tuple[int, bytes]]:
                 yield number, block
 
 
-def gzip_files(
-    paths: Sequence[str], workers: int, progressed: Callable[[int], object]
+def compress_files(
+    paths: Sequence[str], codec: Codec, workers: int, progressed: Callable[[int], object]
 ) -> list[tuple[str, int]]:
-    """Compress each plain file into ``<path>.gz`` and remove it.
+    """Compress each plain file into ``<path><codec suffix>`` and remove it.
 
     Args:
         paths: The plain files, in the scratch area.
+        codec: The compression.
         workers: Threads that compress at once.
         progressed: Called with the plain bytes of each block once it is written.
 
@@ -63,32 +59,42 @@ def gzip_files(
             holds whatever was written.
     """
     plain = [0] * len(paths)
+    checksums = [zlib.adler32(b"")] * len(paths)
     sinks: dict[int, BinaryIO] = {}
-    pending: collections.deque[tuple[int, int, Future[bytes]]] = collections.deque()
+    pending: collections.deque[tuple[int, bytes, Future[bytes]]] = collections.deque()
+
+    def finish(done: int) -> None:
+        sink = sinks.pop(done)
+        try:
+            sink.write(codec.trailer(checksums[done]))
+        finally:
+            sink.close()
+        os.remove(paths[done])
 
     def write_oldest() -> None:
-        number, size, member = pending.popleft()
+        number, block, member = pending.popleft()
         if number not in sinks:
             for done in list(sinks):
-                sinks.pop(done).close()
-                os.remove(paths[done])
-            sinks[number] = open(paths[number] + ".gz", "wb")  # noqa: SIM115 (closed above)
+                finish(done)
+            sink = open(paths[number] + codec.suffix, "wb")  # noqa: SIM115 (closed in finish)
+            sinks[number] = sink
+            sink.write(codec.header)
         sinks[number].write(member.result())
-        plain[number] += size
-        progressed(size)
+        checksums[number] = zlib.adler32(block, checksums[number])  # DEFLATE's trailer
+        plain[number] += len(block)
+        progressed(len(block))
 
     try:
         with ThreadPoolExecutor(max(1, workers)) as pool:
             for number, block in _blocks(paths):
-                pending.append((number, len(block), pool.submit(_member, block)))
+                pending.append((number, block, pool.submit(codec.block, block)))
                 if len(pending) > 2 * workers:
                     write_oldest()
             while pending:
                 write_oldest()
         for done in list(sinks):
-            sinks.pop(done).close()
-            os.remove(paths[done])
+            finish(done)
     finally:
         for sink in sinks.values():
             sink.close()
-    return [(path + ".gz", size) for path, size in zip(paths, plain, strict=True)]
+    return [(path + codec.suffix, size) for path, size in zip(paths, plain, strict=True)]

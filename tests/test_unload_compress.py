@@ -1,4 +1,4 @@
-"""gzip unloads: DuckDB writes plain text, :mod:`sqla_stage.runtime.unload_gzip` compresses.
+"""gzip unloads: DuckDB writes plain text, :mod:`sqla_stage.runtime.unload_compress` compresses.
 
 The files must be ordinary gzip (several members when they are large), hold exactly what
 DuckDB's own plain COPY writes, and report their plain size as ``input_bytes``.
@@ -14,8 +14,9 @@ from typing import Any
 import duckdb
 import pytest
 
-from sqla_stage.runtime import unload_gzip
-from sqla_stage.runtime.unload_gzip import gzip_files
+from sqla_stage.runtime import unload_compress
+from sqla_stage.runtime.compressions import GZIP
+from sqla_stage.runtime.unload_compress import compress_files
 
 ROWS = 300_000
 #: Enough plain CSV for several gzip members (BLOCK_SIZE is 4 MiB).
@@ -50,9 +51,9 @@ def test_single_gzip_file_is_duckdb_plain_csv_in_several_members(
         ).one()
     written = (tmp_path / "stages" / "stage" / "internal" / "s" / "all.csv.gz").read_bytes()
     plain = _plain_csv(tmp_path)
-    assert len(plain) > 2 * unload_gzip.BLOCK_SIZE
+    assert len(plain) > 2 * unload_compress.BLOCK_SIZE
     assert gzip.decompress(written) == plain
-    assert _members(written) == -(-len(plain) // unload_gzip.BLOCK_SIZE)
+    assert _members(written) == -(-len(plain) // unload_compress.BLOCK_SIZE)
     assert (result.rows_unloaded, result.input_bytes, result.output_bytes) == (
         ROWS,
         len(plain),
@@ -104,7 +105,7 @@ def test_single_gzip_beyond_max_file_size_is_refused_after_compressing(
 
 
 @pytest.mark.parametrize("workers", [1, 3])
-def test_gzip_files_keeps_every_byte_in_order(tmp_path: Path, workers: int) -> None:
+def test_compress_files_keeps_every_byte_in_order(tmp_path: Path, workers: int) -> None:
     contents = [b"", b"x" * 10, bytes(range(256)) * 40_000]  # the last: 2.4 blocks
     paths = []
     for number, content in enumerate(contents):
@@ -112,7 +113,7 @@ def test_gzip_files_keeps_every_byte_in_order(tmp_path: Path, workers: int) -> N
         path.write_bytes(content)
         paths.append(str(path))
     progressed: list[int] = []
-    done = gzip_files(paths, workers, progressed.append)
+    done = compress_files(paths, GZIP, workers, progressed.append)
     assert done == [
         (path + ".gz", len(content)) for path, content in zip(paths, contents, strict=True)
     ]
@@ -121,10 +122,10 @@ def test_gzip_files_keeps_every_byte_in_order(tmp_path: Path, workers: int) -> N
     assert sorted(p.name for p in tmp_path.iterdir()) == [f"part_{n}.csv.gz" for n in range(3)]
 
 
-def test_gzip_files_raises_what_the_disk_says(tmp_path: Path) -> None:
+def test_compress_files_raises_what_the_disk_says(tmp_path: Path) -> None:
     path = tmp_path / "part_0.csv"
     path.write_bytes(b"a,b\n" * 1000)
     (tmp_path / "part_0.csv.gz").mkdir()  # the compressed file cannot be created
     with pytest.raises(IsADirectoryError):
-        gzip_files([str(path)], 2, lambda size: None)
+        compress_files([str(path)], GZIP, 2, lambda size: None)
     assert path.read_bytes() == b"a,b\n" * 1000

@@ -1,0 +1,86 @@
+"""Staged files DuckDB cannot decompress, made readable: the path DuckDB reads for a file.
+
+DuckDB's readers decompress gzip and zstd themselves (by extension under AUTO). For a
+file compressed with BZ2, DEFLATE or RAW_DEFLATE (the format's COMPRESSION, or under
+AUTO the file's extension, ``.bz2`` / ``.deflate`` / ``.raw_deflate``, or bzip2's and
+gzip's magic bytes in a file without a compression extension), `readable_path` copies
+the plain bytes into a temporary file (`compressions.decompressed_copy`) and gives its
+path instead. The copy lives until the statement ends (`StageContext.close`); one
+statement decompresses each file once, so a path stands for the same file everywhere in
+the statement (a load's per-file results, ``METADATA$FILENAME``).
+
+Under AUTO a ``.br`` file is refused, as is COMPRESSION = BROTLI: the runtime has no
+Brotli package (and Snowflake does not detect Brotli either).
+"""
+
+from __future__ import annotations
+
+from sqla_stage.errors import StageError, StageOperationalError
+from sqla_stage.formats import FormatSpec, Parquet
+from sqla_stage.options import AUTO
+from sqla_stage.runtime.compressions import (
+    GZIP,
+    MAGIC_BYTES,
+    PYTHON_READ,
+    Codec,
+    decompressed_copy,
+    detect,
+    refuse,
+)
+from sqla_stage.runtime.context import StageContext
+from sqla_stage.runtime.storage import StageStorage
+
+#: Extensions DuckDB decompresses itself under AUTO.
+_DUCKDB_SUFFIXES = (".gz", ".gzip", ".zst")
+#: gzip's magic bytes (RFC 1952 section 2.3.1).
+_GZIP_MAGIC = b"\x1f\x8b"
+
+
+def file_codec(storage: StageStorage, spec: FormatSpec, name: str) -> Codec | None:
+    """The codec the runtime decompresses ``name`` with before DuckDB reads it, if any.
+
+    Raises:
+        StageRuntimeError: COMPRESSION = BROTLI, or a ``.br`` file under AUTO.
+    """
+    if isinstance(spec, Parquet):
+        return None
+    compression = str(spec.options.get("compression", AUTO))
+    refuse(compression)
+    if compression in PYTHON_READ:
+        return PYTHON_READ[compression]
+    if compression != "AUTO" or name.lower().endswith(_DUCKDB_SUFFIXES):
+        return None
+    codec = detect(name, b"")
+    if codec is not None:
+        return codec
+    head = storage.head(name, MAGIC_BYTES)
+    if head.startswith(_GZIP_MAGIC):
+        return GZIP
+    return detect(name, head)
+
+
+def readable_path(context: StageContext, storage: StageStorage, spec: FormatSpec, name: str) -> str:
+    """The path DuckDB reads for the staged file ``name`` (a decompressed copy if needed).
+
+    Raises:
+        StageRuntimeError: a compression the runtime refuses (`file_codec`).
+        StageOperationalError: the file cannot be read, or is not of its compression.
+    """
+    path = storage.duckdb_path(name)
+    try:
+        codec = file_codec(storage, spec, name)
+        if codec is None:
+            return path
+        key = (path, codec.name)
+        if key not in context.decompressed:
+            with storage.fs.open(storage.path(name), "rb") as source:
+                context.decompressed[key] = decompressed_copy(source, codec)
+        return context.decompressed[key]
+    except StageError:
+        raise
+    except ValueError as error:
+        raise StageOperationalError(f"cannot read {name!r} in {storage.label}: {error}") from None
+    except Exception as error:  # botocore's connection errors are not OSErrors
+        raise StageOperationalError(
+            f"cannot read {name!r} in {storage.label}: {type(error).__name__}: {error}"
+        ) from None

@@ -1,0 +1,196 @@
+"""BZ2, DEFLATE and RAW_DEFLATE unloads, loads and staged queries; BROTLI and LZO refused.
+
+DuckDB writes plain text that the runtime compresses (:mod:`sqla_stage.runtime.compressions`),
+and reads those files from decompressed copies (:mod:`sqla_stage.runtime.read_compression`),
+with COMPRESSION = AUTO deciding by extension or magic bytes.
+"""
+
+from __future__ import annotations
+
+import bz2
+import gzip
+import io
+import json
+import tempfile
+import zlib
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import exc
+
+from sqla_stage.runtime.compressions import CODECS, decompress
+
+ROWS = 5_000
+SOURCE = f"SELECT i AS n, 'row ' || i AS label FROM range({ROWS}) t(i)"
+EXPECTED = [(i, f"row {i}") for i in range(ROWS)]
+
+
+def _zlib(data: bytes) -> bytes:
+    assert data[:2] == b"\x78\x9c"  # zlib's header (RFC 1950)
+    return zlib.decompress(data)
+
+
+#: How Python's own modules decompress each compression, and the file suffix.
+DECOMPRESS: dict[str, tuple[str, Callable[[bytes], bytes]]] = {
+    "GZIP": (".gz", gzip.decompress),
+    "BZ2": (".bz2", bz2.decompress),
+    "DEFLATE": (".deflate", _zlib),
+    "RAW_DEFLATE": (".raw_deflate", lambda data: zlib.decompress(data, -15)),
+}
+
+
+def _folder(tmp_path: Path, *parts: str) -> Path:
+    return tmp_path.joinpath("stages", "stage", "internal", "s", *parts)
+
+
+def _load(conn: Any, copy: str) -> list[tuple[Any, ...]]:
+    conn.exec_driver_sql("CREATE OR REPLACE TABLE t (n INTEGER, label VARCHAR)")
+    conn.exec_driver_sql(copy)
+    return [tuple(row) for row in conn.exec_driver_sql("SELECT * FROM t ORDER BY n")]
+
+
+@pytest.mark.parametrize("name", sorted(DECOMPRESS))
+def test_csv_unload_compresses_loads_back_and_queries(
+    engine: Any, tmp_path: Path, name: str
+) -> None:
+    suffix, python_decompress = DECOMPRESS[name]
+    with engine.begin() as conn:
+        conn.exec_driver_sql("CREATE STAGE s")
+        result = conn.exec_driver_sql(
+            f"COPY INTO @s/out/ FROM ({SOURCE}) "
+            f"FILE_FORMAT = (TYPE = CSV COMPRESSION = {name}) MAX_FILE_SIZE = 20000"
+        ).one()
+        files = sorted(_folder(tmp_path, "out").iterdir())
+        assert len(files) > 1 and all(f.name.endswith(".csv" + suffix) for f in files)
+        plain = [python_decompress(f.read_bytes()) for f in files]
+        lines = sorted(line for text in plain for line in text.decode().splitlines())
+        assert lines == sorted(f"{n},{label}" for n, label in EXPECTED)
+        assert (result.rows_unloaded, result.input_bytes, result.output_bytes) == (
+            ROWS,
+            sum(map(len, plain)),
+            sum(f.stat().st_size for f in files),
+        )
+        # Loaded back with the compression named, and with AUTO (by extension).
+        explicit = f"FILE_FORMAT = (TYPE = CSV COMPRESSION = {name})"
+        assert _load(conn, f"COPY INTO t FROM @s/out/ {explicit}") == EXPECTED
+        assert (
+            _load(conn, "COPY INTO t FROM @s/out/ FILE_FORMAT = (TYPE = CSV) FORCE = TRUE")
+            == EXPECTED
+        )
+        staged = conn.exec_driver_sql(
+            "SELECT count(*), sum($1::INTEGER), count(DISTINCT METADATA$FILENAME) FROM @s/out/"
+        ).one()
+        assert tuple(staged) == (ROWS, sum(range(ROWS)), len(files))
+        names = {
+            row[0] for row in conn.exec_driver_sql("SELECT DISTINCT METADATA$FILENAME FROM @s/out/")
+        }
+        assert names == {f"out/{f.name}" for f in files}
+
+
+@pytest.mark.parametrize("name", ["BZ2", "DEFLATE", "RAW_DEFLATE"])
+def test_json_single_file_round_trip(engine: Any, tmp_path: Path, name: str) -> None:
+    suffix, python_decompress = DECOMPRESS[name]
+    with engine.begin() as conn:
+        conn.exec_driver_sql("CREATE STAGE s")
+        conn.exec_driver_sql(
+            f"COPY INTO @s/all.json{suffix} FROM ({SOURCE}) "
+            f"FILE_FORMAT = (TYPE = JSON COMPRESSION = {name}) SINGLE = TRUE"
+        )
+        text = python_decompress(_folder(tmp_path, f"all.json{suffix}").read_bytes())
+        assert [json.loads(line) for line in text.splitlines()] == [
+            {"n": n, "label": label} for n, label in EXPECTED
+        ]
+        conn.exec_driver_sql(f"CREATE FILE FORMAT j TYPE = JSON COMPRESSION = {name}")
+        rows = conn.exec_driver_sql(
+            f"SELECT $1:n::INTEGER, $1:label::VARCHAR FROM @s/all.json{suffix} "
+            "(FILE_FORMAT => 'j') ORDER BY 1"
+        ).all()
+        assert [tuple(row) for row in rows] == EXPECTED
+        loaded = _load(
+            conn,
+            f"COPY INTO t FROM @s/all.json{suffix} FILE_FORMAT = (FORMAT_NAME = 'j') "
+            "MATCH_BY_COLUMN_NAME = CASE_INSENSITIVE",
+        )
+        assert loaded == EXPECTED
+
+
+def test_detailed_output_counts_rows_of_bz2_files(engine: Any) -> None:
+    with engine.begin() as conn:
+        conn.exec_driver_sql("CREATE STAGE s")
+        rows = conn.exec_driver_sql(
+            f"COPY INTO @s/d/ FROM ({SOURCE}) FILE_FORMAT = (TYPE = CSV COMPRESSION = BZ2) "
+            "MAX_FILE_SIZE = 20000 DETAILED_OUTPUT = TRUE"
+        ).all()
+    assert len(rows) > 1 and sum(row.row_count for row in rows) == ROWS
+    assert all(row.file_name.endswith(".csv.bz2") for row in rows)
+
+
+def test_auto_detects_bzip2_and_gzip_by_magic_bytes(engine: Any, tmp_path: Path) -> None:
+    with engine.begin() as conn:
+        conn.exec_driver_sql("CREATE STAGE s")
+        folder = _folder(tmp_path, "m")
+        folder.mkdir(parents=True)
+        (folder / "a.csv").write_bytes(bz2.compress(b"1,one\n2,two\n"))
+        (folder / "b.csv").write_bytes(gzip.compress(b"3,three\n"))
+        (folder / "c.csv").write_bytes(b"4,four\n")
+        assert _load(conn, "COPY INTO t FROM @s/m/") == [
+            (1, "one"),
+            (2, "two"),
+            (3, "three"),
+            (4, "four"),
+        ]
+
+
+def test_a_file_that_is_not_of_its_compression_is_an_error(engine: Any, tmp_path: Path) -> None:
+    with engine.begin() as conn:
+        conn.exec_driver_sql("CREATE STAGE s")
+        folder = _folder(tmp_path, "bad")
+        folder.mkdir(parents=True)
+        (folder / "a.csv.bz2").write_bytes(b"1,one\n")
+        with pytest.raises(exc.OperationalError, match=r"a.csv.bz2.*: not BZ2 data"):
+            _load(conn, "COPY INTO t FROM @s/bad/")
+
+
+def test_brotli_and_lzo_are_refused_before_writing(engine: Any, tmp_path: Path) -> None:
+    with engine.begin() as conn:
+        conn.exec_driver_sql("CREATE STAGE s")
+        with pytest.raises(exc.ProgrammingError, match="COMPRESSION = BROTLI: not supported"):
+            conn.exec_driver_sql(
+                f"COPY INTO @s/b/ FROM ({SOURCE}) FILE_FORMAT = (TYPE = CSV COMPRESSION = BROTLI)"
+            )
+        with pytest.raises(exc.ProgrammingError, match="COMPRESSION = LZO"):
+            conn.exec_driver_sql(
+                f"COPY INTO @s/p/ FROM ({SOURCE}) FILE_FORMAT = (TYPE = PARQUET COMPRESSION = LZO)"
+            )
+        assert not _folder(tmp_path, "b").exists() and not _folder(tmp_path, "p").exists()
+        folder = _folder(tmp_path, "br")
+        folder.mkdir(parents=True)
+        (folder / "a.csv.br").write_bytes(b"\x0b\x02\x80x\x03")
+        with pytest.raises(exc.ProgrammingError, match="BROTLI: not supported"):
+            _load(conn, "COPY INTO t FROM @s/br/")
+
+
+def test_decompressed_copies_are_removed_after_the_statement(engine: Any, tmp_path: Path) -> None:
+    before = set(Path(tempfile.gettempdir()).glob("sqla_stage-read-*"))
+    with engine.begin() as conn:
+        conn.exec_driver_sql("CREATE STAGE s")
+        conn.exec_driver_sql(
+            f"COPY INTO @s/x/ FROM ({SOURCE}) FILE_FORMAT = (TYPE = CSV COMPRESSION = DEFLATE)"
+        )
+        assert conn.exec_driver_sql("SELECT count(*) FROM @s/x/").scalar() == ROWS
+    assert set(Path(tempfile.gettempdir()).glob("sqla_stage-read-*")) == before
+
+
+@pytest.mark.parametrize("codec", sorted(CODECS))
+def test_decompress_reads_concatenated_blocks(codec: str) -> None:
+    chosen = CODECS[codec]
+    data = bytes(range(256)) * 1000
+    blocks = [data[:100_000], data[100_000:], b""]
+    blob = chosen.header + b"".join(map(chosen.block, blocks)) + chosen.trailer(zlib.adler32(data))
+    out = io.BytesIO()
+    decompress(io.BytesIO(blob), chosen, out)
+    assert out.getvalue() == data
+    with pytest.raises(ValueError, match="cut short"):
+        decompress(io.BytesIO(blob[: len(blob) // 2]), chosen, io.BytesIO())

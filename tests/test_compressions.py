@@ -172,15 +172,20 @@ def test_brotli_and_lzo_are_refused_before_writing(engine: Any, tmp_path: Path) 
             _load(conn, "COPY INTO t FROM @s/br/")
 
 
-def test_decompressed_copies_are_removed_after_the_statement(engine: Any, tmp_path: Path) -> None:
-    before = set(Path(tempfile.gettempdir()).glob("sqla_stage-read-*"))
+def test_decompressed_copies_are_removed_after_the_statement(
+    engine: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    scratch = tmp_path / "tmp"  # a temporary folder of its own: other runs share /tmp
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    before = set(scratch.glob("sqla_stage-read-*"))
     with engine.begin() as conn:
         conn.exec_driver_sql("CREATE STAGE s")
         conn.exec_driver_sql(
             f"COPY INTO @s/x/ FROM ({SOURCE}) FILE_FORMAT = (TYPE = CSV COMPRESSION = DEFLATE)"
         )
         assert conn.exec_driver_sql("SELECT count(*) FROM @s/x/").scalar() == ROWS
-    assert set(Path(tempfile.gettempdir()).glob("sqla_stage-read-*")) == before
+    assert set(scratch.glob("sqla_stage-read-*")) == before
 
 
 @pytest.mark.parametrize("codec", sorted(CODECS))

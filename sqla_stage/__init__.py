@@ -5,7 +5,9 @@ Snowflake, Databend and MatrixOne (and a canonical form for DuckDB and the defau
 string form); [parse][sqla_stage.parse] reads that SQL back into the same constructs.
 """
 
-# Imported for its effect: it registers the work behind Stage.list(), .unload(), .read(), ...
+# Imported for their effects: the work behind Stage.list(), .unload(), .read(), ... and
+# the flush of a Session's pending objects before a stage statement.
+from sqla_stage import orm_sessions as _orm_sessions  # noqa: F401
 from sqla_stage import stage_calls as _stage_calls  # noqa: F401
 from sqla_stage.connections import (
     CreateConnection,

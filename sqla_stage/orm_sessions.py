@@ -5,21 +5,23 @@ only before statements that involve mapped entities, so an unload of ``select(us
 right after ``session.add(User(...))`` would miss the new user, and a load of orders
 would miss the user they reference. Importing this module (``import sqla_stage`` does)
 registers a ``do_orm_execute`` listener on every Session that flushes before a stage
-statement, honouring ``Session.autoflush`` and ``with session.no_autoflush:`` as
-SQLAlchemy's own autoflush does.
+statement and before SQL text (``text("COPY INTO ...")``, which may be one), as 2.1
+does, honouring ``Session.autoflush`` and ``with session.no_autoflush:`` as SQLAlchemy's
+own autoflush does.
 """
 
 from __future__ import annotations
 
 from sqlalchemy import event
 from sqlalchemy.orm import ORMExecuteState, Session
+from sqlalchemy.sql.elements import TextClause
 
 from sqla_stage.statement import StageStatement
 
 
 def flush_before_stage_statements(state: ORMExecuteState) -> None:
     """The listener: flush the session's pending changes before a stage statement."""
-    if isinstance(state.statement, StageStatement) and state.session.autoflush:
+    if isinstance(state.statement, (StageStatement, TextClause)) and state.session.autoflush:
         state.session.flush()
 
 

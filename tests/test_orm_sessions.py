@@ -243,6 +243,13 @@ def test_pending_objects_are_flushed_before_an_unload(engine: Any) -> None:
             assert session.execute(again).mappings().one()["rows_unloaded"] == 2
 
 
+def test_pending_objects_are_flushed_before_stage_sql_text(engine: Any) -> None:
+    with Session(engine) as session, session.begin():
+        session.add(User(id=1, name="ann"))
+        unload = sa.text("COPY INTO @landing/text/ FROM users FILE_FORMAT = (TYPE = CSV)")
+        assert session.execute(unload).mappings().one()["rows_unloaded"] == 1
+
+
 def test_pending_objects_are_flushed_before_a_load(engine: Any, put: Any) -> None:
     put("orders.csv", "10,1,5\n")
     with Session(engine) as session, session.begin():

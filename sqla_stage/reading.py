@@ -26,6 +26,7 @@ optional (``pip install 'sqla-stage[pandas]'``, ``'sqla-stage[polars]'``).
 from __future__ import annotations
 
 import contextlib
+import importlib
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -109,6 +110,21 @@ def _relation(
         context.close()
 
 
+def _require(module: str, what: str) -> None:
+    """Refuse to read into ``what`` without ``module`` (DuckDB builds it), naming the extra.
+
+    Raises:
+        ImportError: ``module`` is not installed.
+    """
+    try:
+        importlib.import_module(module)
+    except ImportError:
+        raise ImportError(
+            f"reading staged files into {what} needs {module}: "
+            f"pip install 'sqla-stage[{module}]' (read_arrow() needs only pyarrow)"
+        ) from None
+
+
 def read(
     bind: ReadBind,
     location: object,
@@ -129,13 +145,7 @@ def read(
         ImportError: pandas is not installed.
         StageRuntimeError: not the DuckDB runtime, no such stage, or no file to read.
     """
-    try:
-        import pandas  # noqa: F401  (DuckDB builds the DataFrame)
-    except ImportError:
-        raise ImportError(
-            "reading staged files into a DataFrame needs pandas: "
-            "pip install 'sqla-stage[pandas]' (read_arrow() needs only pyarrow)"
-        ) from None
+    _require("pandas", "a DataFrame")
     with _relation(bind, location, file_format, pattern, "read") as relation:
         return relation.df()
 
@@ -176,13 +186,7 @@ def read_polars(
         ImportError: polars is not installed.
         StageRuntimeError: not the DuckDB runtime, no such stage, or no file to read.
     """
-    try:
-        import polars  # noqa: F401  (DuckDB builds the DataFrame)
-    except ImportError:
-        raise ImportError(
-            "reading staged files into a polars DataFrame needs polars: "
-            "pip install 'sqla-stage[polars]' (read_arrow() needs only pyarrow)"
-        ) from None
+    _require("polars", "a polars DataFrame")
     with _relation(bind, location, file_format, pattern, "read_polars") as relation:
         frame: polars.DataFrame = relation.pl()
         return frame

@@ -151,6 +151,25 @@ def check_column_count(spec: FormatSpec, defaulted: Sequence[str]) -> None:
         )
 
 
+def header_options(spec: FormatSpec, named_header: bool, parsed: bool) -> list[str]:
+    """``header`` and ``skip`` of a text read: never sniffed (see `csv_read_options`).
+
+    ``parsed``: the first line names the columns (PARSE_HEADER); otherwise ``SKIP_HEADER =
+    n`` skips n lines, the last of which names the columns when ``named_header``.
+    """
+    skip = spec.options.get("skip_header", 0)
+    skip = skip if isinstance(skip, int) and not isinstance(skip, bool) else 0
+    options = []
+    if parsed or (named_header and skip):
+        options.append("header = true")
+        skip -= 0 if parsed else 1
+    else:
+        options.append("header = false")
+    if skip:
+        options.append(f"skip = {skip}")
+    return options
+
+
 def csv_read_options(spec: FormatSpec, *, named_header: bool = False) -> list[str]:
     """``read_csv`` arguments for a CSV format's options (loading: Snowflake's defaults).
 
@@ -169,18 +188,7 @@ def csv_read_options(spec: FormatSpec, *, named_header: bool = False) -> list[st
     options.append(f"delim = {literal(delimiter)}")
     if "record_delimiter" in spec.options:  # else DuckDB takes '\n' and '\r\n' alike
         options.append(f"new_line = {literal(_NEW_LINES[record])}")
-    skip = spec.options.get("skip_header", 0)
-    if not isinstance(skip, int) or isinstance(skip, bool):
-        skip = 0
-    if spec.options.get("parse_header") is True:
-        options.append("header = true")
-    elif named_header and skip:
-        options.append("header = true")
-        skip -= 1
-    else:
-        options.append("header = false")
-    if skip:
-        options.append(f"skip = {skip}")
+    options += header_options(spec, named_header, spec.options.get("parse_header") is True)
     quote = character_option(spec.options.get("field_optionally_enclosed_by"))
     options.append(f"quote = {literal(quote or DOUBLE_QUOTE)}")
     escape = character_option(spec.options.get("escape"))
@@ -331,15 +339,7 @@ def tsv_read(
         "escape = ''",
         f"nullstr = {literal(BACKSLASH + 'N')}",
     ]
-    skip = spec.options.get("skip_header", 0)
-    skip = skip if isinstance(skip, int) and not isinstance(skip, bool) else 0
-    if named_header and skip:
-        options.append("header = true")
-        skip -= 1
-    else:
-        options.append("header = false")
-    if skip:
-        options.append(f"skip = {skip}")
+    options += header_options(spec, named_header, parsed=False)
     if columns is not None:
         struct = ", ".join(f"{literal(name)}: 'VARCHAR'" for name in columns)
         options += [f"columns = {{{struct}}}", "auto_detect = false"]

@@ -74,7 +74,7 @@ from sqla_stage.runtime import progress
 from sqla_stage.runtime.context import Place, StageContext
 from sqla_stage.runtime.duckdb_errors import error_class, first_line
 from sqla_stage.runtime.duckdb_formats import refuse_parquet_as_text
-from sqla_stage.runtime.literals import inline, quote
+from sqla_stage.runtime.literals import quote
 from sqla_stage.runtime.load_checks import (
     SNOWFLAKE_VALIDATION_COLUMNS,
     VALIDATION_COLUMNS,
@@ -84,8 +84,14 @@ from sqla_stage.runtime.load_checks import (
     validate,
     where,
 )
-from sqla_stage.runtime.load_plan import LoadOptions, SideConnection, StagedFile, Target
-from sqla_stage.runtime.load_read import Reader, TargetColumn, make_reader
+from sqla_stage.runtime.load_plan import (
+    LoadOptions,
+    SideConnection,
+    StagedFile,
+    Target,
+    table_columns,
+)
+from sqla_stage.runtime.load_read import Reader, make_reader
 from sqla_stage.runtime.load_transform import insert_transformed
 from sqla_stage.runtime.load_variants import variant_check
 from sqla_stage.runtime.read_compression import readable_path
@@ -174,20 +180,11 @@ def run(context: StageContext, element: CopyInto) -> Rows | Query:
 def _target(context: StageContext, element: CopyInto) -> Target:
     table = element.table
     assert table is not None
-    rows = context.run(
-        inline(
-            "SELECT schema_name, table_name, column_name, data_type, is_nullable, "
-            "column_default FROM duckdb_columns() WHERE database_name = current_database() "
-            "AND lower(schema_name) = lower(coalesce(?, current_schema())) AND "
-            "lower(table_name) = lower(?) ORDER BY column_index",
-            [table.schema, table.name],
-        )
-    ).fetchall()
     label = f"{table.schema}.{table.name}" if table.schema else table.name
-    if not rows:
+    found = table_columns(context, table)
+    if found is None:
         raise StageProgrammingError(f"COPY INTO {label}: table {label} does not exist")
-    schema, name = rows[0][0], rows[0][1]
-    columns = tuple(TargetColumn(row[2], row[3], not row[4], row[5] is not None) for row in rows)
+    schema, name, columns = found
     fill = columns
     if element.columns:
         by_name = {column.name.lower(): column for column in columns}

@@ -47,7 +47,7 @@ from sqla_stage.parser.lexer import Kind, tokenize
 from sqla_stage.runtime.compressions import BZ2, GZIP, decompressed_copy
 from sqla_stage.runtime.context import StageContext
 from sqla_stage.runtime.duckdb_errors import error_class, first_line
-from sqla_stage.runtime.literals import inline, literal, quote
+from sqla_stage.runtime.literals import literal, quote
 from sqla_stage.runtime.load_data_sql import (
     WHITESPACE,
     TextFormat,
@@ -56,6 +56,7 @@ from sqla_stage.runtime.load_data_sql import (
     refuse_format,
     text_records,
 )
+from sqla_stage.runtime.load_plan import table_columns
 from sqla_stage.runtime.load_read import TargetColumn, glob_escape
 from sqla_stage.runtime.results import BIGINT, Column, Rows
 from sqla_stage.stage import StagePath
@@ -153,19 +154,11 @@ def _refuse(element: LoadData, label: str) -> None:
 
 def _target(context: StageContext, element: LoadData, label: str) -> tuple[str, list[TargetColumn]]:
     table = element.table
-    rows = context.run(
-        inline(
-            "SELECT schema_name, table_name, column_name, data_type, is_nullable, "
-            "column_default FROM duckdb_columns() WHERE database_name = current_database() "
-            "AND lower(schema_name) = lower(coalesce(?, current_schema())) AND "
-            "lower(table_name) = lower(?) ORDER BY column_index",
-            [table.schema, table.name],
-        )
-    ).fetchall()
-    if not rows:
+    found = table_columns(context, table)
+    if found is None:
         raise StageProgrammingError(f"{label}: table {table.name} does not exist")
-    columns = [TargetColumn(r[2], r[3], not r[4], r[5] is not None) for r in rows]
-    return f"{quote(rows[0][0])}.{quote(rows[0][1])}", columns
+    schema, name, columns = found
+    return f"{quote(schema)}.{quote(name)}", list(columns)
 
 
 def _fills(

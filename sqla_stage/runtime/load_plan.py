@@ -1,4 +1,4 @@
-"""What a COPY INTO <table> works with: the files, the target table and the options.
+"""What a load works with: the files, the target table (and its columns) and the options.
 
 The load (`load`) plans these before it reads anything; the side connection is where
 its checks and schema probes run, beside the statement's own cursor.
@@ -9,6 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy.sql.expression import TableClause
+
+from sqla_stage.runtime.context import StageContext
+from sqla_stage.runtime.literals import inline
 from sqla_stage.runtime.load_read import TargetColumn
 from sqla_stage.runtime.load_variants import VariantCheck
 from sqla_stage.runtime.storage import FileInfo
@@ -68,3 +72,25 @@ class SideConnection:
         """Close it, if it was opened."""
         if self.connection is not None:
             self.connection.close()
+
+
+def table_columns(
+    context: StageContext, table: TableClause
+) -> tuple[str, str, tuple[TargetColumn, ...]] | None:
+    """The schema, name and columns of the table a load fills (names matched without case).
+
+    None when the current database has no such table.
+    """
+    rows = context.run(
+        inline(
+            "SELECT schema_name, table_name, column_name, data_type, is_nullable, "
+            "column_default FROM duckdb_columns() WHERE database_name = current_database() "
+            "AND lower(schema_name) = lower(coalesce(?, current_schema())) AND "
+            "lower(table_name) = lower(?) ORDER BY column_index",
+            [table.schema, table.name],
+        )
+    ).fetchall()
+    if not rows:
+        return None
+    columns = tuple(TargetColumn(row[2], row[3], not row[4], row[5] is not None) for row in rows)
+    return rows[0][0], rows[0][1], columns

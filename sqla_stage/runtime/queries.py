@@ -54,7 +54,7 @@ from sqla_stage.runtime.engine_functions import translate
 from sqla_stage.runtime.file_commands import list_files
 from sqla_stage.runtime.literals import columns_select, quote
 from sqla_stage.runtime.queries_catalog import mo_stages
-from sqla_stage.runtime.queries_columns import Edit, layout, references
+from sqla_stage.runtime.queries_columns import Edit, layout, names_alias, references
 from sqla_stage.runtime.results import Query, Rows
 from sqla_stage.runtime.staged_sources import StagedSource, list_staged, staged_read
 from sqla_stage.stage import StagePath
@@ -285,9 +285,7 @@ def _staged_files(
     if tokens[following].upper == "AS":
         following += 1
     alias_token = tokens[following]
-    if alias_token.kind is Kind.QUOTED or (
-        alias_token.kind is Kind.WORD and alias_token.upper not in _NOT_ALIASES
-    ):
+    if names_alias(alias_token, _NOT_ALIASES):
         alias = text[alias_token.start : alias_token.end]
         names = {alias_token.value if alias_token.kind is Kind.QUOTED else alias_token.upper}
         last = following
@@ -420,11 +418,7 @@ def _numbers(text: str, tokens: Sequence[Token], index: int) -> Edit | None:
             f"{text[token.start : closing.end]!r}"
         )
     after = tokens[index + 4]
-    aliased = (
-        after.upper == "AS"
-        or after.kind is Kind.QUOTED
-        or (after.kind is Kind.WORD and after.upper not in _NOT_ALIASES)
-    )
+    aliased = after.upper == "AS" or names_alias(after, _NOT_ALIASES)
     alias = "" if aliased else " AS numbers"
     sql = f"(SELECT range::UBIGINT AS number FROM range({count.value})){alias}"
     return Edit(token.start, closing.end, sql)

@@ -30,7 +30,7 @@ from sqla_stage.credentials import MASK
 from sqla_stage.parser.lexer import Kind, Token
 from sqla_stage.runtime.context import StageContext
 from sqla_stage.runtime.literals import columns_select
-from sqla_stage.runtime.queries_columns import Edit
+from sqla_stage.runtime.queries_columns import Edit, names_alias
 
 #: ``mo_catalog.mo_stages`` columns (MatrixOne's), with their DuckDB types.
 MO_STAGES_COLUMNS = (
@@ -93,11 +93,7 @@ def mo_stages(
             ]
         )
     after = tokens[index + 3]
-    aliased = (
-        after.upper == "AS"
-        or after.kind is Kind.QUOTED
-        or (after.kind is Kind.WORD and after.upper not in not_aliases)
-    )
+    aliased = after.upper == "AS" or names_alias(after, not_aliases)
     alias = "" if aliased else " AS mo_stages"
     sql = f"(SELECT {columns_select(MO_STAGES_COLUMNS, rows)}){alias}"
     return Edit(schema.start, table.end, sql)

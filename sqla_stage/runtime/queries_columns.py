@@ -58,6 +58,11 @@ _TYPES = {
 _DECIMALS = frozenset(("NUMBER", "NUMERIC", "DECIMAL"))
 
 
+def names_alias(token: Token, not_aliases: frozenset[str]) -> bool:
+    """Whether ``token``, after a FROM item, is its alias: a quoted name or another word."""
+    return token.kind is Kind.QUOTED or (token.kind is Kind.WORD and token.upper not in not_aliases)
+
+
 @dataclass
 class Edit:
     """Text that replaces ``sql[start:end]``."""

@@ -12,6 +12,14 @@ engine has it (one statement per property on MatrixOne, which alters one at a ti
 ``DIRECTORY`` on its own on Snowflake), ``CREATE OR REPLACE STAGE`` on Databend, and on
 the DuckDB runtime a change of the registered definition that keeps an internal stage's
 files.
+
+Databend's re-creation needs the stage's whole definition: either ``existing={...}`` (the
+whole definition before the change, as autogenerate writes it) or an ``existing_<property>``
+for each property Databend has (`RECREATED_FROM`, ``None`` where the stage has none).
+Without it the operation refuses to run or print anything, naming what is missing: a
+re-created stage would lose its URL (becoming internal), credentials, file format, copy
+options or comment. It never reads them back from the database: ``DESC STAGE`` masks the
+credentials.
 """
 
 from __future__ import annotations
@@ -27,6 +35,9 @@ from sqla_stage.stage import Stage
 
 #: Dialects whose ALTER STAGE sets one property a time (a new URL with its credentials).
 ONE_PROPERTY_A_STATEMENT = frozenset({"mysql", "mariadb", "matrixone"})
+#: Dialects without ALTER STAGE, which re-create the stage, and the properties they have:
+#: each must be known before the change (``None`` where the stage has none).
+RECREATED_FROM = {"databend": ("url", "credentials", "file_format", "copy_options", "comment")}
 
 
 def stage_arguments(stage: Stage) -> dict[str, Any]:
@@ -164,6 +175,8 @@ class AlterStageOp(MigrateOperation):
         existing: The properties before the change. The changed ones make the reverse;
             engines without ``ALTER STAGE`` (Databend) re-create the stage from all of
             them with the changes applied.
+        complete: ``existing`` is the stage's whole definition: the properties it does
+            not name are unset (autogenerate's operations are complete).
 
     Raises:
         StageArgumentError: an unknown property, no change, or values the stage refuses.
@@ -177,11 +190,13 @@ class AlterStageOp(MigrateOperation):
         if_exists: bool = False,
         changes: Mapping[str, Any],
         existing: Mapping[str, Any] | None = None,
+        complete: bool = False,
     ) -> None:
         """Alter the stage ``stage_name``."""
         self.stage_name = stage_name
         self.schema = schema
         self.if_exists = if_exists
+        self.complete = complete
         before = dict(existing or {})
         unknown = sorted({*changes, *before} - set(ALTERABLE))
         if unknown:
@@ -198,6 +213,7 @@ class AlterStageOp(MigrateOperation):
         *,
         schema: str | None = None,
         if_exists: bool = False,
+        existing: Mapping[str, Any] | None = None,
         **properties: Any,
     ) -> None:
         """Change properties of a stage: ``ALTER STAGE ... SET`` (see the module docstring).
@@ -207,22 +223,40 @@ class AlterStageOp(MigrateOperation):
             stage_name: The stage's name.
             schema: Its schema.
             if_exists: Add ``IF EXISTS``.
+            existing: The stage's whole definition before the change (the properties it
+                does not name are unset), instead of ``existing_<property>`` arguments.
             **properties: The new values (``url``, ``credentials``, ``encryption``,
                 ``storage_integration``, ``directory``, ``file_format``, ``copy_options``,
                 ``comment``; ``None`` removes one) and, as ``existing_<property>``, the
                 values before the change (needed to reverse it, and on Databend, which
                 re-creates the stage, every property the stage has).
+
+        Raises:
+            StageArgumentError: an unknown argument, or both ``existing`` and
+                ``existing_<property>`` arguments.
         """
-        existing = {
+        before = {
             name.removeprefix("existing_"): value
             for name, value in properties.items()
             if name.startswith("existing_")
         }
         changes = {name: value for name, value in properties.items() if name in ALTERABLE}
-        rest = set(properties) - set(changes) - {f"existing_{name}" for name in existing}
+        rest = set(properties) - set(changes) - {f"existing_{name}" for name in before}
         if rest:
             raise StageArgumentError(f"alter_stage: unknown arguments {', '.join(sorted(rest))}")
-        op = cls(stage_name, schema=schema, if_exists=if_exists, changes=changes, existing=existing)
+        if existing is not None and before:
+            raise StageArgumentError(
+                "alter_stage: give existing={...} (the whole definition) or "
+                "existing_<property> arguments, not both"
+            )
+        op = cls(
+            stage_name,
+            schema=schema,
+            if_exists=if_exists,
+            changes=changes,
+            existing=before if existing is None else existing,
+            complete=existing is not None,
+        )
         operations.invoke(op)
 
     def existing_stage(self) -> Stage:
@@ -236,7 +270,7 @@ class AlterStageOp(MigrateOperation):
             ValueError: an ``existing_<property>`` value of a changed property is missing.
         """
         missing = [name for name in self.changes if name not in self.existing]
-        if missing:
+        if missing and not self.complete:
             raise ValueError(
                 f"alter_stage({self.stage_name!r}) cannot be reversed: give "
                 + ", ".join(f"existing_{name}" for name in missing)
@@ -245,9 +279,27 @@ class AlterStageOp(MigrateOperation):
             self.stage_name,
             schema=self.schema,
             if_exists=self.if_exists,
-            changes={name: self.existing[name] for name in self.changes},
+            changes={name: self.existing.get(name) for name in self.changes},
             existing={**self.existing, **self.changes},
+            complete=self.complete,
         )
+
+    def missing_definition(self, dialect_name: str) -> list[str]:
+        """What a dialect that re-creates the stage needs and the operation does not know.
+
+        Nothing on dialects with ``ALTER STAGE``, or when ``existing`` is complete. An
+        internal stage (a known ``url`` of ``None``) needs no credentials.
+        """
+        needed = RECREATED_FROM.get(dialect_name, ())
+        if self.complete:
+            return []
+        known = {**self.existing, **self.changes}
+        internal = "url" in known and known["url"] is None
+        return [
+            name
+            for name in needed
+            if name not in known and not (internal and name == "credentials")
+        ]
 
     def to_diff_tuple(self) -> tuple[Any, ...]:
         """``("modify_stage", schema, name, changes)``."""
@@ -286,9 +338,23 @@ def drop_stage(operations: Operations, operation: DropStageOp) -> None:
 
 @Operations.implementation_for(AlterStageOp)
 def alter_stage(operations: Operations, operation: AlterStageOp) -> None:
-    """Run ``ALTER STAGE`` (as many as the dialect needs)."""
+    """Run ``ALTER STAGE`` (as many as the dialect needs).
+
+    Raises:
+        StageArgumentError: the dialect re-creates the stage and the operation does not
+            know its whole definition (nothing is run or printed).
+    """
     stage = operation.existing_stage()
     dialect_name = operations.get_context().dialect.name
+    missing = operation.missing_definition(dialect_name)
+    if missing:
+        raise StageArgumentError(
+            f"alter_stage({operation.stage_name!r}): {dialect_name} has no ALTER STAGE, so the "
+            "stage is re-created (CREATE OR REPLACE STAGE) from its whole definition; give "
+            + ", ".join(f"existing_{name}" for name in missing)
+            + " (None where the stage has none), or existing={...}, the whole definition "
+            "before the change"
+        )
     for changes in statement_groups(dialect_name, operation.changes):
         statement = AlterStage(stage, if_exists=operation.if_exists, **changes)
         operations.execute(statement)

@@ -18,12 +18,13 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from alembic.autogenerate.api import AutogenContext
 from alembic.operations import Operations
 from alembic.runtime.migration import MigrationContext
 from test_alembic import alembic, init_project, revision_files
 
-from sqla_stage import CSV
-from sqla_stage.alembic import AlterStageOp, secret_variable
+from sqla_stage import CSV, Stage
+from sqla_stage.alembic import AlterStageOp, compare, reflect, render, secret_variable
 from sqla_stage.errors import StageArgumentError
 
 DATABEND_URL = "databend://root@localhost:8000/default"  # offline only: never connected
@@ -247,3 +248,30 @@ def test_a_whole_definition_reverses_to_itself() -> None:
     assert back.existing == {"url": "s3://b/", "file_format": CSV(), "comment": "new"}
     assert back.missing_definition("databend") == []
     assert AlterStageOp("s", changes={"comment": "x"}).missing_definition("snowflake") == []
+
+
+def test_the_downgrade_of_a_drop_names_what_databend_did_not_show() -> None:
+    databend_row = reflect.ReflectedStage(Stage("old", comment="kept"), frozenset({"comment"}))
+    (drop,) = compare.stage_operations(databend_row, None)
+    create = drop.reverse()
+    databend = sa.engine.make_url("databend://").get_dialect()()
+    context = AutogenContext(MigrationContext.configure(dialect=databend), opts={})
+    assert render.render_create_stage(context, create) == (
+        "op.create_stage(\n"
+        "    'old',\n"
+        "    comment='kept',\n"
+        "    unknown=('url', 'credentials', 'encryption', 'storage_integration', 'directory', "
+        "'file_format', 'copy_options'),\n"
+        ")"
+    )
+    op, buffer = _offline("databend")
+    with pytest.raises(StageArgumentError, match=r"create_stage\('old'\): its url, credentials"):
+        op.create_stage("old", comment="kept", unknown=create.unknown)
+    assert buffer.getvalue() == ""
+    op.create_stage("old", comment="kept")  # once the migration gives the definition
+    assert buffer.getvalue() == "CREATE STAGE old COMMENT = 'kept';\n\n"
+    # What the DuckDB runtime reads is the whole definition; Snowflake's says "no credentials".
+    runtime_row = reflect.ReflectedStage(Stage("old"), frozenset(compare.ALTERABLE))
+    assert compare.stage_operations(runtime_row, None)[0].reverse().unknown == ()
+    snowflake_row = reflect.ReflectedStage(Stage("old"), frozenset({"url", "comment"}), False)
+    assert "credentials" not in compare.unread(snowflake_row)

@@ -6,7 +6,9 @@ The database's are read by `sqla_stage.alembic.reflect`. Then:
 
 - a stage only in the metadata: ``op.create_stage(...)`` (its reverse drops it);
 - a stage only in the database: ``op.drop_stage(...)``, carrying the stage's definition
-  so the downgrade creates it again;
+  so the downgrade creates it again; where the reflection did not read every property,
+  the downgrade's ``op.create_stage(..., unknown=(...))`` names the missing ones and
+  refuses to run until the migration gives them;
 - a stage in both whose URL, credentials (which keys, and the values that are not
   secret), encryption, storage integration, directory setting, file format, copy
   options or comment differ: ``op.alter_stage(...)`` with the new values and the
@@ -95,17 +97,26 @@ def _existing(reflected: ReflectedStage, stage: Stage, changed: list[str]) -> di
     return existing
 
 
+def unread(reflected: ReflectedStage) -> list[str]:
+    """The properties of a database's stage that were not read (none known to be unset)."""
+    known = set(reflected.known)
+    if reflected.has_credentials is False:
+        known.add("credentials")
+    return [name for name in ALTERABLE if name not in known]
+
+
 def stage_operations(reflected: ReflectedStage | None, stage: Stage | None) -> list[Any]:
     """The operations that turn the database's stage into the metadata's."""
     if reflected is None:
         assert stage is not None
         return [CreateStageOp(stage)]
     if stage is None:
-        return [DropStageOp.from_stage(reflected.stage)]
+        return [DropStageOp.from_stage(reflected.stage, unread(reflected))]
     if "url" in reflected.known:
         was_internal = reflected.stage.kind is StageKind.INTERNAL
         if was_internal != (stage.kind is StageKind.INTERNAL):
-            return [DropStageOp.from_stage(reflected.stage), CreateStageOp(stage)]
+            drop = DropStageOp.from_stage(reflected.stage, unread(reflected))
+            return [drop, CreateStageOp(stage)]
     changed = changed_properties(reflected, stage)
     if not changed:
         return []

@@ -24,7 +24,7 @@ credentials.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from alembic.operations import MigrateOperation, Operations
@@ -56,12 +56,18 @@ class CreateStageOp(MigrateOperation):
     Args:
         stage: The stage to create.
         if_not_exists: Add ``IF NOT EXISTS``.
+        unknown: The properties of ``stage`` that are not known (not read from the
+            database a drop was generated against): the operation refuses to run
+            until the migration gives them.
     """
 
-    def __init__(self, stage: Stage, *, if_not_exists: bool = False) -> None:
+    def __init__(
+        self, stage: Stage, *, if_not_exists: bool = False, unknown: Iterable[str] = ()
+    ) -> None:
         """Create ``stage``."""
         self.stage = stage
         self.if_not_exists = if_not_exists
+        self.unknown = tuple(unknown)
 
     @classmethod
     def create_stage(
@@ -71,6 +77,7 @@ class CreateStageOp(MigrateOperation):
         *,
         schema: str | None = None,
         if_not_exists: bool = False,
+        unknown: Iterable[str] = (),
         **definition: Any,
     ) -> None:
         """Create a stage: ``CREATE STAGE`` (the arguments of [sqla_stage.Stage][sqla_stage.Stage]).
@@ -80,16 +87,18 @@ class CreateStageOp(MigrateOperation):
             stage_name: The stage's name.
             schema: Its schema.
             if_not_exists: Add ``IF NOT EXISTS``.
+            unknown: Properties autogenerate could not read (the downgrade of a drop):
+                the operation refuses to run while any is named.
             **definition: ``url``, ``credentials``, ``encryption``,
                 ``storage_integration``, ``file_format``, ``copy_options``, ``directory``,
                 ``comment`` and ``temporary``, as [Stage][sqla_stage.Stage] takes them.
         """
         stage = Stage(stage_name, schema=schema, **definition)
-        operations.invoke(cls(stage, if_not_exists=if_not_exists))
+        operations.invoke(cls(stage, if_not_exists=if_not_exists, unknown=unknown))
 
     def reverse(self) -> DropStageOp:
         """Drop the stage (keeping its definition, so the drop reverses too)."""
-        return DropStageOp.from_stage(self.stage)
+        return DropStageOp.from_stage(self.stage, unknown=self.unknown)
 
     def to_diff_tuple(self) -> tuple[Any, ...]:
         """``("add_stage", stage)``, as ``alembic check`` and ``compare_metadata`` show it."""
@@ -106,6 +115,7 @@ class DropStageOp(MigrateOperation):
         if_exists: Add ``IF EXISTS``.
         existing: The stage's definition, when known (autogenerate knows it): needed to
             reverse the drop.
+        unknown: The properties of ``existing`` that were not read from the database.
     """
 
     def __init__(
@@ -115,17 +125,19 @@ class DropStageOp(MigrateOperation):
         schema: str | None = None,
         if_exists: bool = False,
         existing: Stage | None = None,
+        unknown: Iterable[str] = (),
     ) -> None:
         """Drop the stage ``stage_name``."""
         self.stage_name = stage_name
         self.schema = schema
         self.if_exists = if_exists
         self.existing = existing
+        self.unknown = tuple(unknown)
 
     @classmethod
-    def from_stage(cls, stage: Stage) -> DropStageOp:
-        """The drop of ``stage``, carrying its definition."""
-        return cls(stage.name, schema=stage.schema, existing=stage)
+    def from_stage(cls, stage: Stage, unknown: Iterable[str] = ()) -> DropStageOp:
+        """The drop of ``stage``, carrying its definition (less the ``unknown`` properties)."""
+        return cls(stage.name, schema=stage.schema, existing=stage, unknown=unknown)
 
     @classmethod
     def drop_stage(
@@ -156,7 +168,7 @@ class DropStageOp(MigrateOperation):
             raise ValueError(
                 f"drop_stage({self.stage_name!r}) cannot be reversed: its definition is unknown"
             )
-        return CreateStageOp(self.existing)
+        return CreateStageOp(self.existing, unknown=self.unknown)
 
     def to_diff_tuple(self) -> tuple[Any, ...]:
         """``("remove_stage", stage)``."""
@@ -325,7 +337,17 @@ def statement_groups(dialect_name: str, changes: Mapping[str, Any]) -> list[dict
 
 @Operations.implementation_for(CreateStageOp)
 def create_stage(operations: Operations, operation: CreateStageOp) -> None:
-    """Run ``CREATE STAGE``."""
+    """Run ``CREATE STAGE``.
+
+    Raises:
+        StageArgumentError: some of the stage's properties are unknown (nothing is run).
+    """
+    if operation.unknown:
+        raise StageArgumentError(
+            f"create_stage({operation.stage.name!r}): its {', '.join(operation.unknown)} "
+            "could not be read from the database the migration was generated against; "
+            "write them into the migration (None where the stage has none) and remove unknown="
+        )
     operations.execute(CreateStage(operation.stage, if_not_exists=operation.if_not_exists))
 
 

@@ -119,12 +119,14 @@ class _Writer:
 
 @renderers.dispatch_for(CreateStageOp)
 def render_create_stage(autogen_context: AutogenContext, op: CreateStageOp) -> str:
-    """``op.create_stage("name", url=..., ...)``."""
+    """``op.create_stage("name", url=..., ...)``, with ``unknown=(...)`` if it has unknowns."""
     stage = op.stage
     writer = _Writer(autogen_context, stage.name, stage.schema)
     arguments = writer.head({"if_not_exists": op.if_not_exists})
     for name, value in stage_arguments(stage).items():
         arguments.append((name, writer.value(name, value)))
+    if op.unknown:
+        arguments.append(("unknown", repr(op.unknown)))
     return writer.call("create_stage", arguments)
 
 

@@ -34,6 +34,7 @@ from sqla_stage.runtime.storage import (
     open_storage,
     qualified_folder,
 )
+from sqla_stage.runtime.storage_urls import refuse_query_string
 from sqla_stage.stage import Location, Stage, StageKind, StagePath
 
 #: MatrixOne's error code of a stage statement that cannot run ("stage ... is not exists").
@@ -277,6 +278,7 @@ class StageContext:
             if self.settings.stage_dialect == "databend":
                 base = path if path.endswith("/") else path[: path.rfind("/") + 1]
             return Place(self.storage(location.stage), path, location.stage, base)
+        refuse_query_string(location)
         storage = open_storage(
             location, self.credentials(credentials, location), encryption=encryption
         )

@@ -478,3 +478,26 @@ def test_internal_stage_encryption_is_refused(
         assert conn.exec_driver_sql("SHOW STAGES LIKE 'inner'").all() == []
         conn.exec_driver_sql("CREATE STAGE plain ENCRYPTION = (TYPE = 'NONE')")
         assert len(conn.exec_driver_sql("SHOW STAGES LIKE 'plain'").all()) == 1
+
+
+def test_matrixone_stage_url_keys_become_credentials(make_engine: Any) -> None:
+    engine = make_engine(stage_dialect="matrixone")
+    url = (
+        "s3://my-bucket/diff-output/?region=us-east-1&access_key_id=KEYID&secret_access_key=SEKRET"
+    )
+    with engine.begin() as conn:
+        conn.exec_driver_sql(f"CREATE STAGE my_stage URL = '{url}'")
+        shown = " ".join(str(v) for row in conn.exec_driver_sql("SHOW STAGES").all() for v in row)
+        with pytest.raises(StageProgrammingError, match=r"query string \(foo\)"):
+            conn.exec_driver_sql("CREATE STAGE other URL = 's3://my-bucket/p/?foo=1'")
+        with pytest.raises(StageProgrammingError, match="'region' in CREDENTIALS; give it once"):
+            conn.exec_driver_sql(
+                "CREATE STAGE other URL = 's3://my-bucket/p/?region=x' "
+                "CREDENTIALS = {'AWS_REGION' = 'y'}"
+            )
+    assert "s3://my-bucket/diff-output/" in shown
+    assert "SEKRET" not in shown and "KEYID" not in shown and "?" not in shown
+    with make_engine().connect() as conn:  # the runtime's own DESCRIBE STAGE: masked keys
+        described = str(conn.exec_driver_sql("DESCRIBE STAGE my_stage").all())
+    assert "us-east-1" in described and "'s3://my-bucket/diff-output/'" in described
+    assert "SEKRET" not in described and "KEYID" not in described

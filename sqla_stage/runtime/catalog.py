@@ -25,6 +25,7 @@ from sqla_stage.runtime import warehouse_results
 from sqla_stage.runtime.context import StageContext, default_format, stage_label, stage_url_path
 from sqla_stage.runtime.registry import StageRecord
 from sqla_stage.runtime.results import BIGINT, TIMESTAMPTZ, VARCHAR, Column, Rows, status
+from sqla_stage.runtime.storage_credentials import refuse_internal_encryption
 from sqla_stage.stage import Stage, StageKind
 
 STAGE_COLUMNS = [
@@ -67,6 +68,8 @@ def create_stage(context: StageContext, element: CreateStage) -> Rows:
     if stage.url:
         # a URL no filesystem handles, or an encryption it cannot apply, fails here
         context.place(stage.url, stage.credentials, stage.encryption)
+    else:
+        refuse_internal_encryption(stage.encryption, label)
     if existing is not None:
         _drop(context, existing)
     context.registry.add_stage(stage)
@@ -111,6 +114,8 @@ def _replace_definition(context: StageContext, current: Stage, changed: Stage, v
     if changed.url:
         # a URL no filesystem handles, or an encryption it cannot apply, fails here
         context.place(changed.url, changed.credentials, changed.encryption)
+    else:
+        refuse_internal_encryption(changed.encryption, label)
     context.registry.update_stage(changed)
     return status("Statement executed successfully.")
 

@@ -34,6 +34,7 @@ from sqla_stage.runtime.storage import (
     open_storage,
     qualified_folder,
 )
+from sqla_stage.runtime.storage_urls import query_credentials, refuse_query_string
 from sqla_stage.stage import Location, Stage, StageKind, StagePath
 
 #: MatrixOne's error code of a stage statement that cannot run ("stage ... is not exists").
@@ -165,11 +166,21 @@ class StageContext:
         return credentials
 
     def resolved_stage(self, stage: Stage) -> Stage:
-        """``stage`` with a named connection replaced by a copy of its credentials."""
-        if not isinstance(stage.credentials, NamedConnection):
-            return stage
-        resolved = {"credentials": self.credentials(stage.credentials, stage.url)}
-        return altered_stage(stage, resolved)
+        """``stage`` with a named connection replaced by a copy of its credentials.
+
+        Under ``stage_dialect=matrixone`` the keys of its URL's query string become
+        credentials too (`query_credentials`).
+        """
+        changes: dict[str, Any] = {}
+        credentials = stage.credentials
+        if isinstance(credentials, NamedConnection):
+            credentials = changes["credentials"] = self.credentials(credentials, stage.url)
+        moved = None
+        if stage.url and self.settings.stage_dialect == "matrixone":
+            moved = query_credentials(stage.url, credentials)
+        if moved is not None:
+            changes["url"], changes["credentials"] = moved
+        return altered_stage(stage, changes) if changes else stage
 
     # Stages and locations
 
@@ -277,6 +288,7 @@ class StageContext:
             if self.settings.stage_dialect == "databend":
                 base = path if path.endswith("/") else path[: path.rfind("/") + 1]
             return Place(self.storage(location.stage), path, location.stage, base)
+        refuse_query_string(location)
         storage = open_storage(
             location, self.credentials(credentials, location), encryption=encryption
         )

@@ -97,6 +97,7 @@ from sqla_stage.runtime.load_variants import variant_check
 from sqla_stage.runtime.read_compression import readable_path
 from sqla_stage.runtime.results import BIGINT, VARCHAR, Column, Query, Rows
 from sqla_stage.runtime.storage import FileInfo, compile_pattern
+from sqla_stage.runtime.storage_urls import refuse_query_string
 from sqla_stage.runtime.url_globs import brace_glob
 from sqla_stage.stage import StageKind
 
@@ -207,6 +208,8 @@ def _place(context: StageContext, element: CopyInto) -> tuple[Place, str | None]
     """
     location = element.location
     assert location is not None
+    if isinstance(location, str):
+        refuse_query_string(location)
     if isinstance(location, str) and not location.endswith("/"):
         scheme, _, rest = location.rpartition("://")
         folder, _, name = rest.rpartition("/")

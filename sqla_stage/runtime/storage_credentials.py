@@ -7,6 +7,9 @@ every request that writes an object (PUT, multipart uploads, copies) and filters
 others. Every other encryption is refused (`encryption_options`), before anything is written:
 client-side encryption (``AWS_CSE``, ``AZURE_CSE``) is not implemented, a type of another
 cloud does not fit an ``s3://`` location, and no type is applied on other locations.
+An internal stage's ``SNOWFLAKE_SSE`` or ``SNOWFLAKE_FULL`` is refused too
+(`refuse_internal_encryption`): an internal stage is a folder under the engine's
+``stage_root``, which the runtime does not encrypt at rest.
 """
 
 from __future__ import annotations
@@ -104,3 +107,19 @@ def encryption_options(encryption: Encryption | None, protocol: str, place: str)
     if "kms_key_id" in encryption:
         extra["SSEKMSKeyId"] = encryption["kms_key_id"]
     return {"s3_additional_kwargs": extra}
+
+
+def refuse_internal_encryption(encryption: Encryption | None, place: str) -> None:
+    """Refuse an internal stage's ``SNOWFLAKE_SSE`` / ``SNOWFLAKE_FULL`` (``NONE`` is kept).
+
+    Raises:
+        StageProgrammingError: an encryption type other than NONE.
+    """
+    if encryption is None or encryption["type"] == "NONE":
+        return
+    raise StageProgrammingError(
+        f"{place}: ENCRYPTION = (TYPE = '{encryption['type']}') is not applied by the DuckDB "
+        "runtime: an internal stage is a folder of the engine's stage_root, and its files "
+        "would be stored unencrypted; leave ENCRYPTION out (or TYPE = 'NONE') and encrypt "
+        "the disk, or use an s3:// stage with AWS_SSE_S3 or AWS_SSE_KMS"
+    )

@@ -7,7 +7,9 @@ builds the result row. What an unload does:
 
 - **Names**: the location's path is a literal folder and file-name prefix.
   ``@s/result/data_`` writes ``result/data_0_0_0.csv.gz``, ``result/data_0_0_1.csv.gz``,
-  ...; a path that ends with ``/`` (or none) uses the prefix ``data_``. With
+  ...; a path that ends with ``/`` (or none) uses the prefix ``data_``; a prefix that
+  does not end with ``_`` is followed by one (``@s/result`` writes ``result_0_0_0.csv.gz``
+  in the stage's root folder), as Snowflake names them. With
   ``INCLUDE_QUERY_ID = TRUE`` the statement's UUID follows the prefix
   (``data_<uuid>_0_0_0.snappy.parquet``); under ``stage_dialect=databend`` that is the
   default, as in Databend, so a second unload lands beside the first. A URL location
@@ -65,6 +67,7 @@ from sqla_stage.runtime.literals import literal, quote, text_list
 from sqla_stage.runtime.results import BIGINT, VARCHAR, Column, Query, Rows
 from sqla_stage.runtime.sources import DUCKDB_DIALECT, embedded_query
 from sqla_stage.runtime.storage import SCRATCH_PREFIX, StageStorage
+from sqla_stage.runtime.unload_checks import check_unload
 from sqla_stage.runtime.unload_compress import compress_files
 from sqla_stage.runtime.unload_files import (
     WrittenFile,
@@ -157,6 +160,7 @@ def run(context: StageContext, element: CopyInto) -> Rows | Query:
     writer = writer_for(spec, header, stage_dialect=dialect)
     detailed = options.get("detailed_output") is True
     columns = describe(context, source)
+    check_unload(context, element, target.name, spec, columns, source.relation, source.parameters)
     title = f"COPY INTO {target.place.label}"
     with scratch_area(target.storage, target.folder, target.place.label) as scratch:
         try:
@@ -385,6 +389,8 @@ def _name(
         include = dialect == "databend"
     query_id = str(uuid.uuid4()) if include is True else ""
     stem = target.name or DEFAULT_PREFIX
+    if not stem.endswith("_"):  # Snowflake: @s/result writes result_0_0_0.csv.gz
+        stem += "_"
     name_files(files, target.folder, stem, query_id, writer.extension)
 
 

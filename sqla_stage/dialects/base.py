@@ -28,9 +28,11 @@ from sqla_stage.dialects.ddl_more import DdlMoreRendering
 from sqla_stage.dialects.load_data import render_load_data, render_select_into_outfile
 from sqla_stage.dialects.nested import nested_sql
 from sqla_stage.dialects.staged_files import typed_files
+from sqla_stage.errors import StageArgumentError
 from sqla_stage.files import DescribeStage, Get, ListFiles, Presign, Put, RemoveFiles, ShowStages
 from sqla_stage.formats import FileFormat, FormatSpec
 from sqla_stage.load_data import LoadData
+from sqla_stage.namespaces import split_namespace
 from sqla_stage.options import Keyword, OptionValue
 from sqla_stage.outfile import SelectIntoOutfile
 from sqla_stage.stage import Location, Stage, StageKind, StagePath
@@ -69,10 +71,22 @@ class Renderer(ConnectionRendering, DdlMoreRendering):
         """One identifier, quoted when it needs to be."""
         return str(self.preparer.quote(name))
 
+    def namespace(self, schema: str | None) -> list[str]:
+        """The parts of a ``[database.]schema`` namespace (`sqla_stage.namespaces`).
+
+        Raises:
+            CompileError: a malformed namespace (an unclosed quote, an empty part).
+        """
+        if not schema:
+            return []
+        try:
+            return split_namespace(schema)
+        except StageArgumentError as error:
+            self.unsupported(f"the namespace {schema!r}", f" ({error})")
+
     def qualified(self, schema: str | None, name: str) -> str:
-        """``schema.name`` with each part quoted as needed."""
-        parts = [*(schema.split(".") if schema else []), name]
-        return ".".join(self.quote(part) for part in parts)
+        """``[database.][schema.]name`` with each part quoted on its own, as needed."""
+        return ".".join(self.quote(part) for part in [*self.namespace(schema), name])
 
     def literal(self, value: str) -> str:
         """A string literal, escaped by the dialect."""
@@ -118,8 +132,7 @@ class Renderer(ConnectionRendering, DdlMoreRendering):
             return "~"
         if stage.kind is StageKind.TABLE:
             # spec 004: @[<namespace>.]%<table_name>, the namespace before the %.
-            parts = stage.schema.split(".") if stage.schema else []
-            namespace = "".join(self.quote(part) + "." for part in parts)
+            namespace = "".join(self.quote(part) + "." for part in self.namespace(stage.schema))
             return namespace + self.percent + self.quote(stage.name)
         return self.qualified(stage.schema, stage.name)
 
@@ -226,7 +239,14 @@ class Renderer(ConnectionRendering, DdlMoreRendering):
         return nested_sql(self.sql, query, **{**self.kw, **kw})
 
     def table(self, table: Any) -> str:
-        """A table name."""
+        """A table name; a ``database.schema`` namespace has each part quoted on its own.
+
+        A one-part schema goes through the preparer's ``format_table`` (which applies
+        a ``schema_translate_map``); some dialects (databend-sqlalchemy, MySQL's) would
+        quote ``db.schema`` there as one identifier.
+        """
+        if table.schema and len(self.namespace(table.schema)) > 1:
+            return self.qualified(table.schema, table.name)
         try:
             return str(self.preparer.format_table(table))
         except ValueError as error:  # snowflake-sqlalchemy refuses some schema names

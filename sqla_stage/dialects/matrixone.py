@@ -77,6 +77,15 @@ class MatrixOneRenderer(NoConnections, Renderer):
             self._no(f"the schema-qualified stage '{stage.key}'", " (stages are not in a schema)")
         return super().stage_name(stage)
 
+    def table(self, table: Any) -> str:
+        """``[database.]table``: MatrixOne has no schema level below the database."""
+        if table.schema and len(self.namespace(table.schema)) > 1:
+            self._no(
+                f"the table name '{table.schema}.{table.name}'",
+                " (its tables are database.table, with no schema level)",
+            )
+        return super().table(table)
+
     def stage_params(self, stage: Stage) -> list[str | None]:
         """URL, CREDENTIALS and ENABLE."""
         assert stage.url is not None

@@ -12,7 +12,7 @@ from typing import ClassVar
 
 from sqla_stage.delimiters import check_csv_characters
 from sqla_stage.errors import StageArgumentError
-from sqla_stage.namespaces import check_namespace
+from sqla_stage.namespaces import check_namespace, join_namespace, split_namespace
 from sqla_stage.options import (
     CSV_OPTIONS,
     JSON_OPTIONS,
@@ -150,8 +150,10 @@ class FileFormat(FormatSpec):
 
     @property
     def qualified_name(self) -> str:
-        """``schema.name`` or ``name``."""
-        return f"{self.schema}.{self.name}" if self.schema else self.name
+        """``[db.]schema.name`` or ``name``; a part with a dot is double-quoted."""
+        if not self.schema:
+            return self.name
+        return join_namespace([*split_namespace(self.schema), self.name])
 
     def cache_key(self) -> tuple[object, ...]:
         """A hashable identity, including the name."""

@@ -132,14 +132,25 @@ class Registry:
         rows: list[tuple[Any, ...]] = self.cursor.fetchall()
         return rows
 
-    def _at(self, namespace: str | None, what: str, *, write: bool = False) -> RegistryAt | None:
-        """The registry of ``namespace``'s database; None when reading one that has none."""
+    def _at(self, namespace: str | None, what: str, *, create: bool = False) -> RegistryAt | None:
+        """The registry of ``namespace``'s database; None when that database has none.
+
+        Args:
+            namespace: The ``[database.]schema`` text.
+            what: The name, for messages.
+            create: Make the registry tables of an attached database that has none (a
+                write to that database, for a statement that writes there anyway).
+
+        Raises:
+            StageProgrammingError: the database is not attached, or is read-only and
+                has no registry while ``create`` is asked.
+        """
         where = resolve(self.cursor, namespace, what)
         if where.catalog is not None:
-            if write:
+            if create:
                 ensure_registry(self.cursor, where.catalog)
             if not has_registry(self.cursor, where.catalog):
-                if write:
+                if create:
                     raise StageProgrammingError(f"{what}: database {where.catalog!r} is read-only")
                 return None
         return RegistryAt(registry_tables(where.catalog), where)
@@ -209,7 +220,8 @@ class Registry:
         )
 
     def _write(self, stage: Stage) -> RegistryAt:
-        at = self._at(stage.schema, f"stage {stage.name}", write=True)
+        """The registry a stage is (to be) registered in, made when missing."""
+        at = self._at(stage.schema, f"stage {stage.name}", create=True)
         assert at is not None
         return at
 
@@ -235,12 +247,14 @@ class Registry:
         Raises:
             StageProgrammingError: ``target`` is in another database.
         """
-        at, to = self._write(stage), self._write(target)
-        if at.tables != to.tables:
+        here = resolve(self.cursor, stage.schema, f"stage {stage.name}")
+        there = resolve(self.cursor, target.schema, f"stage {target.name}")
+        if here.catalog != there.catalog:
             raise StageProgrammingError(
                 f"ALTER STAGE ... RENAME TO {target.key}: cannot move a stage to another "
                 "database; create it there and drop this one"
             )
+        at, to = self._write(stage), self._write(target)
         keys = [to.where.key, target.name, at.where.key, stage.name]
         self._rows(
             f"UPDATE {at.tables}.directory_files SET namespace = ?, name = ? "
@@ -280,8 +294,9 @@ class Registry:
 
     def drop_stage(self, namespace: str | None, name: str) -> bool:
         """Unregister a stage (and its directory); whether it existed."""
-        at = self._at(namespace, f"stage {name}", write=True)
-        assert at is not None
+        at = self._at(namespace, f"stage {name}")
+        if at is None:
+            return False
         self._rows(
             f"DELETE FROM {at.tables}.directory_files WHERE namespace = ? AND name = ?",
             [at.where.key, name],
@@ -334,7 +349,7 @@ class Registry:
         )
 
     def _format_at(self, element: CreateFileFormat) -> RegistryAt:
-        at = self._at(element.name.schema, f"file format {element.name.name}", write=True)
+        at = self._at(element.name.schema, f"file format {element.name.name}", create=True)
         assert at is not None
         return at
 
@@ -362,8 +377,9 @@ class Registry:
 
     def drop_file_format(self, namespace: str | None, name: str) -> bool:
         """Unregister a named file format; whether it existed."""
-        at = self._at(namespace, f"file format {name}", write=True)
-        assert at is not None
+        at = self._at(namespace, f"file format {name}")
+        if at is None:
+            return False
         rows = self._rows(
             f"DELETE FROM {at.tables}.file_formats WHERE namespace = ? AND name = ? RETURNING name",
             [at.where.key, name],

@@ -93,3 +93,18 @@ def check_namespace(owner: str, text: str) -> str:
             "it is [database.]schema, at most two"
         )
     return text
+
+
+def check_database(owner: str, text: str) -> str:
+    """``text`` if it names one database (one part, quoted when it holds a dot).
+
+    Raises:
+        StageArgumentError: a malformed name, or one of several parts.
+    """
+    try:
+        parts = split_namespace(text)
+    except StageArgumentError as error:
+        raise StageArgumentError(f"{owner}: {error}") from None
+    if len(parts) != 1:
+        raise StageArgumentError(f"{owner}: {text!r} is not one database name")
+    return text

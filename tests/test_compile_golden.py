@@ -1763,6 +1763,20 @@ NAMESPACES = [
         databend=Raises(r"^LOAD DATA is not supported on Databend"),
         mysql=Raises(r"table name 'm.myschema.t' is not supported on MatrixOne \(its tables"),
     ),
+    *golden(
+        "ns-show-stages-in-schema",
+        ShowStages("a%", in_schema='"My Db".s'),
+        """SHOW STAGES LIKE 'a%' IN SCHEMA "My Db".s""",
+        databend=Raises(r"SHOW STAGES LIKE is not supported on Databend"),
+        mysql=Raises(r"SHOW STAGES IN SCHEMA is not supported on MatrixOne"),
+    ),
+    *golden(
+        "ns-show-stages-in-account",
+        ShowStages(in_account=True),
+        "SHOW STAGES IN ACCOUNT",
+        databend=Raises(r"SHOW STAGES IN ACCOUNT is not supported on Databend \(stages are global"),
+        mysql=Raises(r"SHOW STAGES IN ACCOUNT is not supported on MatrixOne"),
+    ),
 ]
 
 ALL_CASES = [

@@ -16,7 +16,7 @@ import pytest
 import sqlalchemy as sa
 from snowflake.sqlalchemy import snowdialect
 
-from sqla_stage import CopyInto, CreateStage, FileFormat, Stage, parse
+from sqla_stage import CopyInto, CreateStage, FileFormat, ShowStages, Stage, parse
 from sqla_stage.errors import StageArgumentError, StageParseError, StageRuntimeError
 from sqla_stage.namespaces import join_namespace, split_namespace
 
@@ -100,6 +100,45 @@ def test_tables_and_format_names_keep_their_namespace() -> None:
 def test_four_part_names_are_refused(sql: str) -> None:
     with pytest.raises(StageParseError, match="at most three parts"):
         parse(sql)
+
+
+@pytest.mark.parametrize(
+    ("sql", "construct"),
+    [
+        ("SHOW STAGES IN ACCOUNT", ShowStages(in_account=True)),
+        ("SHOW STAGES IN DATABASE", ShowStages(in_database=True)),
+        ("SHOW STAGES IN DATABASE db2", ShowStages(in_database="db2")),
+        ("SHOW STAGES LIKE 'a%' IN SCHEMA", ShowStages("a%", in_schema=True)),
+        ("SHOW STAGES IN SCHEMA db2.s2", ShowStages(in_schema="db2.s2")),
+        ('SHOW STAGES IN "My Db"."S"', ShowStages(in_schema="My Db.S")),
+        ('SHOW STAGES IN SCHEMA "my.db".s', ShowStages(in_schema='"my.db".s')),
+    ],
+)
+def test_show_stages_in_a_scope(sql: str, construct: ShowStages) -> None:
+    parsed = parse(sql)
+    assert parsed.scope == construct.scope and parsed.like == construct.like
+    assert str(parse(str(parsed))) == str(parsed)
+    text = str(construct.compile(dialect=snowdialect.SnowflakeDialect()))
+    assert text.startswith("SHOW STAGES") and " IN " in text
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"in_account": True, "in_schema": "s"}, "give one of in_account, in_database"),
+        ({"in_database": "a.b"}, "is not one database name"),
+        ({"in_schema": "a.b.c"}, "3 parts"),
+        ({"in_schema": ""}, "must be a name or True"),
+    ],
+)
+def test_show_stages_scope_is_checked(kwargs: dict[str, Any], message: str) -> None:
+    with pytest.raises(StageArgumentError, match=message):
+        ShowStages(**kwargs)
+
+
+def test_show_stages_in_three_part_schema_is_refused() -> None:
+    with pytest.raises(StageParseError, match="at most two parts"):
+        parse("SHOW STAGES IN SCHEMA a.b.c")
 
 
 # -- runtime: a second DuckDB file ATTACH-ed as db2 -----------------------------------
@@ -342,4 +381,58 @@ def test_the_stage_is_found_again_in_the_attached_file(
         assert _run(conn, "SELECT $1 FROM @db3.s2.ext") == [("1",)]
         described = conn.exec_driver_sql("DESC STAGE db3.s2.ext").mappings().one()
         assert described["comment"] == "here"
-        assert [row[0] for row in _run(conn, "SHOW STAGES")] == ["ext"]
+        assert _run(conn, "SHOW STAGES") == []  # the current database's
+        assert [row[0] for row in _run(conn, "SHOW STAGES IN DATABASE db3")] == ["ext"]
+        assert [row[0] for row in _run(conn, "SHOW STAGES IN ACCOUNT")] == ["ext"]
+
+
+def test_show_stages_lists_the_scope_it_is_given(two_databases: Any) -> None:
+    with two_databases.begin() as conn:
+        _run(conn, "CREATE STAGE here")
+        _run(conn, "CREATE STAGE main.also_here")
+        _run(conn, "CREATE STAGE other.elsewhere")
+    with two_databases.begin() as conn:
+        _run(conn, "CREATE STAGE db2.s2.there")
+
+    def names(sql: str) -> list[str]:
+        return sorted(row[0] for row in _run(conn, sql))
+
+    with two_databases.begin() as conn:
+        assert names("SHOW STAGES") == ["also_here", "elsewhere", "here"]
+        assert names("SHOW STAGES IN DATABASE") == ["also_here", "elsewhere", "here"]
+        assert names("SHOW STAGES IN SCHEMA") == ["also_here", "here"]
+        assert names("SHOW STAGES IN SCHEMA other") == ["elsewhere"]
+        assert names("SHOW STAGES IN DATABASE db2") == ["there"]
+        assert names("SHOW STAGES IN db2.s2") == ["there"]
+        assert names("SHOW STAGES IN SCHEMA db2.nothing") == []
+        assert names("SHOW STAGES LIKE 'th%' IN ACCOUNT") == ["there"]
+        assert names("SHOW STAGES IN ACCOUNT") == [
+            "also_here",
+            "elsewhere",
+            "here",
+            "there",
+        ]
+        with pytest.raises(StageRuntimeError, match="database 'nodb' does not exist"):
+            _run(conn, "SHOW STAGES IN DATABASE nodb")
+
+
+def test_snowflake_show_stages_names_the_database_and_schema(
+    make_engine: Callable[..., Any], tmp_path: Path
+) -> None:
+    engine = make_engine(stage_dialect="snowflake")
+    other = tmp_path / "other.duckdb"
+
+    @sa.event.listens_for(engine, "connect")
+    def _attach(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.execute(f"ATTACH '{other}' AS db2")
+
+    with engine.begin() as conn:
+        _run(conn, "CREATE STAGE here")
+    with engine.begin() as conn:
+        _run(conn, "CREATE STAGE db2.s2.there")
+    with engine.begin() as conn:
+        rows = conn.exec_driver_sql("SHOW STAGES IN ACCOUNT").mappings().all()
+        assert sorted((r["name"], r["database_name"], r["schema_name"]) for r in rows) == [
+            ("HERE", "APP", "MAIN"),
+            ("THERE", "DB2", "S2"),
+        ]

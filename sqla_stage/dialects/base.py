@@ -26,13 +26,12 @@ from sqla_stage.ddl import AlterStage, CreateFileFormat, CreateStage, DropFileFo
 from sqla_stage.dialects.connections import CONNECTION_METHODS, ConnectionRendering
 from sqla_stage.dialects.ddl_more import DdlMoreRendering
 from sqla_stage.dialects.load_data import render_load_data, render_select_into_outfile
+from sqla_stage.dialects.names import NameRendering
 from sqla_stage.dialects.nested import nested_sql
 from sqla_stage.dialects.staged_files import typed_files
-from sqla_stage.errors import StageArgumentError
 from sqla_stage.files import DescribeStage, Get, ListFiles, Presign, Put, RemoveFiles, ShowStages
 from sqla_stage.formats import FileFormat, FormatSpec
 from sqla_stage.load_data import LoadData
-from sqla_stage.namespaces import split_namespace
 from sqla_stage.options import Keyword, OptionValue
 from sqla_stage.outfile import SelectIntoOutfile
 from sqla_stage.stage import Location, Stage, StageKind, StagePath
@@ -44,7 +43,7 @@ _CREDENTIAL_NAMES = {key: key.upper() for key in CREDENTIAL_KEYS}
 _LOCATION_LOAD_OPTIONS = ("files", "pattern")
 
 
-class Renderer(ConnectionRendering, DdlMoreRendering):
+class Renderer(ConnectionRendering, DdlMoreRendering, NameRendering):
     """Renders each construct for one compilation. Subclass per engine.
 
     Attributes:
@@ -70,23 +69,6 @@ class Renderer(ConnectionRendering, DdlMoreRendering):
     def quote(self, name: str) -> str:
         """One identifier, quoted when it needs to be."""
         return str(self.preparer.quote(name))
-
-    def namespace(self, schema: str | None) -> list[str]:
-        """The parts of a ``[database.]schema`` namespace (`sqla_stage.namespaces`).
-
-        Raises:
-            CompileError: a malformed namespace (an unclosed quote, an empty part).
-        """
-        if not schema:
-            return []
-        try:
-            return split_namespace(schema)
-        except StageArgumentError as error:
-            self.unsupported(f"the namespace {schema!r}", f" ({error})")
-
-    def qualified(self, schema: str | None, name: str) -> str:
-        """``[database.][schema.]name`` with each part quoted on its own, as needed."""
-        return ".".join(self.quote(part) for part in [*self.namespace(schema), name])
 
     def literal(self, value: str) -> str:
         """A string literal, escaped by the dialect."""
@@ -238,20 +220,6 @@ class Renderer(ConnectionRendering, DdlMoreRendering):
         """A query the statement carries as data, compiled as a nested query (`nested`)."""
         return nested_sql(self.sql, query, **{**self.kw, **kw})
 
-    def table(self, table: Any) -> str:
-        """A table name; a ``database.schema`` namespace has each part quoted on its own.
-
-        A one-part schema goes through the preparer's ``format_table`` (which applies
-        a ``schema_translate_map``); some dialects (databend-sqlalchemy, MySQL's) would
-        quote ``db.schema`` there as one identifier.
-        """
-        if table.schema and len(self.namespace(table.schema)) > 1:
-            return self.qualified(table.schema, table.name)
-        try:
-            return str(self.preparer.format_table(table))
-        except ValueError as error:  # snowflake-sqlalchemy refuses some schema names
-            self.unsupported(f"the table name {table.fullname!r}", f" ({error})")
-
     # -- constructs -----------------------------------------------------------------
 
     def create_stage(self, element: CreateStage) -> str:
@@ -316,9 +284,9 @@ class Renderer(ConnectionRendering, DdlMoreRendering):
         return f"DESC STAGE {self.stage_name(stage)}"
 
     def show_stages(self, element: ShowStages) -> str:
-        """SHOW STAGES."""
+        """SHOW STAGES [LIKE ...] [IN ACCOUNT | DATABASE [db] | SCHEMA [[db.]schema]]."""
         like = f"LIKE {self.literal(element.like)}" if element.like else None
-        return self.join("SHOW STAGES", like)
+        return self.join("SHOW STAGES", like, self.show_scope(element))
 
     def create_file_format(self, element: CreateFileFormat) -> str:
         """CREATE FILE FORMAT."""

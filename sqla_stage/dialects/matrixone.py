@@ -14,6 +14,7 @@ from sqla_stage.credentials import Credentials
 from sqla_stage.ddl import AlterStage, CreateStage
 from sqla_stage.dialects.base import Renderer
 from sqla_stage.dialects.connections import NoConnections
+from sqla_stage.files import ShowStages
 from sqla_stage.stage import Stage
 
 #: MatrixOne's spelling of the credential keys (spec 000).
@@ -85,6 +86,12 @@ class MatrixOneRenderer(NoConnections, Renderer):
                 " (its tables are database.table, with no schema level)",
             )
         return super().table(table)
+
+    def show_scope(self, element: ShowStages) -> str | None:
+        """No ``IN``: MatrixOne's stages belong to the account."""
+        if element.scope is not None:
+            self._no(f"SHOW STAGES IN {element.scope[0]}", " (stages are not in a schema)")
+        return None
 
     def stage_params(self, stage: Stage) -> list[str | None]:
         """URL, CREDENTIALS and ENABLE."""

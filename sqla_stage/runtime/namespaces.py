@@ -64,19 +64,26 @@ def resolve(cursor: Any, namespace: str | None, what: str) -> Where:
         raise StageProgrammingError(
             f"{what}: the namespace {namespace!r} has {len(parts)} parts; it is [database.]schema"
         )
+    return Where(database(cursor, parts[0], what), parts[1])
+
+
+def database(cursor: Any, name: str, what: str) -> str | None:
+    """The attached database called ``name``; None when it is the current database.
+
+    Raises:
+        StageProgrammingError: no database of that name is attached.
+    """
     row = fetch_one(
         cursor,
         inline(
             "SELECT database_name, database_name = current_database() "
             "FROM duckdb_databases() WHERE lower(database_name) = lower(?)",
-            [parts[0]],
+            [name],
         ),
     )
     if row is None:
-        raise StageProgrammingError(
-            f"{what}: database {parts[0]!r} does not exist (ATTACH it first)"
-        )
-    return Where(None if row[1] else row[0], parts[1])
+        raise StageProgrammingError(f"{what}: database {name!r} does not exist (ATTACH it first)")
+    return None if row[1] else str(row[0])
 
 
 def table_sql(where: Where, name: str) -> str:

@@ -36,8 +36,6 @@ from sqla_stage.runtime.registry_records import (
 )
 from sqla_stage.stage import Stage
 
-__all__ = ["SCHEMA", "FormatRecord", "Registry", "StageRecord", "ensure_registry"]
-
 SCHEMA = "sqla_stage"
 
 _TABLES = (
@@ -155,17 +153,22 @@ class Registry:
                 return None
         return RegistryAt(registry_tables(where.catalog), where)
 
-    def _all(self) -> list[RegistryAt]:
-        """The registry of the current database and of each attached one that has one."""
-        rows = self._rows(
-            "SELECT database_name FROM duckdb_databases() WHERE NOT internal "
-            "AND database_name <> current_database() ORDER BY database_name"
-        )
-        found = [RegistryAt(SCHEMA, Where(None, None))]
-        for (catalog,) in rows:
-            if has_registry(self.cursor, catalog):
-                found.append(RegistryAt(registry_tables(catalog), Where(catalog, None)))
-        return found
+    def _all(self, databases: Sequence[str | None] | None = None) -> list[RegistryAt]:
+        """The registries of ``databases`` (None: the current one and every attached one).
+
+        A database without a registry has none to list.
+        """
+        if databases is None:
+            rows = self._rows(
+                "SELECT database_name FROM duckdb_databases() WHERE NOT internal "
+                "AND database_name <> current_database() ORDER BY database_name"
+            )
+            databases = [None, *(row[0] for row in rows)]
+        return [
+            RegistryAt(registry_tables(catalog), Where(catalog, None))
+            for catalog in databases
+            if catalog is None or has_registry(self.cursor, catalog)
+        ]
 
     # Stages
 
@@ -181,10 +184,18 @@ class Registry:
         )
         return stage_record(at, *rows[0]) if rows else None
 
-    def stages(self, like: str | None = None) -> list[StageRecord]:
-        """All stages, by name; ``like`` is a SQL LIKE pattern on the name."""
+    def stages(
+        self, like: str | None = None, databases: Sequence[str | None] | None = None
+    ) -> list[StageRecord]:
+        """The stages, by name; ``like`` is a SQL LIKE pattern on the name.
+
+        Args:
+            like: A SQL LIKE pattern on the name.
+            databases: The databases whose stages to list (None for the current one);
+                all of them when not given.
+        """
         records = []
-        for at in self._all():
+        for at in self._all(databases):
             rows = self._rows(
                 f"SELECT namespace, definition, owner, created_on FROM {at.tables}.stages "
                 "WHERE ? IS NULL OR name ILIKE ? ORDER BY namespace, name",

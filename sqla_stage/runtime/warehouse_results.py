@@ -22,7 +22,7 @@ from typing import Any
 from sqla_stage.formats import CSV, FormatSpec
 from sqla_stage.namespaces import split_namespace
 from sqla_stage.options import OptionValue
-from sqla_stage.runtime.registry import StageRecord
+from sqla_stage.runtime.registry_records import StageRecord
 from sqla_stage.runtime.results import BIGINT, BOOLEAN, TIMESTAMPTZ, VARCHAR, Column, Rows
 from sqla_stage.stage import Stage, StageKind
 

@@ -136,12 +136,10 @@ class Registry:
         Args:
             namespace: The ``[database.]schema`` text.
             what: The name, for messages.
-            create: Make the registry tables of an attached database that has none (a
-                write to that database, for a statement that writes there anyway).
+            create: Make the registry of an attached database that has none (a write there).
 
         Raises:
-            StageProgrammingError: the database is not attached, or is read-only and
-                has no registry while ``create`` is asked.
+            StageProgrammingError: the database is not attached (or read-only, to create).
         """
         where = resolve(self.cursor, namespace, what)
         if where.catalog is not None:

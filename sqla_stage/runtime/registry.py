@@ -24,7 +24,7 @@ from sqla_stage.connections import CreateConnection
 from sqla_stage.ddl import CreateFileFormat
 from sqla_stage.errors import StageOperationalError, StageProgrammingError
 from sqla_stage.namespaces import join_namespace, split_namespace
-from sqla_stage.runtime.literals import fetch_one, inline, literal, quote
+from sqla_stage.runtime.literals import inline
 from sqla_stage.runtime.namespaces import Where, resolve
 from sqla_stage.runtime.registry_records import (
     FormatRecord,
@@ -34,76 +34,18 @@ from sqla_stage.runtime.registry_records import (
     format_record,
     stage_record,
 )
+from sqla_stage.runtime.registry_tables import (
+    SCHEMA,
+    ensure_registry,
+    has_registry,
+    registry_tables,
+)
 from sqla_stage.stage import Stage
 
-SCHEMA = "sqla_stage"
 
-_TABLES = (
-    """CREATE TABLE IF NOT EXISTS {tables}.stages (
-        namespace VARCHAR NOT NULL, name VARCHAR NOT NULL, kind VARCHAR NOT NULL,
-        url VARCHAR, definition VARCHAR NOT NULL, comment VARCHAR, owner VARCHAR,
-        created_on TIMESTAMPTZ NOT NULL, PRIMARY KEY (namespace, name))""",
-    """CREATE TABLE IF NOT EXISTS {tables}.file_formats (
-        namespace VARCHAR NOT NULL, name VARCHAR NOT NULL, type VARCHAR NOT NULL,
-        definition VARCHAR NOT NULL, comment VARCHAR, owner VARCHAR,
-        created_on TIMESTAMPTZ NOT NULL, PRIMARY KEY (namespace, name))""",
-    """CREATE TABLE IF NOT EXISTS {tables}.load_history (
-        table_name VARCHAR NOT NULL, file_url VARCHAR NOT NULL, size BIGINT,
-        etag VARCHAR, last_modified TIMESTAMPTZ, rows_loaded BIGINT,
-        loaded_on TIMESTAMPTZ NOT NULL)""",
-    # One row a (table, file): concurrent loads of one file into one table conflict.
-    """CREATE TABLE IF NOT EXISTS {tables}.load_claims (
-        table_name VARCHAR NOT NULL, file_url VARCHAR NOT NULL,
-        claimed_on TIMESTAMPTZ NOT NULL, PRIMARY KEY (table_name, file_url))""",
-    # The files ALTER STAGE ... REFRESH last registered, a stage's directory table.
-    """CREATE TABLE IF NOT EXISTS {tables}.directory_files (
-        namespace VARCHAR NOT NULL, name VARCHAR NOT NULL, key VARCHAR NOT NULL,
-        fingerprint VARCHAR NOT NULL, PRIMARY KEY (namespace, name, key))""",
-    """CREATE TABLE IF NOT EXISTS {tables}.connections (
-        name VARCHAR NOT NULL PRIMARY KEY, storage_type VARCHAR NOT NULL,
-        definition VARCHAR NOT NULL, owner VARCHAR, created_on TIMESTAMPTZ NOT NULL)""",
-)
-
-
-def _database(catalog: str | None) -> str:
-    """The SQL naming ``catalog`` (None: the current database) in ``duckdb_*()`` filters."""
-    return "current_database()" if catalog is None else literal(catalog)
-
-
-def has_registry(dbapi_connection: Any, catalog: str | None = None) -> bool:
-    """Whether the database (the current one, or the attached ``catalog``) has them all."""
-    found = fetch_one(
-        dbapi_connection,
-        f"SELECT count(*) FROM duckdb_tables() WHERE schema_name = {literal(SCHEMA)} "
-        f"AND database_name = {_database(catalog)}",
-    )[0]
-    return bool(found == len(_TABLES))
-
-
-def ensure_registry(dbapi_connection: Any, catalog: str | None = None) -> None:
-    """Create the registry tables if the database does not have them yet.
-
-    Args:
-        dbapi_connection: A DuckDB connection or cursor.
-        catalog: An attached database; None for the current one.
-    """
-    if has_registry(dbapi_connection, catalog):
-        return
-    read_only = fetch_one(
-        dbapi_connection,
-        f"SELECT readonly FROM duckdb_databases() WHERE database_name = {_database(catalog)}",
-    )[0]
-    if read_only:
-        return
-    tables = registry_tables(catalog)
-    dbapi_connection.execute(f"CREATE SCHEMA IF NOT EXISTS {tables}")
-    for statement in _TABLES:
-        dbapi_connection.execute(statement.format(tables=tables))
-
-
-def registry_tables(catalog: str | None) -> str:
-    """The registry's schema in SQL: ``sqla_stage``, or ``"db2".sqla_stage`` for a catalog."""
-    return SCHEMA if catalog is None else f"{quote(catalog)}.{SCHEMA}"
+def _named(kind: str, namespace: str | None, name: str) -> str:
+    """``stage db2.s2.st``, for messages."""
+    return f"{kind} {namespace}.{name}" if namespace else f"{kind} {name}"
 
 
 def _now() -> dt.datetime:
@@ -172,7 +114,7 @@ class Registry:
 
     def stage(self, namespace: str | None, name: str) -> StageRecord | None:
         """The stage of that name, or None."""
-        at = self._at(namespace, f"stage {name}")
+        at = self._at(namespace, _named("stage", namespace, name))
         if at is None:
             return None
         rows = self._rows(
@@ -230,7 +172,7 @@ class Registry:
 
     def _write(self, stage: Stage) -> RegistryAt:
         """The registry a stage is (to be) registered in, made when missing."""
-        at = self._at(stage.schema, f"stage {stage.name}", create=True)
+        at = self._at(stage.schema, _named("stage", stage.schema, stage.name), create=True)
         assert at is not None
         return at
 
@@ -256,8 +198,8 @@ class Registry:
         Raises:
             StageProgrammingError: ``target`` is in another database.
         """
-        here = resolve(self.cursor, stage.schema, f"stage {stage.name}")
-        there = resolve(self.cursor, target.schema, f"stage {target.name}")
+        here = resolve(self.cursor, stage.schema, _named("stage", stage.schema, stage.name))
+        there = resolve(self.cursor, target.schema, _named("stage", target.schema, target.name))
         if here.catalog != there.catalog:
             raise StageProgrammingError(
                 f"ALTER STAGE ... RENAME TO {target.key}: cannot move a stage to another "
@@ -278,7 +220,7 @@ class Registry:
 
     def directory(self, stage: Stage, prefix: str) -> dict[str, str]:
         """The registered files of ``stage``'s directory below ``prefix``: key -> fingerprint."""
-        at = self._at(stage.schema, f"stage {stage.name}")
+        at = self._at(stage.schema, _named("stage", stage.schema, stage.name))
         if at is None:
             return {}
         rows = self._rows(
@@ -303,7 +245,7 @@ class Registry:
 
     def drop_stage(self, namespace: str | None, name: str) -> bool:
         """Unregister a stage (and its directory); whether it existed."""
-        at = self._at(namespace, f"stage {name}")
+        at = self._at(namespace, _named("stage", namespace, name))
         if at is None:
             return False
         self._rows(
@@ -320,7 +262,7 @@ class Registry:
 
     def file_format(self, namespace: str | None, name: str) -> FormatRecord | None:
         """The named file format, or None."""
-        at = self._at(namespace, f"file format {name}")
+        at = self._at(namespace, _named("file format", namespace, name))
         if at is None:
             return None
         rows = self._rows(
@@ -358,7 +300,11 @@ class Registry:
         )
 
     def _format_at(self, element: CreateFileFormat) -> RegistryAt:
-        at = self._at(element.name.schema, f"file format {element.name.name}", create=True)
+        at = self._at(
+            element.name.schema,
+            _named("file format", element.name.schema, element.name.name),
+            create=True,
+        )
         assert at is not None
         return at
 
@@ -386,7 +332,7 @@ class Registry:
 
     def drop_file_format(self, namespace: str | None, name: str) -> bool:
         """Unregister a named file format; whether it existed."""
-        at = self._at(namespace, f"file format {name}")
+        at = self._at(namespace, _named("file format", namespace, name))
         if at is None:
             return False
         rows = self._rows(

@@ -218,6 +218,7 @@ class Renderer(ConnectionRendering, DdlMoreRendering, NameRendering):
 
     def embedded(self, query: Any, **kw: Any) -> str:
         """A query the statement carries as data, compiled as a nested query (`nested`)."""
+        self.check_query_names(query)
         return nested_sql(self.sql, query, **{**self.kw, **kw})
 
     # -- constructs -----------------------------------------------------------------

@@ -58,6 +58,7 @@ class DatabendRenderer(Renderer):
     """Renders for ``databend-sqlalchemy``'s dialect."""
 
     engine = "Databend"
+    dialect_splits_schemas = False
     or_alter_supported = False
     alter_actions_supported = False
 

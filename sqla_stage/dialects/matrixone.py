@@ -31,6 +31,7 @@ class MatrixOneRenderer(NoConnections, Renderer):
     """Renders for MatrixOne, which speaks the MySQL protocol."""
 
     engine = "MatrixOne"
+    dialect_splits_schemas = False
     or_alter_supported = False
     alter_actions_supported = False
     connection_hint = "give the stage CREDENTIALS = {...}"

@@ -8,13 +8,23 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, NoReturn
 
+from sqlalchemy.sql import ClauseElement, TableClause, visitors
+
 from sqla_stage.errors import StageArgumentError
 from sqla_stage.files import ShowStages
 from sqla_stage.namespaces import split_namespace
 
 
 class NameRendering:
-    """Namespaces, qualified names, table names and the scope of SHOW STAGES."""
+    """Namespaces, qualified names, table names and the scope of SHOW STAGES.
+
+    Attributes:
+        dialect_splits_schemas: Whether the dialect's own compiler quotes each part of
+            a ``database.schema`` on its own in a query (duckdb_engine and
+            snowflake-sqlalchemy do; databend-sqlalchemy and MySQL's quote it as one name).
+    """
+
+    dialect_splits_schemas = True
 
     if TYPE_CHECKING:  # provided by the Renderer this is mixed into
         preparer: Any
@@ -62,3 +72,20 @@ class NameRendering:
             return f"IN {word}"
         parts = self.namespace(name)
         return f"IN {word} " + ".".join(self.quote(part) for part in parts)
+
+    def check_query_names(self, query: Any) -> None:
+        """Refuse a query naming a ``database.schema`` table the dialect would misquote.
+
+        Raises:
+            CompileError: on a dialect that quotes ``db.schema`` as one name, a table
+                of such a namespace in ``query``.
+        """
+        if self.dialect_splits_schemas or not isinstance(query, ClauseElement):
+            return
+        for element in visitors.iterate(query):
+            if isinstance(element, TableClause) and len(self.namespace(element.schema)) > 1:
+                self.unsupported(
+                    f"the table '{element.schema}.{element.name}' inside a query",
+                    " (the dialect quotes a database.schema as one name); name the table "
+                    "in the statement itself, CopyInto(stage, table)",
+                )

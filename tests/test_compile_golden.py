@@ -1766,7 +1766,7 @@ NAMESPACES = [
     *copy_case(
         "ns-unload-query-database-schema-table",
         CopyInto(Stage("st") / "", sa.select(t_db_schema.c.a)),
-        "COPY INTO @st FROM (SELECT \"m.myschema\".t.a \nFROM \"m.myschema\".t)",
+        'COPY INTO @st FROM (SELECT "m.myschema".t.a \nFROM "m.myschema".t)',
         duckdb="COPY INTO @st FROM (SELECT m.myschema.t.a \nFROM m.myschema.t)",
         snowflake="COPY INTO @st FROM (SELECT m.myschema.t.a \nFROM m.myschema.t)",
         databend=Raises(r"table 'm.myschema.t' inside a query is not supported on Databend"),
@@ -1774,7 +1774,7 @@ NAMESPACES = [
     *golden(
         "ns-into-outfile-database-schema-table",
         SelectIntoOutfile(sa.select(t_db_schema.c.a), Stage("stage1") / "t.csv"),
-        "SELECT \"m.myschema\".t.a \nFROM \"m.myschema\".t INTO OUTFILE 'stage1:/t.csv'",
+        'SELECT "m.myschema".t.a \nFROM "m.myschema".t INTO OUTFILE \'stage1:/t.csv\'',
         duckdb="SELECT m.myschema.t.a \nFROM m.myschema.t INTO OUTFILE 'stage1:/t.csv'",
         snowflake=Raises(r"INTO OUTFILE is not supported on Snowflake"),
         databend=Raises(r"INTO OUTFILE is not supported on Databend"),

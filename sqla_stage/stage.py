@@ -225,7 +225,7 @@ class Stage(StageMethods, SchemaItem):
         Args:
             table: A ``Table``, a mapped class or ``aliased()`` entity (the stage of the
                 table it is mapped to: ``Stage.table(User)`` is ``@%users``), or a name.
-            schema: The schema of a table given by name.
+            schema: The namespace (``schema`` or ``database.schema``) of a table given by name.
 
         Raises:
             StageArgumentError: anything else, or a class mapped to a join or a select.

@@ -58,6 +58,7 @@ class DatabendRenderer(Renderer):
     """Renders for ``databend-sqlalchemy``'s dialect."""
 
     engine = "Databend"
+    dialect_splits_schemas = False
     or_alter_supported = False
     alter_actions_supported = False
 
@@ -279,9 +280,11 @@ class DatabendRenderer(Renderer):
         return super().drop_file_format(element)
 
     def show_stages(self, element: Any) -> str:
-        """SHOW STAGES, without LIKE."""
+        """SHOW STAGES, without LIKE or IN (Databend's stages are global)."""
         if element.like:
             self.unsupported("SHOW STAGES LIKE")
+        if element.scope is not None:
+            self.unsupported(f"SHOW STAGES IN {element.scope[0]}", " (stages are global)")
         return super().show_stages(element)
 
     def copy_unload(self, element: CopyInto) -> str:

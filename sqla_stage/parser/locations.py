@@ -1,8 +1,9 @@
 """Parse stage locations.
 
-The forms: ``@stage/path``, ``@~/path``, ``@%table/path`` (``@schema.%table/path``; the
-Databend RFC's ``@#table`` too),
-``@db.schema."My Stage"/path`` and MatrixOne's ``stage1:/path``.
+The forms: ``@stage/path``, ``@~/path``, ``@%table/path`` (``@[db.]schema.%table/path``;
+the Databend RFC's ``@#table`` too),
+``@db.schema."My Stage"/path`` and MatrixOne's ``stage1:/path``. A stage's ``[db.]schema``
+becomes its namespace text (`sqla_stage.namespaces`).
 
 Bare names are case-insensitive in SQL, so they are lower-cased (SQLAlchemy's
 convention, as for any unquoted identifier); double-quoted names keep their text.
@@ -13,6 +14,7 @@ from __future__ import annotations
 import re
 
 from sqla_stage.errors import StageParseError
+from sqla_stage.namespaces import join_namespace
 from sqla_stage.stage import Stage, StagePath
 
 _BARE = re.compile(r"[A-Za-z_][A-Za-z0-9_$]*")
@@ -73,7 +75,14 @@ def parse_stage_location(text: str) -> StagePath:
             pos += 1
         if marks and marks[0] not in (0, len(names) - 1):
             raise StageParseError(text, 1, "'%' before the table name, not the schema", "'%'")
-        schema = ".".join(names[:-1]) or None
+        if len(names) > 3:
+            raise StageParseError(
+                text,
+                1,
+                "a stage name of at most three parts (db.schema.name)",
+                f"{len(names)} parts",
+            )
+        schema = join_namespace(names[:-1]) or None
         stage = Stage.table(names[-1], schema) if marks else Stage(names[-1], schema=schema)
     if pos == len(text):
         return StagePath(stage)

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from sqla_stage.connections import NamedConnection
 from sqla_stage.errors import StageArgumentError
 from sqla_stage.formats import FORMAT_TYPES, FileFormat, FormatSpec
+from sqla_stage.namespaces import join_namespace, split_namespace
 from sqla_stage.options import (
     CSV_OPTIONS,
     JSON_OPTIONS,
@@ -284,11 +285,18 @@ class FormatEntries:
 
 
 def split_format_name(text: str) -> tuple[str | None, str]:
-    """``'schema.name'`` split at the last dot (the whole text when a part would be empty)."""
-    schema, _, name = text.rpartition(".")
-    if not schema or not name:
+    """``'[db.][schema.]name'`` split at its last dot outside double quotes.
+
+    A part may be double-quoted (``'"my.db".s.fmt'``, `sqla_stage.namespaces`); text
+    that does not read as such parts (an empty part, an unclosed quote) is one name.
+    """
+    try:
+        parts = split_namespace(text)
+    except StageArgumentError:
         return None, text
-    return schema, name
+    if len(parts) == 1 or len(parts) > 3:
+        return None, text
+    return join_namespace(parts[:-1]), parts[-1]
 
 
 def format_name(stream: TokenStream) -> tuple[str | None, str]:

@@ -20,6 +20,7 @@ from sqla_stage.connections import (
 from sqla_stage.ddl import AlterStage, CreateFileFormat, CreateStage, DropFileFormat, DropStage
 from sqla_stage.files import DescribeStage, Get, ListFiles, Presign, Put, RemoveFiles, ShowStages
 from sqla_stage.formats import FormatSpec
+from sqla_stage.namespaces import join_namespace, split_namespace
 from sqla_stage.options import (
     GET_OPTIONS,
     PUT_OPTIONS,
@@ -336,15 +337,41 @@ def parse_describe(stream: TokenStream) -> DescribeStage | DescribeConnection:
 
 
 def parse_show(stream: TokenStream) -> ShowStages | ShowConnections:
-    """``SHOW STAGES [LIKE 'pattern']`` or ``SHOW CONNECTIONS``."""
+    """``SHOW STAGES [LIKE 'pattern'] [IN ...]`` or ``SHOW CONNECTIONS``."""
     if stream.accept_keyword("CONNECTIONS"):
         return connections.parse_show_connections(stream)
     stream.expect_keyword("STAGES", expected="STAGES or CONNECTIONS")
     like = None
     if stream.accept_keyword("LIKE"):
         like = stream.string("a LIKE pattern as a quoted string")
-    stream.expect_end("LIKE or the end of the statement" if like is None else "the end")
+    if stream.accept_keyword("IN"):
+        return _show_in(stream, like)
+    stream.expect_end("LIKE, IN or the end of the statement" if like is None else "IN or the end")
     return ShowStages(like)
+
+
+def _show_in(stream: TokenStream, like: str | None) -> ShowStages:
+    """``ACCOUNT | DATABASE [db] | SCHEMA [[db.]schema] | [db.]schema`` after SHOW ... IN."""
+    if stream.accept_keyword("ACCOUNT"):
+        stream.expect_end()
+        return ShowStages(like, in_account=True)
+    if stream.accept_keyword("DATABASE"):
+        if stream.at_end():
+            stream.expect_end()
+            return ShowStages(like, in_database=True)
+        database = join_namespace([stream.name_part("a database name")[0]])
+        stream.expect_end()
+        return ShowStages(like, in_database=database)
+    if stream.accept_keyword("SCHEMA") and stream.at_end():
+        stream.expect_end()
+        return ShowStages(like, in_schema=True)
+    start = stream.peek()
+    namespace, name = stream.qualified_name("ACCOUNT, DATABASE, SCHEMA or a schema name")
+    parts = [*(split_namespace(namespace) if namespace else []), name]
+    if len(parts) > 2:
+        raise stream.error("a schema name of at most two parts (db.schema)", start)
+    stream.expect_end()
+    return ShowStages(like, in_schema=join_namespace(parts))
 
 
 # -- files ------------------------------------------------------------------------------------

@@ -25,6 +25,7 @@ from sqla_stage.formats import CSV, FORMAT_TYPES, FileFormat, FormatSpec, Parque
 from sqla_stage.parser.locations import parse_stage_location
 from sqla_stage.runtime import connections
 from sqla_stage.runtime.literals import inline
+from sqla_stage.runtime.namespaces import Where, resolve
 from sqla_stage.runtime.plugin import RuntimeSettings
 from sqla_stage.runtime.registry import Registry
 from sqla_stage.runtime.storage import (
@@ -211,14 +212,23 @@ class StageContext:
         hint = f"; did you mean {' or '.join('@' + name for name in near)}?" if near else ""
         return StageProgrammingError(f"stage {stage_label(stage)} does not exist{hint}")
 
+    def where(self, schema: str | None, what: str) -> Where:
+        """Resolve a ``[database.]schema`` namespace (`namespaces`) for ``what``.
+
+        Raises:
+            StageProgrammingError: the database is not attached, or the namespace is malformed.
+        """
+        return resolve(self.cursor, schema, what)
+
     def table_exists(self, name: str, schema: str | None) -> bool:
-        """Whether the DuckDB table exists (for table stages)."""
+        """Whether the DuckDB table ``[[database.]schema.]name`` exists (for table stages)."""
+        where = self.where(schema, f"table {name}")
         row = self.run(
             inline(
                 "SELECT count(*) FROM duckdb_tables() WHERE table_name = ? "
                 "AND schema_name = coalesce(?, current_schema()) AND database_name = "
-                "current_database()",
-                [name, schema],
+                "coalesce(?, current_database())",
+                [name, where.schema, where.catalog],
             )
         ).fetchone()
         return bool(row[0])
@@ -250,7 +260,9 @@ class StageContext:
                 raise StageProgrammingError(
                     f"table stage {label}: table {stage.key} does not exist"
                 )
-            storage = self.root_storage("table", qualified_folder(stage.schema, stage.name))
+            # app.main.%t is main.%t when app is the current database: one folder
+            schema = self.where(stage.schema, f"table stage {label}").namespace
+            storage = self.root_storage("table", qualified_folder(schema, stage.name))
         else:
             defined = self.registered_stage(stage)
             parent = stage_url_path(defined.url) if defined.url else None
@@ -265,7 +277,9 @@ class StageContext:
                 credentials = self.credentials(defined.credentials, defined.url)
                 storage = open_storage(defined.url, credentials, label, defined.encryption)
             else:
-                storage = self.root_storage("internal", qualified_folder(stage.schema, stage.name))
+                # the registered name: app.main.st is main.st when app is the current database
+                folder = qualified_folder(defined.schema, defined.name)
+                storage = self.root_storage("internal", folder)
         storage.label = label
         return storage
 

@@ -64,6 +64,7 @@ from sqla_stage.runtime.context import Place, StageContext
 from sqla_stage.runtime.duckdb_errors import first_line
 from sqla_stage.runtime.engine_functions import translate
 from sqla_stage.runtime.literals import literal, quote, text_list
+from sqla_stage.runtime.namespaces import table_sql
 from sqla_stage.runtime.results import BIGINT, VARCHAR, Column, Query, Rows
 from sqla_stage.runtime.sources import DUCKDB_DIALECT, embedded_query
 from sqla_stage.runtime.storage import SCRATCH_PREFIX, StageStorage
@@ -230,9 +231,7 @@ def compile_source(context: StageContext, element: CopyInto) -> Source:
     """
     if element.table is not None:
         table = element.table
-        name = quote(table.name)
-        if table.schema:
-            name = f"{quote(table.schema)}.{name}"
+        name = table_sql(context.where(table.schema, f"table {table.name}"), table.name)
         return Source(f"SELECT * FROM {name}", name, [])
     if element.query is None:
         raise StageProgrammingError("COPY INTO <location>: no table or query to unload")

@@ -18,6 +18,7 @@ from sqla_stage.connections import (
     ShowConnections,
 )
 from sqla_stage.ddl import AlterStage, CreateFileFormat, CreateStage, DropFileFormat, DropStage
+from sqla_stage.errors import StageArgumentError
 from sqla_stage.files import DescribeStage, Get, ListFiles, Presign, Put, RemoveFiles, ShowStages
 from sqla_stage.formats import FormatSpec
 from sqla_stage.options import (
@@ -60,7 +61,14 @@ _STAGE_COPY_KEYS = tuple(name.upper() for name in STAGE_COPY_OPTIONS)
 
 
 def stage_reference(stream: TokenStream) -> Stage:
-    """A stage as named in DDL: ``[schema.]name``, or ``@name`` / ``@~`` / ``@%table``."""
+    """A stage as named in DDL: ``[schema.]name``, or ``@name`` / ``@~`` / ``@%table``.
+
+    A bare ``~`` is the user stage too (``CREATE STAGE ~``, ``DROP STAGE ~``): the
+    constructs then refuse it, as Databend does ("user stage is not allowed to be created").
+    """
+    if _at_bare_user_stage(stream):
+        stream.next()
+        return Stage.user()
     if stream.at_location():
         token = stream.peek()
         location = stream.location()
@@ -69,6 +77,12 @@ def stage_reference(stream: TokenStream) -> Stage:
         return location.stage
     schema, name = stream.qualified_name("a stage name")
     return Stage(name, schema=schema)
+
+
+def _at_bare_user_stage(stream: TokenStream) -> bool:
+    """Whether a bare ``~`` (the user stage without its ``@``) is next."""
+    token = stream.peek()
+    return token.kind is Kind.OTHER and token.value == "~"
 
 
 def read_bool(stream: TokenStream, what: str) -> bool:
@@ -330,6 +344,11 @@ def parse_describe(stream: TokenStream) -> DescribeStage | DescribeConnection:
     if stream.accept_keyword("CONNECTION"):
         return connections.parse_describe_connection(stream)
     stream.expect_keyword("STAGE", expected="STAGE or CONNECTION")
+    if _at_bare_user_stage(stream):
+        raise StageArgumentError(
+            "DESC STAGE ~: a bare ~ is not a stage name (Databend does not accept it either); "
+            "the user stage is described as DESC STAGE @~"
+        )
     stage = stage_reference(stream)
     stream.expect_end()
     return DescribeStage(stage)

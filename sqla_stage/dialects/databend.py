@@ -49,6 +49,8 @@ _CSV_NAMES = {
 }
 _STAGE_COPY_OPTIONS = ("on_error", "size_limit")
 _UNLOAD_OPTIONS = ("single", "max_file_size", "overwrite", "include_query_id", "detailed_output")
+#: The unload options Databend refuses together with PARTITION BY, and the refused value.
+_NOT_WITH_PARTITIONS = {"single": True, "overwrite": True, "include_query_id": False}
 _LOAD_OPTIONS = ("files", "pattern", "on_error", "force", "purge", "disable_variant_check")
 #: Compile keyword: staged files are being rendered inside a COPY's query.
 _IN_COPY = "sqla_stage_in_copy"
@@ -290,8 +292,6 @@ class DatabendRenderer(Renderer):
         unknown = [k for k in element.copy_options if k not in (*_UNLOAD_OPTIONS, "header")]
         if unknown:
             self.unsupported(f"the unload option(s) {', '.join(k.upper() for k in unknown)}")
-        if element.partition_by is not None:
-            self.unsupported("PARTITION BY")
         options = {k: v for k, v in element.copy_options.items() if k != "header"}
         return self.join(
             "COPY INTO",
@@ -301,9 +301,19 @@ class DatabendRenderer(Renderer):
             ),
             "FROM",
             self.copy_source(element),
+            self.partition_by(element),
             self.copy_file_format(element),
             *self.copy_options(options),
         )
+
+    def partition_by(self, element: CopyInto) -> str | None:
+        """``PARTITION BY ( <expr> )``, without the options Databend refuses with it."""
+        if element.partition_by is None:
+            return None
+        for name, refused in _NOT_WITH_PARTITIONS.items():
+            if element.copy_options.get(name) is refused:
+                self.unsupported(f"PARTITION BY with {name.upper()} = {str(refused).upper()}")
+        return f"PARTITION BY ({self.sql.process(element.partition_by, **self.kw)})"
 
     def copy_load(self, element: CopyInto) -> str:
         """``COPY INTO t [(cols)] FROM <location> [CONNECTION] [FILES] [PATTERN] FILE_FORMAT``."""

@@ -59,7 +59,7 @@ def test_partition_by_is_parsed_and_compiled_in_databends_spelling() -> None:
     compiled = str(statement.compile(dialect=DIALECT))
     assert compiled == (
         "COPY INTO @partitioned_stage FROM sales_data "
-        "PARTITION BY (('month=' || to_varchar(sale_date, 'YYYY-MM'))) "
+        "PARTITION BY ('month=' || to_varchar(sale_date, 'YYYY-MM')) "
         "FILE_FORMAT = (TYPE = PARQUET)"
     )
     region = sa.table("sales_data", sa.column("region")).c.region

@@ -56,6 +56,26 @@ _LOAD_OPTIONS = ("files", "pattern", "on_error", "force", "purge", "disable_vari
 _IN_COPY = "sqla_stage_in_copy"
 
 
+def _parenthesized(expression: str) -> str:
+    """``expression`` in parentheses, unless one pair already encloses all of it."""
+    if expression.startswith("(") and expression.endswith(")"):
+        depth, quote = 0, ""
+        for index, char in enumerate(expression):
+            if quote:
+                quote = "" if char == quote else quote
+            elif char in "'\"":
+                quote = char
+            elif char == "(":
+                depth += 1
+            elif char == ")":
+                depth -= 1
+                if depth == 0:
+                    if index == len(expression) - 1:
+                        return expression
+                    break
+    return f"({expression})"
+
+
 class DatabendRenderer(Renderer):
     """Renders for ``databend-sqlalchemy``'s dialect."""
 
@@ -313,7 +333,8 @@ class DatabendRenderer(Renderer):
         for name, refused in _NOT_WITH_PARTITIONS.items():
             if element.copy_options.get(name) is refused:
                 self.unsupported(f"PARTITION BY with {name.upper()} = {str(refused).upper()}")
-        return f"PARTITION BY ({self.sql.process(element.partition_by, **self.kw)})"
+        expression = str(self.sql.process(element.partition_by, **self.kw))
+        return f"PARTITION BY {_parenthesized(expression)}"
 
     def copy_load(self, element: CopyInto) -> str:
         """``COPY INTO t [(cols)] FROM <location> [CONNECTION] [FILES] [PATTERN] FILE_FORMAT``."""

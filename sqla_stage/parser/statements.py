@@ -28,7 +28,7 @@ from sqla_stage.options import (
     OptionSpec,
     OptionValue,
 )
-from sqla_stage.parser import connections
+from sqla_stage.parser import connections, stage_endpoints
 from sqla_stage.parser.lexer import Kind
 from sqla_stage.parser.options import (
     FormatEntries,
@@ -58,12 +58,6 @@ _STAGE_PARAMS = (
     "COMMENT",
 )
 _STAGE_COPY_KEYS = tuple(name.upper() for name in STAGE_COPY_OPTIONS)
-#: MatrixOne's stage CREDENTIALS keys that sqla_stage does not support, and why.
-_UNSUPPORTED_STAGE_KEYS = {
-    "compression": "a stage's files carry their own compression, given to the statement "
-    "that reads or writes them",
-    "external_id": "MatrixOne does not support it either (its ALTER STAGE page)",
-}
 
 
 def stage_reference(stream: TokenStream) -> Stage:
@@ -89,22 +83,6 @@ def _at_bare_user_stage(stream: TokenStream) -> bool:
     """Whether a bare ``~`` (the user stage without its ``@``) is next."""
     token = stream.peek()
     return token.kind is Kind.OTHER and token.value == "~"
-
-
-def _is_host(url: str | None) -> bool:
-    """Whether a stage URL is a host name (MatrixOne's endpoint), not a URL or a path."""
-    return bool(url) and "://" not in str(url) and not str(url).startswith(("/", "$", "~", "."))
-
-
-def _at_endpoint_key(stream: TokenStream) -> bool:
-    """Whether MatrixOne's ``"endpoint"='...'`` (after ``URL =``) is next."""
-    token, after = stream.peek(), stream.peek(1)
-    return (
-        token.kind in (Kind.QUOTED, Kind.STRING)
-        and token.value.lower() == "endpoint"
-        and after.kind is Kind.PUNCT
-        and after.value == "="
-    )
 
 
 def read_bool(stream: TokenStream, what: str) -> bool:
@@ -182,8 +160,9 @@ class _StageParams:
         if upper in seen or (upper in ("DIRECTORY", "ENABLE") and self.directory is not None):
             raise stream.error(f"each parameter once, not a second {key.value}", key)
         seen.add(upper)
-        if upper == "URL" and _at_endpoint_key(stream):
-            self._endpoint_location(stream, seen)
+        if upper == "URL" and stage_endpoints.at_endpoint_key(stream):
+            self.endpoint = stage_endpoints.read_endpoint(stream)
+            seen.add("ENDPOINT")
         elif upper == "URL":
             self.url = stream.string("the URL as a quoted string")
         elif upper in ("ENDPOINT", "ENDPOINT_URL"):
@@ -217,68 +196,11 @@ class _StageParams:
         else:
             self.comment = stream.string("the comment as a quoted string")
 
-    def _endpoint_location(self, stream: TokenStream, seen: set[str]) -> None:
-        """MatrixOne's ``URL = "endpoint"='...'`` (spec 000), resolved by `located`."""
-        stream.next()
-        stream.expect_punct("=", "'=' after \"endpoint\"")
-        self.endpoint = stream.string('the "endpoint" as a quoted string')
-        seen.add("ENDPOINT")
-
     def located(self) -> None:
-        """Turn MatrixOne's ``"endpoint"`` and its ``"bucket"`` / ``"filepath"`` into a URL.
-
-        MatrixOne's CREATE and ALTER STAGE pages write an S3 or Aliyun OSS stage as
-        ``URL = "endpoint"='s3.us-west-2.amazonaws.com' CREDENTIALS = {"access_key_id"=...,
-        "secret_access_key"=..., "bucket"='...', "filepath"='...', "region"='...'}``, and
-        MatrixOne's own tests as ``URL = 's3.us-east-2.amazonaws.com' CREDENTIALS = {...,
-        'bucket' = '...'}`` (a URL without a scheme that is not a path, with a bucket). The
-        endpoint becomes the ``endpoint_url`` credential (kept as written: the runtime gives
-        it ``https://`` when it has no scheme) and the location ``s3://bucket/filepath``,
-        the URL MatrixOne's own stages hold. The bucket and path may follow the host in the
-        endpoint instead (``'host/bucket/path'``, path-style).
-
-        Raises:
-            StageArgumentError: no bucket, a bucket or path given twice, ``"bucket"`` or
-                ``"filepath"`` without the endpoint, a pattern in ``"filepath"``, or
-                ``"compression"`` / ``"external_id"`` (not supported).
-        """
-        keys = self.stage_keys
-        for name, why in _UNSUPPORTED_STAGE_KEYS.items():
-            if name in keys:
-                raise StageArgumentError(f'CREDENTIALS "{name}" is not supported: {why}')
-        if self.endpoint is None and "bucket" in keys and _is_host(self.url):
-            self.endpoint, self.url = self.url, None  # URL = 'host' ... {"bucket"=...}
-        if self.endpoint is None:
-            if keys:
-                raise StageArgumentError(
-                    f'CREDENTIALS "{next(iter(keys))}" goes with URL = "endpoint"=\'host\'; '
-                    "with URL = 's3://bucket/path' the bucket and path are in the URL"
-                )
-            return
-        scheme, separator, rest = self.endpoint.partition("://")
-        host, _, path = (rest if separator else self.endpoint).partition("/")
-        bucket, _, inside = path.strip("/").partition("/")
-        for name, value in (("bucket", bucket), ("filepath", inside)):
-            if value and name in keys:
-                raise StageArgumentError(
-                    f'the {name} is given twice: in "endpoint" and as "{name}" in CREDENTIALS'
-                )
-        bucket = bucket or keys.get("bucket", "").strip("/")
-        inside = inside or keys.get("filepath", "").strip("/")
-        if not host or not bucket:
-            raise StageArgumentError(
-                f'URL = "endpoint"={self.endpoint!r} and no "bucket" in CREDENTIALS: the stage '
-                'has no bucket (MatrixOne: "Invalid s3 URL: bucket is empty string")'
-            )
-        if any(char in inside for char in "*?["):
-            raise StageArgumentError(
-                f'a pattern in "filepath" ({inside!r}) is not supported: a stage is a folder; '
-                "give the pattern to the statement that reads the files"
-            )
-        if "endpoint_url" in self.credentials:
-            raise StageArgumentError('one endpoint: "endpoint" in URL and in CREDENTIALS')
-        self.url = f"s3://{bucket}/{inside}" if inside else f"s3://{bucket}"
-        self.credentials["endpoint_url"] = f"{scheme}://{host}" if separator else host
+        """MatrixOne's ``URL = "endpoint"='...'`` form as a URL (`stage_endpoints.located`)."""
+        self.url = stage_endpoints.located(
+            self.url, self.endpoint, self.stage_keys, self.credentials
+        )
 
     def _directory(self, stream: TokenStream) -> None:
         """``DIRECTORY = (ENABLE = b [AUTO_REFRESH = b] ...)``, Snowflake's settings."""

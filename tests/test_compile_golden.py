@@ -873,15 +873,29 @@ UNLOAD_OPTIONS = [
     *unload_option(
         "partition-by-expression",
         "PARTITION BY 'date=' || to_varchar(d) FILE_FORMAT = (TYPE = PARQUET)",
-        Raises(r"^PARTITION BY is not supported on Databend"),
+        "PARTITION BY (concat(%(param_1)s, to_varchar(d))) FILE_FORMAT = (TYPE = PARQUET)",
         partition_by=sa.literal("date=") + sa.func.to_varchar(sa.column("d")),
         file_format=Parquet(),
     ),
     *unload_option(
         "partition-by-text",
         "PARTITION BY region",
-        Raises(r"^PARTITION BY is not supported on Databend"),
+        f"PARTITION BY (region) {DB_CSV}",
         partition_by="region",
+    ),
+    *unload_option(
+        "partition-by-with-overwrite",
+        "PARTITION BY region OVERWRITE = TRUE",
+        Raises(r"^PARTITION BY with OVERWRITE = TRUE is not supported on Databend"),
+        partition_by="region",
+        overwrite=True,
+    ),
+    *unload_option(
+        "partition-by-without-query-id",
+        "PARTITION BY region INCLUDE_QUERY_ID = FALSE",
+        Raises(r"^PARTITION BY with INCLUDE_QUERY_ID = FALSE is not supported on Databend"),
+        partition_by="region",
+        include_query_id=False,
     ),
 ]
 

@@ -43,7 +43,11 @@ class MatrixOneRenderer(NoConnections, Renderer):
         """``CREATE STAGE [IF NOT EXISTS] name URL = '...' [CREDENTIALS = {...}] [ENABLE]``."""
         stage = element.stage
         if not stage.url:
-            self._no("a stage without a URL", " (MatrixOne stages need URL = '...')")
+            self._no(
+                "a stage without a URL",
+                " (MatrixOne stages need URL = '...'; its internal stage is a folder of the "
+                "MatrixOne server: Stage('s', url='/path'), as its page's URL='/tmp')",
+            )
         for label, given in (
             ("OR REPLACE", element.or_replace),
             ("a temporary stage", stage.temporary),

@@ -1,9 +1,11 @@
 """Parse stage locations.
 
-The forms: ``@stage/path``, ``@~/path``, ``@%table/path`` (``@[db.]schema.%table/path``;
-the Databend RFC's ``@#table`` too),
+The forms: ``@stage/path``, ``@~/path``, ``@%table/path`` (``@[db.]schema.%table/path``),
 ``@db.schema."My Stage"/path`` and MatrixOne's ``stage1:/path``. A stage's ``[db.]schema``
-becomes its namespace text (`sqla_stage.namespaces`).
+becomes its namespace text (`sqla_stage.namespaces`). The Databend user-stage
+RFC's ``@#table`` is refused: the RFC lists it among future possibilities, Databend does
+not implement it (it reads ``#t`` as the name of a stage that does not exist), and reading
+it as ``@%table`` would name a stage no engine knows by that text.
 
 Bare names are case-insensitive in SQL, so they are lower-cased (SQLAlchemy's
 convention, as for any unquoted identifier); double-quoted names keep their text.
@@ -13,7 +15,7 @@ from __future__ import annotations
 
 import re
 
-from sqla_stage.errors import StageParseError
+from sqla_stage.errors import StageArgumentError, StageParseError
 from sqla_stage.namespaces import join_namespace
 from sqla_stage.stage import Stage, StagePath
 
@@ -58,12 +60,17 @@ def parse_stage_location(text: str) -> StagePath:
     if text.startswith("~", pos):
         stage, pos = Stage.user(), pos + 1
     else:
-        # A table stage is @[namespace.]%table (spec 004); @%namespace.table is read too,
-        # and @#table, the form the Databend user-stage RFC proposes.
+        # A table stage is @[namespace.]%table (spec 004); @%namespace.table is read too.
         names: list[str] = []
         marks: list[int] = []
         while True:
-            if text.startswith(("%", "#"), pos):
+            if text.startswith("#", pos):
+                raise StageArgumentError(
+                    f"{text}: the table stage @#table is a future possibility of the Databend "
+                    "user-stage RFC that Databend does not implement (it reads '#...' as a "
+                    "stage name); a table stage is written @%table"
+                )
+            if text.startswith("%", pos):
                 marks.append(len(names))
                 if len(marks) > 1:
                     raise StageParseError(text, pos, "a stage name", "a second '%'")

@@ -24,10 +24,14 @@ builds the result row. What an unload does:
   row groups). gzip, bzip2 and deflate text is compressed after DuckDB writes it
   (`unload_compress`), so there the limit bounds the file before
   compression; SINGLE = TRUE checks the compressed file.
-- **PARTITION BY <expr>**: rows go under ``<folder>/<value of expr>/`` (``_NULL_`` when
-  it is NULL), numbered from 0 in each partition. DuckDB before 2.0 cannot combine
-  ``FILE_SIZE_BYTES`` with ``PARTITION_BY``: there MAX_FILE_SIZE does not split a
+- **PARTITION BY <expr>** (Databend: ``PARTITION BY ( <expr> )``): rows go under
+  ``<folder>/<value of expr>/`` (``_NULL_`` when it is NULL), numbered from 0 in each
+  partition; a value with a ``..`` segment, and what Databend refuses under
+  ``stage_dialect=databend``, are refused (`unload_partitions`). DuckDB before 2.0 cannot
+  combine ``FILE_SIZE_BYTES`` with ``PARTITION_BY``: there MAX_FILE_SIZE does not split a
   partition's file.
+- **Databend's names**: under ``stage_dialect=databend`` the files are numbered as
+  Databend numbers them, ``data_<uuid>_0000_00000000.parquet``, ``..._00000001...``.
 - **OVERWRITE = FALSE** (default): any existing file with a name this unload would write
   is Snowflake's "Files already existing" error, before anything is written; TRUE
   replaces the same-named files and leaves the others.
@@ -58,7 +62,7 @@ import duckdb
 from sqla_stage.copy import CopyInto
 from sqla_stage.errors import StageOperationalError, StageProgrammingError
 from sqla_stage.formats import Parquet
-from sqla_stage.runtime import progress
+from sqla_stage.runtime import progress, unload_partitions
 from sqla_stage.runtime.compressions import Codec
 from sqla_stage.runtime.context import Place, StageContext
 from sqla_stage.runtime.duckdb_errors import first_line
@@ -95,6 +99,9 @@ DEFAULT_MAX_FILE_SIZE = 16_000_000
 DEFAULT_PREFIX = "data_"
 SINGLE_NAME = "data"
 PARTITION_COLUMN = "__partition"
+#: How a file's number is written in its name: Snowflake's ``0_0_<n>``, and Databend's.
+SNOWFLAKE_NUMBERS = "0_0_{}"
+DATABEND_NUMBERS = "0000_{:08d}"
 #: Whether DuckDB splits a partition's output by ``FILE_SIZE_BYTES`` (2.0 and later).
 _SIZED_PARTITIONS = int(duckdb.__version__.split(".")[0]) >= 2
 #: A quoted path into a scratch area, in DuckDB's messages.
@@ -154,9 +161,10 @@ def run(context: StageContext, element: CopyInto) -> Rows | Query:
     if options.get("validation_mode") is not None:
         return _rows_to_validate(context, source)
     single = options.get("single") is True
-    if single and element.partition_by is not None:
-        raise StageProgrammingError("PARTITION BY cannot be combined with SINGLE = TRUE")
     dialect = context.settings.stage_dialect
+    unload_partitions.check_options(element, dialect)
+    if element.partition_by is not None and dialect == "databend":
+        unload_partitions.check_type(partition_type(context, element, source), dialect)
     header = options.get("header") is True or (dialect == "databend" and isinstance(spec, Parquet))
     writer = writer_for(spec, header, stage_dialect=dialect)
     detailed = options.get("detailed_output") is True
@@ -184,6 +192,7 @@ def run(context: StageContext, element: CopyInto) -> Rows | Query:
             return _result(detailed, [], 0)
         if single:
             check_single(files[0], element)
+        unload_partitions.check_values(files)
         count_rows(context, writer, files, total, len(columns), detailed)
         files = [file for file in files if file.rows != 0]
         _name(element, target, writer, files, single, dialect)
@@ -253,6 +262,12 @@ def partition_sql(context: StageContext, element: CopyInto) -> str | None:
         dialect=DUCKDB_DIALECT, compile_kwargs={"literal_binds": True, "include_table": False}
     )
     return translate(context, str(compiled))
+
+
+def partition_type(context: StageContext, element: CopyInto, source: Source) -> str:
+    """The DuckDB type of the PARTITION BY expression (planned, not run)."""
+    sql = f"DESCRIBE SELECT ({partition_sql(context, element)}) FROM {source.relation}"
+    return str(context.run(sql, source.parameters).fetchall()[0][1])
 
 
 def describe(context: StageContext, source: Source) -> list[SourceColumn]:
@@ -390,7 +405,8 @@ def _name(
     stem = target.name or DEFAULT_PREFIX
     if not stem.endswith("_"):  # Snowflake: @s/result writes result_0_0_0.csv.gz
         stem += "_"
-    name_files(files, target.folder, stem, query_id, writer.extension)
+    numbers = DATABEND_NUMBERS if dialect == "databend" else SNOWFLAKE_NUMBERS
+    name_files(files, target.folder, stem, query_id, writer.extension, numbers)
 
 
 def measure(

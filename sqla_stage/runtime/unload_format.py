@@ -453,9 +453,10 @@ class ParquetWriter(FileWriter):
 def writer_for(spec: FormatSpec, header: bool, *, stage_dialect: str | None = None) -> FileWriter:
     """The writer of a concrete format (resolve named formats first).
 
-    Under ``stage_dialect=databend`` JSON files are named ``.ndjson``, as Databend names
-    them (its JSON type is NDJSON), and text files are not compressed unless the format
-    says so (Databend's default COMPRESSION is NONE; Snowflake's is AUTO, gzip).
+    Under ``stage_dialect=databend`` JSON files are named ``.ndjson`` and Parquet files
+    ``.parquet``, as Databend names them (its JSON type is NDJSON), and text files are not
+    compressed unless the format says so (Databend's default COMPRESSION is NONE;
+    Snowflake's is AUTO, gzip).
 
     Raises:
         StageRuntimeError: a format or option the runtime cannot write.
@@ -470,5 +471,8 @@ def writer_for(spec: FormatSpec, header: bool, *, stage_dialect: str | None = No
     if isinstance(spec, JSON):
         return JsonWriter(spec, ndjson=stage_dialect == "databend")
     if isinstance(spec, Parquet):
-        return ParquetWriter(spec, header)
+        writer = ParquetWriter(spec, header)
+        if stage_dialect == "databend":  # Databend names every Parquet file .parquet
+            writer.extension = ".parquet"
+        return writer
     raise StageProgrammingError(f"cannot unload files of format {spec!r}")

@@ -163,7 +163,7 @@ def test_a_link_made_after_the_stage_is_refused_at_use(users: Users) -> None:
         "REMOVE @peek",
         "COPY INTO t FROM @peek FILE_FORMAT = (TYPE = CSV)",
         "COPY INTO @peek/x/ FROM t",
-        "GET @peek file://{}/got/".format(users.base),
+        f"GET @peek file://{users.base}/got/",
         "SELECT 1 AS n INTO OUTFILE 'stage://peek/x.csv'",
     ):
         users.refused(sql)

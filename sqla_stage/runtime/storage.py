@@ -20,7 +20,9 @@ every filesystem (`StageStorage.path` and its inverse `StageStorage.key_of`):
   removed or given to DuckDB, which only ever gets paths of listed regular files (with
   its glob characters ``*``, ``?`` and ``[`` escaped by the loads and queries).
 * A stage's folder under the engine's stage root is named by `folder_name`, so no
-  stage, table or user name (``..``, ``a/b``) reaches another stage's folder.
+  stage, table or user name (``..``, ``a/b``) reaches another stage's folder, and no
+  other location lies in the stage root or shows it (`storage_reach`: a storage whose
+  root holds the stage root has it as its ``fence``, which keys and listings skip).
 
 Links are checked when a statement runs, not locked: a program that swaps a folder for a
 link while a statement runs is not guarded against.

@@ -23,6 +23,7 @@ from sqla_stage.runtime.context import Place, StageContext
 from sqla_stage.runtime.literals import literal
 from sqla_stage.runtime.results import BIGINT, TIMESTAMPTZ, VARCHAR, Column, Rows
 from sqla_stage.runtime.storage import SCRATCH_PREFIX, StageStorage
+from sqla_stage.runtime.storage_credentials import S3_PROTOCOLS
 from sqla_stage.runtime.warehouse_results import DATABEND_LIST
 
 LIST_COLUMNS = [
@@ -136,10 +137,14 @@ def _refuse_folders(storage: StageStorage, keys: list[str], what: str) -> None:
     """Refuse, before anything is written, to write a file where a folder of that name is.
 
     Moving a file onto a folder would move it *into* the folder, under its scratch name.
+    On S3 an object and a prefix of one name live side by side (nothing is lost), and
+    the check would cost a request a file, so it is not made there.
 
     Raises:
         StageProgrammingError: one of ``keys`` names an existing folder.
     """
+    if storage.identity[0] in S3_PROTOCOLS:
+        return
     for key in keys:
         if storage.fs.isdir(storage.path(key)):
             raise StageProgrammingError(

@@ -188,6 +188,9 @@ def test_a_parent_folder_does_not_show_the_stage_root(users: Users) -> None:
     assert "secret.csv" in names  # the file beside the stage root
     assert not any(name.startswith("stages/") for name in names)
     assert run(users.alice, "LIST @up PATTERN = '.*bob.*'") == []
+    assert run(users.alice, "REMOVE @up PATTERN = '.*bob.*'") == []
+    with pytest.raises(StageProgrammingError, match="not found"):
+        run(users.alice, "COPY INTO t FROM @up FILES = ('stages/stage/user/bob/secret.csv')")
     for sql in (
         "LIST @up/stages/",
         "LIST @up/stages/stage/user/bob/",

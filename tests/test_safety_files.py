@@ -108,8 +108,10 @@ def test_into_outfile_onto_a_folder_is_refused(
 def test_hive_style_folders_add_no_column(engine: sa.Engine, kind: str) -> None:
     run(engine, "CREATE STAGE h")
     run(engine, "CREATE TABLE src AS SELECT 1 AS a, 'x' AS b")
+    # a JSON unload is of one object column (spec 004)
+    source = "(SELECT {'a': a, 'b': b} AS r FROM src)" if kind == "JSON" else "src"
     for part in ("k=1", "k=2"):
-        run(engine, f"COPY INTO @h/p/{part}/ FROM src FILE_FORMAT = (TYPE = {kind})")
+        run(engine, f"COPY INTO @h/p/{part}/ FROM {source} FILE_FORMAT = (TYPE = {kind})")
     with engine.connect() as conn:
         result = conn.exec_driver_sql(f"SELECT * FROM @h/p/ (FILE_FORMAT => '{kind.lower()}')")
         rows = [tuple(row) for row in result]

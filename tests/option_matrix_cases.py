@@ -151,13 +151,15 @@ class Case:
     option: str | None = None
     value: str | None = None
     place: str = "format"
+    single: bool = False  # and SINGLE = TRUE (crossed with each COMPRESSION)
 
     @property
     def id(self) -> str:
         """A stable, readable id (the pytest id and the key of ``KNOWN_OPEN``)."""
         if self.option is None:
             return f"{self.location}-{self.fmt}-defaults"
-        return f"{self.location}-{self.fmt}-{self.option}={self.value}"
+        also = "+SINGLE=TRUE" if self.single else ""
+        return f"{self.location}-{self.fmt}-{self.option}={self.value}{also}"
 
     @property
     def outcome(self) -> str:
@@ -195,12 +197,15 @@ def representative() -> list[tuple[str, str | None, str | None, str]]:
 
 
 def cases() -> list[Case]:
-    """The whole matrix: every option x value x format on the named internal stage, then
-    the representative set on every other location form."""
+    """The whole matrix: every option x value x format on the named internal stage (and
+    SINGLE = TRUE with each COMPRESSION), then the representative set on every other
+    location form."""
     out: list[Case] = [Case("internal", fmt) for fmt in FORMATS]
     for option in OPTIONS:
         for fmt in option.formats:
             out += [Case("internal", fmt, option.name, v, option.place) for v in option.values]
+            if option.name == "COMPRESSION":
+                out += [Case("internal", fmt, option.name, v, single=True) for v in option.values]
     for location in LOCATIONS[1:]:
         reps = representative()
         if location in UNREACHABLE:

@@ -19,7 +19,8 @@ class Option:
     """One option of spec 004: its SQL name, its values (SQL text) and where it goes.
 
     ``place`` is ``"format"`` (inside ``FILE_FORMAT = (...)``), ``"copy"`` (a copy option
-    after it) or ``"clause"`` (``PARTITION BY``, which comes before the format).
+    after it), ``"clause"`` (``PARTITION BY``, which comes before the format) or
+    ``"location"`` (``ENCRYPTION``, which follows an S3 URL and its credentials).
     """
 
     name: str
@@ -28,6 +29,13 @@ class Option:
     place: str = "format"
 
 
+#: ENCRYPTION of an 's3://' URL (spec 004), as SQL text.
+ENCRYPTIONS = (
+    "(TYPE = 'AWS_SSE_S3')",
+    "(TYPE = 'AWS_SSE_KMS' KMS_KEY_ID = 'aws/key')",
+    "(TYPE = 'AWS_CSE' MASTER_KEY = 'a2V5')",
+    "(TYPE = NONE)",
+)
 _TEXT_COMPRESSIONS = ("AUTO", "GZIP", "BZ2", "BROTLI", "ZSTD", "DEFLATE", "RAW_DEFLATE", "NONE")
 
 #: Every option of spec 004 and its documented values (lines 1-80, and each option's section).
@@ -55,6 +63,8 @@ OPTIONS: tuple[Option, ...] = (
     Option("HEADER", ("TRUE", "FALSE"), FORMATS, "copy"),
     Option("PARTITION BY", ("('y' || YEAR(d))",), FORMATS, "clause"),
     Option("VALIDATION_MODE", ("RETURN_ROWS",), FORMATS, "copy"),
+    # The S3 URL's own clause (externalLocation): crossed on the 's3://...' URL form.
+    Option("ENCRYPTION", ENCRYPTIONS, FORMATS, "location"),
 )
 
 #: Refused on the runtime (value -> words the error must hold), keyed by (format, option, value).
@@ -65,7 +75,7 @@ REFUSED: dict[tuple[str, str, str], tuple[str, ...]] = {
     ("CSV", "RECORD_DELIMITER", "NONE"): ("RECORD_DELIMITER",),
     # DuckDB's CSV writer cannot escape with the character of its NULL string (\\N).
     ("CSV", "ESCAPE", "'\\\\'"): ("ESCAPE",),
-}
+} | {(fmt, "ENCRYPTION", ENCRYPTIONS[2]): ("MASTER_KEY",) for fmt in FORMATS}
 
 #: Written and checked, but the runtime refuses to load the files back (it names the
 #: option): DuckDB's CSV reader ends records with a line break only and needs a delimiter.
@@ -198,12 +208,13 @@ def representative() -> list[tuple[str, str | None, str | None, str]]:
 
 def cases() -> list[Case]:
     """The whole matrix: every option x value x format on the named internal stage (and
-    SINGLE = TRUE with each COMPRESSION), then the representative set on every other
-    location form."""
+    SINGLE = TRUE with each COMPRESSION; ENCRYPTION on the S3 URL), then the
+    representative set on every other location form."""
     out: list[Case] = [Case("internal", fmt) for fmt in FORMATS]
     for option in OPTIONS:
+        where = "s3_url" if option.place == "location" else "internal"
         for fmt in option.formats:
-            out += [Case("internal", fmt, option.name, v, option.place) for v in option.values]
+            out += [Case(where, fmt, option.name, v, option.place) for v in option.values]
             if option.name == "COMPRESSION":
                 out += [Case("internal", fmt, option.name, v, single=True) for v in option.values]
     for location in LOCATIONS[1:]:

@@ -175,6 +175,8 @@ def statement(case: Case, location: str, after_location: str, *, overwrite: bool
     copy = f" {case.option} = {case.value}" if case.place == "copy" else ""
     copy += " SINGLE = TRUE" if case.single else ""
     again = " OVERWRITE = TRUE" if overwrite else ""
+    if case.place == "location":
+        after_location += f" {case.option} = {case.value}"
     return (
         f"COPY INTO {location}{after_location} FROM {source}{partition} "
         f"{format_clause(case)}{copy}{again}"
@@ -556,9 +558,16 @@ def run_case(world: World, case: Case) -> None:
         result = conn.execute(construct).all()
     files = world.files(case, slug)
     if case.option == "VALIDATION_MODE":
-        assert files == {} and len(result) == ROWS, (files, result[:2])
+        assert files == {}, files  # RETURN_ROWS writes nothing and returns the rows
+        with world.engine.connect() as conn:
+            source = conn.exec_driver_sql(
+                f"SELECT * FROM {'jsrc' if case.fmt == 'JSON' else 'src'}"
+            )
+            assert sorted(map(repr, result)) == sorted(map(repr, source.all()))
         return
     check_files(case, files, result)
+    if case.option == "ENCRYPTION":
+        check_encryption(world, case, slug, files)
     if case.option == "OVERWRITE":
         check_overwrite(world, case, slug, location, after, files)
     source = "big" if case.option == "MAX_FILE_SIZE" else "src"
@@ -571,11 +580,31 @@ def run_case(world: World, case: Case) -> None:
         load_back(conn, case, from_clause, source)
 
 
+#: ENCRYPTION -> each object's (ServerSideEncryption, SSEKMSKeyId) as S3 reports them.
+SSE = {
+    "(TYPE = 'AWS_SSE_S3')": ("AES256", None),
+    "(TYPE = 'AWS_SSE_KMS' KMS_KEY_ID = 'aws/key')": ("aws:kms", "aws/key"),
+    "(TYPE = NONE)": (None, None),
+}
+
+
+def check_encryption(world: World, case: Case, slug: str, files: dict[str, bytes]) -> None:
+    """Every object written is stored with the server-side encryption asked for."""
+    for name in files:
+        head = world.s3.s3.head_object(Bucket=world.bucket, Key=f"url/{slug}/{name}")
+        seen = (head.get("ServerSideEncryption"), head.get("SSEKMSKeyId"))
+        assert seen == SSE[str(case.value)], (name, seen)
+
+
 def check_overwrite(
     world: World, case: Case, slug: str, location: str, after: str, files: dict[str, bytes]
 ) -> None:
     """Run again: OVERWRITE = FALSE is refused and changes nothing; TRUE replaces."""
     again = sqla_stage.parse(statement(case, location, after))
+    foreign = world.root / "stage" / "internal" / "mx" / slug / "keep.txt"
+    assert case.location == "internal"
+    foreign.write_bytes(b"not the unload's")
+    files = {**files, "keep.txt": b"not the unload's"}
     if case.value == "FALSE":
         with world.engine.begin() as conn, pytest.raises(sa.exc.SQLAlchemyError, match="already"):
             conn.execute(again)
@@ -583,7 +612,8 @@ def check_overwrite(
     else:
         with world.engine.begin() as conn:
             conn.execute(again)
-        assert sorted(world.files(case, slug)) == sorted(files)
+        assert world.files(case, slug) == files  # replaced, and the other file kept
+    foreign.unlink()
 
 
 @pytest.mark.parametrize("case", MATRIX, ids=[case.id for case in MATRIX])

@@ -93,6 +93,8 @@ _ENCLOSES = (
     "delimiter in '\"' instead of escaping the delimiter with ESCAPE / ESCAPE_UNENCLOSED_FIELD "
     "(spec 004's VALIDATION_MODE example shows `pending\\, silent`)"
 )
+#: Cases today's runtime gets wrong, and why. tests/test_option_matrix.py asserts each STILL
+#: fails (strict): remove the entry when its fix lands.
 KNOWN_OPEN: dict[str, str] = {
     "internal-CSV-ESCAPE='#'": _ENCLOSES,
     "internal-CSV-ESCAPE=NONE": _ENCLOSES,

@@ -135,6 +135,20 @@ KNOWN_OPEN: dict[str, str] = {
     "internal-PARQUET-MAX_FILE_SIZE=100000": (
         "MAX_FILE_SIZE overshoot: one Parquet file of about 160 kB for a 100 kB limit"
     ),
+    **{
+        f"internal_ns-{fmt}-defaults": (
+            "a namespaced stage (@main.mx) is 'does not exist' though @mx is that stage "
+            "in the schema main (spec 004: @[namespace.]int_stage_name)"
+        )
+        for fmt in FORMATS
+    },
+    **{
+        f"table_ns-{fmt}-defaults": (
+            "@main.%src writes under another folder than @%src (stage/table/main.src), so "
+            "the table's stage does not hold the files (silently)"
+        )
+        for fmt in FORMATS
+    },
     "internal-JSON-PARTITION BY=('y' || YEAR(d))": (
         "JSON with PARTITION BY fails with DuckDB's binder error (COPY ... FORMAT JSON has "
         "no partition_by), not partitioned files nor a clear refusal"
@@ -144,8 +158,11 @@ KNOWN_OPEN: dict[str, str] = {
 #: The location forms of spec 004's syntax block. The first is the one every option is
 #: crossed with; the others get the representative set (:func:`representative`).
 LOCATIONS = (
-    "internal",  # @[ns.]int_stage[/path]
-    "table",  # @[ns.]%table[/path]
+    "internal",  # @int_stage[/path]
+    "internal_ns",  # @ns.int_stage[/path] (the schema `main`)
+    "quoted",  # '@int_stage/path 1/' (spec 004: a quoted location may hold spaces)
+    "table",  # @%table[/path]
+    "table_ns",  # @ns.%table[/path]
     "user",  # @~[/path]
     "s3_stage",  # @ext_stage[/path], an external stage on S3 (moto)
     "s3_url",  # 's3://bucket/path' CREDENTIALS = (...) (moto)
@@ -154,6 +171,9 @@ LOCATIONS = (
 )
 #: The clouds the runtime cannot reach today, and the word the refusal must hold.
 UNREACHABLE = {"gcs_url": "gcs", "azure_url": "azure"}
+#: Forms that run the defaults of each format only (the rest of the representative set
+#: adds nothing a location decides).
+DEFAULTS_ONLY = (*UNREACHABLE, "internal_ns", "table_ns")
 
 
 @dataclass(frozen=True)
@@ -223,8 +243,8 @@ def cases() -> list[Case]:
                 out += [Case("internal", fmt, option.name, v, single=True) for v in option.values]
     for location in LOCATIONS[1:]:
         reps = representative()
-        if location in UNREACHABLE:
-            reps = [rep for rep in reps if rep[1] is None]  # nothing is written: one per format
+        if location in DEFAULTS_ONLY:
+            reps = [rep for rep in reps if rep[1] is None]
         out += [Case(location, fmt, name, value, place) for fmt, name, value, place in reps]
     ids = [case.id for case in out]
     assert len(ids) == len(set(ids)), "duplicate case ids"

@@ -62,10 +62,15 @@ class World:
 
     def location(self, case: Case, slug: str) -> tuple[str, str, str]:
         """(the location as SQL, what follows it in an unload, the load's FROM clause)."""
-        if case.location == "internal":
-            return f"@mx/{slug}/", "", f"@mx/{slug}/"
-        if case.location == "table":
-            return f"@%src/{slug}/", "", f"@%src/{slug}/"
+        stage_forms = {
+            "internal": f"@mx/{slug}/",
+            "internal_ns": f"@main.mx/{slug}/",
+            "quoted": f"'@mx/path 1/{slug}/'",
+            "table": f"@%src/{slug}/",
+            "table_ns": f"@main.%src/{slug}/",
+        }
+        if case.location in stage_forms:
+            return stage_forms[case.location], "", stage_forms[case.location]
         if case.location == "user":
             return f"@~/{slug}/", "", f"@~/{slug}/"
         if case.location == "s3_stage":
@@ -86,7 +91,14 @@ class World:
             return {key[len(prefix) :]: self.s3.read(self.bucket, key) for key in keys}
         if case.location in ("gcs_url", "azure_url"):
             return {}
-        sub = {"internal": "internal/mx", "table": "table/src", "user": "user/alice"}
+        sub = {
+            "internal": "internal/mx",
+            "internal_ns": "internal/mx",  # the same stage as @mx
+            "quoted": "internal/mx/path 1",
+            "table": "table/src",
+            "table_ns": "table/src",  # the same table stage as @%src
+            "user": "user/alice",
+        }
         folder = self.root / "stage" / sub[case.location] / slug
         if not folder.exists():
             return {}
@@ -205,6 +217,8 @@ def compile_refusal_words(case: Case) -> tuple[str, ...]:
     words = [case.option.split()[0]] if case.option else []
     words += {
         "table": ["table stage"],  # Databend has no table stages
+        "table_ns": ["table stage"],
+        "internal_ns": ["schema-qualified stage"],  # Databend's stages are global
         "s3_url": ["endpoint_url"],  # moto's endpoint: no ad hoc COPY option on Snowflake
         "gcs_url": ["STORAGE_INTEGRATION"],
         "azure_url": ["STORAGE_INTEGRATION"],

@@ -19,8 +19,9 @@ class Option:
     """One option of spec 004: its SQL name, its values (SQL text) and where it goes.
 
     ``place`` is ``"format"`` (inside ``FILE_FORMAT = (...)``), ``"copy"`` (a copy option
-    after it), ``"clause"`` (``PARTITION BY``, which comes before the format) or
-    ``"location"`` (``ENCRYPTION``, which follows an S3 URL and its credentials).
+    after it), ``"clause"`` (``PARTITION BY``, which comes before the format),
+    ``"location"`` (``ENCRYPTION``, which follows an S3 URL and its credentials) or
+    ``"source"`` (the table unloaded, instead of the one-object-column table of JSON).
     """
 
     name: str
@@ -63,6 +64,9 @@ OPTIONS: tuple[Option, ...] = (
     Option("HEADER", ("TRUE", "FALSE"), FORMATS, "copy"),
     Option("PARTITION BY", ("('y' || YEAR(d))",), FORMATS, "clause"),
     Option("VALIDATION_MODE", ("RETURN_ROWS",), FORMATS, "copy"),
+    # The source: JSON unloads one VARIANT column only (spec 004's notes); a table of
+    # several columns is Snowflake's "JSON file format can produce one and only one column".
+    Option("FROM", ("src",), ("JSON",), "source"),
     # The S3 URL's own clause (externalLocation): crossed on the 's3://...' URL form.
     Option("ENCRYPTION", ENCRYPTIONS, FORMATS, "location"),
 )
@@ -76,6 +80,7 @@ REFUSED: dict[tuple[str, str, str], tuple[str, ...]] = {
     # DuckDB's CSV writer cannot escape with the character of its NULL string (\\N).
     ("CSV", "ESCAPE", "'\\\\'"): ("ESCAPE",),
 }
+REFUSED[("JSON", "FROM", "src")] = ("JSON",)
 for _fmt in FORMATS:  # client-side encryption (AWS_CSE, a MASTER_KEY) is not implemented
     REFUSED[(_fmt, "ENCRYPTION", ENCRYPTIONS[2])] = ("MASTER_KEY",)
 
@@ -149,6 +154,10 @@ KNOWN_OPEN: dict[str, str] = {
         )
         for fmt in FORMATS
     },
+    "internal-JSON-FROM=src": (
+        "JSON from a table of several columns writes an object a row instead of being "
+        "refused (spec 004: JSON unloads VARIANT columns only)"
+    ),
     "internal-JSON-PARTITION BY=('y' || YEAR(d))": (
         "JSON with PARTITION BY fails with DuckDB's binder error (COPY ... FORMAT JSON has "
         "no partition_by), not partitioned files nor a clear refusal"

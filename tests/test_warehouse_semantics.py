@@ -155,7 +155,7 @@ def test_databend_second_unload_lands_beside_the_first(
     unload = "COPY INTO @s FROM (SELECT 1 AS a) FILE_FORMAT = (TYPE = CSV)"
     names = [row[0] for row in rows(engine, "CREATE STAGE s", unload, unload, "LIST @s")]
     assert len(names) == 2
-    assert all(re.fullmatch(r"data_[0-9a-f-]{36}_0_0_0\.csv", name) for name in names)
+    assert all(re.fullmatch(r"data_[0-9a-f-]{36}_0000_00000000\.csv", name) for name in names)
     fixed = "COPY INTO @t FROM (SELECT 1 AS a) FILE_FORMAT = (TYPE = CSV) INCLUDE_QUERY_ID = FALSE"
     rows(engine, "CREATE STAGE t", fixed, "SELECT 1")
     with pytest.raises(sa.exc.ProgrammingError, match="Files already existing"):

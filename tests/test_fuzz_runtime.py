@@ -38,7 +38,7 @@ from sqla_stage.ddl import AlterStage, CreateStage
 from sqla_stage.errors import StageRuntimeError
 from sqla_stage.files import Get, Put
 from sqla_stage.outfile import SelectIntoOutfile
-from sqla_stage.runtime.intercept import _LEADING_COMMENTS, _PARSED_QUERY, _STAGE_STATEMENT
+from sqla_stage.runtime.intercept import is_stage_text, statement_body
 
 CI = os.environ.get("CI", "").lower() == "true"
 
@@ -350,8 +350,8 @@ class Harness:
 
     def may_run(self, text: str) -> bool:
         """Whether running ``text`` can only touch the module's temporary folder."""
-        body = text[_LEADING_COMMENTS.match(text).end() :]  # type: ignore[union-attr]
-        if not (_STAGE_STATEMENT.match(body) or _PARSED_QUERY.search(body)):
+        body = statement_body(text)
+        if not is_stage_text(body):
             return not _DUCKDB_WRITES.search(text)
         try:
             element = parse(body, dialect=self.engine.dialect)

@@ -94,9 +94,10 @@ from sqla_stage.runtime.load_plan import (
 from sqla_stage.runtime.load_read import Reader, make_reader
 from sqla_stage.runtime.load_transform import insert_transformed
 from sqla_stage.runtime.load_variants import variant_check
+from sqla_stage.runtime.patterns import compile_pattern
 from sqla_stage.runtime.read_compression import readable_path
 from sqla_stage.runtime.results import BIGINT, VARCHAR, Column, Query, Rows
-from sqla_stage.runtime.storage import FileInfo, compile_pattern
+from sqla_stage.runtime.storage import FileInfo
 from sqla_stage.runtime.url_globs import brace_glob
 from sqla_stage.stage import StageKind
 
@@ -269,7 +270,7 @@ def _files(place: Place, options: LoadOptions) -> list[StagedFile]:
                 f"COPY INTO: FILES {', '.join(missing)} not found in {place.label}: FILES "
                 "names files below the stage location, never a path outside the stage"
             )
-        infos = [listed[key] for key in keys if place.matches(regex, key)]
+        infos = [listed[key] for key in place.matching(regex, keys)]
     return [
         StagedFile(info.name, storage.duckdb_path(info.name), storage.url(info.name), info)
         for info in infos

@@ -56,6 +56,7 @@ from fsspec.implementations.local import LocalFileSystem
 from sqla_stage.credentials import Credentials, Encryption
 from sqla_stage.errors import StageOperationalError, StageProgrammingError, StageRuntimeError
 from sqla_stage.runtime import mounts
+from sqla_stage.runtime.patterns import compile_pattern
 from sqla_stage.runtime.storage_credentials import (
     S3_PROTOCOLS,
     encryption_options,
@@ -130,20 +131,6 @@ def qualified_folder(schema: str | None, name: str) -> str:
     """
     parts = (schema, name) if schema else (name,)
     return ".".join(folder_name(part).replace(".", "%2E") for part in parts)
-
-
-def compile_pattern(pattern: str | None) -> re.Pattern[str] | None:
-    """A PATTERN as a regular expression (None for none).
-
-    Raises:
-        StageProgrammingError: ``pattern`` is not a valid regular expression.
-    """
-    try:
-        return re.compile(pattern) if pattern is not None else None
-    except re.error as error:
-        raise StageProgrammingError(
-            f"PATTERN {pattern!r} is not a regular expression: {error}"
-        ) from None
 
 
 class StageStorage:
@@ -348,13 +335,13 @@ class StageStorage:
                 valid regular expression.
         """
         regex = compile_pattern(pattern)
-        files = []
         try:
-            for key, info in self._walk(prefix, checksums):
-                if key.startswith(prefix) and (not regex or regex.fullmatch(key[len(base) :])):
-                    files.append(info)
+            files = [info for key, info in self._walk(prefix, checksums) if key.startswith(prefix)]
         except OSError as error:
             raise StageOperationalError(f"cannot list {self.label}: {error}") from None
+        if regex is not None:
+            found = regex.matching([info.name[len(base) :] for info in files])
+            files = [info for info, matched in zip(files, found, strict=True) if matched]
         files.sort(key=lambda info: info.name)
         return files
 

@@ -12,7 +12,7 @@ from sqlalchemy.sql.visitors import InternalTraversal
 
 from sqla_stage.errors import StageArgumentError
 from sqla_stage.load_data import text_options
-from sqla_stage.stage import Location, StageKind, StagePath, coerce_location
+from sqla_stage.stage import Location, StageKind, StagePath, coerce_location, refuse_nul
 from sqla_stage.statement import StageStatement
 
 #: ``FORMAT '...'`` values of INTO OUTFILE (MatrixOne's select-into-outfile page).
@@ -86,6 +86,7 @@ class SelectIntoOutfile(StageStatement):
         if isinstance(location, str) and not location.startswith("@"):
             from sqla_stage.parser.locations import parse_outfile_location
 
+            refuse_nul(owner, "the file", location)
             self.location: Location = parse_outfile_location(location)
         else:
             self.location = coerce_location(owner, location)

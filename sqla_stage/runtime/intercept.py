@@ -37,10 +37,12 @@ from sqla_stage.outfile import SelectIntoOutfile
 from sqla_stage.parser.lexer import Kind, skip_comments, tokenize
 from sqla_stage.runtime import catalog, connections, file_commands, load, load_data, queries, unload
 from sqla_stage.runtime.after_commit import queue_for, refuse_savepoint
-from sqla_stage.runtime.context import StageContext
+from sqla_stage.runtime.context import StageContext, stage_label
 from sqla_stage.runtime.plugin import RuntimeSettings
 from sqla_stage.runtime.reflection import run_fixed_reflection
 from sqla_stage.runtime.results import Query, Rows, emit
+from sqla_stage.runtime.storage_errors import storage_failures
+from sqla_stage.stage import Stage, StagePath
 
 Handler = Callable[[StageContext, Any], Rows | Query]
 
@@ -93,6 +95,37 @@ _TABLE_STAGE_DEFAULTS = re.compile(
     r"alter\s+table\s+(?:if\s+exists\s+)?[\w.\"]+\s+set\s+stage_(file_format|copy_options)\b",
     re.I,
 )
+
+
+#: How messages name each statement.
+_VERBS: dict[type[Any], str] = {
+    Put: "PUT",
+    Get: "GET",
+    ListFiles: "LIST",
+    RemoveFiles: "REMOVE",
+    Presign: "PRESIGN",
+    SelectIntoOutfile: "INTO OUTFILE",
+    LoadData: "LOAD DATA",
+    CreateStage: "CREATE STAGE",
+    AlterStage: "ALTER STAGE",
+}
+#: The user and password of a URL (``https://user:secret@host/``), never in a message.
+_URL_USER = re.compile(r"(?<=//)[^/@]*@")
+
+
+def statement_label(element: Any) -> str:
+    """``PUT @s/in/``, ``COPY INTO @~/out/``: the statement and its stage, for messages."""
+    verb = "COPY INTO" if isinstance(element, CopyInto) else _VERBS.get(type(element))
+    verb = verb or type(element).__name__
+    location = getattr(element, "location", None) or getattr(element, "stage", None)
+    if isinstance(location, Stage):
+        location = StagePath(location)
+    if isinstance(location, StagePath):
+        path = f"/{location.path}" if location.path else ""
+        return f"{verb} {stage_label(location.stage)}{path}"
+    if isinstance(location, str):
+        return f"{verb} {_URL_USER.sub('***@', location)}"
+    return verb
 
 
 def run_construct(context: StageContext, element: Any) -> Rows | Query:
@@ -192,10 +225,13 @@ def execute_hook(
     stage_context = StageContext(settings, cursor, parameters, queue_for(context))
     try:
         if element is not None:
-            emit(cursor, run_construct(stage_context, element))
+            with storage_failures(statement_label(element)):
+                ran = run_construct(stage_context, element)
+            emit(cursor, ran)
             return True
         if _QUERY_HINT.search(text):
-            result = queries.rewrite(stage_context, text)
+            with storage_failures("a query over staged files"):
+                result = queries.rewrite(stage_context, text)
             if result is not None:
                 emit(cursor, result)
                 return True

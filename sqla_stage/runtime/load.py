@@ -68,7 +68,12 @@ from typing import Any
 import duckdb
 
 from sqla_stage.copy import CopyInto
-from sqla_stage.errors import StageDataError, StageProgrammingError, StageRuntimeError
+from sqla_stage.errors import (
+    StageDataError,
+    StageOperationalError,
+    StageProgrammingError,
+    StageRuntimeError,
+)
 from sqla_stage.options import Keyword
 from sqla_stage.runtime import progress
 from sqla_stage.runtime.context import Place, StageContext
@@ -98,6 +103,7 @@ from sqla_stage.runtime.patterns import compile_pattern
 from sqla_stage.runtime.read_compression import readable_path
 from sqla_stage.runtime.results import BIGINT, VARCHAR, Column, Query, Rows
 from sqla_stage.runtime.storage import FileInfo
+from sqla_stage.runtime.storage_errors import lost_connection
 from sqla_stage.runtime.url_globs import brace_glob
 from sqla_stage.stage import StageKind
 
@@ -162,6 +168,13 @@ def run(context: StageContext, element: CopyInto) -> Rows | Query:
                 results = _load_all(context, target, reader, files, side, place.label)
             else:
                 results = _load_tolerant(context, target, reader, files, side(), options.on_error)
+    except duckdb.Error as error:
+        if not lost_connection(error):
+            raise
+        raise StageOperationalError(
+            f"COPY INTO {target.name} from {place.label}: the storage stopped answering: "
+            f"{named(first_line(error), {f.path: f.key for f in files})} (nothing was loaded)"
+        ) from None
     finally:
         side.close()
     loaded = [(f, row) for f, row in zip(files, results, strict=True) if row[1] != LOAD_FAILED]
@@ -391,6 +404,8 @@ def _abort_error(
 ) -> StageRuntimeError:
     # An I/O error (storage unreachable, a file gone) is not in the data: reading every
     # file again to find a bad line would only repeat it, with the storage's retries.
+    if lost_connection(error):
+        raise error  # run() reports it: checking the files again would only repeat it
     io_error = isinstance(error, duckdb.IOException)
     stats = {} if io_error else analyse(side, reader, [f.path for f in files])
     for f in files:

@@ -62,6 +62,7 @@ from sqla_stage.runtime.storage_credentials import (
     encryption_options,
     storage_options,
 )
+from sqla_stage.runtime.storage_limits import limit_attempts, s3_limits
 from sqla_stage.runtime.storage_roles import assumed_role_options, role_to_assume
 
 #: Folders the runtime writes before it publishes; LIST and loads never see them.
@@ -467,6 +468,7 @@ def open_storage(
     protocol = fsspec.core.split_protocol(url)[0]
     if protocol in S3_PROTOCOLS:
         options["use_listings_cache"] = False  # see the module docstring
+        options = s3_limits(options)  # a lost endpoint fails in seconds (`storage_limits`)
         options.update(encryption_options(encryption, protocol, label or url))
     try:
         fs, root = fsspec.core.url_to_fs(url, **options)
@@ -475,6 +477,8 @@ def open_storage(
             f"cannot open {label or url}: {error} (install the fsspec package for this protocol)"
         ) from None
     protocol = fs.protocol if isinstance(fs.protocol, str) else fs.protocol[0]
+    if protocol in S3_PROTOCOLS:
+        limit_attempts(fs)
     identity = (protocol, root, tuple(sorted((k, repr(v)) for k, v in options.items())))
     if isinstance(fs, LocalFileSystem):
         root = os.path.abspath(root)

@@ -10,6 +10,7 @@ None it only counts, which tells a test how many requests a statement makes.
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import threading
 from typing import Any
@@ -95,8 +96,6 @@ class CuttingProxy:
 
 
 def _close(sock: Any) -> None:
-    try:
+    with contextlib.suppress(OSError):
         sock.shutdown(socket.SHUT_RDWR)
-    except OSError:
-        pass
     sock.close()

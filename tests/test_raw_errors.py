@@ -31,6 +31,7 @@ from sqla_stage.errors import (
     StageProgrammingError,
     StageRuntimeError,
 )
+from sqla_stage.runtime.intercept import statement_label
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -303,3 +304,11 @@ def test_s3_lost_during_a_load_of_fifty_files(engine: Any, tmp_path: Path, s3: A
         assert message.endswith("(nothing was loaded)")
     with engine.connect() as conn:
         assert conn.exec_driver_sql("SELECT count(*) FROM t").scalar() == 100  # the counts
+
+
+def test_statement_labels_name_the_stage_and_hide_a_url_password() -> None:
+    assert statement_label(CopyInto(sa.table("t"), Stage("s") / "p/")) == "COPY INTO t FROM @s/p/"
+    assert statement_label(CopyInto(Stage.user() / "o/", sa.table("t"))) == "COPY INTO @~/o/"
+    url = CopyInto("https://user:hunter2@host/x/", sa.table("t"))
+    assert statement_label(url) == "COPY INTO https://***@host/x/"
+    assert statement_label(Put("/tmp/x", Stage("s") / "in/")) == "PUT @s/in/"

@@ -115,8 +115,10 @@ _URL_USER = re.compile(r"(?<=//)[^/@]*@")
 
 def statement_label(element: Any) -> str:
     """``PUT @s/in/``, ``COPY INTO @~/out/``: the statement and its stage, for messages."""
-    verb = "COPY INTO" if isinstance(element, CopyInto) else _VERBS.get(type(element))
-    verb = verb or type(element).__name__
+    verb = _VERBS.get(type(element)) or type(element).__name__
+    if isinstance(element, CopyInto):
+        table = getattr(element.table, "name", None)
+        verb = "COPY INTO" if element.is_unload or table is None else f"COPY INTO {table} FROM"
     location = getattr(element, "location", None) or getattr(element, "stage", None)
     if isinstance(location, Stage):
         location = StagePath(location)

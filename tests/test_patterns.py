@@ -95,3 +95,18 @@ def test_patterns_re2_cannot_read_are_refused(stage: Any, pattern: str, why: str
     with stage.begin() as conn:
         assert len(conn.exec_driver_sql("LIST @s").all()) == 3
         assert conn.exec_driver_sql("SELECT count(*) FROM t").scalar() == 0
+
+
+@pytest.mark.timeout(30)
+def test_stage_list_glob_of_many_stars_lists_quickly(stage: Any, tmp_path: Path) -> None:
+    """MatrixOne's ``stage_list('stage://s/*a*a...b')`` globs run on RE2 too."""
+    glob = "*a" * 20 + "*"
+    with stage.begin() as conn:
+        rows = conn.exec_driver_sql(
+            f"SELECT file FROM stage_list('stage://s/{glob}!') AS f WHERE f.file <> '@'"
+        ).all()
+        assert sorted(Path(row[0]).name for row in rows) == ["a" * 39 + "!", "a" * 38 + "b!"]
+        rows = conn.exec_driver_sql(
+            f"SELECT file FROM stage_list('stage://s/{glob}b') AS f WHERE f.file <> '@'"
+        ).all()
+        assert rows == []

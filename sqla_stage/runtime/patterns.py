@@ -90,3 +90,16 @@ def compile_pattern(pattern: str | None) -> FilePattern | None:
         StageProgrammingError: ``pattern`` is not a valid regular expression.
     """
     return FilePattern(pattern) if pattern is not None else None
+
+
+def glob_pattern(glob: str) -> FilePattern:
+    r"""A file-name glob where ``*`` matches any run of characters, as a `FilePattern`.
+
+    Every other character stands for itself (``\x{..}`` escapes it), so a glob of many
+    stars (MatrixOne's ``stage_list('stage://s/*a*a*a*b')``) is linear time too.
+    """
+    parts = (
+        "".join(c if c.isalnum() else f"\\x{{{ord(c):x}}}" for c in part)
+        for part in glob.split("*")
+    )
+    return FilePattern(".*".join(parts))

@@ -86,8 +86,9 @@ class SelectIntoOutfile(StageStatement):
         if isinstance(location, str) and not location.startswith("@"):
             from sqla_stage.parser.locations import parse_outfile_location
 
-            refuse_nul(owner, "the file", location)
             self.location: Location = parse_outfile_location(location)
+            if isinstance(self.location, str):  # a file ('stage1:/path' is a stage's key)
+                refuse_nul(owner, "the file", self.location)
         else:
             self.location = coerce_location(owner, location)
         if isinstance(self.location, StagePath):

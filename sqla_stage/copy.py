@@ -260,8 +260,8 @@ def _column_names(
     """
     if columns is None:
         return ()
-    if isinstance(columns, str):
-        raise StageArgumentError(f"{owner}: columns must be a sequence of names, not a string")
+    if isinstance(columns, (str, bytes)) or not isinstance(columns, Iterable):
+        raise StageArgumentError(f"{owner}: columns must be a sequence of names, not {columns!r}")
     names = []
     for column in columns:
         name = column if isinstance(column, str) else column_name(column)

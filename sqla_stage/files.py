@@ -16,7 +16,7 @@ from sqla_stage.options import (
     options_key,
     options_repr,
 )
-from sqla_stage.stage import Stage, StagePath, coerce_location
+from sqla_stage.stage import Stage, StagePath, coerce_location, refuse_nul
 from sqla_stage.statement import StageStatement
 
 
@@ -207,6 +207,7 @@ def _local_url(owner: str, path: object) -> str:
         raise StageArgumentError(
             f"{owner}: the local path must be a non-empty string, not {path!r}"
         )
+    refuse_nul(owner, "the local path", path)
     return path if path.startswith("file://") else "file://" + path
 
 

@@ -21,7 +21,7 @@ from sqlalchemy.sql.visitors import InternalTraversal
 
 from sqla_stage.credentials import MASK
 from sqla_stage.errors import StageArgumentError
-from sqla_stage.stage import Stage, StageKind, StagePath
+from sqla_stage.stage import Stage, StageKind, StagePath, refuse_nul
 from sqla_stage.statement import StageStatement
 
 #: ``@name``: a user variable of the column list.
@@ -260,7 +260,7 @@ def _path(owner: str, source: object) -> str | StagePath:
         if not name:
             raise StageArgumentError(f"{owner}: {source!r} names no stage (stage://name/path)")
         return Stage(name) / path
-    return source
+    return refuse_nul(owner, "the file path", source)
 
 
 def _s3option(owner: str, source: Mapping[Any, Any]) -> dict[str, str]:
@@ -273,6 +273,7 @@ def _s3option(owner: str, source: Mapping[Any, Any]) -> dict[str, str]:
         options[key.lower()] = value
     if "filepath" not in options:
         raise StageArgumentError(f"{owner}: s3option needs a 'filepath'")
+    refuse_nul(owner, "the s3option filepath", options["filepath"])
     return options
 
 

@@ -257,9 +257,16 @@ def check_options(
         given: The options passed by the user.
 
     Raises:
-        StageArgumentError: an option is unknown or its value is not accepted.
+        StageArgumentError: ``given`` is not a mapping, an option is unknown or its value
+            is not accepted.
     """
+    if not isinstance(given, Mapping):
+        raise StageArgumentError(
+            f"{owner}: options must be a mapping of names to values, not {given!r}"
+        )
     for name in given:
+        if not isinstance(name, str):
+            raise StageArgumentError(f"{owner}: an option's name must be a string, not {name!r}")
         if name not in specs:
             close = difflib.get_close_matches(name, specs, n=1)
             hint = f"; did you mean {close[0]!r}?" if close else ""

@@ -12,7 +12,7 @@ from sqlalchemy.sql.visitors import InternalTraversal
 
 from sqla_stage.errors import StageArgumentError
 from sqla_stage.load_data import text_options
-from sqla_stage.stage import Location, StageKind, StagePath, coerce_location
+from sqla_stage.stage import Location, StageKind, StagePath, coerce_location, refuse_nul
 from sqla_stage.statement import StageStatement
 
 #: ``FORMAT '...'`` values of INTO OUTFILE (MatrixOne's select-into-outfile page).
@@ -87,6 +87,8 @@ class SelectIntoOutfile(StageStatement):
             from sqla_stage.parser.locations import parse_outfile_location
 
             self.location: Location = parse_outfile_location(location)
+            if isinstance(self.location, str):  # a file ('stage1:/path' is a stage's key)
+                refuse_nul(owner, "the file", self.location)
         else:
             self.location = coerce_location(owner, location)
         if isinstance(self.location, StagePath):

@@ -121,6 +121,8 @@ class Stage(StageMethods, SchemaItem):
         ):
             if value is not None and not isinstance(value, str):
                 raise StageArgumentError(f"{owner}: {label} must be a string, not {value!r}")
+        if url is not None:
+            refuse_nul(owner, "url", url)
         if url == "" or schema == "" or storage_integration == "":
             raise StageArgumentError(
                 f"{owner}: url, schema and storage_integration cannot be empty"
@@ -137,8 +139,9 @@ class Stage(StageMethods, SchemaItem):
         self.encryption = Encryption.coerce(owner, encryption)
         self.storage_integration = storage_integration
         self.file_format = coerce_format(owner, file_format)
+        given = {} if copy_options is None else copy_options
         self.copy_options: dict[str, OptionValue] = check_options(
-            f"{owner} copy_options", STAGE_COPY_OPTIONS, copy_options or {}
+            f"{owner} copy_options", STAGE_COPY_OPTIONS, given
         )
         self.directory = directory
         self.directory_options = _directory_options(owner, directory, directory_options)
@@ -351,6 +354,17 @@ Location = StagePath | str
 _URL_OR_ABSOLUTE = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:|/")
 
 
+def refuse_nul(owner: str, label: str, value: str) -> str:
+    """``value``, refused when it holds a NUL character, which no file name or URL can.
+
+    Raises:
+        StageArgumentError: ``value`` holds a NUL.
+    """
+    if "\0" in value:
+        raise StageArgumentError(f"{owner}: {label} cannot hold a NUL character: {value!r}")
+    return value
+
+
 def coerce_location(owner: str, value: object) -> Location:
     """Accept a Stage, a StagePath, ``"@stage/path"`` text or a URL.
 
@@ -367,7 +381,7 @@ def coerce_location(owner: str, value: object) -> Location:
 
             return parse_stage_location(value)
         if _URL_OR_ABSOLUTE.match(value):
-            return value
+            return refuse_nul(owner, "a URL", value)
         raise StageArgumentError(
             f"{owner}: {value!r} is neither a stage location ('@stage/path') nor a URL "
             "('s3://bucket/path/', 'file:///abs/path/'): a relative path is never read as a "

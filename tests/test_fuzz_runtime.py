@@ -9,6 +9,15 @@ engine whose stages, tables and files exist. Whatever escapes must be a
 Python built-in exception raised by the package, and DuckDB must never report an
 internal error.
 
+NUL characters and DuckDB's own strings (``$$...$$``, ``$t$...$t$``, ``E'...'``) are among
+the pieces inserted, and a NUL-holding local path or URL runs when both the text before
+its first NUL and the text without its NULs stay in the temporary folder (the runtime
+must refuse it, never cut it at the NUL). The constructs get odd Python values (floats,
+0, None, bytes, lists, mappings, NUL strings) where their arguments take strings,
+flags, numbers and mappings: each builds or raises a ``sqlalchemy.exc.ArgumentError``,
+and each that builds compiles for every dialect and, for those that stay inside the
+test's stages, runs on the runtime.
+
 Hostile stage paths are left to the runtime's confinement (tests/test_confinement.py
 proves it). Paths that leave the database (``PUT`` / ``GET`` local paths, ``INTO
 OUTFILE`` files, external stage URLs, ``COPY INTO '<url>'``) are checked by the harness
@@ -26,19 +35,23 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import duckdb_engine
 import pytest
 import sqlalchemy as sa
+from databend_sqlalchemy import databend_dialect
 from hostile_sql import HOSTILE_PIECES
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from snowflake.sqlalchemy import snowdialect
+from sqlalchemy.dialects import mysql
 
-from sqla_stage import parse
+from sqla_stage import CSV, ListFiles, LoadData, Presign, Stage, parse, staged
 from sqla_stage.copy import CopyInto
 from sqla_stage.ddl import AlterStage, CreateStage
 from sqla_stage.errors import StageRuntimeError
 from sqla_stage.files import Get, Put
 from sqla_stage.outfile import SelectIntoOutfile
-from sqla_stage.runtime.intercept import _LEADING_COMMENTS, _PARSED_QUERY, _STAGE_STATEMENT
+from sqla_stage.runtime.intercept import is_stage_text, statement_body
 
 CI = os.environ.get("CI", "").lower() == "true"
 
@@ -46,6 +59,7 @@ CI = os.environ.get("CI", "").lower() == "true"
 PARSE_EXAMPLES = 6000 if CI else 2000
 RUNTIME_MUTATED_EXAMPLES = 5000 if CI else 2000
 RUNTIME_RANDOM_EXAMPLES = 2000 if CI else 1000
+CONSTRUCT_EXAMPLES = 2000 if CI else 600
 
 ROOT = "{ROOT}"  # replaced by the module's temporary folder
 
@@ -190,7 +204,7 @@ VALUES = [
     "('a', 'b')",
 ]
 
-PIECES = HOSTILE_PIECES
+PIECES = [*HOSTILE_PIECES, "\x00", "a\x00b", "$$", "$$ FROM @s $$", "$t$", "E'\\'", "/* /*"]
 
 _TOKEN = re.compile(
     r"'(?:[^']|'')*'?"  # a string literal, maybe unterminated
@@ -340,8 +354,11 @@ class Harness:
     def _inside(self, target: str) -> bool:
         if target.startswith("memory://"):
             return target.startswith("memory://sqla-fuzz/") and ".." not in target
+        if "\x00" in target:  # refused whole, never cut at the NUL: both forms stay inside
+            head, whole = target.split("\x00", 1)[0], target.replace("\x00", "")
+            return bool(head) and self._inside(head) and self._inside(whole)
         path = target.removeprefix("file://")
-        if not path or any(bad in path for bad in ("..", "~", "%", "\\", "\x00", "://")):
+        if not path or any(bad in path for bad in ("..", "~", "%", "\\", "://")):
             return False
         if not os.path.isabs(path):
             path = os.path.join(os.getcwd(), path)
@@ -350,8 +367,8 @@ class Harness:
 
     def may_run(self, text: str) -> bool:
         """Whether running ``text`` can only touch the module's temporary folder."""
-        body = text[_LEADING_COMMENTS.match(text).end() :]  # type: ignore[union-attr]
-        if not (_STAGE_STATEMENT.match(body) or _PARSED_QUERY.search(body)):
+        body = statement_body(text)
+        if not is_stage_text(body):
             return not _DUCKDB_WRITES.search(text)
         try:
             element = parse(body, dialect=self.engine.dialect)
@@ -447,3 +464,198 @@ def test_runtime_mutated_statements(harness: Harness, text: str) -> None:
 @given(text=random_text)
 def test_runtime_random_text(harness: Harness, text: str) -> None:
     harness.run(text)
+
+
+# -- Constructs with odd Python values -------------------------------------------------------
+
+ODD_VALUES: list[Any] = [
+    1.5,
+    0,
+    -1,
+    None,
+    True,
+    float("nan"),
+    b"x",
+    b"\x00",
+    ["a"],
+    ("a",),
+    [None],
+    {"a": 1},
+    {1: 2},
+    "",
+    "\x00",
+    "a\x00b",
+    "$$",
+    object(),
+]
+
+_T = sa.table("t", sa.column("n"), sa.column("s"))
+_S = Stage("s")
+
+_QUERY = sa.select(_T)
+
+#: Each construct: a builder taking keyword arguments, and the arguments to fill.
+CONSTRUCTS: dict[str, tuple[Any, list[str]]] = {
+    "Stage": (
+        lambda name="s", **k: Stage(name, **k),
+        [
+            "name",
+            "schema",
+            "url",
+            "credentials",
+            "encryption",
+            "storage_integration",
+            "file_format",
+            "copy_options",
+            "directory",
+            "directory_options",
+            "comment",
+            "temporary",
+        ],
+    ),
+    "load": (
+        lambda target=_T, source=_S, **k: CopyInto(target, source, **k),
+        [
+            "target",
+            "source",
+            "file_format",
+            "credentials",
+            "encryption",
+            "columns",
+            "pattern",
+            "files",
+            "on_error",
+            "force",
+            "purge",
+            "size_limit",
+            "match_by_column_name",
+            "validation_mode",
+            "storage_integration",
+        ],
+    ),
+    "unload": (
+        lambda target=_S, source=_T, **k: CopyInto(target, source, **k),
+        [
+            "target",
+            "source",
+            "file_format",
+            "partition_by",
+            "overwrite",
+            "single",
+            "max_file_size",
+            "header",
+            "include_query_id",
+            "detailed_output",
+        ],
+    ),
+    "Put": (
+        lambda local="/tmp/x", location=_S, **k: Put(local, location, **k),
+        ["local", "location", "overwrite", "auto_compress", "parallel", "source_compression"],
+    ),
+    "Get": (
+        lambda location=_S, local="/tmp/x", **k: Get(location, local, **k),
+        ["location", "local", "pattern", "parallel"],
+    ),
+    "ListFiles": (lambda location=_S, **k: ListFiles(location, **k), ["location", "pattern"]),
+    "Presign": (lambda location=_S, **k: Presign(location, **k), ["location", "expire", "method"]),
+    "CreateStage": (
+        lambda stage=_S, **k: CreateStage(stage, **k),
+        ["stage", "if_not_exists", "or_replace"],
+    ),
+    "CSV": (
+        lambda **k: CSV(**k),
+        [
+            "field_delimiter",
+            "skip_header",
+            "compression",
+            "null_if",
+            "record_delimiter",
+            "field_optionally_enclosed_by",
+            "escape",
+            "date_format",
+            "encoding",
+            "trim_space",
+        ],
+    ),
+    "Outfile": (
+        lambda query=_QUERY, location="/tmp/o.csv", **k: SelectIntoOutfile(query, location, **k),
+        ["query", "location", "format", "fields_terminated_by", "optionally_enclosed"],
+    ),
+    "LoadData": (
+        lambda source="/tmp/x.csv", table=_T, **k: LoadData(source, table, **k),
+        [
+            "source",
+            "table",
+            "fields_terminated_by",
+            "ignore_lines",
+            "columns",
+            "local",
+            "parallel",
+            "format",
+            "jsondata",
+        ],
+    ),
+    "staged": (
+        lambda location=_S, **k: staged(location, **k),
+        ["location", "file_format", "columns", "pattern"],
+    ),
+}
+#: Constructs whose every instance stays inside the harness's stages, so they may run.
+_RUNNABLE = ("ListFiles", "load", "staged")
+
+
+DIALECTS: list[Any] = [
+    None,
+    duckdb_engine.Dialect(),
+    snowdialect.SnowflakeDialect(),
+    databend_dialect.DatabendDialect(),
+    mysql.dialect(),
+]
+
+
+@settings(max_examples=CONSTRUCT_EXAMPLES, suppress_health_check=list(HealthCheck))
+@given(
+    name=st.sampled_from(sorted(CONSTRUCTS)),
+    data=st.data(),
+)
+def test_constructs_with_odd_values(harness: Harness, name: str, data: Any) -> None:
+    build, arguments = CONSTRUCTS[name]
+    values = st.sampled_from(ODD_VALUES) | st.text(max_size=6)
+    given_values = data.draw(st.dictionaries(st.sampled_from(arguments), values, max_size=3))
+    try:
+        element = build(**given_values)
+    except sa.exc.ArgumentError:
+        return
+    except Exception as error:  # pragma: no cover - the failure being looked for
+        raise AssertionError(f"{name}({given_values!r}) raised {error!r}") from error
+    if name == "staged":
+        target = (
+            sa.select(*element.c) if element.c else sa.select(sa.literal(1)).select_from(element)
+        )
+    elif name == "CSV":
+        target = CreateStage(Stage("s", file_format=element))
+    elif name == "Stage":
+        target = CreateStage(element)
+    else:
+        target = element
+    for dialect in DIALECTS:
+        try:
+            str(target.compile(dialect=dialect))
+        except sa.exc.SQLAlchemyError:
+            pass
+        except Exception as error:  # pragma: no cover - the failure being looked for
+            raise AssertionError(
+                f"{name}({given_values!r}) compiled for {dialect}: {error!r}"
+            ) from error
+    if name in _RUNNABLE and not any(
+        isinstance(v, str) and "/" in v for v in given_values.values()
+    ):
+        try:
+            with harness.engine.begin() as conn:
+                result = conn.execute(target)
+                if result.returns_rows:
+                    result.fetchall()
+        except Exception as error:
+            assert_not_internal(error, f"{name}({given_values!r})")
+        if "purge" in given_values:
+            harness.restore()

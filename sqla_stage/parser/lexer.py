@@ -1,13 +1,16 @@
 """The tokenizer of the stage SQL parser.
 
 It turns one statement's text into `Token` objects: words (keywords and bare
-identifiers), quoted identifiers (``"..."`` and MySQL backticks), single-quoted strings,
-numbers, stage locations (``@stage/path``, ``@~``, ``@%table``), unquoted local file URLs
-(``file:///tmp/*.csv``, as PUT and GET take them), punctuation
-(``( ) , = => { } ; .``) and, for any other character, a one-character ``OTHER`` token, so
-that a query inside a statement (``COPY INTO @s FROM (SELECT ...)``) tokenizes too and can
-be taken back from the text as it was written. Whitespace and ``--`` / ``/* */`` comments
-are skipped.
+identifiers), quoted identifiers (``"..."`` and MySQL backticks), strings (single-quoted,
+DuckDB's and PostgreSQL's ``E'...'`` with backslash escapes, and dollar-quoted
+``$$...$$`` / ``$tag$...$tag$``, which Snowflake writes too), numbers, stage locations
+(``@stage/path``, ``@~``, ``@%table``), unquoted local file URLs (``file:///tmp/*.csv``,
+as PUT and GET take them), punctuation (``( ) , = => { } ; .``) and, for any other
+character, a one-character ``OTHER`` token, so that a query inside a statement
+(``COPY INTO @s FROM (SELECT ...)``) tokenizes too and can be taken back from the text as
+it was written. Whitespace and ``--`` / ``/* */`` comments are skipped; block comments
+nest, as in DuckDB (``/* a /* b */ c */`` is one comment), so that no text DuckDB reads as
+a comment or a string is ever taken for a stage location.
 
 Two settings follow the dialect that produced the text: whether a backslash escapes the
 next character in a string (Snowflake, Databend and MySQL) and whether ``%`` was doubled
@@ -71,6 +74,8 @@ _LOCAL = re.compile(r"(?:file|fs)://[^\s;]*", re.IGNORECASE)
 #: Characters that end a bare location's path.
 _PATH_END = re.compile(r"[\s;,()]")
 _PUNCT = "(),={};."
+#: The opening of a dollar-quoted string: ``$$`` or ``$tag$`` (the tag is case-sensitive).
+_DOLLAR = re.compile(r"\$(?:[^\W\d]\w*)?\$")
 _ESCAPES = {"n": "\n", "r": "\r", "t": "\t", "b": "\b", "f": "\f", "0": "\0", "Z": "\x1a"}
 
 
@@ -98,18 +103,28 @@ class _Lexer:
                 newline = sql.find("\n", pos)
                 pos = len(sql) if newline < 0 else newline + 1
             elif sql.startswith("/*", pos):
-                close = sql.find("*/", pos + 2)
-                if close < 0:
-                    raise StageParseError(
-                        sql, pos, "'*/' closing the comment", _found(sql, len(sql))
-                    )
-                pos = close + 2
+                pos = self.comment(pos)
             else:
                 break
         return pos
 
-    def string(self, pos: int) -> Token:
-        """A single-quoted string at ``pos``."""
+    def comment(self, pos: int) -> int:
+        """The end of the block comment at ``pos``; nested ``/* */`` pairs are inside it."""
+        sql, depth, i = self.sql, 0, pos
+        while True:
+            opening, closing = sql.find("/*", i), sql.find("*/", i)
+            if closing < 0:
+                raise StageParseError(sql, pos, "'*/' closing the comment", _found(sql, len(sql)))
+            if 0 <= opening < closing:
+                depth, i = depth + 1, opening + 2
+                continue
+            depth, i = depth - 1, closing + 2
+            if depth == 0:
+                return i
+
+    def string(self, pos: int, escapes: bool | None = None) -> Token:
+        """A single-quoted string at ``pos``; ``escapes`` overrides the backslash setting."""
+        backslash_escapes = self.backslash_escapes if escapes is None else escapes
         sql, parts, i = self.sql, [], pos + 1
         while True:
             if i >= len(sql):
@@ -121,7 +136,7 @@ class _Lexer:
                     i += 2
                     continue
                 return Token(Kind.STRING, self.halve("".join(parts)), pos, i + 1)
-            if char == "\\" and self.backslash_escapes and i + 1 < len(sql):
+            if char == "\\" and backslash_escapes and i + 1 < len(sql):
                 following = sql[i + 1]
                 if following in "%_":  # MySQL keeps \% and \_ (they are LIKE escapes)
                     parts.append("\\" + following)
@@ -131,6 +146,20 @@ class _Lexer:
                 continue
             parts.append(char)
             i += 1
+
+    def dollar(self, pos: int) -> Token | None:
+        """A ``$$...$$`` / ``$tag$...$tag$`` string at ``pos``, or None when none starts here."""
+        opening = _DOLLAR.match(self.sql, pos)
+        if opening is None:
+            return None
+        mark = opening.group()
+        close = self.sql.find(mark, opening.end())
+        if close < 0:
+            raise StageParseError(
+                self.sql, pos, f"{mark!r} ending the string", _found(self.sql, len(self.sql))
+            )
+        value = self.halve(self.sql[opening.end() : close])
+        return Token(Kind.STRING, value, pos, close + len(mark))
 
     def quoted(self, pos: int) -> tuple[str, int]:
         """A ``"..."`` or backtick identifier at ``pos``: its name and end offset."""
@@ -180,6 +209,11 @@ class _Lexer:
         char = sql[pos]
         if char == "'":
             return self.string(pos)
+        if char in "eE" and sql.startswith("'", pos + 1):  # E'...': backslashes escape
+            string = self.string(pos + 1, escapes=True)
+            return Token(Kind.STRING, string.value, pos, string.end)
+        if char == "$" and (dollar := self.dollar(pos)) is not None:
+            return dollar
         if char in '"`':
             name, end = self.quoted(pos)
             return Token(Kind.QUOTED, name, pos, end)
@@ -230,3 +264,15 @@ def tokenize(
         pos = lexer.skip(token.end)
     tokens.append(Token(Kind.END, "", len(sql), len(sql)))
     return tokens
+
+
+def skip_comments(sql: str) -> int:
+    """The offset of the first character of ``sql`` after whitespace and comments.
+
+    Block comments nest, as DuckDB reads them; an unterminated one runs to the end of the
+    text (so the whole text is a comment, which DuckDB refuses).
+    """
+    try:
+        return _Lexer(sql, False, False).skip(0)
+    except StageParseError:
+        return len(sql)

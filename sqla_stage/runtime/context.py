@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import difflib
 import os
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -26,6 +25,7 @@ from sqla_stage.parser.locations import parse_stage_location
 from sqla_stage.runtime import connections, storage_reach
 from sqla_stage.runtime.literals import inline
 from sqla_stage.runtime.namespaces import Where, resolve
+from sqla_stage.runtime.patterns import FilePattern
 from sqla_stage.runtime.plugin import RuntimeSettings
 from sqla_stage.runtime.registry import Registry
 from sqla_stage.runtime.storage import (
@@ -85,9 +85,12 @@ class Place:
         """The files below the location whose key (after ``pattern_base``) matches."""
         return self.storage.list(self.prefix, pattern, checksums=checksums, base=self.pattern_base)
 
-    def matches(self, pattern: re.Pattern[str] | None, key: str) -> bool:
-        """Whether ``key`` of this location matches the compiled PATTERN."""
-        return pattern is None or pattern.fullmatch(key[len(self.pattern_base) :]) is not None
+    def matching(self, pattern: FilePattern | None, keys: list[str]) -> list[str]:
+        """The ``keys`` of this location that match the compiled PATTERN, in order."""
+        if pattern is None:
+            return keys
+        found = pattern.matching([key[len(self.pattern_base) :] for key in keys])
+        return [key for key, matched in zip(keys, found, strict=True) if matched]
 
     @property
     def label(self) -> str:

@@ -9,7 +9,11 @@ rewritten into DuckDB SQL; MatrixOne's ``INTO OUTFILE`` and Snowflake's
 ``GET_PRESIGNED_URL`` are parsed like the statements. MatrixOne's ``LOAD DATA`` and
 ``INTO OUTFILE`` text is read with MatrixOne's string literals (a backslash escapes:
 ``'\t'`` is a tab), whatever the dialect. Everything else goes to DuckDB untouched, at the
-cost of a few regular-expression matches.
+cost of a few regular-expression matches. Leading comments are skipped the way DuckDB
+reads them (block comments nest), and words in strings (``'...'``, ``E'...'``,
+``$$...$$``, ``$tag$...$tag$``), quoted identifiers and comments never make text a stage
+statement: ``INSERT INTO notes VALUES ($$from @inbox into outfile$$)`` reaches DuckDB as
+written.
 """
 
 from __future__ import annotations
@@ -30,12 +34,15 @@ from sqla_stage.errors import StageArgumentError, StageParseError, StageProgramm
 from sqla_stage.files import DescribeStage, Get, ListFiles, Presign, Put, RemoveFiles, ShowStages
 from sqla_stage.load_data import LoadData
 from sqla_stage.outfile import SelectIntoOutfile
+from sqla_stage.parser.lexer import Kind, skip_comments, tokenize
 from sqla_stage.runtime import catalog, connections, file_commands, load, load_data, queries, unload
 from sqla_stage.runtime.after_commit import queue_for, refuse_savepoint
-from sqla_stage.runtime.context import StageContext
+from sqla_stage.runtime.context import StageContext, stage_label
 from sqla_stage.runtime.plugin import RuntimeSettings
 from sqla_stage.runtime.reflection import run_fixed_reflection
 from sqla_stage.runtime.results import Query, Rows, emit
+from sqla_stage.runtime.storage_errors import storage_failures
+from sqla_stage.stage import Stage, StagePath
 
 Handler = Callable[[StageContext, Any], Rows | Query]
 
@@ -60,7 +67,6 @@ HANDLERS: dict[type[Any], Handler] = {
     ShowConnections: connections.show_connections,
 }
 
-_LEADING_COMMENTS = re.compile(r"\A(?:\s+|--[^\n]*(?:\n|\Z)|/\*.*?\*/)*", re.S)
 _STAGE_STATEMENT = re.compile(
     r"""(?:create|drop)\s+(?:or\s+(?:replace|alter)\s+)?(?:temp(?:orary)?\s+)?(?:stage|file\s+format)\b
     | (?:create\s+(?:or\s+replace\s+)?|drop\s+)connection\b
@@ -77,6 +83,8 @@ _STAGE_STATEMENT = re.compile(
     re.I | re.X,
 )
 _PARSED_QUERY = re.compile(r"into\s+outfile|get_presigned_url", re.I)
+#: Tokens whose words are not SQL: strings and quoted identifiers.
+_NOT_CODE = (Kind.STRING, Kind.QUOTED)
 _QUERY_HINT = re.compile(r"@|list_stage|stage_list|mo_stages|load_file|save_file", re.I)
 #: MatrixOne's LOAD DATA and INTO OUTFILE text is read with MatrixOne's strings (a
 #: backslash escapes: ``LINES TERMINATED BY '\r\n'``), as any text is under a stage_dialect.
@@ -87,6 +95,39 @@ _TABLE_STAGE_DEFAULTS = re.compile(
     r"alter\s+table\s+(?:if\s+exists\s+)?[\w.\"]+\s+set\s+stage_(file_format|copy_options)\b",
     re.I,
 )
+
+
+#: How messages name each statement.
+_VERBS: dict[type[Any], str] = {
+    Put: "PUT",
+    Get: "GET",
+    ListFiles: "LIST",
+    RemoveFiles: "REMOVE",
+    Presign: "PRESIGN",
+    SelectIntoOutfile: "INTO OUTFILE",
+    LoadData: "LOAD DATA",
+    CreateStage: "CREATE STAGE",
+    AlterStage: "ALTER STAGE",
+}
+#: The user and password of a URL (``https://user:secret@host/``), never in a message.
+_URL_USER = re.compile(r"(?<=//)[^/@]*@")
+
+
+def statement_label(element: Any) -> str:
+    """``PUT @s/in/``, ``COPY INTO @~/out/``: the statement and its stage, for messages."""
+    verb = _VERBS.get(type(element)) or type(element).__name__
+    if isinstance(element, CopyInto):
+        table = getattr(element.table, "name", None)
+        verb = "COPY INTO" if element.is_unload or table is None else f"COPY INTO {table} FROM"
+    location = getattr(element, "location", None) or getattr(element, "stage", None)
+    if isinstance(location, Stage):
+        location = StagePath(location)
+    if isinstance(location, StagePath):
+        path = f"/{location.path}" if location.path else ""
+        return f"{verb} {stage_label(location.stage)}{path}"
+    if isinstance(location, str):
+        return f"{verb} {_URL_USER.sub('***@', location)}"
+    return verb
 
 
 def run_construct(context: StageContext, element: Any) -> Rows | Query:
@@ -114,6 +155,35 @@ def _check_encoding(text: str) -> None:
         ) from None
 
 
+def statement_body(statement: str) -> str:
+    """``statement`` without its leading whitespace and comments (nested, as DuckDB reads them)."""
+    return statement[skip_comments(statement) :]
+
+
+def in_code(pattern: re.Pattern[str], text: str, backslash_escapes: bool = False) -> bool:
+    """Whether ``pattern`` is found in ``text`` outside its strings, quoted names and comments.
+
+    Text the stage tokenizer cannot split (an unterminated string) counts as found: the
+    stage parser then reports on it.
+    """
+    if pattern.search(text) is None:
+        return False
+    try:
+        tokens = tokenize(text, backslash_escapes=backslash_escapes)
+    except StageParseError:
+        return True
+    code = " ".join(token.value for token in tokens if token.kind not in _NOT_CODE)
+    return pattern.search(code) is not None
+
+
+def is_stage_text(text: str, stage_dialect: str | None = None) -> bool:
+    """Whether the runtime parses ``text`` (a statement body) as a stage statement."""
+    if _STAGE_STATEMENT.match(text):
+        return True
+    escapes = bool(stage_dialect) or _INTO_OUTFILE.search(text) is not None
+    return in_code(_PARSED_QUERY, text, escapes)
+
+
 def _parsed(settings: RuntimeSettings, context: Any, text: str) -> Any:
     """The construct of stage SQL text; None for text that is not a stage statement.
 
@@ -121,7 +191,7 @@ def _parsed(settings: RuntimeSettings, context: Any, text: str) -> Any:
         StageProgrammingError: text the runtime cannot run (not UTF-8, a table's stage
             defaults, or stage SQL that does not parse).
     """
-    stage_text = _STAGE_STATEMENT.match(text) or _PARSED_QUERY.search(text)
+    stage_text = is_stage_text(text, settings.stage_dialect)
     if stage_text or _QUERY_HINT.search(text):
         _check_encoding(text)
     if defaults := _TABLE_STAGE_DEFAULTS.match(text):
@@ -150,17 +220,20 @@ def execute_hook(
     if run_fixed_reflection(cursor, statement, parameters):
         return True
     element = _compiled_construct(context)
-    text = statement[_LEADING_COMMENTS.match(statement).end() :]  # type: ignore[union-attr]
+    text = statement_body(statement)
     refuse_savepoint(text, context)
     if element is None:
         element = _parsed(settings, context, text)
     stage_context = StageContext(settings, cursor, parameters, queue_for(context))
     try:
         if element is not None:
-            emit(cursor, run_construct(stage_context, element))
+            with storage_failures(statement_label(element)):
+                ran = run_construct(stage_context, element)
+            emit(cursor, ran)
             return True
         if _QUERY_HINT.search(text):
-            result = queries.rewrite(stage_context, text)
+            with storage_failures("a query over staged files"):
+                result = queries.rewrite(stage_context, text)
             if result is not None:
                 emit(cursor, result)
                 return True

@@ -68,7 +68,12 @@ from typing import Any
 import duckdb
 
 from sqla_stage.copy import CopyInto
-from sqla_stage.errors import StageDataError, StageProgrammingError, StageRuntimeError
+from sqla_stage.errors import (
+    StageDataError,
+    StageOperationalError,
+    StageProgrammingError,
+    StageRuntimeError,
+)
 from sqla_stage.options import Keyword
 from sqla_stage.runtime import progress
 from sqla_stage.runtime.context import Place, StageContext
@@ -95,9 +100,11 @@ from sqla_stage.runtime.load_read import Reader, make_reader
 from sqla_stage.runtime.load_transform import insert_transformed
 from sqla_stage.runtime.load_variants import variant_check
 from sqla_stage.runtime.namespaces import table_sql
+from sqla_stage.runtime.patterns import compile_pattern
 from sqla_stage.runtime.read_compression import readable_path
 from sqla_stage.runtime.results import BIGINT, VARCHAR, Column, Query, Rows
-from sqla_stage.runtime.storage import FileInfo, compile_pattern
+from sqla_stage.runtime.storage import FileInfo
+from sqla_stage.runtime.storage_errors import lost_connection
 from sqla_stage.runtime.storage_urls import refuse_query_string
 from sqla_stage.runtime.url_globs import brace_glob
 from sqla_stage.stage import StageKind
@@ -163,6 +170,13 @@ def run(context: StageContext, element: CopyInto) -> Rows | Query:
                 results = _load_all(context, target, reader, files, side, place.label)
             else:
                 results = _load_tolerant(context, target, reader, files, side(), options.on_error)
+    except duckdb.Error as error:
+        if not lost_connection(error):
+            raise
+        raise StageOperationalError(
+            f"COPY INTO {target.name} from {place.label}: the storage stopped answering: "
+            f"{named(first_line(error), {f.path: f.key for f in files})} (nothing was loaded)"
+        ) from None
     finally:
         side.close()
     loaded = [(f, row) for f, row in zip(files, results, strict=True) if row[1] != LOAD_FAILED]
@@ -274,7 +288,7 @@ def _files(place: Place, options: LoadOptions) -> list[StagedFile]:
                 f"COPY INTO: FILES {', '.join(missing)} not found in {place.label}: FILES "
                 "names files below the stage location, never a path outside the stage"
             )
-        infos = [listed[key] for key in keys if place.matches(regex, key)]
+        infos = [listed[key] for key in place.matching(regex, keys)]
     return [
         StagedFile(info.name, storage.duckdb_path(info.name), storage.url(info.name), info)
         for info in infos
@@ -395,6 +409,8 @@ def _abort_error(
 ) -> StageRuntimeError:
     # An I/O error (storage unreachable, a file gone) is not in the data: reading every
     # file again to find a bad line would only repeat it, with the storage's retries.
+    if lost_connection(error):
+        raise error  # run() reports it: checking the files again would only repeat it
     io_error = isinstance(error, duckdb.IOException)
     stats = {} if io_error else analyse(side, reader, [f.path for f in files])
     for f in files:

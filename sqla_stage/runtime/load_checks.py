@@ -28,6 +28,7 @@ from sqla_stage.runtime.load_read import (
     glob_escape,
 )
 from sqla_stage.runtime.results import BIGINT, VARCHAR, Column, Query, Rows
+from sqla_stage.runtime.storage_errors import lost_connection
 
 _LAST = 9223372036854775807
 _ROWS_MODE = re.compile(r"RETURN_(\d+)_ROWS")
@@ -93,18 +94,24 @@ def analyse(side: Any, reader: Reader, paths: Sequence[str]) -> dict[str, FileSt
     """Per file: rows parsed, rows in error and the first error; never raises.
 
     The files are checked together; when DuckDB cannot read them together, one by one,
-    and a file DuckDB cannot read at all is ``failed`` with DuckDB's message.
+    and a file DuckDB cannot read at all is ``failed`` with DuckDB's message. When the
+    storage cannot be reached at all (`lost_connection`), the error is raised instead:
+    reading each file again against it would only wait for each to fail.
     """
     try:
         return _analyse(side, reader, paths)
-    except Exception:  # one of the files cannot be read at all: find which
+    except Exception as error:  # one of the files cannot be read at all: find which
+        if lost_connection(error):
+            raise
         if len(paths) == 1:
             return {paths[0]: _failed(side, reader, paths[0])}
     stats = {}
     for path in paths:
         try:
             stats.update(_analyse(side, reader, [path]))
-        except Exception:
+        except Exception as error:
+            if lost_connection(error):
+                raise
             stats[path] = _failed(side, reader, path)
     return stats
 

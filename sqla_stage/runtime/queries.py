@@ -36,7 +36,6 @@ Last, the warehouse's functions in the rewritten text become DuckDB's (`engine_f
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -53,6 +52,7 @@ from sqla_stage.runtime.duckdb_formats import refuse_parquet_as_text
 from sqla_stage.runtime.engine_functions import translate
 from sqla_stage.runtime.file_commands import list_files
 from sqla_stage.runtime.literals import columns_select, quote
+from sqla_stage.runtime.patterns import glob_pattern
 from sqla_stage.runtime.queries_catalog import mo_stages
 from sqla_stage.runtime.queries_columns import Edit, layout, names_alias, references
 from sqla_stage.runtime.results import Query, Rows
@@ -386,12 +386,13 @@ def _stage_list(
     if prefix and not prefix.endswith("/"):
         prefix += "/"
     entries = set()
-    for info in storage.list(prefix, checksums=False):
-        rest = info.name[len(prefix) :]
-        if not name:
-            entries.add(prefix + rest.split("/", 1)[0])
-        elif "/" not in rest and re.fullmatch(".*".join(map(re.escape, name.split("*"))), rest):
-            entries.add(info.name)
+    listed = storage.list(prefix, checksums=False)
+    if not name:
+        entries = {prefix + info.name[len(prefix) :].split("/", 1)[0] for info in listed}
+    else:
+        names = [info.name[len(prefix) :] for info in listed]
+        matching = glob_pattern(name).select([rest for rest in names if "/" not in rest])
+        entries = {prefix + rest for rest in matching}
     files = [storage.path(key) if storage.local else storage.url(key) for key in sorted(entries)]
     items = columns_select((("file", "VARCHAR"),), [(path,) for path in files])
     return Edit(token.start, closing.end, f"(SELECT {items})")

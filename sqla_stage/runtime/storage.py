@@ -57,11 +57,13 @@ from sqla_stage.credentials import Credentials, Encryption
 from sqla_stage.errors import StageOperationalError, StageProgrammingError, StageRuntimeError
 from sqla_stage.runtime import log_redaction, mounts, storage_reach
 from sqla_stage.runtime.checksums import local_md5
+from sqla_stage.runtime.patterns import compile_pattern
 from sqla_stage.runtime.storage_credentials import (
     S3_PROTOCOLS,
     encryption_options,
     storage_options,
 )
+from sqla_stage.runtime.storage_limits import limit_attempts, s3_limits
 from sqla_stage.runtime.storage_roles import assumed_role_options, role_to_assume
 
 #: Folders the runtime writes before it publishes; LIST and loads never see them.
@@ -129,20 +131,6 @@ def qualified_folder(schema: str | None, name: str) -> str:
     """
     parts = (schema, name) if schema else (name,)
     return ".".join(folder_name(part).replace(".", "%2E") for part in parts)
-
-
-def compile_pattern(pattern: str | None) -> re.Pattern[str] | None:
-    """A PATTERN as a regular expression (None for none).
-
-    Raises:
-        StageProgrammingError: ``pattern`` is not a valid regular expression.
-    """
-    try:
-        return re.compile(pattern) if pattern is not None else None
-    except re.error as error:
-        raise StageProgrammingError(
-            f"PATTERN {pattern!r} is not a regular expression: {error}"
-        ) from None
 
 
 class StageStorage:
@@ -355,13 +343,13 @@ class StageStorage:
         regex = compile_pattern(pattern)
         if self.fence is not None and prefix:
             self.path(prefix.rstrip("/") or prefix)  # a prefix in the stage root is refused
-        files = []
         try:
-            for key, info in self._walk(prefix, checksums):
-                if key.startswith(prefix) and (not regex or regex.fullmatch(key[len(base) :])):
-                    files.append(info)
+            files = [info for key, info in self._walk(prefix, checksums) if key.startswith(prefix)]
         except OSError as error:
             raise StageOperationalError(f"cannot list {self.label}: {error}") from None
+        if regex is not None:
+            found = regex.matching([info.name[len(base) :] for info in files])
+            files = [info for info, matched in zip(files, found, strict=True) if matched]
         files.sort(key=lambda info: info.name)
         return files
 
@@ -477,6 +465,7 @@ def open_storage(
     protocol = fsspec.core.split_protocol(url)[0]
     if protocol in S3_PROTOCOLS:
         options["use_listings_cache"] = False  # see the module docstring
+        options = s3_limits(options)  # a lost endpoint fails in seconds (`storage_limits`)
         options.update(encryption_options(encryption, protocol, label or url))
     try:
         fs, root = fsspec.core.url_to_fs(url, **options)
@@ -487,6 +476,8 @@ def open_storage(
     protocol = fs.protocol if isinstance(fs.protocol, str) else fs.protocol[0]
     if not isinstance(fs, LocalFileSystem):
         log_redaction.install()  # the filesystem's libraries are imported now
+    if protocol in S3_PROTOCOLS:
+        limit_attempts(fs)
     identity = (protocol, root, tuple(sorted((k, repr(v)) for k, v in options.items())))
     if isinstance(fs, LocalFileSystem):
         root = os.path.abspath(root)

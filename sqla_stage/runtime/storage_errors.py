@@ -1,0 +1,79 @@
+"""Storage failures as the runtime's errors: a full disk, a lost endpoint, an impossible path.
+
+The filesystems under a stage fail with Python's and their SDK's own exceptions: an
+``OSError`` for a full disk (``ENOSPC``), a file over the process's size limit
+(``EFBIG``, errno 27) or a folder where a file should be (``FileExistsError``), a
+``ValueError`` for a path no filesystem can hold (an embedded NUL), and botocore's
+``EndpointConnectionError`` (not an ``OSError``) when an S3 server stops answering.
+`storage_failures` turns each into a
+[StageOperationalError][sqla_stage.errors.StageOperationalError] that names the statement
+and its stage, so no raw Python or SDK exception leaves a stage statement. DuckDB's own
+errors and the package's pass through unchanged.
+"""
+
+from __future__ import annotations
+
+import errno
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import duckdb
+
+from sqla_stage.errors import StageError, StageOperationalError
+
+#: Modules whose exceptions are storage failures though they are not ``OSError``s.
+_STORAGE_MODULES = ("botocore.", "aiobotocore.", "aiohttp.", "s3fs.", "fsspec.", "urllib3.")
+
+
+def is_storage_failure(error: BaseException) -> bool:
+    """Whether ``error`` is a storage failure (not a DuckDB error, not the package's)."""
+    if isinstance(error, (StageError, duckdb.Error)):
+        return False
+    if isinstance(error, (OSError, ValueError, EOFError)):
+        return True
+    return any(type(error).__module__.startswith(m) for m in _STORAGE_MODULES)
+
+
+#: What botocore, aiohttp and the OS call a storage that cannot be reached at all.
+_LOST = re.compile(
+    r"EndpointConnectionError|ConnectTimeoutError|ConnectionClosedError|ReadTimeoutError"
+    r"|ClientConnectorError|ServerDisconnectedError|Connection refused|Could not connect"
+)
+
+
+def lost_connection(error: BaseException) -> bool:
+    """Whether ``error`` (a DuckDB error over a mounted file too) says the storage is gone.
+
+    Reading more files, or the same file again, would only wait for each to fail.
+    """
+    return bool(_LOST.search(f"{type(error).__name__}: {error}"))
+
+
+def failure_reason(error: BaseException) -> str:
+    """What went wrong, for a message: ``No space left on device (ENOSPC)`` and the like."""
+    if isinstance(error, (FileExistsError, IsADirectoryError, NotADirectoryError)):
+        return f"a file and a folder of the same name clash ({type(error).__name__})"
+    if isinstance(error, OSError):
+        code = errno.errorcode.get(error.errno or -1)
+        if code and error.strerror:
+            return f"{error.strerror} ({code})"  # not the file name: it may be a scratch path
+    if isinstance(error, ValueError) and "null" in str(error):
+        return "a path cannot hold a NUL character"
+    text = str(error) or "no detail"
+    return f"{type(error).__name__}: {text}"
+
+
+@contextmanager
+def storage_failures(what: str) -> Iterator[None]:
+    """Raise a storage failure inside the block as a StageOperationalError about ``what``.
+
+    Args:
+        what: The statement and its stage, as the message begins (``"PUT @s/in/"``).
+    """
+    try:
+        yield
+    except Exception as error:
+        if not is_storage_failure(error):
+            raise
+        raise StageOperationalError(f"{what}: {failure_reason(error)}") from None

@@ -5,9 +5,10 @@ ceiling) and split by the default ``MAX_FILE_SIZE`` (16 MB). The runtime runs
 ``COPY INTO @bench_out/<path> FROM bench FILE_FORMAT = (...)`` through a SQLAlchemy
 engine; DuckDB runs its own ``COPY bench TO '<path>' (...)`` with the options that write
 the same bytes (``HEADER true`` and ``NULLSTR '\N'`` for CSV; for split output,
-``FILE_SIZE_BYTES 16000000, PER_THREAD_OUTPUT true``, which is what the runtime asks
-DuckDB for). Each contender has its own copy of the database file and its own output
-folder, emptied before every repetition (untimed).
+``FILE_SIZE_BYTES 16000000, PER_THREAD_OUTPUT true``, DuckDB's own split, whose files
+pass the limit; the runtime writes one ordered file and cuts it). Each contender has its
+own copy of the database file and its own output folder, emptied before every
+repetition (untimed).
 """
 
 from __future__ import annotations

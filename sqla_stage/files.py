@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from sqla_stage.ddl import coerce_stage
 from sqla_stage.errors import StageArgumentError
+from sqla_stage.namespaces import check_database, check_namespace
 from sqla_stage.options import (
     GET_OPTIONS,
     PUT_OPTIONS,
@@ -50,18 +51,76 @@ class DescribeStage(StageStatement):
 
 
 class ShowStages(StageStatement):
-    """``SHOW STAGES [LIKE 'pattern']``: the stages that exist."""
+    """``SHOW STAGES [LIKE 'pattern'] [IN ACCOUNT | DATABASE [db] | SCHEMA [[db.]schema]]``.
+
+    Without ``IN``, the stages of the current database (Snowflake's default when a
+    database is in use).
+    """
 
     __visit_name__ = "sqla_stage_show_stages"
     inherit_cache = True
 
-    def __init__(self, like: str | None = None) -> None:
-        """List stages, optionally those whose name matches the SQL LIKE pattern ``like``."""
-        self.like = _optional_str("ShowStages", "like", like)
-        self._sql_key = (self.like,)
+    def __init__(
+        self,
+        like: str | None = None,
+        *,
+        in_account: bool = False,
+        in_database: str | bool | None = None,
+        in_schema: str | bool | None = None,
+    ) -> None:
+        """List stages, optionally those whose name matches the SQL LIKE pattern ``like``.
+
+        Args:
+            like: A SQL LIKE pattern on the stage's name.
+            in_account: The stages of every database.
+            in_database: The stages of this database, or of the current one (True).
+            in_schema: The stages of this ``[database.]schema``, or of the current
+                schema (True).
+
+        Raises:
+            StageArgumentError: more than one scope, or a malformed name.
+        """
+        owner = "ShowStages"
+        self.like = _optional_str(owner, "like", like)
+        scopes = [
+            (word, value)
+            for word, value in (
+                ("ACCOUNT", in_account or None),
+                ("DATABASE", in_database),
+                ("SCHEMA", in_schema),
+            )
+            if value is not None and value is not False
+        ]
+        if len(scopes) > 1:
+            raise StageArgumentError(
+                f"{owner}: give one of in_account, in_database and in_schema, not "
+                f"{' and '.join('in_' + word.lower() for word, _ in scopes)}"
+            )
+        #: ``(ACCOUNT | DATABASE | SCHEMA, name or None for the current one)``, or None.
+        self.scope: tuple[str, str | None] | None = None
+        if scopes:
+            word, value = scopes[0]
+            if value is True:
+                self.scope = (word, None)
+            elif word == "ACCOUNT":
+                raise StageArgumentError(f"{owner}: in_account must be True or False")
+            elif not isinstance(value, str) or not value:
+                raise StageArgumentError(
+                    f"{owner}: in_{word.lower()} must be a name or True, not {value!r}"
+                )
+            elif word == "DATABASE":
+                self.scope = (word, check_database(owner, value))
+            else:
+                self.scope = (word, check_namespace(owner, value))
+        self._sql_key = (self.like, self.scope)
 
     def __repr__(self) -> str:
-        return f"ShowStages(like={self.like!r})" if self.like else "ShowStages()"
+        parts = [f"like={self.like!r}"] if self.like else []
+        if self.scope is not None:
+            word, name = self.scope
+            label = "in_account" if word == "ACCOUNT" else f"in_{word.lower()}"
+            parts.append(f"{label}={True if name is None else name!r}")
+        return f"ShowStages({', '.join(parts)})"
 
 
 class _PatternStatement(StageStatement):

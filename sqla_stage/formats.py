@@ -12,6 +12,7 @@ from typing import ClassVar
 
 from sqla_stage.delimiters import check_csv_characters
 from sqla_stage.errors import StageArgumentError
+from sqla_stage.namespaces import check_namespace, join_namespace, split_namespace
 from sqla_stage.options import (
     CSV_OPTIONS,
     JSON_OPTIONS,
@@ -126,7 +127,7 @@ class FileFormat(FormatSpec):
 
     Args:
         name: The format's name, as created by [CreateFileFormat][sqla_stage.CreateFileFormat].
-        schema: The schema (namespace) it lives in.
+        schema: The namespace (``schema`` or ``database.schema``) it lives in.
         **options: Format options to override, e.g. ``compression="gzip"``.
     """
 
@@ -144,13 +145,15 @@ class FileFormat(FormatSpec):
                 f"FileFormat: the schema must be a non-empty string, not {schema!r}"
             )
         self.name = name
-        self.schema = schema
+        self.schema = None if schema is None else check_namespace("FileFormat", schema)
         super().__init__(**options)
 
     @property
     def qualified_name(self) -> str:
-        """``schema.name`` or ``name``."""
-        return f"{self.schema}.{self.name}" if self.schema else self.name
+        """``[db.]schema.name`` or ``name``; a part with a dot is double-quoted."""
+        if not self.schema:
+            return self.name
+        return join_namespace([*split_namespace(self.schema), self.name])
 
     def cache_key(self) -> tuple[object, ...]:
         """A hashable identity, including the name."""

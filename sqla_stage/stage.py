@@ -27,6 +27,7 @@ from sqla_stage.credentials import Credentials, Encryption
 from sqla_stage.entity_tables import stage_table
 from sqla_stage.errors import StageArgumentError
 from sqla_stage.formats import FormatSpec, coerce_format
+from sqla_stage.namespaces import check_namespace
 from sqla_stage.options import (
     STAGE_COPY_OPTIONS,
     OptionValue,
@@ -58,7 +59,9 @@ class Stage(StageMethods, SchemaItem):
     Args:
         name: The stage's name.
         metadata: A ``MetaData`` the stage joins, so ``create_all``/``drop_all`` manage it.
-        schema: The namespace (``schema`` or ``database.schema``) the stage lives in.
+        schema: The namespace (``schema`` or ``database.schema``) the stage lives in; a
+            part with a dot is double-quoted in it (``'"my.db".sch'``, see
+            `sqla_stage.namespaces`).
         url: For an external stage, where its files are (``s3://bucket/path/``, a
             local path, ...). Without a URL the stage is internal.
         credentials: For an external stage: ``aws_key_id``, ``aws_secret_key``,
@@ -126,7 +129,7 @@ class Stage(StageMethods, SchemaItem):
             if flag is not None and not isinstance(flag, bool):
                 raise StageArgumentError(f"{owner}: {label} must be True or False, not {flag!r}")
         self.name = name
-        self.schema = schema
+        self.schema = None if schema is None else check_namespace(owner, schema)
         self.kind = _kind or (StageKind.EXTERNAL if url else StageKind.INTERNAL)
         self.owner_table = _table
         self.url = url
@@ -222,7 +225,7 @@ class Stage(StageMethods, SchemaItem):
         Args:
             table: A ``Table``, a mapped class or ``aliased()`` entity (the stage of the
                 table it is mapped to: ``Stage.table(User)`` is ``@%users``), or a name.
-            schema: The schema of a table given by name.
+            schema: The namespace (``schema`` or ``database.schema``) of a table given by name.
 
         Raises:
             StageArgumentError: anything else, or a class mapped to a join or a select.

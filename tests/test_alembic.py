@@ -105,14 +105,14 @@ def upgrade():
         existing_comment="nightly",
         existing_url="s3://bucket/exports/",
         existing_credentials=credentials(),
+        existing_file_format=None,
+        existing_copy_options=None,
     )
     op.alter_stage(
         "exports",
         url="s3://bucket/v2/",
         comment="v3",
-        existing_url="s3://bucket/exports/",
-        existing_comment="v2",
-        existing_credentials=credentials(),
+        existing={"url": "s3://bucket/exports/", "credentials": credentials(), "comment": "v2"},
     )
 
 
@@ -121,9 +121,12 @@ def downgrade():
 '''
 
 
-def alembic(project: Path, *args: str) -> str:
-    """Run ``python -m alembic`` in ``project``; its output (stdout and stderr)."""
-    env = {**os.environ, **SECRETS_ENV}
+def alembic(project: Path, *args: str, ok: bool = True, **env_vars: str) -> str:
+    """Run ``python -m alembic`` in ``project``; its output (stdout and stderr).
+
+    ``ok``: whether it must succeed (else fail); ``env_vars``: more environment.
+    """
+    env = {**os.environ, **SECRETS_ENV, **env_vars}
     env["PYTHONPATH"] = os.pathsep.join([str(ROOT), *filter(None, [env.get("PYTHONPATH")])])
     result = subprocess.run(
         [sys.executable, "-m", "alembic", *args],
@@ -135,7 +138,7 @@ def alembic(project: Path, *args: str) -> str:
         check=False,
     )
     output = result.stdout + result.stderr
-    assert result.returncode == 0, output
+    assert (result.returncode == 0) is ok, output
     return output
 
 
@@ -174,9 +177,13 @@ def revision_files(project: Path) -> dict[str, str]:
     return {p.name: p.read_text() for p in (project / "migrations" / "versions").glob("*.py")}
 
 
+#: The output of each ``alembic revision --autogenerate`` (Alembic logs what it detects).
+LOGS: list[str] = []
+
+
 def autogenerate(project: Path, message: str) -> str:
     before = set(revision_files(project))
-    alembic(project, "revision", "--autogenerate", "-m", message)
+    LOGS.append(alembic(project, "revision", "--autogenerate", "-m", message))
     (new,) = set(revision_files(project)) - before
     return revision_files(project)[new]
 
@@ -211,6 +218,7 @@ def test_autogenerate_upgrade_alter_downgrade(tmp_path: Path, runtime_url: str) 
 
     first = autogenerate(project, "stages")
     assert "op.create_stage('landing', comment='raw files')" in first
+    assert "Detected added stage 'landing'" in LOGS[-1] and "stage 'users'" not in LOGS[-1]
     assert "file_format=CSV(compression='GZIP')" in first
     assert "from sqla_stage import CSV" in first and "import os" in first
     assert "os.environ['SQLA_STAGE_EXPORTS_AWS_KEY_ID']" in first
@@ -239,15 +247,17 @@ def test_autogenerate_upgrade_alter_downgrade(tmp_path: Path, runtime_url: str) 
     write_models(project, "landed files", "archive2")
     second = autogenerate(project, "alter")
     upgrade, downgrade = second.split("def downgrade")
-    assert "op.alter_stage('landing', comment='landed files', existing_comment='raw files')" in (
-        upgrade
-    )
     assert (
-        f"url='{project}/archive2/'" in upgrade and f"existing_url='{project}/archive/'" in upgrade
+        "op.alter_stage('landing', comment='landed files', existing={'comment': 'raw files'})"
+        in upgrade
     )
-    assert "op.alter_stage('landing', comment='raw files', existing_comment='landed files')" in (
-        downgrade
+    assert f"url='{project}/archive2/'" in upgrade and f"'url': '{project}/archive/'" in upgrade
+    assert (
+        "op.alter_stage('landing', comment='raw files', existing={'comment': 'landed files'})"
+        in downgrade
     )
+    assert "Detected changed stage 'landing' (comment)" in LOGS[-1]
+    assert "Detected changed stage 'archive' (url)" in LOGS[-1]
     no_secret_anywhere(project)
 
     alembic(project, "upgrade", "head")
@@ -445,19 +455,50 @@ def test_rendered_create_stage_reads_secrets_from_the_environment(
     assert created[0].cache_key() == stage.cache_key()
 
 
-def test_rendered_alter_leaves_out_unchanged_credentials() -> None:
+def test_rendered_alter_carries_the_whole_definition_and_credentials(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     existing = {
         "url": "s3://b/",
-        "credentials": {"aws_key_id": KEY_ID, "aws_secret_key": SECRET},
+        "credentials": {"aws_key_id": KEY_ID, "aws_secret_key": SECRET, "region": "eu-west-1"},
+        "file_format": CSV(),
         "comment": "old",
     }
-    op = AlterStageOp("exports", changes={"comment": "new"}, existing=existing)
-    code = render.render_alter_stage(autogen_context(), op)
+    op = AlterStageOp("exports", changes={"comment": "new"}, existing=existing, complete=True)
+    context = autogen_context()  # rendered on DuckDB, the same for any dialect
+    code = render.render_alter_stage(context, op)
     assert code == (
-        "op.alter_stage('exports', comment='new', existing_url='s3://b/', existing_comment='old')"
+        "op.alter_stage(\n"
+        "    'exports',\n"
+        "    comment='new',\n"
+        "    existing={\n"
+        "        'url': 's3://b/',\n"
+        "        'credentials': {\n"
+        "            'aws_key_id': os.environ['SQLA_STAGE_EXPORTS_AWS_KEY_ID'],\n"
+        "            'aws_secret_key': os.environ['SQLA_STAGE_EXPORTS_AWS_SECRET_KEY'],\n"
+        "            'region': 'eu-west-1',\n"
+        "        },\n"
+        "        'file_format': CSV(),\n"
+        "        'comment': 'old',\n"
+        "    },\n"
+        ")"
     )
-    on_databend = render.render_alter_stage(autogen_context("databend"), op)
-    assert "existing_credentials={" in on_databend and SECRET not in on_databend
+    assert context.imports == {"import os", "from sqla_stage import CSV"}
+    monkeypatch.setenv("SQLA_STAGE_EXPORTS_AWS_KEY_ID", KEY_ID)
+    monkeypatch.setenv("SQLA_STAGE_EXPORTS_AWS_SECRET_KEY", SECRET)
+    calls: list[dict[str, Any]] = []
+    fake_op = SimpleNamespace(alter_stage=lambda *args, **kw: calls.append(kw))
+    exec(code, {"op": fake_op, "os": os, "CSV": CSV})
+    assert calls == [{"comment": "new", "existing": existing}]
+
+    short = AlterStageOp("s", changes={"comment": "b"}, existing={"comment": "a"}, complete=True)
+    assert render.render_alter_stage(context, short) == (
+        "op.alter_stage('s', comment='b', existing={'comment': 'a'})"
+    )
+    partial = AlterStageOp("s", changes={"comment": "b"}, existing={"comment": "a"})
+    assert render.render_alter_stage(context, partial) == (
+        "op.alter_stage('s', comment='b', existing_comment='a')"
+    )
     assert render.render_drop_stage(autogen_context(), DropStageOp("x", if_exists=True)) == (
         "op.drop_stage('x', if_exists=True)"
     )
@@ -474,7 +515,7 @@ def test_only_the_properties_read_are_compared() -> None:
     with_keys = Stage("s", url="s3://b/", credentials={"aws_role": "arn:aws:iam::1:role/r"})
     (op,) = compare.stage_operations(presence, with_keys)
     assert isinstance(op, AlterStageOp) and list(op.changes) == ["credentials"]
-    assert op.existing["credentials"] is None
+    assert op.complete and "credentials" not in op.existing
 
 
 def test_a_stage_that_changes_kind_is_dropped_and_created() -> None:

@@ -38,6 +38,7 @@ from sqla_stage import (
     FileFormat,
     Get,
     ListFiles,
+    LoadData,
     Parquet,
     Presign,
     Put,
@@ -872,15 +873,29 @@ UNLOAD_OPTIONS = [
     *unload_option(
         "partition-by-expression",
         "PARTITION BY 'date=' || to_varchar(d) FILE_FORMAT = (TYPE = PARQUET)",
-        Raises(r"^PARTITION BY is not supported on Databend"),
+        "PARTITION BY (concat(%(param_1)s, to_varchar(d))) FILE_FORMAT = (TYPE = PARQUET)",
         partition_by=sa.literal("date=") + sa.func.to_varchar(sa.column("d")),
         file_format=Parquet(),
     ),
     *unload_option(
         "partition-by-text",
         "PARTITION BY region",
-        Raises(r"^PARTITION BY is not supported on Databend"),
+        f"PARTITION BY (region) {DB_CSV}",
         partition_by="region",
+    ),
+    *unload_option(
+        "partition-by-with-overwrite",
+        "PARTITION BY region OVERWRITE = TRUE",
+        Raises(r"^PARTITION BY with OVERWRITE = TRUE is not supported on Databend"),
+        partition_by="region",
+        overwrite=True,
+    ),
+    *unload_option(
+        "partition-by-without-query-id",
+        "PARTITION BY region INCLUDE_QUERY_ID = FALSE",
+        Raises(r"^PARTITION BY with INCLUDE_QUERY_ID = FALSE is not supported on Databend"),
+        partition_by="region",
+        include_query_id=False,
     ),
 ]
 
@@ -1708,6 +1723,93 @@ STAGED = [
     ),
 ]
 
+# --- namespaces: [database.]schema, each part quoted on its own (issue 16) -------------
+
+_ns_md = sa.MetaData()
+t_db_schema = sa.Table("t", _ns_md, sa.Column("a", sa.Integer), schema="m.myschema")
+t_quoted = sa.Table("t", _ns_md, sa.Column("a", sa.Integer), schema='"My Db".s')
+NS_LOAD_DB = "FILE_FORMAT = (TYPE = CSV COMPRESSION = AUTO)"
+NS_UNLOAD_DB = "FILE_FORMAT = (TYPE = CSV COMPRESSION = GZIP)"
+
+NAMESPACES = [
+    *copy_case(
+        "ns-load-into-database-schema-table",
+        CopyInto(t_db_schema, Stage("st") / "x/"),
+        "COPY INTO m.myschema.t FROM @st/x/",
+        databend=f"COPY INTO m.myschema.t FROM @st/x/ {NS_LOAD_DB}",
+    ),
+    *copy_case(
+        "ns-unload-database-schema-table",
+        CopyInto(Stage("st") / "", t_db_schema),
+        "COPY INTO @st FROM m.myschema.t",
+        databend=f"COPY INTO @st FROM m.myschema.t {NS_UNLOAD_DB}",
+    ),
+    *copy_case(
+        "ns-quoted-parts",
+        CopyInto(Stage("st", schema='"my.db".S') / "a/", t_quoted),
+        'COPY INTO @"my.db"."S".st/a/ FROM "My Db".s.t',
+        databend=Raises(r"schema-qualified stage '\"my.db\".S.st' is not supported on Databend"),
+    ),
+    *copy_case(
+        "ns-table-stage-database-schema",
+        CopyInto(t_db_schema, Stage.table("t", schema="m.myschema") / "x/"),
+        "COPY INTO m.myschema.t FROM @m.myschema.%t/x/",
+        databend=Raises(r"table stage @%t is not supported on Databend"),
+    ),
+    *golden(
+        "ns-create-stage-dotted-database",
+        CreateStage(Stage("st", schema='"my.db".sch', url="s3://b/")),
+        """CREATE STAGE "my.db".sch.st URL = 's3://b/'""",
+        databend=Raises(r"schema-qualified stage '\"my.db\".sch.st' is not supported on Databend"),
+        mysql=Raises(r"schema-qualified stage '\"my.db\".sch.st' is not supported on MatrixOne"),
+    ),
+    *copy_case(
+        "ns-format-name-dotted-database",
+        CopyInto(t1, Stage("st") / "", file_format=FileFormat("ff", schema='"my.db".sch')),
+        """COPY INTO t1 FROM @st FILE_FORMAT = (FORMAT_NAME = '"my.db".sch.ff')""",
+        databend=Raises(r"schema-qualified file format '\"my.db\".sch.ff' is not supported"),
+    ),
+    *golden(
+        "ns-load-data-database-schema-table",
+        LoadData(t_db_schema, Stage("stage_fs") / "t.csv"),
+        "LOAD DATA INFILE 'stage://stage_fs/t.csv' INTO TABLE m.myschema.t",
+        snowflake=Raises(r"^LOAD DATA is not supported on Snowflake"),
+        databend=Raises(r"^LOAD DATA is not supported on Databend"),
+        mysql=Raises(r"table name 'm.myschema.t' is not supported on MatrixOne \(its tables"),
+    ),
+    *copy_case(
+        "ns-unload-query-database-schema-table",
+        CopyInto(Stage("st") / "", sa.select(t_db_schema.c.a)),
+        'COPY INTO @st FROM (SELECT "m.myschema".t.a \nFROM "m.myschema".t)',
+        duckdb="COPY INTO @st FROM (SELECT m.myschema.t.a \nFROM m.myschema.t)",
+        snowflake="COPY INTO @st FROM (SELECT m.myschema.t.a \nFROM m.myschema.t)",
+        databend=Raises(r"table 'm.myschema.t' inside a query is not supported on Databend"),
+    ),
+    *golden(
+        "ns-into-outfile-database-schema-table",
+        SelectIntoOutfile(sa.select(t_db_schema.c.a), Stage("stage1") / "t.csv"),
+        'SELECT "m.myschema".t.a \nFROM "m.myschema".t INTO OUTFILE \'stage1:/t.csv\'',
+        duckdb="SELECT m.myschema.t.a \nFROM m.myschema.t INTO OUTFILE 'stage1:/t.csv'",
+        snowflake=Raises(r"INTO OUTFILE is not supported on Snowflake"),
+        databend=Raises(r"INTO OUTFILE is not supported on Databend"),
+        mysql=Raises(r"table 'm.myschema.t' inside a query is not supported on MatrixOne"),
+    ),
+    *golden(
+        "ns-show-stages-in-schema",
+        ShowStages("a%", in_schema='"My Db".s'),
+        """SHOW STAGES LIKE 'a%' IN SCHEMA "My Db".s""",
+        databend=Raises(r"SHOW STAGES LIKE is not supported on Databend"),
+        mysql=Raises(r"SHOW STAGES IN SCHEMA is not supported on MatrixOne"),
+    ),
+    *golden(
+        "ns-show-stages-in-account",
+        ShowStages(in_account=True),
+        "SHOW STAGES IN ACCOUNT",
+        databend=Raises(r"SHOW STAGES IN ACCOUNT is not supported on Databend \(stages are global"),
+        mysql=Raises(r"SHOW STAGES IN ACCOUNT is not supported on MatrixOne"),
+    ),
+]
+
 ALL_CASES = [
     *SPEC_004,
     *SPEC_OTHERS,
@@ -1720,6 +1822,7 @@ ALL_CASES = [
     *DDL,
     *FILES,
     *STAGED,
+    *NAMESPACES,
 ]
 
 

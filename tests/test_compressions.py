@@ -95,7 +95,8 @@ def test_json_single_file_round_trip(engine: Any, tmp_path: Path, name: str) -> 
     with engine.begin() as conn:
         conn.exec_driver_sql("CREATE STAGE s")
         conn.exec_driver_sql(
-            f"COPY INTO @s/all.json{suffix} FROM ({SOURCE}) "
+            f"COPY INTO @s/all.json{suffix} FROM (SELECT {{'n': n, 'label': label}} FROM "
+            f"({SOURCE})) "
             f"FILE_FORMAT = (TYPE = JSON COMPRESSION = {name}) SINGLE = TRUE"
         )
         text = python_decompress(_folder(tmp_path, f"all.json{suffix}").read_bytes())

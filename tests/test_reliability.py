@@ -293,9 +293,15 @@ FILE_SIZE_LIMIT = 2_000_000
 
 
 @pytest.mark.parametrize(
-    "fmt", ["TYPE = CSV COMPRESSION = NONE", "TYPE = CSV COMPRESSION = GZIP", "TYPE = PARQUET"]
+    ("fmt", "path"),
+    [
+        ("TYPE = CSV COMPRESSION = NONE", "@s/big/"),
+        # SINGLE with an explicit GZIP: the name carries .gz (spec 004)
+        ("TYPE = CSV COMPRESSION = GZIP", "@s/big/all.csv.gz"),
+        ("TYPE = PARQUET", "@s/big/"),
+    ],
 )
-def test_full_disk_unload_leaves_no_file(engine: Any, tmp_path: Path, fmt: str) -> None:
+def test_full_disk_unload_leaves_no_file(engine: Any, tmp_path: Path, fmt: str, path: str) -> None:
     """RLIMIT_FSIZE makes the OS refuse writes past a size, as a full disk refuses them."""
     with engine.begin() as conn:
         conn.exec_driver_sql("CREATE STAGE s")
@@ -313,7 +319,7 @@ def test_full_disk_unload_leaves_no_file(engine: Any, tmp_path: Path, fmt: str) 
     try:
         with engine.begin() as conn:
             conn.exec_driver_sql(
-                "COPY INTO @s/big/ FROM (SELECT i, md5(CAST(i AS VARCHAR)) AS h "
+                "COPY INTO {path} FROM (SELECT i, md5(CAST(i AS VARCHAR)) AS h "
                 "FROM range(1000000) t(i)) FILE_FORMAT = ({fmt}) SINGLE = TRUE "
                 "MAX_FILE_SIZE = 1000000000"
             )
@@ -326,7 +332,7 @@ def test_full_disk_unload_leaves_no_file(engine: Any, tmp_path: Path, fmt: str) 
     out, err = child.communicate(timeout=120)
     assert child.returncode == 0, err
     assert out.startswith(
-        "StageOperationalError COPY INTO @s/big/: the files could not be written: "
+        f"StageOperationalError COPY INTO {path}: the files could not be written: "
     ), out
     assert "File too large" in out and "(nothing was published)" in out, out
     assert SCRATCH_PREFIX not in out

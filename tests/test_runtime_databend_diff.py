@@ -4,7 +4,8 @@ Each case builds one construct, runs it on the runtime and, compiled with the Da
 dialect, on embedded Databend (``databend`` fixture, conftest.py), over the same rows.
 Both engines must report the same ``rows_unloaded``; the files each wrote, read back
 with DuckDB, must hold the same data; and loading each engine's files into a fresh table
-on that engine must give the same table. Only statements embedded Databend 1.2.453 runs
+on that engine must give the same table. The runtime runs with ``stage_dialect=databend``.
+Only statements embedded Databend 1.2.453 runs
 are compared (see the session notes: no OVERWRITE, INCLUDE_QUERY_ID or VALIDATION_MODE).
 """
 
@@ -42,6 +43,16 @@ FORMATS = {
     "parquet": Parquet(),
     "ndjson": JSON(compression=None),
 }
+
+
+@pytest.fixture
+def engine(make_engine: Any) -> Any:
+    """The runtime following Databend (``stage_dialect=databend``): its peer here.
+
+    Under it a JSON unload writes Databend's NDJSON, one object a row; Snowflake's
+    (the default) takes only one VARIANT column (test_unload_usage_notes.py).
+    """
+    return make_engine(stage_dialect="databend")
 
 
 def _databend_sql(construct: Any) -> str:

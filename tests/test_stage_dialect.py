@@ -94,7 +94,7 @@ def test_databend_show_desc_and_list(engine_for: Callable[[str | None], sa.Engin
     assert columns == ["name", "size", "md5", "last_modified", "creator"]
     # the default format, Parquet, and Databend's INCLUDE_QUERY_ID = TRUE
     assert [re.sub(r"[0-9a-f-]{36}", "<uuid>", row[0]) for row in rows] == [
-        "d/data_<uuid>_0_0_0.snappy.parquet"
+        "d/data_<uuid>_0000_00000000.parquet"
     ]
 
 

@@ -69,7 +69,8 @@ def test_split_gzip_bounds_the_plain_size(engine: Any, tmp_path: Path) -> None:
     with engine.begin() as conn:
         conn.exec_driver_sql("CREATE STAGE s")
         result = conn.exec_driver_sql(
-            f"COPY INTO @s/out/ FROM ({SOURCE}) FILE_FORMAT = (TYPE = JSON) MAX_FILE_SIZE = {limit}"
+            f"COPY INTO @s/out/ FROM (SELECT s FROM ({SOURCE}) s) FILE_FORMAT = (TYPE = JSON) "
+            f"MAX_FILE_SIZE = {limit}"
         ).one()
     folder = tmp_path / "stages" / "stage" / "internal" / "s" / "out"
     files = sorted(folder.iterdir())

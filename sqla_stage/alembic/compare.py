@@ -6,10 +6,14 @@ The database's are read by `sqla_stage.alembic.reflect`. Then:
 
 - a stage only in the metadata: ``op.create_stage(...)`` (its reverse drops it);
 - a stage only in the database: ``op.drop_stage(...)``, carrying the stage's definition
-  so the downgrade creates it again;
+  so the downgrade creates it again; where the reflection did not read every property,
+  the downgrade's ``op.create_stage(..., unknown=(...))`` names the missing ones and
+  refuses to run until the migration gives them;
 - a stage in both whose URL, credentials (which keys, and the values that are not
   secret), encryption, storage integration, directory setting, file format, copy
-  options or comment differ: ``op.alter_stage(...)`` with the new and existing values;
+  options or comment differ: ``op.alter_stage(...)`` with the new values and the
+  stage's whole definition before the change (``existing={...}``), which engines
+  without ``ALTER STAGE`` (Databend) re-create it from;
 - a stage that turns internal to external or back: a drop and a create (no engine
   alters that, and an internal stage's files go with the drop).
 
@@ -17,7 +21,10 @@ The stage operations come after the table operations (on Alembic 1.18 and later)
 upgrade creates tables, then stages, and a downgrade drops stages first. Only what the
 reflection could read is compared. Stages go through the environment's
 ``include_name`` (``type_ == "stage"``, ``parent_names["schema_name"]``) and
-``include_object`` hooks, like tables.
+``include_object`` hooks, like tables. Each operation is logged, as Alembic logs the
+tables it finds (``Detected added stage 'exports'``, ``Detected removed stage ...``,
+``Detected changed stage 'exports' (url, comment)``: names only, never values), on
+Alembic's logger ``alembic.autogenerate.compare``, which ``alembic.ini`` shows.
 """
 
 from __future__ import annotations
@@ -38,7 +45,8 @@ from sqla_stage.metadata import stages_of
 from sqla_stage.options import options_key
 from sqla_stage.stage import Stage, StageKind
 
-log = logging.getLogger(__name__)
+#: Alembic's own logger of what autogenerate detects (``alembic.ini`` shows it at INFO).
+log = logging.getLogger("alembic.autogenerate.compare")
 
 
 def signature(stage: Stage, name: str) -> object:
@@ -72,17 +80,29 @@ def changed_properties(reflected: ReflectedStage, stage: Stage) -> list[str]:
     return [name for name in ALTERABLE if name in changed]
 
 
-def _existing(reflected: ReflectedStage, stage: Stage) -> dict[str, Any]:
-    """The database's values where read, else the metadata's (taken as unchanged)."""
+def _existing(reflected: ReflectedStage, stage: Stage, changed: list[str]) -> dict[str, Any]:
+    """The database's values where read, else the metadata's (taken as unchanged).
+
+    Where only the presence of credentials was read and it differs from the metadata's,
+    the old credentials are named by placeholders (the migration reads them from the
+    environment).
+    """
     existing = {}
     for name in ALTERABLE:
         source = reflected.stage if name in reflected.known else stage
         existing[name] = getattr(source, name)
-    if "credentials" not in reflected.known and reflected.has_credentials is not None:
-        # Only their presence is known: old ones are named by placeholders (secrets).
+    if "credentials" not in reflected.known and "credentials" in changed:
         placeholder = Credentials({"aws_key_id": "?", "aws_secret_key": "?"})
         existing["credentials"] = placeholder if reflected.has_credentials else None
     return existing
+
+
+def unread(reflected: ReflectedStage) -> list[str]:
+    """The properties of a database's stage that were not read (none known to be unset)."""
+    known = set(reflected.known)
+    if reflected.has_credentials is False:
+        known.add("credentials")
+    return [name for name in ALTERABLE if name not in known]
 
 
 def stage_operations(reflected: ReflectedStage | None, stage: Stage | None) -> list[Any]:
@@ -91,17 +111,42 @@ def stage_operations(reflected: ReflectedStage | None, stage: Stage | None) -> l
         assert stage is not None
         return [CreateStageOp(stage)]
     if stage is None:
-        return [DropStageOp.from_stage(reflected.stage)]
+        return [DropStageOp.from_stage(reflected.stage, unread(reflected))]
     if "url" in reflected.known:
         was_internal = reflected.stage.kind is StageKind.INTERNAL
         if was_internal != (stage.kind is StageKind.INTERNAL):
-            return [DropStageOp.from_stage(reflected.stage), CreateStageOp(stage)]
+            drop = DropStageOp.from_stage(reflected.stage, unread(reflected))
+            return [drop, CreateStageOp(stage)]
     changed = changed_properties(reflected, stage)
     if not changed:
         return []
     changes = {name: getattr(stage, name) for name in changed}
-    existing = _existing(reflected, stage)
-    return [AlterStageOp(stage.name, schema=stage.schema, changes=changes, existing=existing)]
+    existing = {
+        name: value
+        for name, value in _existing(reflected, stage, changed).items()
+        if value not in (None, {})
+    }
+    operation = AlterStageOp(
+        stage.name, schema=stage.schema, changes=changes, existing=existing, complete=True
+    )
+    return [operation]
+
+
+def _qualified(schema: str | None, name: str) -> str:
+    return f"{schema}.{name}" if schema else name
+
+
+def log_operation(operation: MigrateOperation) -> None:
+    """Log what autogenerate detected, as Alembic does for tables (names, no values)."""
+    if isinstance(operation, CreateStageOp):
+        log.info(
+            "Detected added stage %r", _qualified(operation.stage.schema, operation.stage.name)
+        )
+    elif isinstance(operation, DropStageOp):
+        log.info("Detected removed stage %r", _qualified(operation.schema, operation.stage_name))
+    elif isinstance(operation, AlterStageOp):
+        name = _qualified(operation.schema, operation.stage_name)
+        log.info("Detected changed stage %r (%s)", name, ", ".join(operation.changes))
 
 
 def _metadata_stages(autogen_context: AutogenContext) -> dict[tuple[str | None, str], Stage]:
@@ -167,4 +212,6 @@ def compare_stages(
         stage, reflected = in_metadata.get(key), in_database.get(key)
         if _included(autogen_context, stage, reflected):
             operations += stage_operations(reflected, stage)
+    for operation in operations:
+        log_operation(operation)
     upgrade_ops.ops.extend(operations)

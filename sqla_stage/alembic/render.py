@@ -9,6 +9,11 @@ Secrets never appear in a migration file. Each secret credential (``aws_key_id``
 `secret_variable`: ``os.environ["SQLA_STAGE_EXPORTS_AWS_SECRET_KEY"]`` for stage
 ``exports``. The other keys (``endpoint_url``, ``region``, ``aws_role``, ``kms_key_id``)
 are written as they are.
+
+An ``alter_stage`` that autogenerate made carries the stage's whole definition before
+the change as ``existing={...}``, credentials included (through the same variables): a
+migration file does not know which engine it will run on, and Databend re-creates the
+stage from it.
 """
 
 from __future__ import annotations
@@ -32,8 +37,6 @@ from sqla_stage.options import options_repr
 
 #: The prefix of the environment variables that hold secrets.
 ENV_PREFIX = "SQLA_STAGE"
-#: Dialects without ALTER STAGE: an alter re-creates the stage, credentials included.
-_RECREATING_DIALECTS = frozenset({"databend"})
 
 
 def secret_variable(stage_name: str, key: str, schema: str | None = None) -> str:
@@ -86,6 +89,15 @@ class _Writer:
             return f"dict({options_repr(value)})"
         return repr(value)
 
+    def definition(self, values: Mapping[str, Any]) -> str:
+        """A dict literal of properties (``existing={...}``), each value rendered."""
+        entries = [f"{name!r}: {self.value(name, value)}" for name, value in values.items()]
+        line = "{" + ", ".join(entries) + "}"
+        if "\n" not in line and len(line) <= 60:
+            return line
+        body = "".join("    " + entry.replace("\n", "\n    ") + ",\n" for entry in entries)
+        return "{\n" + body + "}"
+
     def call(self, operation: str, arguments: list[tuple[str | None, str]]) -> str:
         """``op.<operation>(...)``: on one line when short, else one argument a line."""
         prefix = self.context.opts.get("alembic_module_prefix", "op.")
@@ -107,12 +119,14 @@ class _Writer:
 
 @renderers.dispatch_for(CreateStageOp)
 def render_create_stage(autogen_context: AutogenContext, op: CreateStageOp) -> str:
-    """``op.create_stage("name", url=..., ...)``."""
+    """``op.create_stage("name", url=..., ...)``, with ``unknown=(...)`` if it has unknowns."""
     stage = op.stage
     writer = _Writer(autogen_context, stage.name, stage.schema)
     arguments = writer.head({"if_not_exists": op.if_not_exists})
     for name, value in stage_arguments(stage).items():
         arguments.append((name, writer.value(name, value)))
+    if op.unknown:
+        arguments.append(("unknown", repr(op.unknown)))
     return writer.call("create_stage", arguments)
 
 
@@ -125,21 +139,21 @@ def render_drop_stage(autogen_context: AutogenContext, op: DropStageOp) -> str:
 
 @renderers.dispatch_for(AlterStageOp)
 def render_alter_stage(autogen_context: AutogenContext, op: AlterStageOp) -> str:
-    """``op.alter_stage("name", <new values>, existing_<property>=<old value>, ...)``.
+    """``op.alter_stage("name", <new values>, existing={...})``.
 
-    Every property the stage had is given as ``existing_...``, but the credentials only
-    when they change or the dialect re-creates the stage (Databend): the migration then
-    needs no secret to change a comment.
+    A complete operation (autogenerate's) gives the whole definition before the change
+    as ``existing={...}``, credentials included whatever the dialect (the migration may
+    run on Databend, which re-creates the stage); another gives each property it knows as
+    ``existing_<property>=``.
     """
     writer = _Writer(autogen_context, op.stage_name, op.schema)
     arguments = writer.head({"if_exists": op.if_exists})
     for name, value in op.changes.items():
         arguments.append((name, writer.value(name, value)))
-    dialect = autogen_context.dialect.name if autogen_context.dialect else ""
-    for name, value in op.existing.items():
-        needed = "credentials" in op.changes or dialect in _RECREATING_DIALECTS
-        if name == "credentials" and not needed:
-            continue
-        if name in op.changes or value not in (None, {}):
+    if op.complete:
+        defined = {name: value for name, value in op.existing.items() if value not in (None, {})}
+        arguments.append(("existing", writer.definition(defined)))
+    else:
+        for name, value in op.existing.items():
             arguments.append((f"existing_{name}", writer.value(name, value)))
     return writer.call("alter_stage", arguments)

@@ -26,6 +26,7 @@ from sqla_stage.ddl import AlterStage, CreateFileFormat, CreateStage, DropFileFo
 from sqla_stage.dialects.connections import CONNECTION_METHODS, ConnectionRendering
 from sqla_stage.dialects.ddl_more import DdlMoreRendering
 from sqla_stage.dialects.load_data import render_load_data, render_select_into_outfile
+from sqla_stage.dialects.names import NameRendering
 from sqla_stage.dialects.nested import nested_sql
 from sqla_stage.dialects.staged_files import typed_files
 from sqla_stage.files import DescribeStage, Get, ListFiles, Presign, Put, RemoveFiles, ShowStages
@@ -42,7 +43,7 @@ _CREDENTIAL_NAMES = {key: key.upper() for key in CREDENTIAL_KEYS}
 _LOCATION_LOAD_OPTIONS = ("files", "pattern")
 
 
-class Renderer(ConnectionRendering, DdlMoreRendering):
+class Renderer(ConnectionRendering, DdlMoreRendering, NameRendering):
     """Renders each construct for one compilation. Subclass per engine.
 
     Attributes:
@@ -68,11 +69,6 @@ class Renderer(ConnectionRendering, DdlMoreRendering):
     def quote(self, name: str) -> str:
         """One identifier, quoted when it needs to be."""
         return str(self.preparer.quote(name))
-
-    def qualified(self, schema: str | None, name: str) -> str:
-        """``schema.name`` with each part quoted as needed."""
-        parts = [*(schema.split(".") if schema else []), name]
-        return ".".join(self.quote(part) for part in parts)
 
     def literal(self, value: str) -> str:
         """A string literal, escaped by the dialect."""
@@ -118,8 +114,7 @@ class Renderer(ConnectionRendering, DdlMoreRendering):
             return "~"
         if stage.kind is StageKind.TABLE:
             # spec 004: @[<namespace>.]%<table_name>, the namespace before the %.
-            parts = stage.schema.split(".") if stage.schema else []
-            namespace = "".join(self.quote(part) + "." for part in parts)
+            namespace = "".join(self.quote(part) + "." for part in self.namespace(stage.schema))
             return namespace + self.percent + self.quote(stage.name)
         return self.qualified(stage.schema, stage.name)
 
@@ -223,14 +218,8 @@ class Renderer(ConnectionRendering, DdlMoreRendering):
 
     def embedded(self, query: Any, **kw: Any) -> str:
         """A query the statement carries as data, compiled as a nested query (`nested`)."""
+        self.check_query_names(query)
         return nested_sql(self.sql, query, **{**self.kw, **kw})
-
-    def table(self, table: Any) -> str:
-        """A table name."""
-        try:
-            return str(self.preparer.format_table(table))
-        except ValueError as error:  # snowflake-sqlalchemy refuses some schema names
-            self.unsupported(f"the table name {table.fullname!r}", f" ({error})")
 
     # -- constructs -----------------------------------------------------------------
 
@@ -296,9 +285,9 @@ class Renderer(ConnectionRendering, DdlMoreRendering):
         return f"DESC STAGE {self.stage_name(stage)}"
 
     def show_stages(self, element: ShowStages) -> str:
-        """SHOW STAGES."""
+        """SHOW STAGES [LIKE ...] [IN ACCOUNT | DATABASE [db] | SCHEMA [[db.]schema]]."""
         like = f"LIKE {self.literal(element.like)}" if element.like else None
-        return self.join("SHOW STAGES", like)
+        return self.join("SHOW STAGES", like, self.show_scope(element))
 
     def create_file_format(self, element: CreateFileFormat) -> str:
         """CREATE FILE FORMAT."""

@@ -49,15 +49,38 @@ _CSV_NAMES = {
 }
 _STAGE_COPY_OPTIONS = ("on_error", "size_limit")
 _UNLOAD_OPTIONS = ("single", "max_file_size", "overwrite", "include_query_id", "detailed_output")
+#: The unload options Databend refuses together with PARTITION BY, and the refused value.
+_NOT_WITH_PARTITIONS = {"single": True, "overwrite": True, "include_query_id": False}
 _LOAD_OPTIONS = ("files", "pattern", "on_error", "force", "purge", "disable_variant_check")
 #: Compile keyword: staged files are being rendered inside a COPY's query.
 _IN_COPY = "sqla_stage_in_copy"
+
+
+def _parenthesized(expression: str) -> str:
+    """``expression`` in parentheses, unless one pair already encloses all of it."""
+    if expression.startswith("(") and expression.endswith(")"):
+        depth, quote = 0, ""
+        for index, char in enumerate(expression):
+            if quote:
+                quote = "" if char == quote else quote
+            elif char in "'\"":
+                quote = char
+            elif char == "(":
+                depth += 1
+            elif char == ")":
+                depth -= 1
+                if depth == 0:
+                    if index == len(expression) - 1:
+                        return expression
+                    break
+    return f"({expression})"
 
 
 class DatabendRenderer(Renderer):
     """Renders for ``databend-sqlalchemy``'s dialect."""
 
     engine = "Databend"
+    dialect_splits_schemas = False
     or_alter_supported = False
     alter_actions_supported = False
 
@@ -279,9 +302,11 @@ class DatabendRenderer(Renderer):
         return super().drop_file_format(element)
 
     def show_stages(self, element: Any) -> str:
-        """SHOW STAGES, without LIKE."""
+        """SHOW STAGES, without LIKE or IN (Databend's stages are global)."""
         if element.like:
             self.unsupported("SHOW STAGES LIKE")
+        if element.scope is not None:
+            self.unsupported(f"SHOW STAGES IN {element.scope[0]}", " (stages are global)")
         return super().show_stages(element)
 
     def copy_unload(self, element: CopyInto) -> str:
@@ -290,8 +315,6 @@ class DatabendRenderer(Renderer):
         unknown = [k for k in element.copy_options if k not in (*_UNLOAD_OPTIONS, "header")]
         if unknown:
             self.unsupported(f"the unload option(s) {', '.join(k.upper() for k in unknown)}")
-        if element.partition_by is not None:
-            self.unsupported("PARTITION BY")
         options = {k: v for k, v in element.copy_options.items() if k != "header"}
         return self.join(
             "COPY INTO",
@@ -301,9 +324,20 @@ class DatabendRenderer(Renderer):
             ),
             "FROM",
             self.copy_source(element),
+            self.partition_by(element),
             self.copy_file_format(element),
             *self.copy_options(options),
         )
+
+    def partition_by(self, element: CopyInto) -> str | None:
+        """``PARTITION BY ( <expr> )``, without the options Databend refuses with it."""
+        if element.partition_by is None:
+            return None
+        for name, refused in _NOT_WITH_PARTITIONS.items():
+            if element.copy_options.get(name) is refused:
+                self.unsupported(f"PARTITION BY with {name.upper()} = {str(refused).upper()}")
+        expression = str(self.sql.process(element.partition_by, **self.kw))
+        return f"PARTITION BY {_parenthesized(expression)}"
 
     def copy_load(self, element: CopyInto) -> str:
         """``COPY INTO t [(cols)] FROM <location> [CONNECTION] [FILES] [PATTERN] FILE_FORMAT``."""

@@ -14,6 +14,7 @@ from sqla_stage.credentials import Credentials
 from sqla_stage.ddl import AlterStage, CreateStage
 from sqla_stage.dialects.base import Renderer
 from sqla_stage.dialects.connections import NoConnections
+from sqla_stage.files import ShowStages
 from sqla_stage.stage import Stage
 
 #: MatrixOne's spelling of the credential keys (spec 000).
@@ -30,6 +31,7 @@ class MatrixOneRenderer(NoConnections, Renderer):
     """Renders for MatrixOne, which speaks the MySQL protocol."""
 
     engine = "MatrixOne"
+    dialect_splits_schemas = False
     or_alter_supported = False
     alter_actions_supported = False
     connection_hint = "give the stage CREDENTIALS = {...}"
@@ -41,7 +43,11 @@ class MatrixOneRenderer(NoConnections, Renderer):
         """``CREATE STAGE [IF NOT EXISTS] name URL = '...' [CREDENTIALS = {...}] [ENABLE]``."""
         stage = element.stage
         if not stage.url:
-            self._no("a stage without a URL", " (MatrixOne stages need URL = '...')")
+            self._no(
+                "a stage without a URL",
+                " (MatrixOne stages need URL = '...'; its internal stage is a folder of the "
+                "MatrixOne server: Stage('s', url='/path'), as its page's URL='/tmp')",
+            )
         for label, given in (
             ("OR REPLACE", element.or_replace),
             ("a temporary stage", stage.temporary),
@@ -76,6 +82,21 @@ class MatrixOneRenderer(NoConnections, Renderer):
         if stage.schema:
             self._no(f"the schema-qualified stage '{stage.key}'", " (stages are not in a schema)")
         return super().stage_name(stage)
+
+    def table(self, table: Any) -> str:
+        """``[database.]table``: MatrixOne has no schema level below the database."""
+        if table.schema and len(self.namespace(table.schema)) > 1:
+            self._no(
+                f"the table name '{table.schema}.{table.name}'",
+                " (its tables are database.table, with no schema level)",
+            )
+        return super().table(table)
+
+    def show_scope(self, element: ShowStages) -> str | None:
+        """No ``IN``: MatrixOne's stages belong to the account."""
+        if element.scope is not None:
+            self._no(f"SHOW STAGES IN {element.scope[0]}", " (stages are not in a schema)")
+        return None
 
     def stage_params(self, stage: Stage) -> list[str | None]:
         """URL, CREDENTIALS and ENABLE."""

@@ -157,7 +157,7 @@ class _Lexer:
             while True:
                 if sql.startswith("%", i):  # @%table, @schema.%table
                     i += 2 if self.double_percents and sql.startswith("%%", i) else 1
-                elif sql.startswith("#", i):  # @#table (Databend user-stage RFC)
+                elif sql.startswith("#", i):  # @#table: read whole, then refused (locations)
                     i += 1
                 if sql.startswith('"', i):
                     i = self.quoted(i)[1]

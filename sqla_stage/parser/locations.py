@@ -1,8 +1,11 @@
 """Parse stage locations.
 
-The forms: ``@stage/path``, ``@~/path``, ``@%table/path`` (``@schema.%table/path``; the
-Databend RFC's ``@#table`` too),
-``@db.schema."My Stage"/path`` and MatrixOne's ``stage1:/path``.
+The forms: ``@stage/path``, ``@~/path``, ``@%table/path`` (``@[db.]schema.%table/path``),
+``@db.schema."My Stage"/path`` and MatrixOne's ``stage1:/path``. A stage's ``[db.]schema``
+becomes its namespace text (`sqla_stage.namespaces`). The Databend user-stage
+RFC's ``@#table`` is refused: the RFC lists it among future possibilities, Databend does
+not implement it (it reads ``#t`` as the name of a stage that does not exist), and reading
+it as ``@%table`` would name a stage no engine knows by that text.
 
 Bare names are case-insensitive in SQL, so they are lower-cased (SQLAlchemy's
 convention, as for any unquoted identifier); double-quoted names keep their text.
@@ -12,7 +15,8 @@ from __future__ import annotations
 
 import re
 
-from sqla_stage.errors import StageParseError
+from sqla_stage.errors import StageArgumentError, StageParseError
+from sqla_stage.namespaces import join_namespace
 from sqla_stage.stage import Stage, StagePath
 
 _BARE = re.compile(r"[A-Za-z_][A-Za-z0-9_$]*")
@@ -56,12 +60,17 @@ def parse_stage_location(text: str) -> StagePath:
     if text.startswith("~", pos):
         stage, pos = Stage.user(), pos + 1
     else:
-        # A table stage is @[namespace.]%table (spec 004); @%namespace.table is read too,
-        # and @#table, the form the Databend user-stage RFC proposes.
+        # A table stage is @[namespace.]%table (spec 004); @%namespace.table is read too.
         names: list[str] = []
         marks: list[int] = []
         while True:
-            if text.startswith(("%", "#"), pos):
+            if text.startswith("#", pos):
+                raise StageArgumentError(
+                    f"{text}: the table stage @#table is a future possibility of the Databend "
+                    "user-stage RFC that Databend does not implement (it reads '#...' as a "
+                    "stage name); a table stage is written @%table"
+                )
+            if text.startswith("%", pos):
                 marks.append(len(names))
                 if len(marks) > 1:
                     raise StageParseError(text, pos, "a stage name", "a second '%'")
@@ -73,7 +82,14 @@ def parse_stage_location(text: str) -> StagePath:
             pos += 1
         if marks and marks[0] not in (0, len(names) - 1):
             raise StageParseError(text, 1, "'%' before the table name, not the schema", "'%'")
-        schema = ".".join(names[:-1]) or None
+        if len(names) > 3:
+            raise StageParseError(
+                text,
+                1,
+                "a stage name of at most three parts (db.schema.name)",
+                f"{len(names)} parts",
+            )
+        schema = join_namespace(names[:-1]) or None
         stage = Stage.table(names[-1], schema) if marks else Stage(names[-1], schema=schema)
     if pos == len(text):
         return StagePath(stage)

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from sqla_stage.connections import NamedConnection
 from sqla_stage.errors import StageArgumentError
 from sqla_stage.formats import FORMAT_TYPES, FileFormat, FormatSpec
+from sqla_stage.namespaces import join_namespace, split_namespace
 from sqla_stage.options import (
     CSV_OPTIONS,
     JSON_OPTIONS,
@@ -50,6 +51,9 @@ CREDENTIAL_KEYS = {
     "AWS_REGION": "region",
     "PROVIDER": "provider",
 }
+#: The other keys of MatrixOne's stage CREDENTIALS = {...} (its ALTER STAGE page): where the
+#: files are, with URL = "endpoint"='host' (`statements`), and what it does not support.
+MATRIXONE_STAGE_KEYS = ("BUCKET", "FILEPATH", "COMPRESSION", "EXTERNAL_ID")
 ENCRYPTION_KEYS = ("TYPE", "MASTER_KEY", "KMS_KEY_ID")
 #: Words the warehouses document where an option or a format type stands, that sqla_stage
 #: does not support: the parse error names them, so that they are not taken for typos.
@@ -185,13 +189,18 @@ def group_done(stream: TokenStream, *, braces: bool = False) -> bool:
 
 
 def read_credentials(
-    stream: TokenStream, into: dict[str, str], *, braces: bool = False
+    stream: TokenStream,
+    into: dict[str, str],
+    *,
+    braces: bool = False,
+    stage_keys: dict[str, str] | None = None,
 ) -> NamedConnection | None:
     """Read credentials into ``into``; the connection named, if that is what they are.
 
     The forms: ``(AWS_KEY_ID = '...' ...)``, ``(ACCESS_KEY_ID = '...' ...)`` or MatrixOne's
     ``{"access_key_id"='...', ...}``. Databend's ``(CONNECTION_NAME = 'name')`` names a
-    connection instead, and is returned.
+    connection instead, and is returned. With ``stage_keys``, MatrixOne's other stage keys
+    in braces (`MATRIXONE_STAGE_KEYS`: ``"bucket"``, ``"filepath"``, ...) go there.
     """
     read_group(stream, "the credentials", braces=braces)
     if not braces and stream.at_keyword("CONNECTION_NAME"):
@@ -206,6 +215,12 @@ def read_credentials(
     while not group_done(stream, braces=braces):
         token = stream.next()
         key = token.value.upper() if token.kind in (Kind.WORD, Kind.QUOTED, Kind.STRING) else ""
+        if braces and stage_keys is not None and key in MATRIXONE_STAGE_KEYS:
+            stream.expect_punct("=", f"'=' after {token.value}")
+            if key.lower() in stage_keys:
+                raise stream.error(f"each key once, not a second {token.value}", token)
+            stage_keys[key.lower()] = stream.string(f"a quoted string for {token.value}")
+            continue
         if key not in CREDENTIAL_KEYS:
             raise stream.error(f"a credential key ({choices(CREDENTIAL_KEYS)})", token)
         stream.expect_punct("=", f"'=' after {token.value}")
@@ -284,11 +299,18 @@ class FormatEntries:
 
 
 def split_format_name(text: str) -> tuple[str | None, str]:
-    """``'schema.name'`` split at the last dot (the whole text when a part would be empty)."""
-    schema, _, name = text.rpartition(".")
-    if not schema or not name:
+    """``'[db.][schema.]name'`` split at its last dot outside double quotes.
+
+    A part may be double-quoted (``'"my.db".s.fmt'``, `sqla_stage.namespaces`); text
+    that does not read as such parts (an empty part, an unclosed quote) is one name.
+    """
+    try:
+        parts = split_namespace(text)
+    except StageArgumentError:
         return None, text
-    return schema, name
+    if len(parts) == 1 or len(parts) > 3:
+        return None, text
+    return join_namespace(parts[:-1]), parts[-1]
 
 
 def format_name(stream: TokenStream) -> tuple[str | None, str]:

@@ -18,8 +18,10 @@ from sqla_stage.connections import (
     ShowConnections,
 )
 from sqla_stage.ddl import AlterStage, CreateFileFormat, CreateStage, DropFileFormat, DropStage
+from sqla_stage.errors import StageArgumentError
 from sqla_stage.files import DescribeStage, Get, ListFiles, Presign, Put, RemoveFiles, ShowStages
 from sqla_stage.formats import FormatSpec
+from sqla_stage.namespaces import join_namespace, split_namespace
 from sqla_stage.options import (
     GET_OPTIONS,
     PUT_OPTIONS,
@@ -27,7 +29,7 @@ from sqla_stage.options import (
     OptionSpec,
     OptionValue,
 )
-from sqla_stage.parser import connections
+from sqla_stage.parser import connections, stage_endpoints
 from sqla_stage.parser.lexer import Kind
 from sqla_stage.parser.options import (
     FormatEntries,
@@ -60,7 +62,14 @@ _STAGE_COPY_KEYS = tuple(name.upper() for name in STAGE_COPY_OPTIONS)
 
 
 def stage_reference(stream: TokenStream) -> Stage:
-    """A stage as named in DDL: ``[schema.]name``, or ``@name`` / ``@~`` / ``@%table``."""
+    """A stage as named in DDL: ``[schema.]name``, or ``@name`` / ``@~`` / ``@%table``.
+
+    A bare ``~`` is the user stage too (``CREATE STAGE ~``, ``DROP STAGE ~``): the
+    constructs then refuse it, as Databend does ("user stage is not allowed to be created").
+    """
+    if _at_bare_user_stage(stream):
+        stream.next()
+        return Stage.user()
     if stream.at_location():
         token = stream.peek()
         location = stream.location()
@@ -69,6 +78,12 @@ def stage_reference(stream: TokenStream) -> Stage:
         return location.stage
     schema, name = stream.qualified_name("a stage name")
     return Stage(name, schema=schema)
+
+
+def _at_bare_user_stage(stream: TokenStream) -> bool:
+    """Whether a bare ``~`` (the user stage without its ``@``) is next."""
+    token = stream.peek()
+    return token.kind is Kind.OTHER and token.value == "~"
 
 
 def read_bool(stream: TokenStream, what: str) -> bool:
@@ -122,6 +137,9 @@ class _StageParams:
         self.copy_options: dict[str, OptionValue] = {}
         self.comment: str | None = None
         self.connection: NamedConnection | None = None
+        #: MatrixOne's URL = "endpoint"='...' and its CREDENTIALS' "bucket", "filepath", ...
+        self.endpoint: str | None = None
+        self.stage_keys: dict[str, str] = {}
 
     def given_credentials(self, stream: TokenStream) -> dict[str, str] | NamedConnection | None:
         """The credentials, or the connection ``CONNECTION_NAME`` named (not both)."""
@@ -143,7 +161,10 @@ class _StageParams:
         if upper in seen or (upper in ("DIRECTORY", "ENABLE") and self.directory is not None):
             raise stream.error(f"each parameter once, not a second {key.value}", key)
         seen.add(upper)
-        if upper == "URL":
+        if upper == "URL" and stage_endpoints.at_endpoint_key(stream):
+            self.endpoint = stage_endpoints.read_endpoint(stream)
+            seen.add("ENDPOINT")
+        elif upper == "URL":
             self.url = stream.string("the URL as a quoted string")
         elif upper in ("ENDPOINT", "ENDPOINT_URL"):
             if "endpoint_url" in self.credentials:
@@ -151,7 +172,9 @@ class _StageParams:
             self.credentials["endpoint_url"] = stream.string("the endpoint as a quoted string")
         elif upper in ("CREDENTIALS", "CONNECTION"):
             braces = stream.at_punct("{")
-            self.connection = read_credentials(stream, self.credentials, braces=braces)
+            self.connection = read_credentials(
+                stream, self.credentials, braces=braces, stage_keys=self.stage_keys
+            )
         elif upper == "ENCRYPTION":
             self.encryption = read_encryption(stream)
         elif upper == "STORAGE_INTEGRATION":
@@ -173,6 +196,12 @@ class _StageParams:
                     read_option(stream, STAGE_COPY_OPTIONS, self.copy_options, "a copy option")
         else:
             self.comment = stream.string("the comment as a quoted string")
+
+    def located(self) -> None:
+        """MatrixOne's ``URL = "endpoint"='...'`` form as a URL (`stage_endpoints.located`)."""
+        self.url = stage_endpoints.located(
+            self.url, self.endpoint, self.stage_keys, self.credentials
+        )
 
     def _directory(self, stream: TokenStream) -> None:
         """``DIRECTORY = (ENABLE = b [AUTO_REFRESH = b] ...)``, Snowflake's settings."""
@@ -207,6 +236,7 @@ def _create_stage(stream: TokenStream, mode: _Mode) -> CreateStage:
         stream.accept_punct(",")
         params.read(stream, seen)
     stream.expect_end()
+    params.located()
     stage = Stage(
         target.name,
         schema=target.schema,
@@ -298,6 +328,7 @@ def parse_alter(stream: TokenStream) -> AlterStage:
         stream.accept_punct(",")
         params.read(stream, seen)
     stream.expect_end()
+    params.located()
     changed = {_ALTERED[key] for key in seen} | ({"copy_options"} if params.copy_options else set())
     changes = {name: getattr(params, name) for name in changed}
     if "credentials" in changes:
@@ -330,21 +361,52 @@ def parse_describe(stream: TokenStream) -> DescribeStage | DescribeConnection:
     if stream.accept_keyword("CONNECTION"):
         return connections.parse_describe_connection(stream)
     stream.expect_keyword("STAGE", expected="STAGE or CONNECTION")
+    if _at_bare_user_stage(stream):
+        raise StageArgumentError(
+            "DESC STAGE ~: a bare ~ is not a stage name (Databend does not accept it either); "
+            "the user stage is described as DESC STAGE @~"
+        )
     stage = stage_reference(stream)
     stream.expect_end()
     return DescribeStage(stage)
 
 
 def parse_show(stream: TokenStream) -> ShowStages | ShowConnections:
-    """``SHOW STAGES [LIKE 'pattern']`` or ``SHOW CONNECTIONS``."""
+    """``SHOW STAGES [LIKE 'pattern'] [IN ...]`` or ``SHOW CONNECTIONS``."""
     if stream.accept_keyword("CONNECTIONS"):
         return connections.parse_show_connections(stream)
     stream.expect_keyword("STAGES", expected="STAGES or CONNECTIONS")
     like = None
     if stream.accept_keyword("LIKE"):
         like = stream.string("a LIKE pattern as a quoted string")
-    stream.expect_end("LIKE or the end of the statement" if like is None else "the end")
+    if stream.accept_keyword("IN"):
+        return _show_in(stream, like)
+    stream.expect_end("LIKE, IN or the end of the statement" if like is None else "IN or the end")
     return ShowStages(like)
+
+
+def _show_in(stream: TokenStream, like: str | None) -> ShowStages:
+    """``ACCOUNT | DATABASE [db] | SCHEMA [[db.]schema] | [db.]schema`` after SHOW ... IN."""
+    if stream.accept_keyword("ACCOUNT"):
+        stream.expect_end()
+        return ShowStages(like, in_account=True)
+    if stream.accept_keyword("DATABASE"):
+        if stream.at_end():
+            stream.expect_end()
+            return ShowStages(like, in_database=True)
+        database = join_namespace([stream.name_part("a database name")[0]])
+        stream.expect_end()
+        return ShowStages(like, in_database=database)
+    if stream.accept_keyword("SCHEMA") and stream.at_end():
+        stream.expect_end()
+        return ShowStages(like, in_schema=True)
+    start = stream.peek()
+    namespace, name = stream.qualified_name("ACCOUNT, DATABASE, SCHEMA or a schema name")
+    parts = [*(split_namespace(namespace) if namespace else []), name]
+    if len(parts) > 2:
+        raise stream.error("a schema name of at most two parts (db.schema)", start)
+    stream.expect_end()
+    return ShowStages(like, in_schema=join_namespace(parts))
 
 
 # -- files ------------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from collections.abc import Iterable
 
 from sqla_stage.credentials import SECRET_SQL_GROUPS, SECRET_SQL_NAMES
 from sqla_stage.errors import StageParseError
+from sqla_stage.namespaces import join_namespace
 from sqla_stage.parser.lexer import Kind, Token
 from sqla_stage.parser.locations import parse_stage_location
 from sqla_stage.stage import StagePath
@@ -174,12 +175,24 @@ class TokenStream:
         raise self.error(what)
 
     def qualified_name(self, what: str) -> tuple[str | None, str]:
-        """A dotted name ``[db.][schema.]name``: its schema (parts joined by ``.``) and name."""
+        """A dotted name ``[db.][schema.]name``: its namespace and name.
+
+        The namespace is ``[db.]schema`` text (`sqla_stage.namespaces`): a part with a
+        dot stays quoted in it, so ``"my.db".s.t`` keeps its two namespace parts.
+        """
+        start = self.peek()
         parts = [self.name_part(what)[0]]
         while self.at_punct("."):
             self.index += 1
             parts.append(self.name_part(f"a name after '.' in {what}")[0])
-        return ".".join(parts[:-1]) or None, parts[-1]
+        if len(parts) > 3:
+            raise StageParseError(
+                self.sql,
+                start.start,
+                f"{what} of at most three parts (db.schema.name)",
+                (f"{len(parts)} parts"),
+            )
+        return join_namespace(parts[:-1]) or None, parts[-1]
 
     def string(self, what: str = "a quoted string") -> str:
         """A single-quoted string's value."""

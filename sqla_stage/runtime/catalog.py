@@ -20,11 +20,14 @@ from sqla_stage.ddl import (
 from sqla_stage.errors import StageProgrammingError
 from sqla_stage.files import DescribeStage, ShowStages
 from sqla_stage.formats import FormatSpec
+from sqla_stage.namespaces import split_namespace
 from sqla_stage.options import OptionValue
 from sqla_stage.runtime import warehouse_results
 from sqla_stage.runtime.context import StageContext, default_format, stage_label, stage_url_path
-from sqla_stage.runtime.registry import StageRecord
+from sqla_stage.runtime.namespaces import Where, database
+from sqla_stage.runtime.registry_records import StageRecord
 from sqla_stage.runtime.results import BIGINT, TIMESTAMPTZ, VARCHAR, Column, Rows, status
+from sqla_stage.runtime.storage_credentials import refuse_internal_encryption
 from sqla_stage.stage import Stage, StageKind
 
 STAGE_COLUMNS = [
@@ -67,6 +70,8 @@ def create_stage(context: StageContext, element: CreateStage) -> Rows:
     if stage.url:
         # a URL no filesystem handles, or an encryption it cannot apply, fails here
         context.place(stage.url, stage.credentials, stage.encryption)
+    else:
+        refuse_internal_encryption(stage.encryption, label)
     if existing is not None:
         _drop(context, existing)
     context.registry.add_stage(stage)
@@ -111,6 +116,8 @@ def _replace_definition(context: StageContext, current: Stage, changed: Stage, v
     if changed.url:
         # a URL no filesystem handles, or an encryption it cannot apply, fails here
         context.place(changed.url, changed.credentials, changed.encryption)
+    else:
+        refuse_internal_encryption(changed.encryption, label)
     context.registry.update_stage(changed)
     return status("Statement executed successfully.")
 
@@ -305,12 +312,16 @@ def describe_stage(context: StageContext, element: DescribeStage) -> Rows:
 
 
 def show_stages(context: StageContext, element: ShowStages) -> Rows:
-    """SHOW STAGES [LIKE]: one row a named stage (the user stage is not listed)."""
+    """SHOW STAGES [LIKE] [IN ...]: one row a named stage (the user stage is not listed).
+
+    Without IN, the stages of the current database; IN ACCOUNT, those of every
+    attached database too (`namespaces`).
+    """
+    row = context.run("SELECT current_database(), current_schema()").fetchone()
+    database, schema = (str(row[0]), str(row[1])) if row else ("", "")
+    records = _scoped_stages(context, element, schema)
     dialect = context.settings.stage_dialect
     if dialect is not None:
-        row = context.run("SELECT current_database(), current_schema()").fetchone()
-        database, schema = (str(row[0]), str(row[1])) if row else ("", "")
-        records = context.registry.stages(element.like)
         return warehouse_results.show_stages(dialect, records, database, schema)
     rows = [
         [
@@ -321,9 +332,30 @@ def show_stages(context: StageContext, element: ShowStages) -> Rows:
             record.created_on,
             record.stage.comment,
         ]
-        for record in context.registry.stages(element.like)
+        for record in records
     ]
     return Rows(STAGE_COLUMNS, rows)
+
+
+def _scoped_stages(context: StageContext, element: ShowStages, current: str) -> list[StageRecord]:
+    """The registered stages SHOW STAGES lists: ``current`` is the current schema's name.
+
+    A stage named without a schema counts as one of the current schema.
+    """
+    word, name = element.scope or ("DATABASE", None)
+    if word == "ACCOUNT":
+        return context.registry.stages(element.like)
+    if word == "DATABASE":
+        catalog = None if name is None else database(context.cursor, name, "SHOW STAGES")
+        return context.registry.stages(element.like, [catalog])
+    where = context.where(name, "SHOW STAGES") if name else Where(None, current)
+    records = context.registry.stages(element.like, [where.catalog])
+    wanted = where.schema or current
+    return [
+        record
+        for record in records
+        if (split_namespace(record.stage.schema)[-1] if record.stage.schema else current) == wanted
+    ]
 
 
 def create_file_format(context: StageContext, element: CreateFileFormat) -> Rows:

@@ -25,6 +25,7 @@ from sqla_stage.formats import CSV, FORMAT_TYPES, FileFormat, FormatSpec, Parque
 from sqla_stage.parser.locations import parse_stage_location
 from sqla_stage.runtime import connections
 from sqla_stage.runtime.literals import inline
+from sqla_stage.runtime.namespaces import Where, resolve
 from sqla_stage.runtime.plugin import RuntimeSettings
 from sqla_stage.runtime.registry import Registry
 from sqla_stage.runtime.storage import (
@@ -34,6 +35,7 @@ from sqla_stage.runtime.storage import (
     open_storage,
     qualified_folder,
 )
+from sqla_stage.runtime.storage_urls import query_credentials, refuse_query_string
 from sqla_stage.stage import Location, Stage, StageKind, StagePath
 
 #: MatrixOne's error code of a stage statement that cannot run ("stage ... is not exists").
@@ -165,11 +167,21 @@ class StageContext:
         return credentials
 
     def resolved_stage(self, stage: Stage) -> Stage:
-        """``stage`` with a named connection replaced by a copy of its credentials."""
-        if not isinstance(stage.credentials, NamedConnection):
-            return stage
-        resolved = {"credentials": self.credentials(stage.credentials, stage.url)}
-        return altered_stage(stage, resolved)
+        """``stage`` with a named connection replaced by a copy of its credentials.
+
+        Under ``stage_dialect=matrixone`` the keys of its URL's query string become
+        credentials too (`query_credentials`).
+        """
+        changes: dict[str, Any] = {}
+        credentials = stage.credentials
+        if isinstance(credentials, NamedConnection):
+            credentials = changes["credentials"] = self.credentials(credentials, stage.url)
+        moved = None
+        if stage.url and self.settings.stage_dialect == "matrixone":
+            moved = query_credentials(stage.url, credentials)
+        if moved is not None:
+            changes["url"], changes["credentials"] = moved
+        return altered_stage(stage, changes) if changes else stage
 
     # Stages and locations
 
@@ -200,14 +212,23 @@ class StageContext:
         hint = f"; did you mean {' or '.join('@' + name for name in near)}?" if near else ""
         return StageProgrammingError(f"stage {stage_label(stage)} does not exist{hint}")
 
+    def where(self, schema: str | None, what: str) -> Where:
+        """Resolve a ``[database.]schema`` namespace (`namespaces`) for ``what``.
+
+        Raises:
+            StageProgrammingError: the database is not attached, or the namespace is malformed.
+        """
+        return resolve(self.cursor, schema, what)
+
     def table_exists(self, name: str, schema: str | None) -> bool:
-        """Whether the DuckDB table exists (for table stages)."""
+        """Whether the DuckDB table ``[[database.]schema.]name`` exists (for table stages)."""
+        where = self.where(schema, f"table {name}")
         row = self.run(
             inline(
                 "SELECT count(*) FROM duckdb_tables() WHERE table_name = ? "
                 "AND schema_name = coalesce(?, current_schema()) AND database_name = "
-                "current_database()",
-                [name, schema],
+                "coalesce(?, current_database())",
+                [name, where.schema, where.catalog],
             )
         ).fetchone()
         return bool(row[0])
@@ -239,7 +260,9 @@ class StageContext:
                 raise StageProgrammingError(
                     f"table stage {label}: table {stage.key} does not exist"
                 )
-            storage = self.root_storage("table", qualified_folder(stage.schema, stage.name))
+            # app.main.%t is main.%t when app is the current database: one folder
+            schema = self.where(stage.schema, f"table stage {label}").namespace
+            storage = self.root_storage("table", qualified_folder(schema, stage.name))
         else:
             defined = self.registered_stage(stage)
             parent = stage_url_path(defined.url) if defined.url else None
@@ -254,7 +277,9 @@ class StageContext:
                 credentials = self.credentials(defined.credentials, defined.url)
                 storage = open_storage(defined.url, credentials, label, defined.encryption)
             else:
-                storage = self.root_storage("internal", qualified_folder(stage.schema, stage.name))
+                # the registered name: app.main.st is main.st when app is the current database
+                folder = qualified_folder(defined.schema, defined.name)
+                storage = self.root_storage("internal", folder)
         storage.label = label
         return storage
 
@@ -277,6 +302,7 @@ class StageContext:
             if self.settings.stage_dialect == "databend":
                 base = path if path.endswith("/") else path[: path.rfind("/") + 1]
             return Place(self.storage(location.stage), path, location.stage, base)
+        refuse_query_string(location)
         storage = open_storage(
             location, self.credentials(credentials, location), encryption=encryption
         )

@@ -75,6 +75,12 @@ Translator = Callable[[Call], str]
 _PREFIX = "__sqla_stage_"
 #: DuckDB macros the translations call, by name: each a CREATE OR REPLACE TEMP MACRO body.
 MACROS: dict[str, str] = {
+    # Snowflake's OBJECT_CONSTRUCT: the pairs of a JSON object without its null values,
+    # keys sorted (Snowflake's objects keep their keys sorted).
+    f"{_PREFIX}object_construct": (
+        "(j) AS (SELECT coalesce(to_json(map_from_entries(list({k: key, v: value} ORDER BY"
+        " key))), '{}'::JSON) FROM json_each(j) WHERE json_type(value) <> 'NULL')"
+    ),
     # Snowflake's default output formats: TIMESTAMP_OUTPUT_FORMAT (milliseconds),
     # DATE_OUTPUT_FORMAT, TIME_OUTPUT_FORMAT (whole seconds). A DATE needs its own
     # overload, or DuckDB would cast it to TIMESTAMP to pick the first one.
@@ -262,6 +268,16 @@ def _snowflake_date_part(call: Call) -> str:
     return sqlglot_call(call, keep=(0,))
 
 
+def _snowflake_object_construct(call: Call) -> str:
+    """``OBJECT_CONSTRUCT(*)`` (every column) or ``('k', v, ...)``, NULL values left out."""
+    arguments = [argument.strip() for argument in call.arguments]
+    if arguments == ["*"]:
+        return f"{_PREFIX}object_construct(to_json(struct_pack(*COLUMNS(*))))"
+    if len(arguments) % 2 or "*" in arguments:
+        raise call.refuse("takes key-value pairs, or * alone, on the runtime")
+    return f"{_PREFIX}object_construct(json_object({', '.join(call.arguments)}))"
+
+
 def _snowflake_flatten(call: Call) -> str:
     raise call.refuse("Snowflake's FLATTEN table function is not supported on the runtime")
 
@@ -319,6 +335,7 @@ SNOWFLAKE = FunctionTable(
         "DIV0": sqlglot_call,
         "PARSE_JSON": lambda call: f"json(CAST({call.arguments[0]} AS VARCHAR))",
         "FLATTEN": _snowflake_flatten,
+        "OBJECT_CONSTRUCT": _snowflake_object_construct,
     },
     sequences=True,
     element_paths=frozenset(("PARSE_JSON",)),

@@ -22,6 +22,12 @@ from collections.abc import Sequence
 from typing import Any
 
 
+def fetch_one(connection: Any, sql: str) -> Any:
+    """Run ``sql`` on a DuckDB connection or DBAPI cursor and return its first row (or None)."""
+    result = connection.execute(sql)
+    return (connection if result is None else result).fetchone()
+
+
 def quote(name: str) -> str:
     """A DuckDB identifier."""
     return '"' + name.replace('"', '""') + '"'

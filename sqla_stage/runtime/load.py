@@ -94,9 +94,11 @@ from sqla_stage.runtime.load_plan import (
 from sqla_stage.runtime.load_read import Reader, make_reader
 from sqla_stage.runtime.load_transform import insert_transformed
 from sqla_stage.runtime.load_variants import variant_check
+from sqla_stage.runtime.namespaces import table_sql
 from sqla_stage.runtime.read_compression import readable_path
 from sqla_stage.runtime.results import BIGINT, VARCHAR, Column, Query, Rows
 from sqla_stage.runtime.storage import FileInfo, compile_pattern
+from sqla_stage.runtime.storage_urls import refuse_query_string
 from sqla_stage.runtime.url_globs import brace_glob
 from sqla_stage.stage import StageKind
 
@@ -166,7 +168,8 @@ def run(context: StageContext, element: CopyInto) -> Rows | Query:
     loaded = [(f, row) for f, row in zip(files, results, strict=True) if row[1] != LOAD_FAILED]
     context.registry.record_loads(
         target.name,
-        [(f.url, f.info.size, f.info.md5, f.info.last_modified, row[3]) for f, row in loaded],
+        catalog=target.catalog,
+        loads=[(f.url, f.info.size, f.info.md5, f.info.last_modified, row[3]) for f, row in loaded],
     )
     if options.purge:
         purged = [f.key for f, row in loaded if row[1] == LOADED]
@@ -184,7 +187,7 @@ def _target(context: StageContext, element: CopyInto) -> Target:
     found = table_columns(context, table)
     if found is None:
         raise StageProgrammingError(f"COPY INTO {label}: table {label} does not exist")
-    schema, name, columns = found
+    where, name, columns = found
     fill = columns
     if element.columns:
         by_name = {column.name.lower(): column for column in columns}
@@ -196,8 +199,8 @@ def _target(context: StageContext, element: CopyInto) -> Target:
         if len({c.lower() for c in element.columns}) != len(element.columns):
             raise StageProgrammingError(f"COPY INTO {label}: a column is listed twice")
         fill = tuple(by_name[c.lower()] for c in element.columns)
-    sql = f"{quote(schema)}.{quote(name)}"
-    return Target(sql, f"{schema}.{name}", columns, fill)
+    history_name = f"{where.schema}.{name}"
+    return Target(table_sql(where, name), history_name, columns, fill, catalog=where.catalog)
 
 
 def _place(context: StageContext, element: CopyInto) -> tuple[Place, str | None]:
@@ -207,6 +210,8 @@ def _place(context: StageContext, element: CopyInto) -> tuple[Place, str | None]
     """
     location = element.location
     assert location is not None
+    if isinstance(location, str):
+        refuse_query_string(location)
     if isinstance(location, str) and not location.endswith("/"):
         scheme, _, rest = location.rpartition("://")
         folder, _, name = rest.rpartition("/")
@@ -285,7 +290,7 @@ def _same_file(info: FileInfo, size: Any, etag: Any, modified: Any) -> bool:
 
 
 def _not_loaded(context: StageContext, target: Target, files: list[StagedFile]) -> list[StagedFile]:
-    history = context.registry.loaded_files(target.name, [f.url for f in files])
+    history = context.registry.loaded_files(target.name, [f.url for f in files], target.catalog)
     return [
         f for f in files if not any(_same_file(f.info, *entry) for entry in history.get(f.url, ()))
     ]

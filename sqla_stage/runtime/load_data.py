@@ -58,6 +58,7 @@ from sqla_stage.runtime.load_data_sql import (
 )
 from sqla_stage.runtime.load_plan import table_columns
 from sqla_stage.runtime.load_read import TargetColumn, glob_escape
+from sqla_stage.runtime.namespaces import table_sql
 from sqla_stage.runtime.results import BIGINT, Column, Rows
 from sqla_stage.stage import StagePath
 
@@ -157,8 +158,8 @@ def _target(context: StageContext, element: LoadData, label: str) -> tuple[str, 
     found = table_columns(context, table)
     if found is None:
         raise StageProgrammingError(f"{label}: table {table.name} does not exist")
-    schema, name, columns = found
-    return f"{quote(schema)}.{quote(name)}", list(columns)
+    where, name, columns = found
+    return table_sql(where, name), list(columns)
 
 
 def _fills(

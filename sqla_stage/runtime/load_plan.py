@@ -15,6 +15,7 @@ from sqla_stage.runtime.context import StageContext
 from sqla_stage.runtime.literals import inline
 from sqla_stage.runtime.load_read import TargetColumn
 from sqla_stage.runtime.load_variants import VariantCheck
+from sqla_stage.runtime.namespaces import Where
 from sqla_stage.runtime.storage import FileInfo
 
 
@@ -37,6 +38,9 @@ class Target:
     columns: tuple[TargetColumn, ...]
     fill: tuple[TargetColumn, ...]
     variants: VariantCheck | None = None
+    #: The attached database the table is in (None: the current one), where its
+    #: load history is kept.
+    catalog: str | None = None
 
 
 @dataclass(frozen=True)
@@ -76,21 +80,26 @@ class SideConnection:
 
 def table_columns(
     context: StageContext, table: TableClause
-) -> tuple[str, str, tuple[TargetColumn, ...]] | None:
-    """The schema, name and columns of the table a load fills (names matched without case).
+) -> tuple[Where, str, tuple[TargetColumn, ...]] | None:
+    """The namespace, name and columns of the table a load fills (names matched without case).
 
-    None when the current database has no such table.
+    The namespace's schema and the name are spelled as DuckDB has them.
+
+    The table is in the current database, or in the one its ``database.schema`` names.
+    None when there is no such table.
     """
+    where = context.where(table.schema, f"table {table.name}")
     rows = context.run(
         inline(
             "SELECT schema_name, table_name, column_name, data_type, is_nullable, "
-            "column_default FROM duckdb_columns() WHERE database_name = current_database() "
+            "column_default FROM duckdb_columns() WHERE database_name = "
+            "coalesce(?, current_database()) "
             "AND lower(schema_name) = lower(coalesce(?, current_schema())) AND "
             "lower(table_name) = lower(?) ORDER BY column_index",
-            [table.schema, table.name],
+            [where.catalog, where.schema, table.name],
         )
     ).fetchall()
     if not rows:
         return None
     columns = tuple(TargetColumn(row[2], row[3], not row[4], row[5] is not None) for row in rows)
-    return rows[0][0], rows[0][1], columns
+    return Where(where.catalog, rows[0][0]), rows[0][1], columns

@@ -139,7 +139,7 @@ def install(engine: Engine, settings: RuntimeSettings) -> None:
     from sqla_stage.runtime.intercept import execute_hook
     from sqla_stage.runtime.mounts import register_mount_filesystem
     from sqla_stage.runtime.reflection import fit_dialect
-    from sqla_stage.runtime.registry import ensure_registry
+    from sqla_stage.runtime.registry_tables import ensure_registry
 
     _ENGINES[engine] = settings
     fit_dialect(engine.dialect)

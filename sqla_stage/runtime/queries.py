@@ -40,7 +40,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from sqla_stage.errors import StageParseError, StageProgrammingError
+from sqla_stage.errors import StageArgumentError, StageParseError, StageProgrammingError
 from sqla_stage.files import ListFiles
 from sqla_stage.formats import FORMAT_TYPES, FileFormat, FormatSpec
 from sqla_stage.outfile import SelectIntoOutfile
@@ -272,6 +272,8 @@ def _staged_files(
         location = parse_stage_location(token.value)
     except StageParseError as error:
         raise StageProgrammingError(f"{token.value}: not a stage location ({error})") from None
+    except StageArgumentError as error:  # a refused form (@#table)
+        raise StageProgrammingError(str(error)) from None
     last, arguments = index, dict[str, str]()
     if _is_arguments(tokens, index + 1, _STAGED_ARGUMENTS):
         arguments, last = _named_arguments(text, tokens, index + 1, _STAGED_ARGUMENTS, token.value)
@@ -338,6 +340,8 @@ def _list_stage(
         location = parse_stage_location(arguments["LOCATION"])
     except StageParseError as error:
         raise StageProgrammingError(f"{what}: location => {error.sql!r} ({error})") from None
+    except StageArgumentError as error:  # a refused form (@#table)
+        raise StageProgrammingError(f"{what}: {error}") from None
     rows = list_files(context, ListFiles(location, pattern=arguments.get("PATTERN"))).rows
     items = columns_select(LIST_STAGE_COLUMNS, rows)
     return Edit(token.start, tokens[closing].end, f"(SELECT {items}, NULL::VARCHAR AS creator)")

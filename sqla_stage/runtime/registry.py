@@ -1,6 +1,7 @@
 """The runtime's catalog: stages, file formats, connections and load history, in DuckDB tables.
 
-They live in the schema ``sqla_stage`` of the user's own database, so a stage created in
+They live in the schema ``sqla_stage`` of the user's own database (a name in an
+attached database, ``db2.s2.st``, in that database's: see `Registry`), so a stage created in
 a transaction exists exactly when that transaction commits, stages persist in a database
 file, and a load's history commits with the rows it loaded. A definition is kept as the
 canonical ``CREATE STAGE`` / ``FILE FORMAT`` / ``CONNECTION`` text (with the real secrets,
@@ -15,92 +16,51 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import duckdb
 
 from sqla_stage.connections import CreateConnection
-from sqla_stage.ddl import ALTERABLE, CreateFileFormat, CreateStage
-from sqla_stage.errors import StageOperationalError
-from sqla_stage.formats import FormatSpec
-from sqla_stage.runtime.literals import inline, literal
+from sqla_stage.ddl import CreateFileFormat
+from sqla_stage.errors import StageOperationalError, StageProgrammingError
+from sqla_stage.namespaces import join_namespace, split_namespace
+from sqla_stage.runtime.literals import inline
+from sqla_stage.runtime.namespaces import Where, resolve
+from sqla_stage.runtime.registry_records import (
+    FormatRecord,
+    RegistryAt,
+    StageRecord,
+    definition,
+    format_record,
+    stage_record,
+)
+from sqla_stage.runtime.registry_tables import (
+    SCHEMA,
+    ensure_registry,
+    has_registry,
+    registry_tables,
+)
 from sqla_stage.stage import Stage
 
-SCHEMA = "sqla_stage"
 
-_TABLES = (
-    f"""CREATE TABLE IF NOT EXISTS {SCHEMA}.stages (
-        namespace VARCHAR NOT NULL, name VARCHAR NOT NULL, kind VARCHAR NOT NULL,
-        url VARCHAR, definition VARCHAR NOT NULL, comment VARCHAR, owner VARCHAR,
-        created_on TIMESTAMPTZ NOT NULL, PRIMARY KEY (namespace, name))""",
-    f"""CREATE TABLE IF NOT EXISTS {SCHEMA}.file_formats (
-        namespace VARCHAR NOT NULL, name VARCHAR NOT NULL, type VARCHAR NOT NULL,
-        definition VARCHAR NOT NULL, comment VARCHAR, owner VARCHAR,
-        created_on TIMESTAMPTZ NOT NULL, PRIMARY KEY (namespace, name))""",
-    f"""CREATE TABLE IF NOT EXISTS {SCHEMA}.load_history (
-        table_name VARCHAR NOT NULL, file_url VARCHAR NOT NULL, size BIGINT,
-        etag VARCHAR, last_modified TIMESTAMPTZ, rows_loaded BIGINT,
-        loaded_on TIMESTAMPTZ NOT NULL)""",
-    # One row a (table, file): concurrent loads of one file into one table conflict.
-    f"""CREATE TABLE IF NOT EXISTS {SCHEMA}.load_claims (
-        table_name VARCHAR NOT NULL, file_url VARCHAR NOT NULL,
-        claimed_on TIMESTAMPTZ NOT NULL, PRIMARY KEY (table_name, file_url))""",
-    # The files ALTER STAGE ... REFRESH last registered, a stage's directory table.
-    f"""CREATE TABLE IF NOT EXISTS {SCHEMA}.directory_files (
-        namespace VARCHAR NOT NULL, name VARCHAR NOT NULL, key VARCHAR NOT NULL,
-        fingerprint VARCHAR NOT NULL, PRIMARY KEY (namespace, name, key))""",
-    f"""CREATE TABLE IF NOT EXISTS {SCHEMA}.connections (
-        name VARCHAR NOT NULL PRIMARY KEY, storage_type VARCHAR NOT NULL,
-        definition VARCHAR NOT NULL, owner VARCHAR, created_on TIMESTAMPTZ NOT NULL)""",
-)
-
-
-def ensure_registry(dbapi_connection: Any) -> None:
-    """Create the registry tables if this database does not have them yet."""
-    found = dbapi_connection.execute(
-        f"SELECT count(*) FROM duckdb_tables() WHERE schema_name = {literal(SCHEMA)} "
-        "AND database_name = current_database()"
-    ).fetchone()[0]
-    if found == len(_TABLES):
-        return
-    read_only = dbapi_connection.execute(
-        "SELECT readonly FROM duckdb_databases() WHERE database_name = current_database()"
-    ).fetchone()[0]
-    if read_only:
-        return
-    dbapi_connection.execute(f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}")
-    for statement in _TABLES:
-        dbapi_connection.execute(statement)
+def _named(kind: str, namespace: str | None, name: str) -> str:
+    """``stage db2.s2.st``, for messages."""
+    return f"{kind} {namespace}.{name}" if namespace else f"{kind} {name}"
 
 
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-@dataclass(frozen=True)
-class StageRecord:
-    """One registered stage."""
-
-    stage: Stage
-    owner: str | None
-    created_on: dt.datetime
-
-
-@dataclass(frozen=True)
-class FormatRecord:
-    """One registered named file format."""
-
-    namespace: str
-    name: str
-    format: FormatSpec
-    comment: str | None
-    owner: str | None
-    created_on: dt.datetime
-
-
 class Registry:
-    """The registry tables, through one DuckDB cursor (the statement's transaction)."""
+    """The registry tables, through one DuckDB cursor (the statement's transaction).
+
+    A name in an attached database (``db2.s2.st``, `namespaces`) is registered in that
+    database's own registry tables, made on its first write there: DuckDB lets one
+    transaction write to one database only, so a load into ``db2.s2.t`` records its
+    history beside the table. Stages and formats of the current database, and the
+    connections, are in its registry.
+    """
 
     def __init__(self, cursor: Any, user: str) -> None:
         """Work through ``cursor`` on behalf of ``user``."""
@@ -112,123 +72,189 @@ class Registry:
         rows: list[tuple[Any, ...]] = self.cursor.fetchall()
         return rows
 
+    def _at(self, namespace: str | None, what: str, *, create: bool = False) -> RegistryAt | None:
+        """The registry of ``namespace``'s database; None when that database has none.
+
+        Args:
+            namespace: The ``[database.]schema`` text.
+            what: The name, for messages.
+            create: Make the registry of an attached database that has none (a write there).
+
+        Raises:
+            StageProgrammingError: the database is not attached (or read-only, to create).
+        """
+        where = resolve(self.cursor, namespace, what)
+        if where.catalog is not None:
+            if create:
+                ensure_registry(self.cursor, where.catalog)
+            if not has_registry(self.cursor, where.catalog):
+                if create:
+                    raise StageProgrammingError(f"{what}: database {where.catalog!r} is read-only")
+                return None
+        return RegistryAt(registry_tables(where.catalog), where)
+
+    def _all(self, databases: Sequence[str | None] | None = None) -> list[RegistryAt]:
+        """The registries of ``databases`` (None: the current one and every attached one).
+
+        A database without a registry has none to list.
+        """
+        if databases is None:
+            rows = self._rows(
+                "SELECT database_name FROM duckdb_databases() WHERE NOT internal "
+                "AND database_name <> current_database() ORDER BY database_name"
+            )
+            databases = [None, *(row[0] for row in rows)]
+        return [
+            RegistryAt(registry_tables(catalog), Where(catalog, None))
+            for catalog in databases
+            if catalog is None or has_registry(self.cursor, catalog)
+        ]
+
     # Stages
 
     def stage(self, namespace: str | None, name: str) -> StageRecord | None:
         """The stage of that name, or None."""
-        rows = self._rows(
-            f"SELECT definition, owner, created_on FROM {SCHEMA}.stages "
-            "WHERE namespace = ? AND name = ?",
-            [namespace or "", name],
-        )
-        if not rows:
+        at = self._at(namespace, _named("stage", namespace, name))
+        if at is None:
             return None
-        return _stage_record(*rows[0])
-
-    def stages(self, like: str | None = None) -> list[StageRecord]:
-        """All stages, by name; ``like`` is a SQL LIKE pattern on the name."""
         rows = self._rows(
-            f"SELECT definition, owner, created_on FROM {SCHEMA}.stages "
-            "WHERE ? IS NULL OR name ILIKE ? ORDER BY namespace, name",
-            [like, like],
+            f"SELECT namespace, definition, owner, created_on FROM {at.tables}.stages "
+            "WHERE namespace = ? AND name = ?",
+            [at.where.key, name],
         )
-        return [_stage_record(*row) for row in rows]
+        return stage_record(at, *rows[0]) if rows else None
+
+    def stages(
+        self, like: str | None = None, databases: Sequence[str | None] | None = None
+    ) -> list[StageRecord]:
+        """The stages, by name; ``like`` is a SQL LIKE pattern on the name.
+
+        Args:
+            like: A SQL LIKE pattern on the name.
+            databases: The databases whose stages to list (None for the current one);
+                all of them when not given.
+        """
+        records = []
+        for at in self._all(databases):
+            rows = self._rows(
+                f"SELECT namespace, definition, owner, created_on FROM {at.tables}.stages "
+                "WHERE ? IS NULL OR name ILIKE ? ORDER BY namespace, name",
+                [like, like],
+            )
+            records += [stage_record(at, *row) for row in rows]
+        return records
 
     def stage_names(self) -> list[str]:
-        """Every stage's name as a statement gives it (``name`` or ``schema.name``)."""
-        rows = self._rows(
-            f"SELECT CASE namespace WHEN '' THEN name ELSE namespace || '.' || name END "
-            f"FROM {SCHEMA}.stages ORDER BY 1"
+        """Every stage's name as a statement gives it (``name`` or ``[db.]schema.name``)."""
+        return sorted(
+            join_namespace([*split_namespace(r.stage.schema), r.stage.name])
+            if r.stage.schema
+            else r.stage.name
+            for r in self.stages()
         )
-        return [row[0] for row in rows]
 
     def add_stage(self, stage: Stage) -> None:
         """Register ``stage`` (the caller checked that the name is free)."""
+        at = self._write(stage)
         self._rows(
-            f"INSERT INTO {SCHEMA}.stages VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            f"INSERT INTO {at.tables}.stages VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             [
-                stage.schema or "",
+                at.where.key,
                 stage.name,
                 stage.kind.value,
                 stage.url,
-                str(CreateStage(stage).compile()),
+                definition(stage, at.where.namespace, stage.name),
                 stage.comment,
                 self.user,
                 _now(),
             ],
         )
 
+    def _write(self, stage: Stage) -> RegistryAt:
+        """The registry a stage is (to be) registered in, made when missing."""
+        at = self._at(stage.schema, _named("stage", stage.schema, stage.name), create=True)
+        assert at is not None
+        return at
+
     def update_stage(self, stage: Stage) -> None:
         """Store the new definition of a registered stage (its owner and date stay)."""
+        at = self._write(stage)
         self._rows(
-            f"UPDATE {SCHEMA}.stages SET kind = ?, url = ?, definition = ?, comment = ? "
+            f"UPDATE {at.tables}.stages SET kind = ?, url = ?, definition = ?, comment = ? "
             "WHERE namespace = ? AND name = ?",
             [
                 stage.kind.value,
                 stage.url,
-                str(CreateStage(stage).compile()),
+                definition(stage, at.where.namespace, stage.name),
                 stage.comment,
-                stage.schema or "",
+                at.where.key,
                 stage.name,
             ],
         )
 
     def rename_stage(self, stage: Stage, target: Stage) -> None:
-        """Give a registered stage the name (and namespace) of ``target``."""
-        renamed = Stage(
-            target.name,
-            schema=target.schema,
-            temporary=stage.temporary,
-            _kind=stage.kind,
-            **{name: getattr(stage, name) for name in (*ALTERABLE, "directory_options")},
+        """Give a registered stage the name (and namespace) of ``target``.
+
+        Raises:
+            StageProgrammingError: ``target`` is in another database.
+        """
+        here = resolve(self.cursor, stage.schema, _named("stage", stage.schema, stage.name))
+        there = resolve(self.cursor, target.schema, _named("stage", target.schema, target.name))
+        if here.catalog != there.catalog:
+            raise StageProgrammingError(
+                f"ALTER STAGE ... RENAME TO {target.key}: cannot move a stage to another "
+                "database; create it there and drop this one"
+            )
+        at, to = self._write(stage), self._write(target)
+        keys = [to.where.key, target.name, at.where.key, stage.name]
+        self._rows(
+            f"UPDATE {at.tables}.directory_files SET namespace = ?, name = ? "
+            "WHERE namespace = ? AND name = ?",
+            keys,
         )
         self._rows(
-            f"UPDATE {SCHEMA}.directory_files SET namespace = ?, name = ? "
+            f"UPDATE {at.tables}.stages SET namespace = ?, name = ?, definition = ? "
             "WHERE namespace = ? AND name = ?",
-            [target.schema or "", target.name, stage.schema or "", stage.name],
-        )
-        self._rows(
-            f"UPDATE {SCHEMA}.stages SET namespace = ?, name = ?, definition = ? "
-            "WHERE namespace = ? AND name = ?",
-            [
-                target.schema or "",
-                target.name,
-                str(CreateStage(renamed).compile()),
-                stage.schema or "",
-                stage.name,
-            ],
+            [*keys[:2], definition(stage, to.where.namespace, target.name), *keys[2:]],
         )
 
     def directory(self, stage: Stage, prefix: str) -> dict[str, str]:
         """The registered files of ``stage``'s directory below ``prefix``: key -> fingerprint."""
+        at = self._at(stage.schema, _named("stage", stage.schema, stage.name))
+        if at is None:
+            return {}
         rows = self._rows(
-            f"SELECT key, fingerprint FROM {SCHEMA}.directory_files "
+            f"SELECT key, fingerprint FROM {at.tables}.directory_files "
             "WHERE namespace = ? AND name = ? AND starts_with(key, ?)",
-            [stage.schema or "", stage.name, prefix],
+            [at.where.key, stage.name, prefix],
         )
         return dict(rows)
 
     def register_directory(self, stage: Stage, prefix: str, files: dict[str, str]) -> None:
         """Make ``files`` (key -> fingerprint) the registered files below ``prefix``."""
+        at = self._write(stage)
         where = "namespace = ? AND name = ? AND starts_with(key, ?)"
-        names = [stage.schema or "", stage.name]
-        self._rows(f"DELETE FROM {SCHEMA}.directory_files WHERE {where}", [*names, prefix])
+        names = [at.where.key, stage.name]
+        self._rows(f"DELETE FROM {at.tables}.directory_files WHERE {where}", [*names, prefix])
         if files:
             columns = "unnest(?::VARCHAR[]), unnest(?::VARCHAR[])"
             self._rows(
-                f"INSERT INTO {SCHEMA}.directory_files SELECT ?, ?, {columns}",
+                f"INSERT INTO {at.tables}.directory_files SELECT ?, ?, {columns}",
                 [*names, list(files), list(files.values())],
             )
 
     def drop_stage(self, namespace: str | None, name: str) -> bool:
         """Unregister a stage (and its directory); whether it existed."""
+        at = self._at(namespace, _named("stage", namespace, name))
+        if at is None:
+            return False
         self._rows(
-            f"DELETE FROM {SCHEMA}.directory_files WHERE namespace = ? AND name = ?",
-            [namespace or "", name],
+            f"DELETE FROM {at.tables}.directory_files WHERE namespace = ? AND name = ?",
+            [at.where.key, name],
         )
         rows = self._rows(
-            f"DELETE FROM {SCHEMA}.stages WHERE namespace = ? AND name = ? RETURNING name",
-            [namespace or "", name],
+            f"DELETE FROM {at.tables}.stages WHERE namespace = ? AND name = ? RETURNING name",
+            [at.where.key, name],
         )
         return bool(rows)
 
@@ -236,27 +262,34 @@ class Registry:
 
     def file_format(self, namespace: str | None, name: str) -> FormatRecord | None:
         """The named file format, or None."""
+        at = self._at(namespace, _named("file format", namespace, name))
+        if at is None:
+            return None
         rows = self._rows(
             f"SELECT namespace, name, definition, comment, owner, created_on "
-            f"FROM {SCHEMA}.file_formats WHERE namespace = ? AND name = ?",
-            [namespace or "", name],
+            f"FROM {at.tables}.file_formats WHERE namespace = ? AND name = ?",
+            [at.where.key, name],
         )
-        return _format_record(*rows[0]) if rows else None
+        return format_record(at, *rows[0]) if rows else None
 
     def file_formats(self) -> list[FormatRecord]:
         """All named file formats, by name."""
-        rows = self._rows(
-            f"SELECT namespace, name, definition, comment, owner, created_on "
-            f"FROM {SCHEMA}.file_formats ORDER BY namespace, name"
-        )
-        return [_format_record(*row) for row in rows]
+        records = []
+        for at in self._all():
+            rows = self._rows(
+                f"SELECT namespace, name, definition, comment, owner, created_on "
+                f"FROM {at.tables}.file_formats ORDER BY namespace, name"
+            )
+            records += [format_record(at, *row) for row in rows]
+        return records
 
     def add_file_format(self, element: CreateFileFormat) -> None:
         """Register a named file format (the caller checked that the name is free)."""
+        at = self._format_at(element)
         self._rows(
-            f"INSERT INTO {SCHEMA}.file_formats VALUES (?, ?, ?, ?, ?, ?, ?)",
+            f"INSERT INTO {at.tables}.file_formats VALUES (?, ?, ?, ?, ?, ?, ?)",
             [
-                element.name.schema or "",
+                at.where.key,
                 element.name.name,
                 element.file_format.type_name,
                 str(element.compile()),
@@ -266,8 +299,18 @@ class Registry:
             ],
         )
 
+    def _format_at(self, element: CreateFileFormat) -> RegistryAt:
+        at = self._at(
+            element.name.schema,
+            _named("file format", element.name.schema, element.name.name),
+            create=True,
+        )
+        assert at is not None
+        return at
+
     def update_file_format(self, element: CreateFileFormat) -> None:
         """Store a registered format's new definition (its owner and date stay)."""
+        at = self._format_at(element)
         plain = CreateFileFormat(
             element.name.name,
             element.file_format,
@@ -276,22 +319,25 @@ class Registry:
             comment=element.comment,
         )
         self._rows(
-            f"UPDATE {SCHEMA}.file_formats SET type = ?, definition = ?, comment = ? "
+            f"UPDATE {at.tables}.file_formats SET type = ?, definition = ?, comment = ? "
             "WHERE namespace = ? AND name = ?",
             [
                 element.file_format.type_name,
                 str(plain.compile()),
                 element.comment,
-                element.name.schema or "",
+                at.where.key,
                 element.name.name,
             ],
         )
 
     def drop_file_format(self, namespace: str | None, name: str) -> bool:
         """Unregister a named file format; whether it existed."""
+        at = self._at(namespace, _named("file format", namespace, name))
+        if at is None:
+            return False
         rows = self._rows(
-            f"DELETE FROM {SCHEMA}.file_formats WHERE namespace = ? AND name = ? RETURNING name",
-            [namespace or "", name],
+            f"DELETE FROM {at.tables}.file_formats WHERE namespace = ? AND name = ? RETURNING name",
+            [at.where.key, name],
         )
         return bool(rows)
 
@@ -328,16 +374,18 @@ class Registry:
     # Load history
 
     def loaded_files(
-        self, table_name: str, file_urls: Sequence[str]
+        self, table_name: str, file_urls: Sequence[str], catalog: str | None = None
     ) -> dict[str, list[tuple[Any, ...]]]:
         """The history of ``file_urls`` in ``table_name``: url -> [(size, etag, modified)].
 
         A file loaded several times (changed in between, or with FORCE) has several entries.
+        The history of a table in an attached database ``catalog`` is in that database.
         """
-        if not file_urls:
+        if not file_urls or (catalog is not None and not has_registry(self.cursor, catalog)):
             return {}
         rows = self._rows(
-            f"SELECT file_url, size, etag, last_modified FROM {SCHEMA}.load_history "
+            f"SELECT file_url, size, etag, last_modified FROM {registry_tables(catalog)}"
+            ".load_history "
             "WHERE table_name = ? AND list_contains(?::VARCHAR[], file_url)",
             [table_name, list(file_urls)],
         )
@@ -346,7 +394,9 @@ class Registry:
             history.setdefault(row[0], []).append(tuple(row[1:]))
         return history
 
-    def record_loads(self, table_name: str, loads: Sequence[tuple[Any, ...]]) -> None:
+    def record_loads(
+        self, table_name: str, loads: Sequence[tuple[Any, ...]], catalog: str | None = None
+    ) -> None:
         """Record loaded files: each ``(file_url, size, etag, last_modified, rows_loaded)``.
 
         One INSERT of list parameters, whatever the number of files (``executemany``
@@ -360,16 +410,19 @@ class Registry:
         """
         if not loads:
             return
+        if catalog is not None:
+            ensure_registry(self.cursor, catalog)
+        tables = registry_tables(catalog)
         columns = list(zip(*loads, strict=True))
         urls = list(columns[0])
         try:
             self._rows(
-                f"DELETE FROM {SCHEMA}.load_claims WHERE table_name = ? "
+                f"DELETE FROM {tables}.load_claims WHERE table_name = ? "
                 "AND file_url IN (SELECT unnest(?::VARCHAR[]))",
                 [table_name, urls],
             )
             self._rows(
-                f"INSERT INTO {SCHEMA}.load_claims SELECT ?, unnest(?::VARCHAR[]), ?",
+                f"INSERT INTO {tables}.load_claims SELECT ?, unnest(?::VARCHAR[]), ?",
                 [table_name, urls, _now()],
             )
         except (duckdb.TransactionException, duckdb.ConstraintException) as error:
@@ -378,18 +431,11 @@ class Registry:
                 f"({error}); roll back and run the load again to load the files it did not"
             ) from None
         self._rows(
-            f"INSERT INTO {SCHEMA}.load_history SELECT ?, unnest(?::VARCHAR[]), "
+            f"INSERT INTO {tables}.load_history SELECT ?, unnest(?::VARCHAR[]), "
             "unnest(?::BIGINT[]), unnest(?::VARCHAR[]), unnest(?::TIMESTAMPTZ[]), "
             "unnest(?::BIGINT[]), ?",
             [table_name, *(list(column) for column in columns), _now()],
         )
-
-
-def _stage_record(definition: str, owner: str | None, created_on: dt.datetime) -> StageRecord:
-    from sqla_stage.parser import parse
-
-    element = parse(definition)
-    return StageRecord(element.stage, owner, created_on)
 
 
 def _connection(definition: str) -> CreateConnection:
@@ -397,17 +443,3 @@ def _connection(definition: str) -> CreateConnection:
 
     element: CreateConnection = parse(definition)
     return element
-
-
-def _format_record(
-    namespace: str,
-    name: str,
-    definition: str,
-    comment: str | None,
-    owner: str | None,
-    created_on: dt.datetime,
-) -> FormatRecord:
-    from sqla_stage.parser import parse
-
-    element = parse(definition)
-    return FormatRecord(namespace, name, element.file_format, comment, owner, created_on)

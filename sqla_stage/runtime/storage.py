@@ -473,10 +473,10 @@ def open_storage(
     the storage is first used (`StageStorage.fs`).
 
     Raises:
-        StageRuntimeError: no fsspec filesystem handles the URL's protocol, or
-            ``encryption`` cannot be applied there (`encryption_options`).
+        StageRuntimeError: no fsspec filesystem handles the URL's protocol, it is Aliyun
+            OSS, or ``encryption`` cannot be applied there (`encryption_options`).
     """
-    options = storage_options(credentials)
+    options = storage_options(credentials, url, label or url)
     protocol = fsspec.core.split_protocol(url)[0]
     if protocol in S3_PROTOCOLS:
         options["use_listings_cache"] = False  # see the module docstring

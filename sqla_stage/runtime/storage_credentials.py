@@ -7,6 +7,9 @@ every request that writes an object (PUT, multipart uploads, copies) and filters
 others. Every other encryption is refused (`encryption_options`), before anything is written:
 client-side encryption (``AWS_CSE``, ``AZURE_CSE``) is not implemented, a type of another
 cloud does not fit an ``s3://`` location, and no type is applied on other locations.
+An internal stage's ``SNOWFLAKE_SSE`` or ``SNOWFLAKE_FULL`` is refused too
+(`refuse_internal_encryption`): an internal stage is a folder under the engine's
+``stage_root``, which the runtime does not encrypt at rest.
 """
 
 from __future__ import annotations
@@ -18,6 +21,8 @@ from sqla_stage.errors import StageProgrammingError
 
 #: MatrixOne's PROVIDER values that mean Amazon's own S3 (no endpoint needed).
 AMAZON_PROVIDERS = frozenset({"amazon", "aws", "s3"})
+#: PROVIDER values that mean Aliyun OSS.
+ALIYUN_PROVIDERS = frozenset({"aliyun", "oss", "alibaba", "alibabacloud"})
 
 #: Protocols whose filesystem is s3fs.
 S3_PROTOCOLS = ("s3", "s3a")
@@ -32,17 +37,23 @@ _CLOUD_OF_TYPE = {
 }
 
 
-def storage_options(credentials: Credentials | None) -> dict[str, Any]:
+def storage_options(credentials: Credentials | None, url: str, place: str) -> dict[str, Any]:
     """The fsspec options of a stage's credentials (s3fs names; others pass through).
 
     MatrixOne's ``provider`` names who serves the S3 API: any provider but Amazon is reached
     through its ``endpoint_url``, so a provider without one is refused rather than sent to
     Amazon. An ``aws_role`` gives no option here: the role is assumed when the storage is
-    first used (`storage_roles`).
+    first used (`storage_roles`). Aliyun OSS is refused (`refuse_aliyun_oss`).
+
+    Args:
+        credentials: The stage's or statement's credentials (None: none).
+        url: The location.
+        place: How errors name the location (a stage or a URL without credentials).
 
     Raises:
-        StageProgrammingError: a provider other than Amazon without an endpoint.
+        StageProgrammingError: a provider other than Amazon without an endpoint; Aliyun OSS.
     """
+    refuse_aliyun_oss(credentials, url, place)
     if credentials is None:
         return {}
     provider = credentials.get("provider")
@@ -55,16 +66,55 @@ def storage_options(credentials: Credentials | None) -> dict[str, Any]:
         "aws_key_id": "key",
         "aws_secret_key": "secret",
         "aws_token": "token",
-        "endpoint_url": "endpoint_url",
         "azure_sas_token": "sas_token",
     }
     options: dict[str, Any] = {}
     for name, value in credentials.items():
         if name == "region":
             options.setdefault("client_kwargs", {})["region_name"] = value
+        elif name == "endpoint_url":
+            options["endpoint_url"] = endpoint_url(value)
         elif name in names:
             options[names[name]] = value
     return options
+
+
+def refuse_aliyun_oss(credentials: Credentials | None, url: str, place: str) -> None:
+    """Refuse Aliyun OSS: an ``oss://`` URL, an ``*.aliyuncs.com`` endpoint or provider.
+
+    MatrixOne's stages (spec 000) and Databend's locations may be on Aliyun OSS. The
+    runtime would reach it through fsspec's ``ossfs``, but this project tests every
+    storage it serves against a local service, and there is no OSS service or emulator
+    here (moto emulates S3, whose requests OSS's own API does not take: it signs and
+    addresses buckets differently). Rather than send untested requests, it refuses.
+
+    Raises:
+        StageProgrammingError: the location is on Aliyun OSS.
+    """
+    given = credentials or Credentials({})
+    endpoint, provider = given.get("endpoint_url") or "", given.get("provider") or ""
+    host = endpoint.partition("://")[2] or endpoint
+    if (
+        url.lower().startswith("oss://")
+        or host.split("/")[0].split(":")[0].lower().endswith("aliyuncs.com")
+        or provider.lower() in ALIYUN_PROVIDERS
+    ):
+        raise StageProgrammingError(
+            f"{place}: Aliyun OSS is not supported by the DuckDB runtime (it would need "
+            "fsspec's ossfs, and there is no OSS service or emulator to test it against; "
+            "moto emulates Amazon S3 only)"
+        )
+
+
+def endpoint_url(endpoint: str) -> str:
+    """The URL of an endpoint written with or without its scheme: ``https://`` unless given.
+
+    MatrixOne's ``'ENDPOINT'='s3.us-west-2.amazonaws.com'`` and Snowflake's ``ENDPOINT =
+    'host'`` name a host; MatrixOne's object storage client gives such an endpoint the
+    scheme ``https``, and so does the runtime. A service without TLS (a local MinIO) is
+    written with its scheme: ``'http://127.0.0.1:9000'``.
+    """
+    return endpoint if "://" in endpoint else f"https://{endpoint}"
 
 
 def encryption_options(encryption: Encryption | None, protocol: str, place: str) -> dict[str, Any]:
@@ -104,3 +154,19 @@ def encryption_options(encryption: Encryption | None, protocol: str, place: str)
     if "kms_key_id" in encryption:
         extra["SSEKMSKeyId"] = encryption["kms_key_id"]
     return {"s3_additional_kwargs": extra}
+
+
+def refuse_internal_encryption(encryption: Encryption | None, place: str) -> None:
+    """Refuse an internal stage's ``SNOWFLAKE_SSE`` / ``SNOWFLAKE_FULL`` (``NONE`` is kept).
+
+    Raises:
+        StageProgrammingError: an encryption type other than NONE.
+    """
+    if encryption is None or encryption["type"] == "NONE":
+        return
+    raise StageProgrammingError(
+        f"{place}: ENCRYPTION = (TYPE = '{encryption['type']}') is not applied by the DuckDB "
+        "runtime: an internal stage is a folder of the engine's stage_root, and its files "
+        "would be stored unencrypted; leave ENCRYPTION out (or TYPE = 'NONE') and encrypt "
+        "the disk, or use an s3:// stage with AWS_SSE_S3 or AWS_SSE_KMS"
+    )

@@ -18,7 +18,7 @@ from typing import Any
 
 from sqla_stage.credentials import Credentials
 from sqla_stage.errors import StageOperationalError, StageProgrammingError
-from sqla_stage.runtime.storage_credentials import S3_PROTOCOLS
+from sqla_stage.runtime.storage_credentials import S3_PROTOCOLS, endpoint_url
 
 #: The session name the runtime gives STS (it shows in CloudTrail).
 SESSION_NAME = "sqla-stage"
@@ -53,7 +53,8 @@ def sts_endpoint(credentials: Credentials) -> str | None:
     """The STS endpoint for these credentials (None: botocore's own choice)."""
     if os.environ.get("AWS_ENDPOINT_URL_STS") or os.environ.get("AWS_ENDPOINT_URL"):
         return None
-    return credentials.get("endpoint_url")
+    endpoint = credentials.get("endpoint_url")
+    return endpoint_url(endpoint) if endpoint else None
 
 
 def assumed_role_options(credentials: Credentials, place: str) -> dict[str, str]:

@@ -7,7 +7,9 @@ builds the result row. What an unload does:
 
 - **Names**: the location's path is a literal folder and file-name prefix.
   ``@s/result/data_`` writes ``result/data_0_0_0.csv.gz``, ``result/data_0_0_1.csv.gz``,
-  ...; a path that ends with ``/`` (or none) uses the prefix ``data_``. With
+  ...; a path that ends with ``/`` (or none) uses the prefix ``data_``; a prefix that
+  does not end with ``_`` is followed by one (``@s/result`` writes ``result_0_0_0.csv.gz``
+  in the stage's root folder), as Snowflake names them. With
   ``INCLUDE_QUERY_ID = TRUE`` the statement's UUID follows the prefix
   (``data_<uuid>_0_0_0.snappy.parquet``); under ``stage_dialect=databend`` that is the
   default, as in Databend, so a second unload lands beside the first. A URL location
@@ -24,9 +26,13 @@ builds the result row. What an unload does:
   004's exception). gzip, bzip2 and deflate text is compressed after the cut
   (`unload_compress`); zstd is compressed by DuckDB after it. SINGLE = TRUE is one file,
   checked compressed.
-- **PARTITION BY <expr>**: rows go under ``<folder>/<value of expr>/`` (``_NULL_`` when
-  it is NULL), numbered from 0 in each partition, each partition cut by MAX_FILE_SIZE.
-  DuckDB's partitioned writer does not keep an ORDER BY within a partition.
+- **PARTITION BY <expr>** (Databend: ``PARTITION BY ( <expr> )``): rows go under
+  ``<folder>/<value of expr>/`` (``_NULL_`` when it is NULL), numbered from 0 in each
+  partition, each partition cut by MAX_FILE_SIZE (DuckDB's partitioned writer does not
+  keep an ORDER BY within a partition); a value with a ``..`` segment, and what Databend
+  refuses under ``stage_dialect=databend``, are refused (`unload_partitions`).
+- **Databend's names**: under ``stage_dialect=databend`` the files are numbered as
+  Databend numbers them, ``data_<uuid>_0000_00000000.parquet``, ``..._00000001...``.
 - **OVERWRITE = FALSE** (default): any existing file with a name this unload would write
   is Snowflake's "Files already existing" error, before anything is written; TRUE
   replaces the same-named files and leaves the others.
@@ -57,15 +63,17 @@ import duckdb
 from sqla_stage.copy import CopyInto
 from sqla_stage.errors import StageOperationalError, StageProgrammingError
 from sqla_stage.formats import Parquet
-from sqla_stage.runtime import progress
+from sqla_stage.runtime import progress, unload_partitions
 from sqla_stage.runtime.compressions import Codec
 from sqla_stage.runtime.context import Place, StageContext
 from sqla_stage.runtime.duckdb_errors import first_line
 from sqla_stage.runtime.engine_functions import translate
 from sqla_stage.runtime.literals import literal, quote, text_list
+from sqla_stage.runtime.namespaces import table_sql
 from sqla_stage.runtime.results import BIGINT, VARCHAR, Column, Query, Rows
 from sqla_stage.runtime.sources import DUCKDB_DIALECT, embedded_query
 from sqla_stage.runtime.storage import SCRATCH_PREFIX, StageStorage
+from sqla_stage.runtime.unload_checks import check_unload
 from sqla_stage.runtime.unload_compress import compress_files
 from sqla_stage.runtime.unload_files import (
     WrittenFile,
@@ -93,6 +101,9 @@ DEFAULT_MAX_FILE_SIZE = 16_000_000
 DEFAULT_PREFIX = "data_"
 SINGLE_NAME = "data"
 PARTITION_COLUMN = "__partition"
+#: How a file's number is written in its name: Snowflake's ``0_0_<n>``, and Databend's.
+SNOWFLAKE_NUMBERS = "0_0_{}"
+DATABEND_NUMBERS = "0000_{:08d}"
 #: A quoted path into a scratch area, in DuckDB's messages.
 _SCRATCH_PATH = re.compile(rf'"[^"]*{re.escape(SCRATCH_PREFIX)}[^"]*"')
 
@@ -150,13 +161,15 @@ def run(context: StageContext, element: CopyInto) -> Rows | Query:
     if options.get("validation_mode") is not None:
         return _rows_to_validate(context, source)
     single = options.get("single") is True
-    if single and element.partition_by is not None:
-        raise StageProgrammingError("PARTITION BY cannot be combined with SINGLE = TRUE")
     dialect = context.settings.stage_dialect
+    unload_partitions.check_options(element, dialect)
+    if element.partition_by is not None and dialect == "databend":
+        unload_partitions.check_type(partition_type(context, element, source), dialect)
     header = options.get("header") is True or (dialect == "databend" and isinstance(spec, Parquet))
     writer = writer_for(spec, header, stage_dialect=dialect)
     detailed = options.get("detailed_output") is True
     columns = describe(context, source)
+    check_unload(context, element, target.name, spec, columns, source.relation, source.parameters)
     title = f"COPY INTO {target.place.label}"
     with scratch_area(target.storage, target.folder, target.place.label) as scratch:
         try:
@@ -179,6 +192,7 @@ def run(context: StageContext, element: CopyInto) -> Rows | Query:
             return _result(detailed, [], 0)
         if single:
             check_single(files[0], element)
+        unload_partitions.check_values(files)
         count_rows(context, writer, files, total, len(columns), detailed)
         files = [file for file in files if file.rows != 0]
         _name(element, target, writer, files, single, dialect)
@@ -226,9 +240,7 @@ def compile_source(context: StageContext, element: CopyInto) -> Source:
     """
     if element.table is not None:
         table = element.table
-        name = quote(table.name)
-        if table.schema:
-            name = f"{quote(table.schema)}.{name}"
+        name = table_sql(context.where(table.schema, f"table {table.name}"), table.name)
         return Source(f"SELECT * FROM {name}", name, [])
     if element.query is None:
         raise StageProgrammingError("COPY INTO <location>: no table or query to unload")
@@ -250,6 +262,12 @@ def partition_sql(context: StageContext, element: CopyInto) -> str | None:
         dialect=DUCKDB_DIALECT, compile_kwargs={"literal_binds": True, "include_table": False}
     )
     return translate(context, str(compiled))
+
+
+def partition_type(context: StageContext, element: CopyInto, source: Source) -> str:
+    """The DuckDB type of the PARTITION BY expression (planned, not run)."""
+    sql = f"DESCRIBE SELECT ({partition_sql(context, element)}) FROM {source.relation}"
+    return str(context.run(sql, source.parameters).fetchall()[0][1])
 
 
 def describe(context: StageContext, source: Source) -> list[SourceColumn]:
@@ -384,7 +402,10 @@ def _name(
         include = dialect == "databend"
     query_id = str(uuid.uuid4()) if include is True else ""
     stem = target.name or DEFAULT_PREFIX
-    name_files(files, target.folder, stem, query_id, writer.extension)
+    if not stem.endswith("_"):  # Snowflake: @s/result writes result_0_0_0.csv.gz
+        stem += "_"
+    numbers = DATABEND_NUMBERS if dialect == "databend" else SNOWFLAKE_NUMBERS
+    name_files(files, target.folder, stem, query_id, writer.extension, numbers)
 
 
 def measure(

@@ -178,18 +178,24 @@ def collect(root: str, partition_column: str | None) -> list[WrittenFile]:
 
 
 def name_files(
-    files: Sequence[WrittenFile], folder: str, stem: str, query_id: str, extension: str
+    files: Sequence[WrittenFile],
+    folder: str,
+    stem: str,
+    query_id: str,
+    extension: str,
+    numbers: str = "0_0_{}",
 ) -> None:
     """Give each file its key: ``<folder>/[<partition>/]<stem>[<uuid>_]0_0_<n><ext>``.
 
-    ``n`` counts the files of each partition from 0.
+    ``n`` counts the files of each partition from 0; ``numbers`` formats it (Snowflake's
+    ``0_0_{}`` by default, Databend's ``0000_{:08d}``).
     """
     counters: dict[str | None, int] = {}
     middle = f"{query_id}_" if query_id else ""
     for file in files:
         number = counters.get(file.partition, 0)
         counters[file.partition] = number + 1
-        name = f"{stem}{middle}0_0_{number}{extension}"
+        name = f"{stem}{middle}{numbers.format(number)}{extension}"
         file.key = join_key(folder, file.partition or "", name)
 
 

@@ -36,8 +36,10 @@ of each written file. The choices the spec leaves to an implementation:
 - **Dates and times**: DATE_FORMAT and TIMESTAMP_FORMAT become DuckDB's ``DATEFORMAT`` /
   ``TIMESTAMPFORMAT``; TIME_FORMAT and BINARY_FORMAT (HEX, BASE64, UTF8) are projections
   (``strftime``, ``hex``, ``base64``, ``decode``).
-- **JSON**: one object a line. A query of exactly one STRUCT column writes that struct's
-  fields, so each line is the column's object (the spec's VARIANT unload).
+- **JSON**: one value a line. Snowflake unloads one VARIANT column (`unload_checks`
+  refuses any other source): each line is that column's value as JSON (a JSON, STRUCT,
+  MAP or LIST column; ``null`` for SQL NULL). Under ``stage_dialect=databend`` each line
+  is a row's object of its columns, as Databend writes NDJSON.
 - **Parquet and HEADER**: with ``HEADER = TRUE`` the columns keep their names; with
   FALSE (the default) they are named ``col1``, ``col2``, ... as the spec says.
 """
@@ -363,12 +365,18 @@ class TsvWriter(FileWriter):
 
 
 class JsonWriter(FileWriter):
-    """``TYPE = JSON``: newline-delimited objects."""
+    """``TYPE = JSON``: one JSON value a line.
+
+    Snowflake's unload (the default): the source's one VARIANT column, each value as
+    written (``null`` for SQL NULL), as DuckDB's ``to_json`` spells it, written line by
+    line (`check_unload` refuses any other source). Databend's (``rows``): each row as an
+    object of its columns, DuckDB's JSON writer.
+    """
 
     duckdb_format = "json"
 
     def __init__(self, spec: FormatSpec, *, ndjson: bool = False) -> None:
-        """Read COMPRESSION and FILE_EXTENSION; ``ndjson``: name files ``.ndjson`` (Databend).
+        """Read COMPRESSION and FILE_EXTENSION; ``ndjson``: Databend's rows and ``.ndjson``.
 
         Raises:
             StageRuntimeError: a compression DuckDB does not write.
@@ -376,16 +384,25 @@ class JsonWriter(FileWriter):
         self.compression = text_compression(spec, writing=True)
         default = (".ndjson" if ndjson else ".json") + COMPRESSION_SUFFIX[self.compression]
         self.extension = _extension(spec, default)
+        self.rows = ndjson
+        if not ndjson:
+            self.duckdb_format = "csv"  # whole lines, each a value's JSON text
 
     def select_items(self, columns: Sequence[SourceColumn]) -> list[str]:
-        """The columns as an object's keys; one STRUCT column is the object itself."""
-        if len(columns) == 1 and columns[0].type.startswith("STRUCT("):
-            return [f"unnest({quote(columns[0].name)})"]
-        return super().select_items(columns)
+        """The columns as an object's keys (Databend); else the one column's JSON text."""
+        if self.rows:
+            return super().select_items(columns)
+        if len(columns) != 1:
+            raise StageProgrammingError("TYPE = JSON unloads one VARIANT column")
+        name = quote(columns[0].name)
+        return [f"coalesce(CAST(to_json({name}) AS VARCHAR), 'null') AS {name}"]
 
     def copy_options(self, columns: Sequence[SourceColumn]) -> list[str]:
-        """DuckDB's JSON writer options."""
-        return ["FORMAT json", f"COMPRESSION {literal(self.duckdb_compression)}"]
+        """DuckDB's JSON writer (Databend), or its CSV writer with no quoting: raw lines."""
+        compression = f"COMPRESSION {literal(self.duckdb_compression)}"
+        if self.rows:
+            return ["FORMAT json", compression]
+        return [*RAW_LINE_OPTIONS, "HEADER false", compression]
 
     def count_query(self, paths: Sequence[str], width: int) -> str | None:
         """One object a line: count the objects of each file."""
@@ -436,9 +453,10 @@ class ParquetWriter(FileWriter):
 def writer_for(spec: FormatSpec, header: bool, *, stage_dialect: str | None = None) -> FileWriter:
     """The writer of a concrete format (resolve named formats first).
 
-    Under ``stage_dialect=databend`` JSON files are named ``.ndjson``, as Databend names
-    them (its JSON type is NDJSON), and text files are not compressed unless the format
-    says so (Databend's default COMPRESSION is NONE; Snowflake's is AUTO, gzip).
+    Under ``stage_dialect=databend`` JSON files are named ``.ndjson`` and Parquet files
+    ``.parquet``, as Databend names them (its JSON type is NDJSON), and text files are not
+    compressed unless the format says so (Databend's default COMPRESSION is NONE;
+    Snowflake's is AUTO, gzip).
 
     Raises:
         StageRuntimeError: a format or option the runtime cannot write.
@@ -453,5 +471,8 @@ def writer_for(spec: FormatSpec, header: bool, *, stage_dialect: str | None = No
     if isinstance(spec, JSON):
         return JsonWriter(spec, ndjson=stage_dialect == "databend")
     if isinstance(spec, Parquet):
-        return ParquetWriter(spec, header)
+        writer = ParquetWriter(spec, header)
+        if stage_dialect == "databend":  # Databend names every Parquet file .parquet
+            writer.extension = ".parquet"
+        return writer
     raise StageProgrammingError(f"cannot unload files of format {spec!r}")

@@ -20,8 +20,9 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from sqla_stage.formats import CSV, FormatSpec
+from sqla_stage.namespaces import split_namespace
 from sqla_stage.options import OptionValue
-from sqla_stage.runtime.registry import StageRecord
+from sqla_stage.runtime.registry_records import StageRecord
 from sqla_stage.runtime.results import BIGINT, BOOLEAN, TIMESTAMPTZ, VARCHAR, Column, Rows
 from sqla_stage.stage import Stage, StageKind
 
@@ -127,12 +128,15 @@ def show_stages(dialect: str, records: Iterable[StageRecord], database: str, sch
         for record in records:
             stage = record.stage
             external = stage.kind is StageKind.EXTERNAL
+            # a stage's namespace is [database.]schema (sqla_stage.namespaces)
+            given = split_namespace(stage.schema) if stage.schema else [schema]
+            parts = [database, *given][-2:]
             rows.append(
                 [
                     record.created_on,
                     stage.name.upper(),
-                    database.upper(),
-                    (stage.schema or schema).upper(),
+                    parts[0].upper(),
+                    parts[1].upper(),
                     stage.url or "",
                     "Y" if _has_credentials(stage) else "N",
                     "Y" if stage.encryption is not None else "N",

@@ -69,7 +69,7 @@ def create_stage(context: StageContext, element: CreateStage) -> Rows:
     stage = context.resolved_stage(stage)  # as Databend: the stage copies a connection's keys
     if stage.url:
         # a URL no filesystem handles, or an encryption it cannot apply, fails here
-        context.place(stage.url, stage.credentials, stage.encryption)
+        context.place(stage.url, stage.credentials, stage.encryption, what=f"stage {label}")
     else:
         refuse_internal_encryption(stage.encryption, label)
     if existing is not None:
@@ -115,7 +115,7 @@ def _replace_definition(context: StageContext, current: Stage, changed: Stage, v
     _refuse_masked(changed)
     if changed.url:
         # a URL no filesystem handles, or an encryption it cannot apply, fails here
-        context.place(changed.url, changed.credentials, changed.encryption)
+        context.place(changed.url, changed.credentials, changed.encryption, what=f"stage {label}")
     else:
         refuse_internal_encryption(changed.encryption, label)
     context.registry.update_stage(changed)

@@ -23,7 +23,7 @@ from sqla_stage.ddl import altered_stage
 from sqla_stage.errors import StageProgrammingError
 from sqla_stage.formats import CSV, FORMAT_TYPES, FileFormat, FormatSpec, Parquet
 from sqla_stage.parser.locations import parse_stage_location
-from sqla_stage.runtime import connections
+from sqla_stage.runtime import connections, storage_reach
 from sqla_stage.runtime.literals import inline
 from sqla_stage.runtime.namespaces import Where, resolve
 from sqla_stage.runtime.plugin import RuntimeSettings
@@ -243,6 +243,31 @@ class StageContext:
         root = self.settings.stage_root.rstrip("/")
         return open_storage(f"{root}/stage/{kind}/{folder}", None, label=None)
 
+    def outside_root(
+        self,
+        url: str,
+        what: str,
+        credentials: Credentials | None = None,
+        encryption: Encryption | None = None,
+        label: str | None = None,
+    ) -> StageStorage:
+        """The storage at ``url``, which must not lie in the engine's stage root.
+
+        Args:
+            url: A location that is not a stage path (a URL or a local path).
+            what: How an error names it (``stage @peek``, ``GET's local folder``).
+            credentials: The location's credentials.
+            encryption: The encryption of the files written there.
+            label: How other errors name the storage (default: ``url``).
+
+        Raises:
+            StageRuntimeError: ``url`` lies in the stage root (`storage_reach`).
+        """
+        storage = open_storage(url, credentials, label, encryption)
+        root = open_storage(self.settings.stage_root, None, label="the stage root")
+        storage_reach.confine(storage, root, what)
+        return storage
+
     def storage(self, stage: Stage, depth: int = 0) -> StageStorage:
         """The storage of a stage of any kind.
 
@@ -275,7 +300,9 @@ class StageContext:
                 storage = self.storage(parent.stage, depth + 1).child(parent.path, label)
             elif defined.kind is StageKind.EXTERNAL and defined.url:
                 credentials = self.credentials(defined.credentials, defined.url)
-                storage = open_storage(defined.url, credentials, label, defined.encryption)
+                storage = self.outside_root(
+                    defined.url, f"stage {label}", credentials, defined.encryption, label
+                )
             else:
                 # the registered name: app.main.st is main.st when app is the current database
                 folder = qualified_folder(defined.schema, defined.name)
@@ -288,11 +315,13 @@ class StageContext:
         location: Location,
         credentials: Credentials | None = None,
         encryption: Encryption | None = None,
+        what: str = "a URL location",
     ) -> Place:
         """Resolve a stage path or URL to its storage and key prefix.
 
         A URL's ``encryption`` is applied to the files written there, or refused here
-        (`encryption_options`); a stage path's is its stage's.
+        (`encryption_options`); a stage path's is its stage's. A URL must not lie in the
+        engine's stage root (`outside_root`; ``what`` names it in that error).
         """
         if isinstance(location, str):
             location = stage_url_path(location) or location
@@ -303,9 +332,8 @@ class StageContext:
                 base = path if path.endswith("/") else path[: path.rfind("/") + 1]
             return Place(self.storage(location.stage), path, location.stage, base)
         refuse_query_string(location)
-        storage = open_storage(
-            location, self.credentials(credentials, location), encryption=encryption
-        )
+        credentials = self.credentials(credentials, location)
+        storage = self.outside_root(location, what, credentials, encryption)
         return Place(storage, "", None)
 
     # File formats

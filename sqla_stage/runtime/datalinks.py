@@ -42,7 +42,7 @@ from sqla_stage.runtime.context import StageContext, stage_url_path
 from sqla_stage.runtime.literals import literal
 from sqla_stage.runtime.load_read import glob_escape
 from sqla_stage.runtime.queries_columns import Edit
-from sqla_stage.runtime.storage import SCRATCH_PREFIX, StageStorage, open_storage
+from sqla_stage.runtime.storage import SCRATCH_PREFIX, StageStorage
 
 _FUNCTIONS = ("LOAD_FILE", "SAVE_FILE")
 _PARAMETER = re.compile(r"(offset|size)=(\d+)")
@@ -119,7 +119,8 @@ def _resolve(context: StageContext, text: str, function: str) -> _Link:
         folder, _, name = address[7:].rpartition("/")
         if not name:
             raise StageProgrammingError(f"{function}({text!r}): the link names no file")
-        return _Link(text, open_storage(folder or "/", None), name, offset, size)
+        storage = context.outside_root(folder or "/", f"{function}: the DATALINK")
+        return _Link(text, storage, name, offset, size)
     raise StageProgrammingError(
         f"{function}({text!r}): a DATALINK is 'file:///path/file' or "
         "'stage://stage/path/file' (with ?offset=<n>&size=<n>)"

@@ -367,6 +367,18 @@ def _metadata_columns(extra: Sequence[str]) -> list[str]:
     return names
 
 
+def hive_off(extra: Sequence[str]) -> list[str]:
+    """``extra`` with ``hive_partitioning = false``, unless it sets that option itself.
+
+    DuckDB guesses Hive partitioning from the paths it reads: a staged file under a
+    ``k=v/`` folder would get a column ``k`` that no warehouse adds. The runtime's reads
+    turn the guess off.
+    """
+    if any(argument.strip().lower().startswith("hive_partitioning") for argument in extra):
+        return list(extra)
+    return [*extra, "hive_partitioning = false"]
+
+
 def read_function(
     spec: FormatSpec,
     paths: Sequence[str],
@@ -390,6 +402,7 @@ def read_function(
     """
     check_read_options(spec)
     files = text_list(paths)
+    extra = hive_off(extra)
     if isinstance(spec, Parquet):
         return f"read_parquet({', '.join([files, *parquet_read_options(spec), *extra])})"
     typed = []

@@ -22,7 +22,8 @@ from sqla_stage.runtime import progress
 from sqla_stage.runtime.context import Place, StageContext
 from sqla_stage.runtime.literals import literal
 from sqla_stage.runtime.results import BIGINT, TIMESTAMPTZ, VARCHAR, Column, Rows
-from sqla_stage.runtime.storage import SCRATCH_PREFIX, StageStorage, open_storage
+from sqla_stage.runtime.storage import SCRATCH_PREFIX, StageStorage
+from sqla_stage.runtime.storage_credentials import S3_PROTOCOLS
 from sqla_stage.runtime.warehouse_results import DATABEND_LIST
 
 LIST_COLUMNS = [
@@ -132,6 +133,26 @@ def _compression_of(name: str) -> str:
     return "NONE"
 
 
+def _refuse_folders(storage: StageStorage, keys: list[str], what: str) -> None:
+    """Refuse, before anything is written, to write a file where a folder of that name is.
+
+    Moving a file onto a folder would move it *into* the folder, under its scratch name.
+    On S3 an object and a prefix of one name live side by side (nothing is lost), and
+    the check would cost a request a file, so it is not made there.
+
+    Raises:
+        StageProgrammingError: one of ``keys`` names an existing folder.
+    """
+    if storage.identity[0] in S3_PROTOCOLS:
+        return
+    for key in keys:
+        if storage.fs.isdir(storage.path(key)):
+            raise StageProgrammingError(
+                f"{what}: {key!r} is an existing folder, and a file cannot replace it; "
+                "nothing was written"
+            )
+
+
 def _publish(storage: StageStorage, key: str, write: Any) -> int:
     """Write a file under a scratch name next to ``key``, then move it into place."""
     folder = key.rpartition("/")[0]
@@ -145,6 +166,8 @@ def _publish(storage: StageStorage, key: str, write: Any) -> int:
     try:
         with storage.fs.open(temporary, "wb") as stream:
             write(stream)
+        if storage.local:  # a folder made meanwhile: never move the file into it
+            _refuse_folders(storage, [key], storage.label)
         storage.fs.mv(temporary, target)
     except BaseException:
         if storage.fs.exists(temporary):
@@ -160,16 +183,28 @@ def put(context: StageContext, element: Put) -> Rows:
     sources = sorted(path for path in glob.glob(pattern) if os.path.isfile(path))
     if not sources:
         raise StageProgrammingError(f"PUT: no local file matches {pattern!r}")
+    for source in sources:
+        context.outside_root(source, f"PUT {place.label}: a local file")
     options = element.transfer_options
     compress = options.get("auto_compress", True) is True
     overwrite = options.get("overwrite", False) is True
     folder = place.prefix.rstrip("/")
+    keys = [_put_key(folder, source, compress) for source in sources]
+    _refuse_folders(place.storage, keys, f"PUT {place.label}")
     rows = []
     total = sum(os.path.getsize(source) for source in sources)
     with progress.bar(f"PUT {place.label}", total) as bar:
         for source in sources:
             rows.append(_put_one(place, source, folder, compress, overwrite, bar))
     return Rows(PUT_COLUMNS, rows)
+
+
+def _put_key(folder: str, source: str, compress: bool) -> str:
+    """The key PUT writes ``source`` to: its name, ``.gz`` added when PUT gzips it."""
+    name = os.path.basename(source)
+    if compress and _compression_of(name) == "NONE":
+        name += ".gz"
+    return f"{folder}/{name}" if folder else name
 
 
 def _put_one(
@@ -180,8 +215,8 @@ def _put_one(
     source_size = os.path.getsize(source)
     source_compression = _compression_of(name)
     gzip_it = compress and source_compression == "NONE"
-    target_name = name + ".gz" if gzip_it else name
-    key = f"{folder}/{target_name}" if folder else target_name
+    key = _put_key(folder, source, compress)
+    target_name = key.rpartition("/")[2]
     target_compression = "GZIP" if gzip_it else source_compression
     row = [name, target_name, source_size]
     if not overwrite and place.storage.exists(key):
@@ -234,8 +269,9 @@ def get(context: StageContext, element: Get) -> Rows:
             f"GET {place.label}: the local target {local!r} is a file; GET writes the "
             "staged files into a folder"
         )
-    target = open_storage(local, None)
+    target = context.outside_root(local, f"GET {place.label}: the local folder")
     names = _get_names(place.label, place.prefix, [info.name for info in files], context)
+    _refuse_folders(target, names, f"GET {place.label}")
     rows = []
     with progress.bar(f"GET {place.label}", sum(info.size for info in files)) as bar:
         for info, relative in zip(files, names, strict=True):

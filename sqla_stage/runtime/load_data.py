@@ -236,6 +236,7 @@ def _text(context: StageContext, element: LoadData, label: str) -> Iterator[str]
                 "'stage://stage/path'"
             )
         else:
+            context.outside_root(path, f"{label}: the file")
             if not os.path.isfile(path):
                 raise OSError(f"no such file: {path!r}")
             if compressed:

@@ -40,7 +40,7 @@ from sqla_stage.runtime.literals import literal, quote
 from sqla_stage.runtime.queries import rewrite_sql
 from sqla_stage.runtime.results import Query, Rows
 from sqla_stage.runtime.sources import embedded_query
-from sqla_stage.runtime.storage import SCRATCH_PREFIX, StageStorage, open_storage
+from sqla_stage.runtime.storage import SCRATCH_PREFIX, StageStorage
 from sqla_stage.runtime.unload import DETAILED_COLUMNS
 from sqla_stage.stage import StagePath
 
@@ -77,14 +77,23 @@ def write_outfile(context: StageContext, element: SelectIntoOutfile) -> Rows:
     query = rewrite_sql(context, embedded.sql, embedded.parameters) or Query(
         embedded.sql, embedded.parameters
     )
-    if target.storage.fs.isdir(target.storage.path(target.key)):
-        raise StageProgrammingError(f"INTO OUTFILE: {target.name} is a folder; give a file name")
+    _refuse_folder(target)
     if not target.in_stage and target.storage.exists(target.key):
         raise StageProgrammingError(
             f"INTO OUTFILE: {target.name} already exists (an existing file is not overwritten)"
         )
     rows, size = _publish(context, element, target, query)
     return Rows(DETAILED_COLUMNS, [[target.name, size, rows]])
+
+
+def _refuse_folder(target: _Target) -> None:
+    """Refuse a target that is an existing folder (nothing is written).
+
+    Raises:
+        StageProgrammingError: it is one.
+    """
+    if target.storage.fs.isdir(target.storage.path(target.key)):
+        raise StageProgrammingError(f"INTO OUTFILE: {target.name} is a folder; give a file name")
 
 
 def _target(context: StageContext, location: StagePath | str) -> _Target:
@@ -107,7 +116,8 @@ def _target(context: StageContext, location: StagePath | str) -> _Target:
         raise StageProgrammingError(f"INTO OUTFILE: {location!r} names a folder; give a file name")
     if not folder:
         folder = "/" if path.startswith("/") else "."
-    return _Target(open_storage(folder, None), name, path, in_stage=False)
+    storage = context.outside_root(folder, "INTO OUTFILE: the file")
+    return _Target(storage, name, path, in_stage=False)
 
 
 def _columns(context: StageContext, query: Query) -> list[tuple[str, str]]:
@@ -171,6 +181,7 @@ def _publish(
     try:
         storage.fs.makedirs(storage.path(folder), exist_ok=True)
         row: Any = context.run(sql, query.parameters).fetchone()
+        _refuse_folder(target)  # made meanwhile: moving would put the file inside it
         storage.fs.mv(temporary, final)
     except BaseException:
         if storage.fs.exists(temporary):

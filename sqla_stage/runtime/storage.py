@@ -20,7 +20,9 @@ every filesystem (`StageStorage.path` and its inverse `StageStorage.key_of`):
   removed or given to DuckDB, which only ever gets paths of listed regular files (with
   its glob characters ``*``, ``?`` and ``[`` escaped by the loads and queries).
 * A stage's folder under the engine's stage root is named by `folder_name`, so no
-  stage, table or user name (``..``, ``a/b``) reaches another stage's folder.
+  stage, table or user name (``..``, ``a/b``) reaches another stage's folder, and no
+  other location lies in the stage root or shows it (`storage_reach`: a storage whose
+  root holds the stage root has it as its ``fence``, which keys and listings skip).
 
 Links are checked when a statement runs, not locked: a program that swaps a folder for a
 link while a statement runs is not guarded against.
@@ -39,11 +41,9 @@ naming the stage, instead of LIST answering "no files" and PUT creating the buck
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import os
 import re
 import stat
-import threading
 from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
@@ -55,7 +55,8 @@ from fsspec.implementations.local import LocalFileSystem
 
 from sqla_stage.credentials import Credentials, Encryption
 from sqla_stage.errors import StageOperationalError, StageProgrammingError, StageRuntimeError
-from sqla_stage.runtime import mounts
+from sqla_stage.runtime import log_redaction, mounts, storage_reach
+from sqla_stage.runtime.checksums import local_md5
 from sqla_stage.runtime.storage_credentials import (
     S3_PROTOCOLS,
     encryption_options,
@@ -73,8 +74,6 @@ MAX_SEGMENT_BYTES = 255
 #: Segments stored with a ``%`` in front: ``%`` signs then up to two dots (``""``, ``..``).
 _ESCAPED = re.compile(r"%*\.{0,2}")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-_MD5_CACHE: dict[tuple[str, int, int], str] = {}
-_MD5_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -171,12 +170,14 @@ class StageStorage:
         self.endpoint: str | None = None
         #: Credentials naming an ``aws_role``, assumed on first use (`storage_roles`).
         self.role: Credentials | None = None
+        #: The engine's stage root, where it lies below this root (`storage_reach`).
+        self.fence: str | None = None
 
     def child(self, folder: str, label: str) -> StageStorage:
         """The storage of ``folder`` (a key prefix) inside this one: a sub-stage's files."""
         root = f"{self.root.rstrip('/')}/{folder.strip('/')}" if folder.strip("/") else self.root
         child = StageStorage(self._fs, root, label, (self.identity[0], root, *self.identity[2:]))
-        child.endpoint, child.role = self.endpoint, self.role
+        child.endpoint, child.role, child.fence = self.endpoint, self.role, self.fence
         return child
 
     @property
@@ -223,8 +224,9 @@ class StageStorage:
         """The filesystem path of ``key``, always below the root.
 
         Raises:
-            StageRuntimeError: the key has a control character, is too long, or (on a
-                local disk) goes through or names a symbolic link.
+            StageRuntimeError: the key has a control character, is too long, (on a
+                local disk) goes through or names a symbolic link, or lies in the
+                engine's stage root (`storage_reach`).
         """
         if not key:
             return self.root
@@ -232,7 +234,10 @@ class StageStorage:
         names = [encode_segment(segment) for segment in key.split("/")]
         if self.local:
             self._check_links(key, names)
-        return f"{self.root.rstrip('/')}/{'/'.join(names)}"
+        path = f"{self.root.rstrip('/')}/{'/'.join(names)}"
+        if self.fence is not None and storage_reach.fenced(path, self.fence):
+            raise storage_reach.fenced_error(self.label, path, self.fence)
+        return path
 
     def _check_key(self, key: str) -> None:
         if _CONTROL.search(key):
@@ -348,6 +353,8 @@ class StageStorage:
                 valid regular expression.
         """
         regex = compile_pattern(pattern)
+        if self.fence is not None and prefix:
+            self.path(prefix.rstrip("/") or prefix)  # a prefix in the stage root is refused
         files = []
         try:
             for key, info in self._walk(prefix, checksums):
@@ -368,7 +375,7 @@ class StageStorage:
             return
         for path, info in self.fs.find(base, detail=True).items():
             key = self.key_of(path)
-            if key is None or SCRATCH_PREFIX in key:
+            if key is None or SCRATCH_PREFIX in key or storage_reach.fenced(path, self.fence):
                 continue
             size = int(info.get("size") or 0)
             yield key, FileInfo(key, size, _etag(info), _modified(info), info)
@@ -384,25 +391,31 @@ class StageStorage:
         stack = [(base, start + "/" if start else "")]
         while stack:
             folder, prefix = stack.pop()
-            with os.scandir(folder) as entries:
-                for entry in entries:
-                    segment = decode_segment(entry.name)
-                    if segment is None or entry.name.startswith(SCRATCH_PREFIX):
-                        continue
-                    key = prefix + segment
-                    if entry.is_dir(follow_symlinks=False):
-                        stack.append((entry.path, key + "/"))
-                    elif entry.is_file(follow_symlinks=False) and _listable(key):
+            for entry, key in self._entries(folder, prefix):
+                if entry.is_dir(follow_symlinks=False):
+                    stack.append((entry.path, key + "/"))
+                elif entry.is_file(follow_symlinks=False) and _listable(key):
+                    try:  # a file removed meanwhile (another connection's REMOVE) is skipped
                         status = entry.stat(follow_symlinks=False)
-                        yield (
-                            key,
-                            FileInfo(
-                                key,
-                                status.st_size,
-                                _local_md5(entry.path, status) if checksums else None,
-                                dt.datetime.fromtimestamp(status.st_mtime, dt.UTC),
-                            ),
-                        )
+                        md5 = local_md5(entry.path, status) if checksums else None
+                    except FileNotFoundError:
+                        continue
+                    modified = dt.datetime.fromtimestamp(status.st_mtime, dt.UTC)
+                    yield key, FileInfo(key, status.st_size, md5, modified)
+
+    def _entries(self, folder: str, prefix: str) -> Iterator[tuple[os.DirEntry[str], str]]:
+        """The listable entries of a local folder and their keys (none if it vanished)."""
+        try:
+            with os.scandir(folder) as listing:
+                entries = [*listing]
+        except FileNotFoundError:
+            return
+        for entry in entries:
+            segment = decode_segment(entry.name)
+            if segment is None or entry.name.startswith(SCRATCH_PREFIX):
+                continue
+            if not storage_reach.fenced(entry.path, self.fence):
+                yield entry, prefix + segment
 
     def remove(self, keys: Iterable[str]) -> None:
         """Delete files by key (missing ones are ignored)."""
@@ -445,22 +458,6 @@ def _modified(info: dict[str, Any]) -> dt.datetime | None:
     return None
 
 
-def _local_md5(path: str, stat: os.stat_result) -> str:
-    cache_key = (path, stat.st_size, stat.st_mtime_ns)
-    with _MD5_LOCK:
-        cached = _MD5_CACHE.get(cache_key)
-    if cached is not None:
-        return cached
-    digest = hashlib.md5(usedforsecurity=False)
-    with open(path, "rb") as stream:
-        while chunk := stream.read(1 << 20):
-            digest.update(chunk)
-    value = digest.hexdigest()
-    with _MD5_LOCK:
-        _MD5_CACHE[cache_key] = value
-    return value
-
-
 def open_storage(
     url: str,
     credentials: Credentials | None,
@@ -488,6 +485,8 @@ def open_storage(
             f"cannot open {label or url}: {error} (install the fsspec package for this protocol)"
         ) from None
     protocol = fs.protocol if isinstance(fs.protocol, str) else fs.protocol[0]
+    if not isinstance(fs, LocalFileSystem):
+        log_redaction.install()  # the filesystem's libraries are imported now
     identity = (protocol, root, tuple(sorted((k, repr(v)) for k, v in options.items())))
     if isinstance(fs, LocalFileSystem):
         root = os.path.abspath(root)

@@ -18,11 +18,15 @@ from typing import Any
 
 from sqla_stage.credentials import Credentials, Encryption
 from sqla_stage.errors import StageProgrammingError
+from sqla_stage.runtime import log_redaction
 
 #: MatrixOne's PROVIDER values that mean Amazon's own S3 (no endpoint needed).
 AMAZON_PROVIDERS = frozenset({"amazon", "aws", "s3"})
 #: PROVIDER values that mean Aliyun OSS.
 ALIYUN_PROVIDERS = frozenset({"aliyun", "oss", "alibaba", "alibabacloud"})
+
+#: The credentials masked in the logs of the libraries the runtime drives.
+SECRET_NAMES = ("aws_key_id", "aws_secret_key", "aws_token", "azure_sas_token")
 
 #: Protocols whose filesystem is s3fs.
 S3_PROTOCOLS = ("s3", "s3a")
@@ -69,6 +73,7 @@ def storage_options(credentials: Credentials | None, url: str, place: str) -> di
         "azure_sas_token": "sas_token",
     }
     options: dict[str, Any] = {}
+    log_redaction.remember(*(credentials.get(name) for name in SECRET_NAMES))
     for name, value in credentials.items():
         if name == "region":
             options.setdefault("client_kwargs", {})["region_name"] = value

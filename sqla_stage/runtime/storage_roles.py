@@ -18,6 +18,7 @@ from typing import Any
 
 from sqla_stage.credentials import Credentials
 from sqla_stage.errors import StageOperationalError, StageProgrammingError
+from sqla_stage.runtime import log_redaction
 from sqla_stage.runtime.storage_credentials import S3_PROTOCOLS, endpoint_url
 
 #: The session name the runtime gives STS (it shows in CloudTrail).
@@ -74,6 +75,7 @@ def assumed_role_options(credentials: Credentials, place: str) -> dict[str, str]
         cached = _assume(role, endpoint, region, place)
         with _LOCK:
             _CACHE[cache_key] = cached
+    log_redaction.remember(cached["AccessKeyId"], cached["SecretAccessKey"], cached["SessionToken"])
     return {
         "key": cached["AccessKeyId"],
         "secret": cached["SecretAccessKey"],

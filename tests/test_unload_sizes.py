@@ -291,3 +291,23 @@ def test_high_entropy_text_stays_within_the_limit(engine: Any, tmp_path: Path) -
         paths = _stage_files(stage / name)
         assert len(paths) > 10
         assert all(os.path.getsize(path) <= 5000 for path in paths), name
+
+
+def test_pieces_are_the_same_bytes_without_copy_file_range(
+    engine: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Where the kernel cannot copy a range (not Linux), Python copies the same bytes."""
+    source = SOURCE.format(rows=20_000)
+    unload = (
+        f"FROM ({source}) FILE_FORMAT = (TYPE = CSV COMPRESSION = NONE) HEADER = TRUE "
+        "MAX_FILE_SIZE = 50000"
+    )
+    with engine.begin() as conn:
+        conn.exec_driver_sql("CREATE STAGE s")
+        conn.exec_driver_sql(f"COPY INTO @s/kernel/ {unload}")
+        monkeypatch.delattr(os, "copy_file_range", raising=False)
+        conn.exec_driver_sql(f"COPY INTO @s/python/ {unload}")
+    stage = tmp_path / "stages" / "stage" / "internal" / "s"
+    kernel, python = _stage_files(stage / "kernel"), _stage_files(stage / "python")
+    assert len(kernel) > 5
+    assert [path.read_bytes() for path in kernel] == [path.read_bytes() for path in python]

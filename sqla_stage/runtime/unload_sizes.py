@@ -258,13 +258,14 @@ def _cut(file: WrittenFile, layout: TextLayout, budget: int, parity: bool) -> li
 def _copy_range(source: BinaryIO, target: BinaryIO, start: int, end: int) -> None:
     """Append ``source``'s bytes ``[start, end)`` to ``target`` (in the kernel when it can)."""
     offset = start
+    kernel_copy = getattr(os, "copy_file_range", None)  # Linux only
     try:
-        while offset < end:
-            copied = os.copy_file_range(source.fileno(), target.fileno(), end - offset, offset)
+        while kernel_copy is not None and offset < end:
+            copied = kernel_copy(source.fileno(), target.fileno(), end - offset, offset)
             if copied == 0:
                 break
             offset += copied
-    except OSError:  # another file system, or no copy_file_range: through Python
+    except OSError:  # a file system without it: the rest through Python
         pass
     source.seek(offset)
     while offset < end:

@@ -17,9 +17,10 @@ scratch area, and this module cuts it:
   precede it (the writer doubles a quote inside a value). With an ESCAPE character other
   than the quote, or a delimiter that can overlap itself (``'||'``), that cannot be told
   from the bytes, and an unload that needs more than one file is refused.
-- **Parquet** is rewritten by DuckDB in ranges of rows, each range one row group sized
-  from the limit (rows per file from the first file's bytes per row); a file still over
-  the limit is halved until it fits or holds one row.
+- **Parquet**: a file over the limit is rewritten by DuckDB in ranges of rows, sized
+  from its bytes per row (row groups of at most `ROW_GROUP_ROWS`); a range still over
+  the limit is halved until it fits or holds one row. Each range reads only its own row
+  groups (DuckDB prunes them by ``file_row_number``).
 - **The exception** of spec 004 ("the amount of data in a set of rows can exceed the
   specified size"): a file larger than the limit holds exactly one record (text) or one
   row (Parquet) that alone is larger.
@@ -299,8 +300,8 @@ def split_parquet(
 ) -> list[WrittenFile]:
     """Rewrite each Parquet file larger than ``limit`` as ranges of its rows.
 
-    Each range is one row group; its first size is ``limit`` over the file's bytes per
-    row, and a range whose file is still too large is halved.
+    A range's first size is ``limit`` over the file's bytes per row (with a margin), and
+    a range whose file is still too large is halved.
 
     Args:
         run: Runs DuckDB SQL.
@@ -338,7 +339,7 @@ def _parquet_range(
     limit: int,
     pieces: list[WrittenFile],
 ) -> None:
-    """Write rows ``[start, stop)`` of ``file`` as one row group; halve it while too large."""
+    """Write rows ``[start, stop)`` of ``file`` as one file; halve it while too large."""
     start, stop = rows
     path = f"{file.path}-{len(pieces):06d}"
     run(

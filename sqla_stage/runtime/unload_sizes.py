@@ -232,28 +232,35 @@ def split_text(
             result.append(file)
             continue
         result.extend(_cut(file, layout, budget, parity))
-        os.remove(file.path)
     for index, file in enumerate(result):
         file.index = index
     return result
 
 
 def _cut(file: WrittenFile, layout: TextLayout, budget: int, parity: bool) -> list[WrittenFile]:
-    """Write the pieces of one file beside it (``<path>-<n>``)."""
-    pieces = []
-    with open(file.path, "rb") as handle, _mapped(file.path) as view:
+    """Cut one file into pieces beside it (``<path>-<n>``); the file itself is the first.
+
+    The pieces are copied from the last one back, the file shortened after each, so the
+    scratch area never holds much more than the file once.
+    """
+    with _mapped(file.path) as view:
         cutter = _Cutter(view, layout, parity)
         header = cutter.first_end(0) if layout.header else 0
         ranges = _ranges(cutter, header, len(view), budget - header)
-        for number, (start, end) in enumerate(ranges):
-            path = f"{file.path}-{number:06d}"
-            with open(path, "wb") as out:
-                out.write(view[:header])
+        rows = [None if parity else _count(view, layout.record, *part) for part in ranges]
+        head = view[:header]
+    paths = [f"{file.path}-{number:06d}" for number in range(len(ranges))]
+    with open(file.path, "r+b") as handle:
+        for number in range(len(ranges) - 1, 0, -1):
+            start, end = ranges[number]
+            with open(paths[number], "wb") as out:
+                out.write(head)
                 out.flush()
                 _copy_range(handle, out, start, end)
-            rows = None if parity else _count(view, layout.record, start, end)
-            pieces.append(WrittenFile(path, file.partition, rows=rows))
-    return pieces
+            handle.truncate(start)
+    os.replace(file.path, paths[0])  # the header and the first range
+    pairs = zip(paths, rows, strict=True)
+    return [WrittenFile(path, file.partition, rows=count) for path, count in pairs]
 
 
 def _copy_range(source: BinaryIO, target: BinaryIO, start: int, end: int) -> None:

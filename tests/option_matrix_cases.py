@@ -137,9 +137,6 @@ KNOWN_OPEN: dict[str, str] = {
         "the parser keeps both backslashes of the SQL string '\\\\N' (spec 004's default "
         "spelling), so NULL is written as two backslashes and an N, not \\N"
     ),
-    "internal-PARQUET-MAX_FILE_SIZE=100000": (
-        "MAX_FILE_SIZE overshoot: one Parquet file of about 160 kB for a 100 kB limit"
-    ),
     **{
         f"internal_ns-{fmt}-defaults": (
             "a namespaced stage (@main.mx) is 'does not exist' though @mx is that stage "

@@ -37,6 +37,15 @@ ENCRYPTIONS = (
     "(TYPE = 'AWS_CSE' MASTER_KEY = 'a2V5')",
     "(TYPE = NONE)",
 )
+#: SINGLE = TRUE with an explicit text COMPRESSION: the extension the path's file name must
+#: end with (a path ending with '/' is refused: the file would be a compressed `data`).
+SINGLE_EXTENSIONS = {
+    "GZIP": ".gz",
+    "BZ2": ".bz2",
+    "ZSTD": ".zst",
+    "DEFLATE": ".deflate",
+    "RAW_DEFLATE": ".raw_deflate",
+}
 _TEXT_COMPRESSIONS = ("AUTO", "GZIP", "BZ2", "BROTLI", "ZSTD", "DEFLATE", "RAW_DEFLATE", "NONE")
 
 #: Every option of spec 004 and its documented values (lines 1-80, and each option's section).
@@ -80,7 +89,15 @@ REFUSED: dict[tuple[str, str, str], tuple[str, ...]] = {
     # DuckDB's CSV writer cannot escape with the character of its NULL string (\\N).
     ("CSV", "ESCAPE", "'\\\\'"): ("ESCAPE",),
 }
-REFUSED[("JSON", "FROM", "src")] = ("JSON",)
+# Snowflake's error: "JSON file format can produce one and only one column of type variant".
+REFUSED[("JSON", "FROM", "src")] = ("JSON", "one and only one column")
+# Spec 004: "If TRUE, FIELD_OPTIONALLY_ENCLOSED_BY must specify a character to enclose strings".
+REFUSED[("CSV", "EMPTY_FIELD_AS_NULL", "TRUE")] = (
+    "EMPTY_FIELD_AS_NULL",
+    "FIELD_OPTIONALLY_ENCLOSED_BY",
+)
+# The source's binary column `b` holds bytes that are not UTF-8 (row 4): named, nothing written.
+REFUSED[("CSV", "BINARY_FORMAT", "UTF8")] = ("BINARY_FORMAT = UTF8", "'b'", "not UTF-8")
 for _fmt in FORMATS:  # client-side encryption (AWS_CSE, a MASTER_KEY) is not implemented
     REFUSED[(_fmt, "ENCRYPTION", ENCRYPTIONS[2])] = ("MASTER_KEY",)
 
@@ -129,10 +146,6 @@ KNOWN_OPEN: dict[str, str] = {
     "internal-CSV-BINARY_FORMAT=BASE64": (
         "COPY INTO <table> ignores BINARY_FORMAT: the base64 text is stored as the BLOB's bytes"
     ),
-    "internal-CSV-BINARY_FORMAT=UTF8": (
-        "bytes that are not UTF-8 fail with DuckDB's raw conversion error, not a refusal "
-        "naming BINARY_FORMAT"
-    ),
     "internal-CSV-NULL_IF=('\\\\N')": (
         "the parser keeps both backslashes of the SQL string '\\\\N' (spec 004's default "
         "spelling), so NULL is written as two backslashes and an N, not \\N"
@@ -154,10 +167,6 @@ KNOWN_OPEN: dict[str, str] = {
         )
         for fmt in FORMATS
     },
-    "internal-JSON-FROM=src": (
-        "JSON from a table of several columns writes an object a row instead of being "
-        "refused (spec 004: JSON unloads VARIANT columns only)"
-    ),
     "internal-JSON-PARTITION BY=('y' || YEAR(d))": (
         "JSON with PARTITION BY fails with DuckDB's binder error (COPY ... FORMAT JSON has "
         "no partition_by), not partitioned files nor a clear refusal"
@@ -195,6 +204,7 @@ class Case:
     value: str | None = None
     place: str = "format"
     single: bool = False  # and SINGLE = TRUE (crossed with each COMPRESSION)
+    folder: bool = False  # SINGLE = TRUE into a path ending with '/' (not a file name)
 
     @property
     def id(self) -> str:
@@ -202,7 +212,18 @@ class Case:
         if self.option is None:
             return f"{self.location}-{self.fmt}-defaults"
         also = "+SINGLE=TRUE" if self.single else ""
+        also += "+path/" if self.folder else ""
         return f"{self.location}-{self.fmt}-{self.option}={self.value}{also}"
+
+    @property
+    def single_file(self) -> str:
+        """The file name a SINGLE = TRUE case's path ends with ('' for a path ending with
+        '/', whose file is named ``data``): with an explicit COMPRESSION, one carrying the
+        codec's extension, as the runtime requires (spec 004, SINGLE)."""
+        extension = SINGLE_EXTENSIONS.get(str(self.value))
+        if not self.single or self.folder or extension is None:
+            return ""
+        return f"data.{self.fmt.lower()}{extension}"
 
     @property
     def outcome(self) -> str:
@@ -220,6 +241,8 @@ class Case:
         """The words a refusal must hold (empty when the case is not refused)."""
         if self.location in UNREACHABLE:
             return (UNREACHABLE[self.location],)
+        if self.folder:
+            return ("SINGLE = TRUE", f"COMPRESSION = {self.value}", "ending with '/'")
         return REFUSED.get((self.fmt, self.option or "", self.value or ""), ())
 
     @property
@@ -241,7 +264,8 @@ def representative() -> list[tuple[str, str | None, str | None, str]]:
 
 def cases() -> list[Case]:
     """The whole matrix: every option x value x format on the named internal stage (and
-    SINGLE = TRUE with each COMPRESSION; ENCRYPTION on the S3 URL), then the
+    SINGLE = TRUE with each COMPRESSION, into a file name and, for an explicit text
+    compression, into a path ending with '/' (refused); ENCRYPTION on the S3 URL), then the
     representative set on every other location form."""
     out: list[Case] = [Case("internal", fmt) for fmt in FORMATS]
     for option in OPTIONS:
@@ -250,6 +274,11 @@ def cases() -> list[Case]:
             out += [Case(where, fmt, option.name, v, option.place) for v in option.values]
             if option.name == "COMPRESSION":
                 out += [Case("internal", fmt, option.name, v, single=True) for v in option.values]
+                out += [
+                    Case("internal", fmt, option.name, v, single=True, folder=True)
+                    for v in option.values
+                    if v in SINGLE_EXTENSIONS and fmt != "PARQUET"
+                ]
     for location in LOCATIONS[1:]:
         reps = representative()
         if location in DEFAULTS_ONLY:

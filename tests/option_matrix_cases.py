@@ -124,17 +124,13 @@ KNOWN_OPEN: dict[str, str] = {
     "internal-CSV-ESCAPE_UNENCLOSED_FIELD='#'": _ENCLOSES,
     "internal-CSV-ESCAPE_UNENCLOSED_FIELD=NONE": _ENCLOSES,
     "internal-CSV-FIELD_OPTIONALLY_ENCLOSED_BY=NONE": _ENCLOSES,
-    "internal-CSV-NULL_IF=()": (
-        "with FIELD_OPTIONALLY_ENCLOSED_BY = NONE the runtime writes an empty string as '\"\"' "
-        "(spec 004: enclosing is optional and NONE encloses nothing)"
-    ),
     "internal-CSV-FIELD_OPTIONALLY_ENCLOSED_BY='\"'": (
         "loading '\"\"' (an enclosed empty string) gives NULL, not '' (Snowflake's unload "
         "considerations: an enclosed empty string is how '' is told from NULL)"
     ),
     "internal-CSV-FIELD_OPTIONALLY_ENCLOSED_BY='0x27'": (
-        "with a single-quote enclosure the runtime doubles '\"' and escapes \"'\" with '\"' "
-        "(DuckDB's escape stays '\"'); spec 004 doubles the enclosure character"
+        "loading \"''\" (an enclosed empty string) gives NULL, not '' (as with '\"'; the "
+        "unload writes the enclosure doubled, as spec 004 says)"
     ),
     "internal-CSV-TIME_FORMAT='HH12.MI.SS.FF3 AM'": (
         "the load cannot read back the TIME_FORMAT it wrote ('11.59.58.000 PM': DuckDB "

@@ -201,8 +201,7 @@ def csv_read_options(spec: FormatSpec, *, named_header: bool = False) -> list[st
         options.append(f"escape = {literal(escape)}")
     if spec.options.get("error_on_column_count_mismatch") is False:
         options.append("null_padding = true")
-    null_if = spec.options.get("null_if", ("\\N",))
-    nulls = list(null_if) if isinstance(null_if, tuple) else ["\\N"]
+    nulls = null_strings(spec)
     clashing = [null for null in nulls if escape and escape in null]
     if clashing:
         raise StageProgrammingError(
@@ -221,6 +220,12 @@ def csv_read_options(spec: FormatSpec, *, named_header: bool = False) -> list[st
         if value is not None:
             options.append(f"{duckdb_name} = {literal(strftime_format(value))}")
     return options
+
+
+def null_strings(spec: FormatSpec) -> list[str]:
+    r"""A CSV format's NULL_IF strings (default ``\N``; ``NULL_IF = ()`` gives none)."""
+    null_if = spec.options.get("null_if", ("\\N",))
+    return list(null_if) if isinstance(null_if, tuple) else ["\\N"]
 
 
 def _read_delimiters(spec: FormatSpec) -> tuple[str, str]:

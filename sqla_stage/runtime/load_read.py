@@ -23,6 +23,7 @@ from typing import Any
 
 from sqla_stage.errors import StageProgrammingError
 from sqla_stage.formats import CSV, JSON, TSV, FormatSpec, Parquet
+from sqla_stage.runtime import load_csv_fields
 from sqla_stage.runtime.duckdb_formats import check_column_count, read_function
 from sqla_stage.runtime.literals import literal, quote, text_list
 
@@ -133,21 +134,11 @@ class Reader:
                     f"'Cannot convert value ''' || __sqla_stage_r{index}::VARCHAR || "
                     f"''' to {field.target.type.replace(chr(39), chr(39) * 2)}'"
                 )
-                checks.append(
-                    (
-                        f"__sqla_stage_r{index} IS NOT NULL AND __sqla_stage_v{index} IS NULL",
-                        message,
-                        name,
-                    )
-                )
+                failed = f"__sqla_stage_r{index} IS NOT NULL AND __sqla_stage_v{index} IS NULL"
+                checks.append((failed, message, name))
             if field.target.not_null:
-                checks.append(
-                    (
-                        f"__sqla_stage_v{index} IS NULL",
-                        "'NULL result in a non-nullable column'",
-                        name,
-                    )
-                )
+                message = "'NULL result in a non-nullable column'"
+                checks.append((f"__sqla_stage_v{index} IS NULL", message, name))
         error = column = "NULL"
         if checks:
             error = "CASE " + " ".join(f"WHEN {c} THEN {m}" for c, m, _ in checks) + " END"
@@ -203,12 +194,22 @@ class CsvReader(Reader):
         self.header = header
 
     def read_type(self, field: Field) -> str:
-        """The DuckDB type a field is read as: its column's."""
-        return field.target.type
+        """The DuckDB type a field is read as: its column's, or text (`load_csv_fields`)."""
+        return load_csv_fields.read_type(self.spec, field.target.type)
+
+    def value(self, field: Field, *, tolerant: bool) -> str:
+        """The field, converted when read as text (TIME_FORMAT, BINARY_FORMAT, ...)."""
+        name, kind = quote(field.sources[0]), field.target.type
+        return load_csv_fields.value(self.spec, kind, name, tolerant=tolerant) or name
+
+    def raw(self, field: Field) -> str | None:
+        """The text of a field converted after reading (None: the reader converts)."""
+        text = load_csv_fields.read_as_text(self.spec, field.target.type)
+        return quote(field.sources[0]) if text else None
 
     def source(self, paths: Sequence[str], *, tolerant: bool, rejects: bool = False) -> str:
         """``read_csv`` typed by the target columns."""
-        extra = []
+        extra = load_csv_fields.read_options(self.spec)
         if tolerant:
             extra.append("ignore_errors = true")
         if rejects:

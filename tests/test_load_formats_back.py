@@ -100,6 +100,30 @@ def test_a_time_not_in_the_format_is_an_error_naming_the_column(run: Run, tmp_pa
     assert run("SELECT * FROM back") == [(1, dt.time(23, 59, 58))]
 
 
+def test_ff_is_nanoseconds_and_other_precisions_are_refused(run: Run, tmp_path: Path) -> None:
+    run(
+        "CREATE STAGE s",
+        "CREATE TABLE src (id INTEGER, ts TIMESTAMP)",
+        "INSERT INTO src VALUES (1, TIMESTAMP '2024-01-01 01:02:03.123456')",
+    )
+    fmt = (
+        "FILE_FORMAT = (TYPE = CSV COMPRESSION = NONE "
+        "TIMESTAMP_FORMAT = 'YYYY-MM-DD HH24:MI:SS.FF')"
+    )
+    run(f"COPY INTO @s/f/ FROM src {fmt} SINGLE = TRUE")
+    assert only_file(tmp_path, "f") == "1,2024-01-01 01:02:03.123456000\n"  # FF is FF9
+    run("CREATE TABLE back (id INTEGER, ts TIMESTAMP)", f"COPY INTO back FROM @s/f/ {fmt}")
+    assert run("SELECT ts FROM back") == [(dt.datetime(2024, 1, 1, 1, 2, 3, 123456),)]
+    odd = "FILE_FORMAT = (TYPE = CSV TIME_FORMAT = 'HH24:MI:SS.FF2')"
+    with pytest.raises(sa.exc.SQLAlchemyError, match="FF2 is not supported"):
+        run(f"COPY INTO @s/odd/ FROM src {odd}")
+    assert not folder(tmp_path, "odd").exists()
+    run("CREATE TABLE times (id INTEGER, tm TIME)")
+    put(tmp_path, "t2/a.csv", "1,01:02:03.12\n")
+    with pytest.raises(sa.exc.SQLAlchemyError, match="FF2 is not supported"):
+        run(f"COPY INTO times FROM @s/t2/ {odd}")
+
+
 # -- BINARY_FORMAT -------------------------------------------------------------------------
 
 BYTES = [b"\x00\x01\xfe\xff", b"x", b"\\N", b"", None]

@@ -199,6 +199,17 @@ def test_a_staged_query_returns_the_binary_text(run: Run, tmp_path: Path) -> Non
     assert run(f"SELECT $2 FROM @s/q/ {fmt}") == [("DEADBEEF",)]
 
 
+def test_a_transformation_decodes_binary_text_only_when_told(run: Run, tmp_path: Path) -> None:
+    run("CREATE STAGE s", "CREATE TABLE back (id INTEGER, b BLOB)")
+    put(tmp_path, "x/a.csv", "1,3q2+7w==\n")
+    query = "(SELECT $1::INTEGER, {} FROM @s/x/) FILE_FORMAT = (TYPE = CSV BINARY_FORMAT = BASE64)"
+    with pytest.raises(sa.exc.SQLAlchemyError, match=r"'b' is BINARY.*TO_BINARY"):
+        run("COPY INTO back FROM " + query.format("$2"))
+    assert run("SELECT count(*) FROM back") == [(0,)]
+    run("COPY INTO back FROM " + query.format("TO_BINARY($2, 'BASE64')"))
+    assert run("SELECT * FROM back") == [(1, b"\xde\xad\xbe\xef")]
+
+
 # -- FIELD_OPTIONALLY_ENCLOSED_BY: '' and NULL ------------------------------------------------
 
 

@@ -321,3 +321,26 @@ def test_a_partition_expression_over_no_source_column_is_refused(run: Run, tmp_p
     ):
         run("COPY INTO @s/p/ FROM j PARTITION BY ('y' || YEAR(d)) FILE_FORMAT = (TYPE = JSON)")
     assert not folder(tmp_path, "p").exists()
+
+
+# -- Databend: EMPTY_FIELD_AS applies to an enclosed empty field too -------------------------
+
+
+@pytest.mark.parametrize("empty", ["NULL", "STRING"])
+def test_databend_reads_enclosed_empty_as_its_empty_field_as(
+    databend: Any, make_engine: Callable[..., Any], tmp_path: Path, empty: str
+) -> None:
+    put(tmp_path, "e/a.csv", '1,"",x\n2,,x\n3,"a",x\n')
+    csv = folder(tmp_path, "e/a.csv")
+    fmt = f"FILE_FORMAT = (TYPE = CSV QUOTE = '\"' EMPTY_FIELD_AS = {empty})"
+    databend.sql("CREATE TABLE te (id INT, s VARCHAR NULL, c VARCHAR NULL)")
+    databend.sql(f"COPY INTO te FROM 'fs://{csv.parent}/' PATTERN = 'a.csv' {fmt}")
+    expected = [(r["id"], r["s"]) for r in databend.sql("SELECT id, s FROM te ORDER BY id")]
+    empty_value = None if empty == "NULL" else ""
+    assert expected == [(1, empty_value), (2, empty_value), (3, "a")]  # "" as ,,
+    engine = make_engine(stage_dialect="databend")
+    with engine.begin() as conn:
+        conn.exec_driver_sql("CREATE STAGE s")
+        conn.exec_driver_sql("CREATE TABLE te (id INTEGER, s VARCHAR, c VARCHAR)")
+        conn.exec_driver_sql(f"COPY INTO te FROM @s/e/ {fmt}")
+        assert conn.exec_driver_sql("SELECT id, s FROM te ORDER BY id").all() == expected

@@ -10,15 +10,19 @@ text and converts them, as Snowflake's and Databend's loads do:
   number of digits is an error), from base64, or (UTF8) stored as the text's UTF-8 bytes.
 - **FIELD_OPTIONALLY_ENCLOSED_BY** (a character): an enclosed empty field (``""``) is an
   empty string and an empty unenclosed field (``,,``) is NULL when EMPTY_FIELD_AS_NULL is
-  TRUE, as Snowflake's data unloading considerations say. DuckDB's reader is told not to
-  turn enclosed fields into NULL (``allow_quoted_nulls = false``); a text column then
-  turns an enclosed NULL_IF string into NULL itself, as NULL_IF applies to every field.
+  TRUE, as Snowflake's data unloading considerations say (not under
+  ``stage_dialect=databend``: Databend's EMPTY_FIELD_AS applies to both). DuckDB's reader
+  is told not to turn enclosed fields into NULL (``allow_quoted_nulls = false``); a text
+  column then turns an enclosed NULL_IF string into NULL itself, as NULL_IF applies to
+  every field.
 
 In the tolerant shape (`load_read.Reader.rows`) a value that does not convert is NULL
 (``TRY``), and the row is an error naming the column.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from sqla_stage.formats import FormatSpec
 from sqla_stage.options import AUTO, NONE, Keyword
@@ -41,59 +45,70 @@ def _binary_format(spec: FormatSpec) -> str:
     return str(spec.options.get("binary_format", "HEX")).upper()
 
 
-def enclosed_empty_kept(spec: FormatSpec) -> bool:
-    """Whether the load tells an enclosed empty field ('') from an empty one (NULL).
-
-    True with FIELD_OPTIONALLY_ENCLOSED_BY set to a character, EMPTY_FIELD_AS_NULL TRUE
-    (its default) and no empty string among the NULL_IF strings.
-    """
-    enclosure = spec.options.get("field_optionally_enclosed_by")
-    if enclosure is None or (isinstance(enclosure, Keyword) and enclosure == NONE):
-        return False
-    if spec.options.get("empty_field_as_null", True) is not True:
-        return False
-    return "" not in null_strings(spec)
-
-
-def read_options(spec: FormatSpec) -> list[str]:
-    """More ``read_csv`` arguments of a load (``allow_quoted_nulls = false``, or none)."""
-    return ["allow_quoted_nulls = false"] if enclosed_empty_kept(spec) else []
-
-
-def read_as_text(spec: FormatSpec, column_type: str) -> bool:
-    """Whether a column of ``column_type`` is read as text, to be converted by `value`."""
-    kind = column_type.upper()
-    return kind == _BINARY or (kind == _TIME and _time_format(spec) is not None)
-
-
-def read_type(spec: FormatSpec, column_type: str) -> str:
-    """The DuckDB type the CSV reader reads a column of ``column_type`` as."""
-    return _TEXT if read_as_text(spec, column_type) else column_type
-
-
-def value(spec: FormatSpec, column_type: str, field: str, *, tolerant: bool) -> str | None:
-    """The SQL giving the column's value from the read ``field``; None: the field as read.
+@dataclass(frozen=True)
+class CsvFields:
+    """How a load reads a CSV format's fields: which as text, and their conversions.
 
     Args:
         spec: The CSV format.
-        column_type: The target column's DuckDB type.
-        field: The read field (a quoted column name).
-        tolerant: NULL rather than an error for a value that does not convert.
+        dialect: Whose semantics to follow (``stage_dialect``): Databend's EMPTY_FIELD_AS
+            applies to an enclosed empty field too (``""`` is NULL, or '' with STRING).
     """
-    kind = column_type.upper()
-    text = field
-    if enclosed_empty_kept(spec) and (kind == _TEXT or read_as_text(spec, kind)):
-        nulls = [null for null in null_strings(spec) if null]
-        if nulls:
-            listed = ", ".join(literal(null) for null in nulls)
-            text = f"CASE WHEN {field} IN ({listed}) THEN NULL ELSE {field} END"
-    if kind == _BINARY:
-        return _decoded(_binary_format(spec), text, tolerant=tolerant)
-    time_format = _time_format(spec) if kind == _TIME else None
-    if time_format is not None:
-        parse = "try_strptime" if tolerant else "strptime"
-        return f"CAST({parse}({text}, {literal(time_format)}) AS TIME)"
-    return None if text == field else text
+
+    spec: FormatSpec
+    dialect: str | None = None
+
+    def enclosed_empty_kept(self) -> bool:
+        """Whether an enclosed empty field ('') is told from an empty one (NULL).
+
+        True with FIELD_OPTIONALLY_ENCLOSED_BY set to a character, EMPTY_FIELD_AS_NULL
+        TRUE (its default) and no empty string among the NULL_IF strings, except under
+        ``stage_dialect=databend``.
+        """
+        enclosure = self.spec.options.get("field_optionally_enclosed_by")
+        if enclosure is None or (isinstance(enclosure, Keyword) and enclosure == NONE):
+            return False
+        if self.dialect == "databend":
+            return False
+        if self.spec.options.get("empty_field_as_null", True) is not True:
+            return False
+        return "" not in null_strings(self.spec)
+
+    def read_options(self) -> list[str]:
+        """More ``read_csv`` arguments of a load (``allow_quoted_nulls = false``, or none)."""
+        return ["allow_quoted_nulls = false"] if self.enclosed_empty_kept() else []
+
+    def read_as_text(self, column_type: str) -> bool:
+        """Whether a column of ``column_type`` is read as text, to be converted by `value`."""
+        kind = column_type.upper()
+        return kind == _BINARY or (kind == _TIME and _time_format(self.spec) is not None)
+
+    def read_type(self, column_type: str) -> str:
+        """The DuckDB type the CSV reader reads a column of ``column_type`` as."""
+        return _TEXT if self.read_as_text(column_type) else column_type
+
+    def value(self, column_type: str, field: str, *, tolerant: bool) -> str:
+        """The SQL giving the column's value from the read ``field`` (itself, or converted).
+
+        Args:
+            column_type: The target column's DuckDB type.
+            field: The read field (a quoted column name).
+            tolerant: NULL rather than an error for a value that does not convert.
+        """
+        kind = column_type.upper()
+        text = field
+        if self.enclosed_empty_kept() and (kind == _TEXT or self.read_as_text(kind)):
+            nulls = [null for null in null_strings(self.spec) if null]
+            if nulls:
+                listed = ", ".join(literal(null) for null in nulls)
+                text = f"CASE WHEN {field} IN ({listed}) THEN NULL ELSE {field} END"
+        if kind == _BINARY:
+            return _decoded(_binary_format(self.spec), text, tolerant=tolerant)
+        time_format = _time_format(self.spec) if kind == _TIME else None
+        if time_format is not None:
+            parse = "try_strptime" if tolerant else "strptime"
+            return f"CAST({parse}({text}, {literal(time_format)}) AS TIME)"
+        return text
 
 
 def _decoded(binary_format: str, text: str, *, tolerant: bool) -> str:

@@ -35,6 +35,7 @@ _TIME = "TIME"
 
 
 def _time_format(spec: FormatSpec) -> str | None:
+    """TIME_FORMAT as strftime (None for AUTO or none)."""
     value = spec.options.get("time_format")
     if value is None or (isinstance(value, Keyword) and value == AUTO):
         return None
@@ -42,6 +43,7 @@ def _time_format(spec: FormatSpec) -> str | None:
 
 
 def _binary_format(spec: FormatSpec) -> str:
+    """BINARY_FORMAT (HEX by default), upper case."""
     return str(spec.options.get("binary_format", "HEX")).upper()
 
 

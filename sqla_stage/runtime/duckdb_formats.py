@@ -48,7 +48,8 @@ _SNOWFLAKE_TIME_TOKENS = [
     ("FF9", "%n"),
     ("FF6", "%f"),
     ("FF3", "%g"),
-    ("FF", "%f"),
+    ("FF0", ""),
+    ("FF", "%n"),  # Snowflake: FF is FF9 (nanoseconds)
     ("AM", "%p"),
     ("PM", "%p"),
     ("TZH:TZM", "%z"),
@@ -56,18 +57,30 @@ _SNOWFLAKE_TIME_TOKENS = [
 ]
 _TIME_TOKEN = re.compile("|".join(re.escape(token) for token, _ in _SNOWFLAKE_TIME_TOKENS))
 _TIME_MAP = dict(_SNOWFLAKE_TIME_TOKENS)
+#: Fractional seconds DuckDB's strftime / strptime have no specifier for.
+_UNSUPPORTED_FRACTION = re.compile("FF[124578]")
 
 
 def strftime_format(snowflake: str) -> str:
     """Convert a Snowflake date/time format (``YYYY-MM-DD HH24:MI:SS.FF3``) to strftime.
 
-    Text in double quotes is literal, as in Snowflake; ``%`` is escaped.
+    Text in double quotes is literal, as in Snowflake; ``%`` is escaped. Fractional
+    seconds are FF0, FF3, FF6, FF9 or FF (nanoseconds, as FF9).
+
+    Raises:
+        StageProgrammingError: FF1, FF2, FF4, FF5, FF7 or FF8 (no DuckDB specifier).
     """
     parts = []
     for index, piece in enumerate(snowflake.split('"')):
         if index % 2:
             parts.append(piece.replace("%", "%%"))
         else:
+            unsupported = _UNSUPPORTED_FRACTION.search(piece)
+            if unsupported:
+                raise StageProgrammingError(
+                    f"format {snowflake!r}: {unsupported.group()} is not supported on the "
+                    "DuckDB runtime (fractional seconds FF0, FF3, FF6, FF9 or FF are)"
+                )
             escaped = piece.replace("%", "%%")
             parts.append(_TIME_TOKEN.sub(lambda m: _TIME_MAP[m.group()], escaped))
     return "".join(parts)
@@ -202,8 +215,7 @@ def csv_read_options(spec: FormatSpec, *, named_header: bool = False) -> list[st
         options.append(f"escape = {literal(escape_read)}")
     if spec.options.get("error_on_column_count_mismatch") is False:
         options.append("null_padding = true")
-    null_if = spec.options.get("null_if", ("\\N",))
-    nulls = list(null_if) if isinstance(null_if, tuple) else ["\\N"]
+    nulls = null_strings(spec)
     clashing = [null for null in nulls if escape and escape in null]
     if clashing:
         raise StageProgrammingError(
@@ -222,6 +234,12 @@ def csv_read_options(spec: FormatSpec, *, named_header: bool = False) -> list[st
         if value is not None:
             options.append(f"{duckdb_name} = {literal(strftime_format(value))}")
     return options
+
+
+def null_strings(spec: FormatSpec) -> list[str]:
+    r"""A CSV format's NULL_IF strings (default ``\N``; ``NULL_IF = ()`` gives none)."""
+    null_if = spec.options.get("null_if", ("\\N",))
+    return list(null_if) if isinstance(null_if, tuple) else ["\\N"]
 
 
 def _read_delimiters(spec: FormatSpec) -> tuple[str, str]:

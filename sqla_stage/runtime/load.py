@@ -161,7 +161,8 @@ def run(context: StageContext, element: CopyInto) -> Rows | Query:
                 )
                 target = dataclasses.replace(target, variants=check)
             fill = target.variants.read_targets(target.fill) if target.variants else target.fill
-            reader = make_reader(side(), spec, fill, [f.path for f in files], options.match)
+            paths, dialect = [f.path for f in files], context.settings.stage_dialect
+            reader = make_reader(side(), spec, fill, paths, options.match, dialect)
             _check_unfilled(target, reader)
             if options.validation is not None:
                 keyed = [(f.path, f.key) for f in files]

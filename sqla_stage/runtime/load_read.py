@@ -11,18 +11,19 @@ SQL over a list of files. It has two shapes:
   rejects tables, on the checking connection, say which lines were dropped and why);
   JSON reads each line as one JSON value and converts keys with ``TRY_CAST``; Parquet
   converts columns with ``TRY_CAST``. A NULL in a NOT NULL column is a row error too.
-
-The checks that run these reads are in `load_checks`.
+  The checks that run these reads are in `load_checks`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from sqla_stage.errors import StageProgrammingError
 from sqla_stage.formats import CSV, JSON, TSV, FormatSpec, Parquet
+from sqla_stage.runtime import load_csv_fields
 from sqla_stage.runtime.duckdb_formats import check_column_count, read_function
 from sqla_stage.runtime.literals import literal, quote, text_list
 
@@ -33,6 +34,7 @@ LINE = "__sqla_stage_line"
 RECORD = "__sqla_stage_record"
 OBJECT = "__sqla_stage_json"
 REJECTS = ("__sqla_stage_rejects", "__sqla_stage_scans")
+_REJECT_ARGS = ("rejects_table", "rejects_scan")
 _NESTED = ("(", "[", "STRUCT", "MAP", "JSON", "UNION")
 
 
@@ -133,21 +135,11 @@ class Reader:
                     f"'Cannot convert value ''' || __sqla_stage_r{index}::VARCHAR || "
                     f"''' to {field.target.type.replace(chr(39), chr(39) * 2)}'"
                 )
-                checks.append(
-                    (
-                        f"__sqla_stage_r{index} IS NOT NULL AND __sqla_stage_v{index} IS NULL",
-                        message,
-                        name,
-                    )
-                )
+                failed = f"__sqla_stage_r{index} IS NOT NULL AND __sqla_stage_v{index} IS NULL"
+                checks.append((failed, message, name))
             if field.target.not_null:
-                checks.append(
-                    (
-                        f"__sqla_stage_v{index} IS NULL",
-                        "'NULL result in a non-nullable column'",
-                        name,
-                    )
-                )
+                message = "'NULL result in a non-nullable column'"
+                checks.append((f"__sqla_stage_v{index} IS NULL", message, name))
         error = column = "NULL"
         if checks:
             error = "CASE " + " ".join(f"WHEN {c} THEN {m}" for c, m, _ in checks) + " END"
@@ -197,26 +189,39 @@ class CsvReader(Reader):
 
     rejects = True
 
-    def __init__(self, spec: FormatSpec, fields: Sequence[Field], *, header: bool = False):
+    def __init__(
+        self,
+        spec: FormatSpec,
+        fields: Sequence[Field],
+        *,
+        header: bool = False,
+        dialect: str | None = None,
+    ):
         """``header``: the last SKIP_HEADER line names the columns (match by name)."""
         super().__init__(spec, fields)
         self.header = header
+        self.csv = load_csv_fields.CsvFields(spec, dialect)
 
     def read_type(self, field: Field) -> str:
-        """The DuckDB type a field is read as: its column's."""
-        return field.target.type
+        """The DuckDB type a field is read as: its column's, or text (`load_csv_fields`)."""
+        return self.csv.read_type(field.target.type)
+
+    def value(self, field: Field, *, tolerant: bool) -> str:
+        """The field, converted when read as text (TIME_FORMAT, BINARY_FORMAT, ...)."""
+        return self.csv.value(field.target.type, quote(field.sources[0]), tolerant=tolerant)
+
+    def raw(self, field: Field) -> str | None:
+        """The text of a field converted after reading (None: the reader converts)."""
+        return quote(field.sources[0]) if self.csv.read_as_text(field.target.type) else None
 
     def source(self, paths: Sequence[str], *, tolerant: bool, rejects: bool = False) -> str:
         """``read_csv`` typed by the target columns."""
-        extra = []
+        extra = self.csv.read_options()
         if tolerant:
             extra.append("ignore_errors = true")
         if rejects:
-            extra += [
-                "store_rejects = true",
-                f"rejects_table = {literal(REJECTS[0])}",
-                f"rejects_scan = {literal(REJECTS[1])}",
-            ]
+            extra.append("store_rejects = true")
+            extra += [f"{n} = {literal(t)}" for n, t in zip(_REJECT_ARGS, REJECTS, strict=True)]
         if not self.header:
             columns = {field.sources[0]: self.read_type(field) for field in self.fields}
             return self._call(paths, columns=columns, extra=extra)
@@ -256,11 +261,8 @@ class JsonReader(Reader):
     """
 
     def _objects(self, paths: Sequence[str]) -> str:
-        return self._call(
-            paths,
-            columns={OBJECT: "JSON"},
-            extra=["records = false", "ignore_errors = true"],
-        )
+        extra = ["records = false", "ignore_errors = true"]
+        return self._call(paths, columns={OBJECT: "JSON"}, extra=extra)
 
     def _typed(self) -> bool:
         return all(len(field.sources) == 1 for field in self.fields)
@@ -288,13 +290,10 @@ class JsonReader(Reader):
 
     def checks(self) -> list[tuple[str, str, str | None]]:
         """A line that is not JSON, or not an object."""
+        found = f"'Error parsing JSON: expected an object, found ' || json_type({OBJECT})"
         return [
             (f"{OBJECT} IS NULL", "'Error parsing JSON: not a valid JSON value'", None),
-            (
-                f"json_type({OBJECT}) <> 'OBJECT'",
-                f"'Error parsing JSON: expected an object, found ' || json_type({OBJECT})",
-                None,
-            ),
+            (f"json_type({OBJECT}) <> 'OBJECT'", found, None),
         ]
 
     def line(self) -> str:
@@ -416,6 +415,7 @@ def make_reader(
     targets: Sequence[TargetColumn],
     paths: Sequence[str],
     match: str,
+    dialect: str | None = None,
 ) -> Reader:
     """The reader for a load, matching file columns by position or by name.
 
@@ -425,6 +425,7 @@ def make_reader(
         targets: The columns to fill (the statement's column list, else the table's).
         paths: The files (DuckDB paths).
         match: ``NONE``, ``CASE_SENSITIVE`` or ``CASE_INSENSITIVE``.
+        dialect: Whose CSV semantics to follow (``stage_dialect``).
 
     Raises:
         StageRuntimeError: the files' columns cannot be read, or do not fit the table.
@@ -434,7 +435,7 @@ def make_reader(
     as_named = [Field(t, (t.name,)) for t in targets]
     if isinstance(spec, CSV):
         check_column_count(spec, [target.name for target in targets if target.has_default])
-        kind = TsvReader if isinstance(spec, TSV) else CsvReader
+        kind = partial(TsvReader if isinstance(spec, TSV) else CsvReader, dialect=dialect)
         if not by_name:
             return kind(spec, as_named)
         skip = spec.options.get("skip_header", 0)

@@ -69,7 +69,7 @@ def insert_transformed(
         )
     names = "(" + ", ".join(quote(column.name) for column in fill) + ") " if listed else ""
     try:
-        items = _converted(context, rewritten.sql, rewritten.parameters, fill)
+        items = _converted(context, rewritten.sql, rewritten.parameters, fill, label)
         sql = f"INSERT INTO {table_sql} {names}SELECT {items} FROM ({rewritten.sql})"
         row = context.run(sql, rewritten.parameters).fetchone()
     except duckdb.Error as error:
@@ -78,14 +78,26 @@ def insert_transformed(
 
 
 def _converted(
-    context: StageContext, sql: str, parameters: Any, fill: Sequence[TargetColumn]
+    context: StageContext, sql: str, parameters: Any, fill: Sequence[TargetColumn], label: str
 ) -> str:
-    """The query's columns by position, each JSON one converted for its target column."""
+    """The query's columns by position, each JSON one converted for its target column.
+
+    Raises:
+        StageProgrammingError: text into a BINARY column: its BINARY_FORMAT (HEX, BASE64,
+            UTF8) is the query's to say, with ``TO_BINARY`` (DuckDB's cast would store the
+            text's own bytes).
+    """
     described = context.run(f"SELECT * FROM ({sql}) LIMIT 0", parameters).description
     items = []
     for position, item in enumerate(described, start=1):
         column = f"#{position}"
         target = fill[position - 1].type if position <= len(fill) else None
+        if str(item[1]) == "VARCHAR" and target == "BLOB":
+            raise StageProgrammingError(
+                f"COPY INTO {label} FROM (query): the column {fill[position - 1].name!r} is "
+                f"BINARY and the query's column {position} is text; decode it with "
+                "TO_BINARY(<expr>, 'HEX' | 'BASE64' | 'UTF-8') (its BINARY_FORMAT)"
+            )
         if str(item[1]) == "JSON" and target is not None and target != "JSON":
             text = f"json_extract_string({column}, '$')"
             column = text if target == "VARCHAR" else f"CAST({text} AS {target})"

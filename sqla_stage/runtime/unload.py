@@ -163,7 +163,7 @@ def run(context: StageContext, element: CopyInto) -> Rows | Query:
     single = options.get("single") is True
     dialect = context.settings.stage_dialect
     unload_partitions.check_options(element, dialect)
-    if element.partition_by is not None and dialect == "databend":
+    if element.partition_by is not None:  # planned before writing: a bad one is refused
         unload_partitions.check_type(partition_type(context, element, source), dialect)
     header = options.get("header") is True or (dialect == "databend" and isinstance(spec, Parquet))
     writer = writer_for(spec, header, stage_dialect=dialect)
@@ -265,9 +265,20 @@ def partition_sql(context: StageContext, element: CopyInto) -> str | None:
 
 
 def partition_type(context: StageContext, element: CopyInto, source: Source) -> str:
-    """The DuckDB type of the PARTITION BY expression (planned, not run)."""
+    """The DuckDB type of the PARTITION BY expression (planned, not run).
+
+    Raises:
+        StageProgrammingError: the expression does not bind over the source (a column it
+            names is not one of the source's), named as written.
+    """
     sql = f"DESCRIBE SELECT ({partition_sql(context, element)}) FROM {source.relation}"
-    return str(context.run(sql, source.parameters).fetchall()[0][1])
+    try:
+        return str(context.run(sql, source.parameters).fetchall()[0][1])
+    except duckdb.Error as error:
+        raise StageProgrammingError(
+            f"PARTITION BY {element.partition_by}: {first_line(error)} (the expression is "
+            "over the source's columns; nothing was written)"
+        ) from None
 
 
 def describe(context: StageContext, source: Source) -> list[SourceColumn]:

@@ -140,20 +140,6 @@ KNOWN_OPEN: dict[str, str] = {
     "internal-PARQUET-MAX_FILE_SIZE=100000": (
         "MAX_FILE_SIZE overshoot: one Parquet file of about 160 kB for a 100 kB limit"
     ),
-    **{
-        f"internal_ns-{fmt}-defaults": (
-            "a namespaced stage (@main.mx) is 'does not exist' though @mx is that stage "
-            "in the schema main (spec 004: @[namespace.]int_stage_name)"
-        )
-        for fmt in FORMATS
-    },
-    **{
-        f"table_ns-{fmt}-defaults": (
-            "@main.%src writes under another folder than @%src (stage/table/main.src), so "
-            "the table's stage does not hold the files (silently)"
-        )
-        for fmt in FORMATS
-    },
     "internal-JSON-FROM=src": (
         "JSON from a table of several columns writes an object a row instead of being "
         "refused (spec 004: JSON unloads VARIANT columns only)"

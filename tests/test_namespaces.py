@@ -601,3 +601,20 @@ def test_databend_stages_are_global_whatever_the_current_schema(
         conn.rollback()
     [written] = _files(tmp_path / "stages")
     assert written.startswith("stage/internal/g/a/")
+
+
+def test_a_sub_stage_of_st_is_one_of_main_st(
+    make_engine: Callable[..., Any], tmp_path: Path
+) -> None:
+    engine = make_engine()
+    with engine.begin() as conn:
+        _run(conn, "CREATE STAGE parent")
+        _run(conn, "CREATE STAGE sub URL = 'stage://main.parent/part/'")
+        _run(conn, "COPY INTO @sub/x/ FROM (SELECT 1 AS one)")
+    assert _files(tmp_path / "stages") == ["stage/internal/parent/part/x/data_0_0_0.csv.gz"]
+    with engine.begin() as conn:
+        assert [row[0] for row in _run(conn, "LIST @parent")] == ["part/x/data_0_0_0.csv.gz"]
+        _run(conn, "REMOVE @parent/part/")
+    for name in ("parent", "app.main.parent"):
+        with engine.begin() as conn, pytest.raises(StageRuntimeError, match="sub-stage of it"):
+            _run(conn, f"ALTER STAGE {name} RENAME TO p2")

@@ -618,3 +618,22 @@ def test_a_sub_stage_of_st_is_one_of_main_st(
     for name in ("parent", "app.main.parent"):
         with engine.begin() as conn, pytest.raises(StageRuntimeError, match="sub-stage of it"):
             _run(conn, f"ALTER STAGE {name} RENAME TO p2")
+
+
+def test_reading_a_stage_follows_the_schema_of_the_connection(
+    make_engine: Callable[..., Any],
+) -> None:
+    """``read_arrow`` reads through a cursor of its own, in the connection's schema."""
+    engine = make_engine()
+    with engine.connect() as conn:
+        _run(conn, "CREATE SCHEMA other")
+        _run(conn, "CREATE STAGE st")
+        _run(conn, "COPY INTO @st/a/ FROM (SELECT 'main' AS here)")
+        _run(conn, "USE other")
+        _run(conn, "CREATE STAGE st")
+        _run(conn, "COPY INTO @st/a/ FROM (SELECT 'other' AS here)")
+        conn.commit()
+        assert Stage("st").read_arrow(conn, "a/").column(0).to_pylist() == ["other"]
+        assert Stage("st", schema="main").read_arrow(conn, "a/").column(0).to_pylist() == ["main"]
+        _run(conn, "USE main")
+        assert Stage("st").read_arrow(conn, "a/").column(0).to_pylist() == ["main"]

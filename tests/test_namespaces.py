@@ -637,3 +637,34 @@ def test_reading_a_stage_follows_the_schema_of_the_connection(
         assert Stage("st", schema="main").read_arrow(conn, "a/").column(0).to_pylist() == ["main"]
         _run(conn, "USE main")
         assert Stage("st").read_arrow(conn, "a/").column(0).to_pylist() == ["main"]
+
+
+def test_names_are_refused_while_another_database_is_the_current_one(
+    two_databases: Any, tmp_path: Path
+) -> None:
+    """``st`` of db2's main would take the folder of app's ``st``: refused, nothing written."""
+    with two_databases.begin() as conn:
+        _run(conn, "CREATE STAGE st")
+    with two_databases.begin() as conn:
+        _run(conn, "CREATE TABLE db2.main.t AS SELECT 1 AS one")
+    with two_databases.connect() as conn:
+        _run(conn, "USE db2")
+        for sql in (
+            "CREATE STAGE st",
+            "COPY INTO @st/x/ FROM db2.s2.tbl",
+            "COPY INTO @app.main.st/x/ FROM db2.s2.tbl",
+            "COPY INTO @%t/x/ FROM db2.s2.tbl",
+            "CREATE FILE FORMAT ff TYPE = CSV",
+        ):
+            with pytest.raises(StageRuntimeError, match="the current database is 'db2'"):
+                _run(conn, sql)
+            conn.rollback()
+        _run(conn, "USE app")
+        assert _run(conn, "COPY INTO @st/x/ FROM db2.s2.tbl")[0][0] == 3
+        conn.commit()
+    assert [name.rsplit("/", 1)[0] for name in _files(tmp_path / "stages")] == [
+        "stage/internal/st/x"
+    ]
+    with two_databases.begin() as conn:  # nothing was registered in db2
+        registry = "database_name = 'db2' AND schema_name = 'sqla_stage'"
+        assert _run(conn, f"SELECT count(*) FROM duckdb_tables() WHERE {registry}") == [(0,)]

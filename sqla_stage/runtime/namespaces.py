@@ -9,7 +9,9 @@ writes a table's name for DuckDB with each part quoted on its own.
 `canonical` gives a stage's or file format's one name: a name without a schema is in the
 current schema (``current_schema()``, which ``USE`` and ``SET schema`` change), as in
 Snowflake, so ``st``, ``main.st`` and ``app.main.st`` are one stage in the schema
-``main``, with one registry key (`Where.keys`) and one folder (`Where.folder`).
+``main``, with one registry key (`Where.keys`) and one folder (`Where.folder`). Names
+resolve only while the database the engine opened is the current one (`mark_primary`):
+after ``USE db2`` a bare name would be db2's, with the folder of the opened database's.
 """
 
 from __future__ import annotations
@@ -19,13 +21,15 @@ from typing import Any
 
 from sqla_stage.errors import StageArgumentError, StageProgrammingError
 from sqla_stage.namespaces import join_namespace, split_namespace
-from sqla_stage.runtime.literals import fetch_one, inline, quote
+from sqla_stage.runtime.literals import fetch_one, inline, literal, quote
 from sqla_stage.runtime.storage import qualified_folder
 
 #: DuckDB's default schema, the one a name of a release before namespaces is in.
 DEFAULT_SCHEMA = "main"
 #: The registry key of the names those releases registered (`Where.keys`).
 LEGACY_KEY = ""
+#: The DuckDB variable (one a connection) naming the database the engine opened.
+PRIMARY_VARIABLE = "sqla_stage_primary"
 
 
 @dataclass(frozen=True)
@@ -129,12 +133,30 @@ def canonical(cursor: Any, namespace: str | None, what: str, current: str | None
         inline(
             "SELECT coalesce((SELECT schema_name FROM duckdb_schemas() WHERE database_name = "
             "coalesce(?, current_database()) AND lower(schema_name) = lower(wanted) "
-            "ORDER BY schema_name = wanted DESC LIMIT 1), wanted) "
+            "ORDER BY schema_name = wanted DESC LIMIT 1), wanted), current_database(), "
+            f"getvariable({literal(PRIMARY_VARIABLE)}) "
             "FROM (SELECT coalesce(?, ?, current_schema()) AS wanted)",
             [where.catalog, where.schema, current],
         ),
     )
+    if row[2] is not None and row[1] != row[2]:
+        raise StageProgrammingError(
+            f"{what}: the current database is {row[1]!r} (USE), and the runtime names stages, "
+            f"formats and table stages from the database the engine opened, {row[2]!r}: "
+            f"run USE {quote(row[2])} first (a name in {row[1]!r} is then "
+            f"{quote(row[1])}.schema.name)"
+        )
     return Where(where.catalog, str(row[0]))
+
+
+def mark_primary(dbapi_connection: Any) -> None:
+    """Remember, on a new DuckDB connection, its current database: the one the engine opened.
+
+    `canonical` refuses names while another database is the current one (``USE db2``),
+    since a stage of each database's schema ``main`` has the folder of its bare name.
+    """
+    name = fetch_one(dbapi_connection, "SELECT current_database()")[0]
+    dbapi_connection.execute(f"SET VARIABLE {PRIMARY_VARIABLE} = {literal(str(name))}")
 
 
 def database(cursor: Any, name: str, what: str) -> str | None:

@@ -128,20 +128,6 @@ KNOWN_OPEN: dict[str, str] = {
     "internal-CSV-ESCAPE_UNENCLOSED_FIELD='#'": _ENCLOSES,
     "internal-CSV-ESCAPE_UNENCLOSED_FIELD=NONE": _ENCLOSES,
     "internal-CSV-FIELD_OPTIONALLY_ENCLOSED_BY=NONE": _ENCLOSES,
-    **{
-        f"internal_ns-{fmt}-defaults": (
-            "a namespaced stage (@main.mx) is 'does not exist' though @mx is that stage "
-            "in the schema main (spec 004: @[namespace.]int_stage_name)"
-        )
-        for fmt in FORMATS
-    },
-    **{
-        f"table_ns-{fmt}-defaults": (
-            "@main.%src writes under another folder than @%src (stage/table/main.src), so "
-            "the table's stage does not hold the files (silently)"
-        )
-        for fmt in FORMATS
-    },
 }
 
 #: The location forms of spec 004's syntax block. The first is the one every option is

@@ -436,3 +436,235 @@ def test_snowflake_show_stages_names_the_database_and_schema(
             ("HERE", "APP", "MAIN"),
             ("THERE", "DB2", "S2"),
         ]
+
+
+# -- one stage, one name: a name without a schema is in the current schema ---------------
+
+
+def _stage_rows(conn: sa.Connection) -> list[tuple[Any, ...]]:
+    return _run(conn, "SELECT namespace, name FROM sqla_stage.stages ORDER BY ALL")
+
+
+def test_every_name_of_a_stage_of_the_schema_main_is_that_stage(
+    make_engine: Callable[..., Any], tmp_path: Path
+) -> None:
+    engine = make_engine()
+    stages = tmp_path / "stages"
+    with engine.begin() as conn:
+        _run(conn, "CREATE TABLE src AS SELECT range AS id FROM range(3)")
+        _run(conn, "CREATE STAGE mx COMMENT = 'one'")
+        assert _stage_rows(conn) == [("main", "mx")]
+        for same in ("main.mx", "app.main.mx", "MAIN.mx"):
+            with pytest.raises(StageRuntimeError, match="already exists"):
+                _run(conn, f"CREATE STAGE {same}")
+    with engine.begin() as conn:
+        assert _run(conn, "COPY INTO @main.mx/a/ FROM src") == [(3, 6, 26)]
+        assert _run(conn, "COPY INTO @app.main.mx/b/ FROM src")[0][0] == 3
+    assert _files(stages) == [
+        f"stage/internal/mx/{name}" for name in ("a/data_0_0_0.csv.gz", "b/data_0_0_0.csv.gz")
+    ]
+    with engine.begin() as conn:
+        assert [row[0] for row in _run(conn, "LIST @mx")] == [
+            "a/data_0_0_0.csv.gz",
+            "b/data_0_0_0.csv.gz",
+        ]
+        assert _run(conn, "SELECT count(*) FROM @MAIN.mx/a/") == [(3,)]
+        _run(conn, "ALTER STAGE main.mx SET COMMENT = 'two'")
+        assert conn.exec_driver_sql("DESC STAGE mx").mappings().one()["comment"] == "two"
+        assert [(row[0], row[5]) for row in _run(conn, "SHOW STAGES")] == [("mx", "two")]
+        assert "successfully dropped" in _run(conn, "DROP STAGE app.main.mx")[0][0]
+        assert _stage_rows(conn) == []
+    assert _files(stages) == []
+    with engine.begin() as conn, pytest.raises(StageRuntimeError, match="does not exist"):
+        _run(conn, "LIST @main.mx")
+
+
+def test_the_table_stage_of_main_t_is_that_of_t(
+    make_engine: Callable[..., Any], tmp_path: Path
+) -> None:
+    engine = make_engine()
+    with engine.begin() as conn:
+        _run(conn, "CREATE TABLE src AS SELECT range AS id, 'v' || range AS v FROM range(3)")
+        _run(conn, "CREATE TABLE tgt (id BIGINT, v VARCHAR)")
+    with engine.begin() as conn:
+        _run(conn, "COPY INTO @main.%tgt/x/ FROM src FILE_FORMAT = (TYPE = CSV COMPRESSION = NONE)")
+    [written] = _files(tmp_path / "stages")
+    assert written == "stage/table/tgt/x/data_0_0_0.csv"
+    assert (tmp_path / "stages" / written).read_text() == "0,v0\n1,v1\n2,v2\n"
+    with engine.begin() as conn:
+        assert [row[0] for row in _run(conn, "LIST @%tgt")] == ["x/data_0_0_0.csv"]
+        loaded = _run(conn, "COPY INTO tgt FROM @%tgt/x/")
+        assert [row[1:3] for row in loaded] == [("LOADED", 3)]
+        # one load history: main.tgt from @app.main.%tgt is the table and file just loaded
+        again = _run(conn, "COPY INTO main.tgt FROM @app.main.%tgt/x/")
+        assert again == [("Copy executed with 0 files processed.",)]
+        assert _run(conn, "SELECT * FROM tgt ORDER BY id") == [(0, "v0"), (1, "v1"), (2, "v2")]
+        assert _run(conn, "SELECT table_name FROM sqla_stage.load_history") == [("main.tgt",)]
+
+
+def test_a_name_without_a_schema_is_in_the_current_schema(
+    make_engine: Callable[..., Any], tmp_path: Path
+) -> None:
+    """Snowflake's rule: ``USE`` / ``SET schema`` change where ``st`` and ``%t`` are."""
+    engine = make_engine(stage_dialect="snowflake")
+    stages = tmp_path / "stages"
+    with engine.begin() as conn:
+        _run(conn, "CREATE SCHEMA other")
+        _run(conn, "CREATE TABLE t AS SELECT 'main' AS here")
+        _run(conn, "CREATE TABLE other.t AS SELECT 'other' AS here")
+    with engine.connect() as conn:  # USE holds for this connection
+        _run(conn, "USE other")
+        _run(conn, "CREATE STAGE st")
+        _run(conn, "COPY INTO @st/a/ FROM t FILE_FORMAT = (TYPE = CSV COMPRESSION = NONE)")
+        _run(conn, "COPY INTO @%t/a/ FROM t FILE_FORMAT = (TYPE = CSV COMPRESSION = NONE)")
+        conn.commit()
+        assert _stage_rows(conn) == [("other", "st")]
+        rows = conn.exec_driver_sql("SHOW STAGES").mappings().all()
+        assert [(r["name"], r["schema_name"]) for r in rows] == [("ST", "OTHER")]
+        _run(conn, "SET schema = 'main'")
+        with pytest.raises(StageRuntimeError, match="stage @st does not exist"):
+            _run(conn, "LIST @st")
+        assert [row[0] for row in _run(conn, "LIST @other.st")] == ["a/data_0_0_0.csv"]
+        # SHOW STAGES lists the current database's; IN SCHEMA the current schema's
+        rows = conn.exec_driver_sql("SHOW STAGES").mappings().all()
+        assert [(r["name"], r["schema_name"]) for r in rows] == [("ST", "OTHER")]
+        assert _run(conn, "SHOW STAGES IN SCHEMA") == []
+        _run(conn, "CREATE STAGE st")  # main.st: another stage
+        _run(conn, "COPY INTO @%t/a/ FROM t FILE_FORMAT = (TYPE = CSV COMPRESSION = NONE)")
+        conn.commit()
+        assert _stage_rows(conn) == [("main", "st"), ("other", "st")]
+        conn.rollback()
+    assert _files(stages) == [
+        "stage/internal/other.st/a/data_0_0_0.csv",
+        "stage/table/other.t/a/data_0_0_0.csv",
+        "stage/table/t/a/data_0_0_0.csv",
+    ]
+    assert (stages / "stage/table/other.t/a/data_0_0_0.csv").read_text() == "other\n"
+    assert (stages / "stage/table/t/a/data_0_0_0.csv").read_text() == "main\n"
+    assert (stages / "stage/internal/other.st/a/data_0_0_0.csv").read_text() == "other\n"
+
+
+def test_a_stage_registered_before_namespaces_is_the_stage_of_main(
+    make_engine: Callable[..., Any], tmp_path: Path
+) -> None:
+    """Releases before namespaces keyed every stage ``""``, its files in ``internal/<name>``."""
+    engine = make_engine()
+    with engine.begin() as conn:
+        _run(conn, "CREATE STAGE old")
+        _run(conn, "CREATE FILE FORMAT pipes TYPE = CSV FIELD_DELIMITER = '|'")
+    with engine.begin() as conn:  # as an earlier release left them
+        _run(conn, "UPDATE sqla_stage.stages SET namespace = ''")
+        _run(conn, "UPDATE sqla_stage.file_formats SET namespace = ''")
+    folder = tmp_path / "stages" / "stage" / "internal" / "old" / "in"
+    folder.mkdir(parents=True)
+    (folder / "f.csv").write_text("1|a\n")
+    with engine.begin() as conn:
+        assert [row[0] for row in _run(conn, "LIST @old")] == ["in/f.csv"]
+        assert _run(conn, "SELECT $2 FROM @main.old (FILE_FORMAT => 'main.pipes')") == [("a",)]
+        with pytest.raises(StageRuntimeError, match="already exists"):
+            _run(conn, "CREATE STAGE main.old")
+        with pytest.raises(StageRuntimeError, match="already exists"):
+            _run(conn, "CREATE FILE FORMAT main.pipes TYPE = CSV")
+    with engine.connect() as conn:
+        _run(conn, "CREATE SCHEMA other")
+        _run(conn, "USE other")
+        with pytest.raises(StageRuntimeError, match="stage @old does not exist"):
+            _run(conn, "LIST @old")
+        assert [row[0] for row in _run(conn, "SHOW STAGES IN SCHEMA main")] == ["old"]
+        _run(conn, "ALTER STAGE main.old SET COMMENT = 'kept'")
+        assert _run(conn, "DROP FILE FORMAT main.pipes")
+        conn.commit()
+        _run(conn, "USE main")  # the pooled connection keeps its schema
+    with engine.begin() as conn:
+        assert _run(conn, "SELECT namespace, name, comment FROM sqla_stage.stages") == [
+            ("", "old", "kept")
+        ]
+        assert _run(conn, "SELECT count(*) FROM sqla_stage.file_formats") == [(0,)]
+        _run(conn, "DROP STAGE old")
+        assert _stage_rows(conn) == []
+    assert _files(tmp_path / "stages") == []
+
+
+def test_databend_stages_are_global_whatever_the_current_schema(
+    make_engine: Callable[..., Any], tmp_path: Path
+) -> None:
+    engine = make_engine(stage_dialect="databend")
+    with engine.connect() as conn:
+        _run(conn, "CREATE SCHEMA other")
+        _run(conn, "USE other")
+        _run(conn, "CREATE STAGE g")
+        _run(conn, "COPY INTO @g/a/ FROM (SELECT 1 AS one)")
+        conn.commit()
+        assert _stage_rows(conn) == [("main", "g")]
+        _run(conn, "USE main")
+        assert len(_run(conn, "LIST @g")) == 1
+        conn.rollback()
+    [written] = _files(tmp_path / "stages")
+    assert written.startswith("stage/internal/g/a/")
+
+
+def test_a_sub_stage_of_st_is_one_of_main_st(
+    make_engine: Callable[..., Any], tmp_path: Path
+) -> None:
+    engine = make_engine()
+    with engine.begin() as conn:
+        _run(conn, "CREATE STAGE parent")
+        _run(conn, "CREATE STAGE sub URL = 'stage://main.parent/part/'")
+        _run(conn, "COPY INTO @sub/x/ FROM (SELECT 1 AS one)")
+    assert _files(tmp_path / "stages") == ["stage/internal/parent/part/x/data_0_0_0.csv.gz"]
+    with engine.begin() as conn:
+        assert [row[0] for row in _run(conn, "LIST @parent")] == ["part/x/data_0_0_0.csv.gz"]
+        _run(conn, "REMOVE @parent/part/")
+    for name in ("parent", "app.main.parent"):
+        with engine.begin() as conn, pytest.raises(StageRuntimeError, match="sub-stage of it"):
+            _run(conn, f"ALTER STAGE {name} RENAME TO p2")
+
+
+def test_reading_a_stage_follows_the_schema_of_the_connection(
+    make_engine: Callable[..., Any],
+) -> None:
+    """``read_arrow`` reads through a cursor of its own, in the connection's schema."""
+    engine = make_engine()
+    with engine.connect() as conn:
+        _run(conn, "CREATE SCHEMA other")
+        _run(conn, "CREATE STAGE st")
+        _run(conn, "COPY INTO @st/a/ FROM (SELECT 'main' AS here)")
+        _run(conn, "USE other")
+        _run(conn, "CREATE STAGE st")
+        _run(conn, "COPY INTO @st/a/ FROM (SELECT 'other' AS here)")
+        conn.commit()
+        assert Stage("st").read_arrow(conn, "a/").column(0).to_pylist() == ["other"]
+        assert Stage("st", schema="main").read_arrow(conn, "a/").column(0).to_pylist() == ["main"]
+        _run(conn, "USE main")
+        assert Stage("st").read_arrow(conn, "a/").column(0).to_pylist() == ["main"]
+
+
+def test_names_are_refused_while_another_database_is_the_current_one(
+    two_databases: Any, tmp_path: Path
+) -> None:
+    """``st`` of db2's main would take the folder of app's ``st``: refused, nothing written."""
+    with two_databases.begin() as conn:
+        _run(conn, "CREATE STAGE st")
+    with two_databases.begin() as conn:
+        _run(conn, "CREATE TABLE db2.main.t AS SELECT 1 AS one")
+    with two_databases.connect() as conn:
+        _run(conn, "USE db2")
+        for sql in (
+            "CREATE STAGE st",
+            "COPY INTO @st/x/ FROM db2.s2.tbl",
+            "COPY INTO @app.main.st/x/ FROM db2.s2.tbl",
+            "COPY INTO @%t/x/ FROM db2.s2.tbl",
+            "CREATE FILE FORMAT ff TYPE = CSV",
+        ):
+            with pytest.raises(StageRuntimeError, match="the current database is 'db2'"):
+                _run(conn, sql)
+            conn.rollback()
+        _run(conn, "USE app")
+        assert _run(conn, "COPY INTO @st/x/ FROM db2.s2.tbl")[0][0] == 3
+        conn.commit()
+    assert [name.rsplit("/", 1)[0] for name in _files(tmp_path / "stages")] == [
+        "stage/internal/st/x"
+    ]
+    with two_databases.begin() as conn:  # nothing was registered in db2
+        registry = "database_name = 'db2' AND schema_name = 'sqla_stage'"
+        assert _run(conn, f"SELECT count(*) FROM duckdb_tables() WHERE {registry}") == [(0,)]

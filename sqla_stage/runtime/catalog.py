@@ -175,12 +175,12 @@ def _rename(context: StageContext, stage: Stage, target: Stage) -> Rows:
         raise StageProgrammingError(
             f"ALTER STAGE {label} RENAME TO: stage {stage_label(target)} already exists"
         )
+    renamed = (context.registry.where(stage.schema, label), stage.name)
     for record in context.registry.stages():
         parent = stage_url_path(record.stage.url) if record.stage.url else None
-        if parent is not None and (parent.stage.schema, parent.stage.name) == (
-            stage.schema,
-            stage.name,
-        ):
+        if parent is None:
+            continue
+        if (context.registry.where(parent.stage.schema, label), parent.stage.name) == renamed:
             raise StageProgrammingError(
                 f"ALTER STAGE {label} RENAME TO: stage {stage_label(record.stage)} is a "
                 f"sub-stage of it (URL {record.stage.url!r}); alter or drop that stage first"
@@ -340,7 +340,7 @@ def show_stages(context: StageContext, element: ShowStages) -> Rows:
 def _scoped_stages(context: StageContext, element: ShowStages, current: str) -> list[StageRecord]:
     """The registered stages SHOW STAGES lists: ``current`` is the current schema's name.
 
-    A stage named without a schema counts as one of the current schema.
+    A record without a namespace is of the current schema (`RegistryAt.namespace`).
     """
     word, name = element.scope or ("DATABASE", None)
     if word == "ACCOUNT":
@@ -348,7 +348,7 @@ def _scoped_stages(context: StageContext, element: ShowStages, current: str) -> 
     if word == "DATABASE":
         catalog = None if name is None else database(context.cursor, name, "SHOW STAGES")
         return context.registry.stages(element.like, [catalog])
-    where = context.where(name, "SHOW STAGES") if name else Where(None, current)
+    where = context.registry.where(name, "SHOW STAGES") if name else Where(None, current)
     records = context.registry.stages(element.like, [where.catalog])
     wanted = where.schema or current
     return [

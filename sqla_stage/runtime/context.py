@@ -24,7 +24,7 @@ from sqla_stage.formats import CSV, FORMAT_TYPES, FileFormat, FormatSpec, Parque
 from sqla_stage.parser.locations import parse_stage_location
 from sqla_stage.runtime import connections, storage_reach
 from sqla_stage.runtime.literals import inline
-from sqla_stage.runtime.namespaces import Where, resolve
+from sqla_stage.runtime.namespaces import DEFAULT_SCHEMA, Where, canonical, resolve
 from sqla_stage.runtime.patterns import FilePattern
 from sqla_stage.runtime.plugin import RuntimeSettings
 from sqla_stage.runtime.registry import Registry
@@ -33,7 +33,6 @@ from sqla_stage.runtime.storage import (
     StageStorage,
     folder_name,
     open_storage,
-    qualified_folder,
 )
 from sqla_stage.runtime.storage_urls import query_credentials, refuse_query_string
 from sqla_stage.stage import Location, Stage, StageKind, StagePath
@@ -129,7 +128,11 @@ class StageContext:
         self.settings = settings
         self.cursor = cursor
         self.parameters = parameters
-        self.registry = Registry(cursor, settings.stage_user)
+        # Databend's and MatrixOne's stages are global: not in the current schema
+        global_names = settings.stage_dialect in ("databend", "matrixone")
+        self.registry = Registry(
+            cursor, settings.stage_user, DEFAULT_SCHEMA if global_names else None
+        )
         self._committed = committed
         #: Decompressed copies of staged files, by (DuckDB path, codec): see
         #: `read_compression`. Removed by `close`.
@@ -288,9 +291,9 @@ class StageContext:
                 raise StageProgrammingError(
                     f"table stage {label}: table {stage.key} does not exist"
                 )
-            # app.main.%t is main.%t when app is the current database: one folder
-            schema = self.where(stage.schema, f"table stage {label}").namespace
-            storage = self.root_storage("table", qualified_folder(schema, stage.name))
+            # %t, main.%t and app.main.%t are one table (the current schema main): one folder
+            where = canonical(self.cursor, stage.schema, f"table stage {label}")
+            storage = self.root_storage("table", where.folder(stage.name))
         else:
             defined = self.registered_stage(stage)
             parent = stage_url_path(defined.url) if defined.url else None
@@ -307,9 +310,9 @@ class StageContext:
                     defined.url, f"stage {label}", credentials, defined.encryption, label
                 )
             else:
-                # the registered name: app.main.st is main.st when app is the current database
-                folder = qualified_folder(defined.schema, defined.name)
-                storage = self.root_storage("internal", folder)
+                # st, main.st and app.main.st are one stage (the schema main): one folder
+                where = self.registry.where(defined.schema, f"stage {label}")
+                storage = self.root_storage("internal", where.folder(defined.name))
         storage.label = label
         return storage
 

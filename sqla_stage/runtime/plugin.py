@@ -138,6 +138,7 @@ def install(engine: Engine, settings: RuntimeSettings) -> None:
     from sqla_stage.runtime.after_commit import install_transaction_events
     from sqla_stage.runtime.intercept import execute_hook
     from sqla_stage.runtime.mounts import register_mount_filesystem
+    from sqla_stage.runtime.namespaces import mark_primary
     from sqla_stage.runtime.reflection import fit_dialect
     from sqla_stage.runtime.registry_tables import ensure_registry
 
@@ -148,6 +149,7 @@ def install(engine: Engine, settings: RuntimeSettings) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, connection_record: Any) -> None:
         register_mount_filesystem(dbapi_connection)
+        mark_primary(dbapi_connection)
         ensure_registry(dbapi_connection)
 
     @event.listens_for(engine, "do_execute")

@@ -25,7 +25,7 @@ from sqla_stage.ddl import CreateFileFormat
 from sqla_stage.errors import StageOperationalError, StageProgrammingError
 from sqla_stage.namespaces import join_namespace, split_namespace
 from sqla_stage.runtime.literals import inline
-from sqla_stage.runtime.namespaces import Where, resolve
+from sqla_stage.runtime.namespaces import Where, canonical
 from sqla_stage.runtime.registry_records import (
     FormatRecord,
     RegistryAt,
@@ -62,10 +62,29 @@ class Registry:
     connections, are in its registry.
     """
 
-    def __init__(self, cursor: Any, user: str) -> None:
-        """Work through ``cursor`` on behalf of ``user``."""
+    def __init__(self, cursor: Any, user: str, default_schema: str | None = None) -> None:
+        """Work through ``cursor`` on behalf of ``user``.
+
+        Args:
+            cursor: The statement's DuckDB cursor.
+            user: Who registers what is created.
+            default_schema: The schema of a stage or file format named without one; None
+                for the current schema (Snowflake's rule), ``main`` where stages are
+                global (Databend, MatrixOne).
+        """
         self.cursor = cursor
         self.user = user
+        self.default_schema = default_schema
+
+    def where(self, namespace: str | None, what: str) -> Where:
+        """The one namespace (`canonical`) of a stage or file format named in ``namespace``."""
+        return canonical(self.cursor, namespace, what, self.default_schema)
+
+    def _current(self) -> str:
+        """The schema of a name given without one."""
+        if self.default_schema is not None:
+            return self.default_schema
+        return str(self._rows("SELECT current_schema()")[0][0])
 
     def _rows(self, sql: str, parameters: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         self.cursor.execute(inline(sql, parameters))
@@ -83,7 +102,7 @@ class Registry:
         Raises:
             StageProgrammingError: the database is not attached (or read-only, to create).
         """
-        where = resolve(self.cursor, namespace, what)
+        where = self.where(namespace, what)
         if where.catalog is not None:
             if create:
                 ensure_registry(self.cursor, where.catalog)
@@ -91,7 +110,7 @@ class Registry:
                 if create:
                     raise StageProgrammingError(f"{what}: database {where.catalog!r} is read-only")
                 return None
-        return RegistryAt(registry_tables(where.catalog), where)
+        return RegistryAt(registry_tables(where.catalog), where, self._current())
 
     def _all(self, databases: Sequence[str | None] | None = None) -> list[RegistryAt]:
         """The registries of ``databases`` (None: the current one and every attached one).
@@ -104,8 +123,9 @@ class Registry:
                 "AND database_name <> current_database() ORDER BY database_name"
             )
             databases = [None, *(row[0] for row in rows)]
+        current = self._current()
         return [
-            RegistryAt(registry_tables(catalog), Where(catalog, None))
+            RegistryAt(registry_tables(catalog), Where(catalog, None), current)
             for catalog in databases
             if catalog is None or has_registry(self.cursor, catalog)
         ]
@@ -119,8 +139,8 @@ class Registry:
             return None
         rows = self._rows(
             f"SELECT namespace, definition, owner, created_on FROM {at.tables}.stages "
-            "WHERE namespace = ? AND name = ?",
-            [at.where.key, name],
+            "WHERE namespace IN (?, ?) AND name = ? ORDER BY namespace",
+            [*at.where.keys, name],
         )
         return stage_record(at, *rows[0]) if rows else None
 
@@ -163,7 +183,7 @@ class Registry:
                 stage.name,
                 stage.kind.value,
                 stage.url,
-                definition(stage, at.where.namespace, stage.name),
+                definition(stage, at.where.short, stage.name),
                 stage.comment,
                 self.user,
                 _now(),
@@ -181,13 +201,13 @@ class Registry:
         at = self._write(stage)
         self._rows(
             f"UPDATE {at.tables}.stages SET kind = ?, url = ?, definition = ?, comment = ? "
-            "WHERE namespace = ? AND name = ?",
+            "WHERE namespace IN (?, ?) AND name = ?",
             [
                 stage.kind.value,
                 stage.url,
-                definition(stage, at.where.namespace, stage.name),
+                definition(stage, at.where.short, stage.name),
                 stage.comment,
-                at.where.key,
+                *at.where.keys,
                 stage.name,
             ],
         )
@@ -198,24 +218,24 @@ class Registry:
         Raises:
             StageProgrammingError: ``target`` is in another database.
         """
-        here = resolve(self.cursor, stage.schema, _named("stage", stage.schema, stage.name))
-        there = resolve(self.cursor, target.schema, _named("stage", target.schema, target.name))
+        here = self.where(stage.schema, _named("stage", stage.schema, stage.name))
+        there = self.where(target.schema, _named("stage", target.schema, target.name))
         if here.catalog != there.catalog:
             raise StageProgrammingError(
                 f"ALTER STAGE ... RENAME TO {target.key}: cannot move a stage to another "
                 "database; create it there and drop this one"
             )
         at, to = self._write(stage), self._write(target)
-        keys = [to.where.key, target.name, at.where.key, stage.name]
+        keys = [to.where.key, target.name, *at.where.keys, stage.name]
         self._rows(
             f"UPDATE {at.tables}.directory_files SET namespace = ?, name = ? "
-            "WHERE namespace = ? AND name = ?",
+            "WHERE namespace IN (?, ?) AND name = ?",
             keys,
         )
         self._rows(
             f"UPDATE {at.tables}.stages SET namespace = ?, name = ?, definition = ? "
-            "WHERE namespace = ? AND name = ?",
-            [*keys[:2], definition(stage, to.where.namespace, target.name), *keys[2:]],
+            "WHERE namespace IN (?, ?) AND name = ?",
+            [*keys[:2], definition(stage, to.where.short, target.name), *keys[2:]],
         )
 
     def directory(self, stage: Stage, prefix: str) -> dict[str, str]:
@@ -225,17 +245,20 @@ class Registry:
             return {}
         rows = self._rows(
             f"SELECT key, fingerprint FROM {at.tables}.directory_files "
-            "WHERE namespace = ? AND name = ? AND starts_with(key, ?)",
-            [at.where.key, stage.name, prefix],
+            "WHERE namespace IN (?, ?) AND name = ? AND starts_with(key, ?)",
+            [*at.where.keys, stage.name, prefix],
         )
         return dict(rows)
 
     def register_directory(self, stage: Stage, prefix: str, files: dict[str, str]) -> None:
         """Make ``files`` (key -> fingerprint) the registered files below ``prefix``."""
         at = self._write(stage)
-        where = "namespace = ? AND name = ? AND starts_with(key, ?)"
+        where = "namespace IN (?, ?) AND name = ? AND starts_with(key, ?)"
         names = [at.where.key, stage.name]
-        self._rows(f"DELETE FROM {at.tables}.directory_files WHERE {where}", [*names, prefix])
+        self._rows(
+            f"DELETE FROM {at.tables}.directory_files WHERE {where}",
+            [*at.where.keys, stage.name, prefix],
+        )
         if files:
             columns = "unnest(?::VARCHAR[]), unnest(?::VARCHAR[])"
             self._rows(
@@ -249,12 +272,12 @@ class Registry:
         if at is None:
             return False
         self._rows(
-            f"DELETE FROM {at.tables}.directory_files WHERE namespace = ? AND name = ?",
-            [at.where.key, name],
+            f"DELETE FROM {at.tables}.directory_files WHERE namespace IN (?, ?) AND name = ?",
+            [*at.where.keys, name],
         )
         rows = self._rows(
-            f"DELETE FROM {at.tables}.stages WHERE namespace = ? AND name = ? RETURNING name",
-            [at.where.key, name],
+            f"DELETE FROM {at.tables}.stages WHERE namespace IN (?, ?) AND name = ? RETURNING name",
+            [*at.where.keys, name],
         )
         return bool(rows)
 
@@ -267,8 +290,9 @@ class Registry:
             return None
         rows = self._rows(
             f"SELECT namespace, name, definition, comment, owner, created_on "
-            f"FROM {at.tables}.file_formats WHERE namespace = ? AND name = ?",
-            [at.where.key, name],
+            f"FROM {at.tables}.file_formats WHERE namespace IN (?, ?) AND name = ? "
+            "ORDER BY namespace",
+            [*at.where.keys, name],
         )
         return format_record(at, *rows[0]) if rows else None
 
@@ -320,12 +344,12 @@ class Registry:
         )
         self._rows(
             f"UPDATE {at.tables}.file_formats SET type = ?, definition = ?, comment = ? "
-            "WHERE namespace = ? AND name = ?",
+            "WHERE namespace IN (?, ?) AND name = ?",
             [
                 element.file_format.type_name,
                 str(plain.compile()),
                 element.comment,
-                at.where.key,
+                *at.where.keys,
                 element.name.name,
             ],
         )
@@ -336,8 +360,9 @@ class Registry:
         if at is None:
             return False
         rows = self._rows(
-            f"DELETE FROM {at.tables}.file_formats WHERE namespace = ? AND name = ? RETURNING name",
-            [at.where.key, name],
+            f"DELETE FROM {at.tables}.file_formats WHERE namespace IN (?, ?) AND name = ? "
+            "RETURNING name",
+            [*at.where.keys, name],
         )
         return bool(rows)
 

@@ -14,7 +14,7 @@ from typing import Any
 from sqla_stage.ddl import ALTERABLE, CreateStage
 from sqla_stage.formats import FormatSpec
 from sqla_stage.namespaces import join_namespace, split_namespace
-from sqla_stage.runtime.namespaces import Where
+from sqla_stage.runtime.namespaces import DEFAULT_SCHEMA, LEGACY_KEY, Where
 from sqla_stage.stage import Stage
 
 
@@ -41,15 +41,27 @@ class FormatRecord:
 
 @dataclass(frozen=True)
 class RegistryAt:
-    """One database's registry: its tables in SQL and the resolved namespace there."""
+    """One database's registry: its tables in SQL and the resolved namespace there.
+
+    ``current`` is the schema a name without one is in (`namespaces.canonical`).
+    """
 
     tables: str
     where: Where
+    current: str = DEFAULT_SCHEMA
 
     def namespace(self, key: str) -> str:
-        """The full namespace of a row keyed ``key`` in these tables (``""``: none)."""
+        """The namespace of a row keyed ``key`` as a statement names it here.
+
+        ``""`` for the current database's current schema (a name without a namespace,
+        as SQLAlchemy reflects the default schema's), else ``schema`` or ``db.schema``.
+        A row keyed ``""`` (a release before namespaces) is in the schema ``main``.
+        """
+        schema = split_namespace(key) if key != LEGACY_KEY else [DEFAULT_SCHEMA]
+        if self.where.catalog is None and schema == [self.current]:
+            return ""
         parts = [self.where.catalog] if self.where.catalog else []
-        return join_namespace([*parts, *(split_namespace(key) if key else [])])
+        return join_namespace([*parts, *schema])
 
 
 def named_stage(stage: Stage, schema: str | None, name: str) -> Stage:

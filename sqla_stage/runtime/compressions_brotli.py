@@ -52,8 +52,8 @@ class _Brotli(Protocol):
 
     error: type[Exception]
 
-    def Compressor(self, *, quality: int) -> _Compressor: ...  # noqa: N802
-    def Decompressor(self) -> _Decompressor: ...  # noqa: N802
+    def Compressor(self, *, quality: int) -> _Compressor: ...
+    def Decompressor(self) -> _Decompressor: ...
 
 
 def require() -> _Brotli:
@@ -115,6 +115,12 @@ def decompress(source: IO[bytes], out: IO[bytes]) -> None:
             out.write(decompressor.process(chunk, output_buffer_limit=_OUTPUT))
             while not decompressor.can_accept_more_data():
                 out.write(decompressor.process(b"", output_buffer_limit=_OUTPUT))
+        # The last step can leave output (less than the limit) in the decoder.
+        while fed and not decompressor.is_finished():
+            piece = decompressor.process(b"", output_buffer_limit=_OUTPUT)
+            if not piece and decompressor.can_accept_more_data():
+                break
+            out.write(piece)
     except brotli.error as error:
         raise ValueError(f"not BROTLI data ({error})") from None
     if fed and not decompressor.is_finished():

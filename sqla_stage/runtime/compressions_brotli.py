@@ -10,8 +10,8 @@ stream (unlike gzip members or bzip2 streams) and the format has no documented w
 join them: a file is compressed as one stream, on one thread (`compress_file`); several
 files are compressed at once (the package releases the GIL). The quality is `QUALITY`
 (4), not the package's default 11, which compresses about 1 MB of CSV a second (see
-docs/file-formats.md for the figures). Decompressing keeps its output to `_OUTPUT` bytes
-at a time, so a small stream that expands to gigabytes does not fill the memory.
+docs/file-formats.md for the figures). Decompressing stops each step near `_OUTPUT`
+bytes of output, so a small stream that expands to gigabytes does not fill the memory.
 
 Brotli has no magic number: COMPRESSION = AUTO cannot recognise a brotli file (nor can
 Snowflake's), so `compressions.detect` refuses a ``.br`` file under AUTO and asks for
@@ -32,7 +32,7 @@ QUALITY = 4
 INSTALL = 'pip install "sqla_stage[brotli]"'
 #: Plain bytes read (compressing) or compressed bytes read (decompressing) at a time.
 _CHUNK = 1024 * 1024
-#: The most plain bytes one decompressing step gives.
+#: The output at which a decompressing step stops (a step gives at most about twice this).
 _OUTPUT = 4 * 1024 * 1024
 
 

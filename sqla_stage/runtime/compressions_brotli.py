@@ -9,7 +9,7 @@ A brotli stream ends with a last meta-block, so two streams put end to end are n
 stream (unlike gzip members or bzip2 streams) and the format has no documented way to
 join them: a file is compressed as one stream, on one thread (`compress_file`); several
 files are compressed at once (the package releases the GIL). The quality is `QUALITY`
-(4), not the package's default 11, which compresses about 1 MB of CSV a second (see
+(4), not the package's default 11, which compressed about 0.2 MB of CSV a second (see
 docs/file-formats.md for the figures). Decompressing stops each step near `_OUTPUT`
 bytes of output, so a small stream that expands to gigabytes does not fill the memory.
 

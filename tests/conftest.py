@@ -250,6 +250,7 @@ EXTRA_MODULES = frozenset(
     {
         # the extra's own packages
         "alembic",
+        "brotli",
         "databend",
         "databend_driver",
         "databend_sqlalchemy",

@@ -82,8 +82,6 @@ OPTIONS: tuple[Option, ...] = (
 
 #: Refused on the runtime (value -> words the error must hold), keyed by (format, option, value).
 REFUSED: dict[tuple[str, str, str], tuple[str, ...]] = {
-    ("CSV", "COMPRESSION", "BROTLI"): ("BROTLI",),
-    ("JSON", "COMPRESSION", "BROTLI"): ("BROTLI",),
     ("PARQUET", "COMPRESSION", "LZO"): ("LZO",),
     ("CSV", "RECORD_DELIMITER", "NONE"): ("RECORD_DELIMITER",),
     # DuckDB's CSV writer cannot escape with the character of its NULL string (\\N).

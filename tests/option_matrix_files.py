@@ -20,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import brotli
 import pyarrow.parquet as pq
 from option_matrix_cases import Case
 
@@ -66,6 +67,8 @@ CODECS: dict[str, tuple[str, bytes | None, Callable[[bytes], bytes] | None]] = {
     "ZSTD": (".zst", b"\x28\xb5\x2f\xfd", None),  # no zstd in Python's standard library
     "DEFLATE": (".deflate", b"\x78", zlib.decompress),
     "RAW_DEFLATE": (".raw_deflate", None, lambda data: zlib.decompress(data, -15)),
+    # Brotli has no magic number: the oracle decompresses (and checks no other magic).
+    "BROTLI": (".br", None, brotli.decompress),
     "NONE": ("", None, lambda data: data),
 }
 

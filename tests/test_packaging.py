@@ -145,7 +145,8 @@ def test_wheel_entry_point_license_and_metadata(wheel: zipfile.ZipFile) -> None:
     assert "pytz" in core  # DuckDB returns TIMESTAMPTZ through pytz (docs/runtime.md)
     assert {"duckdb<2,>=1.5", "duckdb-engine>=0.17", "tqdm>=4.60"} <= core
     extras = set(metadata.get_all("Provides-Extra") or [])
-    assert {"alembic", "pandas", "polars", "snowflake", "databend"} <= extras
+    assert {"alembic", "brotli", "pandas", "polars", "snowflake", "databend"} <= extras
+    assert 'brotli>=1.2; extra == "brotli"' in requires  # COMPRESSION = BROTLI
     assert 'snowflake-sqlalchemy>=1.7; extra == "snowflake"' in requires
     assert 'databend-sqlalchemy>=0.5; extra == "databend"' in requires
     assert 'alembic>=1.13; extra == "alembic"' in requires

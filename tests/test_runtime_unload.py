@@ -616,7 +616,6 @@ def test_parquet_uncompressed_and_input_bytes(db: Any, tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("options", "message"),
     [
-        ("FILE_FORMAT = (TYPE = CSV COMPRESSION = BROTLI)", "COMPRESSION = BROTLI"),
         ("FILE_FORMAT = (TYPE = PARQUET COMPRESSION = LZO)", "COMPRESSION = LZO"),
         ("FILE_FORMAT = (TYPE = CSV RECORD_DELIMITER = NONE)", "RECORD_DELIMITER = NONE"),
     ],

@@ -12,9 +12,10 @@ read back (`decompressed_copy`: bytes into a temporary file DuckDB reads as plai
   empty stored block), as ``pigz`` does, and the file ends with an empty final block.
 - **DEFLATE**: the same stream between zlib's two-byte header and the Adler-32 of the
   plain bytes, computed as the blocks are written.
+- **BROTLI**: no blocks; each file is one stream, written and read by the optional
+  ``brotli`` package (`compressions_brotli`); without it BROTLI is refused (`refuse`).
 
-BROTLI needs a package the runtime does not depend on, and LZO has no writer or reader
-in DuckDB or the standard library: both are refused (`REFUSED`).
+LZO has no writer or reader in DuckDB or the standard library: it is refused (`REFUSED`).
 Only bytes pass through Python, never rows.
 """
 
@@ -29,6 +30,7 @@ from dataclasses import dataclass
 from typing import IO
 
 from sqla_stage.errors import StageProgrammingError
+from sqla_stage.runtime import compressions_brotli
 
 #: zlib's default level, the one DuckDB's gzip writer uses.
 LEVEL = 6
@@ -76,17 +78,24 @@ class Codec:
         name: The spec's name (``BZ2``).
         suffix: The extension Snowflake gives its files (``.bz2``).
         header: Bytes before the first block.
-        block: Compresses one block of plain bytes (safe to run in threads).
+        block: Compresses one block of plain bytes (safe to run in threads); None when
+            a file is one stream that cannot be cut into blocks (`whole_file` writes it).
         trailer: The bytes after the last block, given the Adler-32 of the plain bytes.
         wbits: ``zlib``'s window bits to read the file (None: bz2).
+        whole_file: Compresses a plain file into a target file and removes it (when
+            ``block`` is None); returns the plain size. Safe to run in threads.
+        whole_stream: Decompresses a whole source into ``out``, in place of
+            `decompressor` (BROTLI).
     """
 
     name: str
     suffix: str
     header: bytes
-    block: Callable[[bytes], bytes]
+    block: Callable[[bytes], bytes] | None
     trailer: Callable[[int], bytes]
     wbits: int | None
+    whole_file: Callable[[str, str], int] | None = None
+    whole_stream: Callable[[IO[bytes], IO[bytes]], None] | None = None
 
     def decompressor(self) -> zlib._Decompress | bz2.BZ2Decompressor:
         """A fresh decompressor of one stream (or member) of this codec."""
@@ -99,23 +108,36 @@ GZIP = Codec("GZIP", ".gz", b"", _gzip_member, _no_trailer, _GZIP_WBITS)
 BZ2 = Codec("BZ2", ".bz2", b"", _bz2_member, _no_trailer, None)
 DEFLATE = Codec("DEFLATE", ".deflate", _ZLIB_HEADER, _deflate_block, _zlib_trailer, 15)
 RAW_DEFLATE = Codec("RAW_DEFLATE", ".raw_deflate", b"", _deflate_block, _raw_trailer, -15)
+#: ``.br``: the extension Snowflake's PUT gives Brotli files.
+BROTLI = Codec(
+    "BROTLI",
+    ".br",
+    b"",
+    None,
+    _no_trailer,
+    None,
+    whole_file=compressions_brotli.compress_file,
+    whole_stream=compressions_brotli.decompress,
+)
 #: The codecs by spec name.
-CODECS = {codec.name: codec for codec in (GZIP, BZ2, DEFLATE, RAW_DEFLATE)}
+CODECS = {codec.name: codec for codec in (GZIP, BZ2, DEFLATE, RAW_DEFLATE, BROTLI)}
 #: Codecs the runtime decompresses before DuckDB reads (DuckDB reads gzip itself).
 PYTHON_READ = {name: codec for name, codec in CODECS.items() if name != "GZIP"}
 #: Compressions refused, with the reason.
 REFUSED = {
-    "BROTLI": "the runtime does not depend on a Brotli package",
     "LZO": "neither DuckDB nor Python's standard library reads or writes LZO",
 }
 
 
 def refuse(name: str, what: str = "COMPRESSION") -> None:
-    """Refuse ``name`` when it is one of `REFUSED`.
+    """Refuse ``name`` when it is one of `REFUSED`, or BROTLI without its package.
 
     Raises:
-        StageProgrammingError: naming the compression and why.
+        StageProgrammingError: naming the compression and why (for BROTLI, the extra
+            to install).
     """
+    if name == "BROTLI":
+        compressions_brotli.require()
     if name in REFUSED:
         raise StageProgrammingError(
             f"{what} = {name}: not supported by the DuckDB runtime ({REFUSED[name]})"
@@ -130,17 +152,21 @@ def detect(name: str, head: bytes) -> Codec | None:
     """The Python-read codec of a file under COMPRESSION = AUTO: by extension, or magic.
 
     gzip and zstd are left to DuckDB (which detects them by extension). A ``.br`` file is
-    refused: Snowflake cannot detect Brotli either. A bzip2 file is also recognised by its
-    magic bytes; deflate streams have no reliable magic and go by extension only.
+    refused: brotli has no magic number, and Snowflake's AUTO does not detect Brotli
+    either (its docs ask for COMPRESSION = BROTLI). A bzip2 file is also recognised by
+    its magic bytes; deflate streams have no reliable magic and go by extension only.
 
     Raises:
         StageProgrammingError: a ``.br`` file.
     """
     lower = name.lower()
-    if lower.endswith(".br"):
-        refuse("BROTLI", f"COMPRESSION = AUTO on {name!r}: BROTLI")
+    if lower.endswith(BROTLI.suffix):
+        raise StageProgrammingError(
+            f"COMPRESSION = AUTO on {name!r}: Brotli files are not detected automatically "
+            "(Snowflake's AUTO does not detect them either); give COMPRESSION = BROTLI"
+        )
     for codec in PYTHON_READ.values():
-        if lower.endswith(codec.suffix):
+        if codec is not BROTLI and lower.endswith(codec.suffix):
             return codec
     if head.startswith(_BZ2_MAGIC) and head[3:4].isdigit() and head[4:10] == b"1AY&SY":
         return BZ2
@@ -158,7 +184,11 @@ def decompress(source: IO[bytes], codec: Codec, out: IO[bytes]) -> None:
 
     Raises:
         ValueError: the bytes are not of this compression, or end inside a stream.
+        StageProgrammingError: BROTLI without its package.
     """
+    if codec.whole_stream is not None:
+        codec.whole_stream(source, out)
+        return
     decompressor = codec.decompressor()
     fed = False
     try:

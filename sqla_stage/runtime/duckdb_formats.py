@@ -91,13 +91,14 @@ def text_compression(spec: FormatSpec, *, writing: bool) -> str:
 
     Writing: DuckDB's name (``gzip`` for AUTO, ``zstd``, ``uncompressed``) or, for the
     compressions the runtime applies after DuckDB writes plain text, the lower-case spec
-    name (``bz2``, ``deflate``, ``raw_deflate``; see `compressions`).
+    name (``bz2``, ``brotli``, ``deflate``, ``raw_deflate``; see `compressions`).
 
-    Reading: DuckDB's name; BZ2, DEFLATE and RAW_DEFLATE files reach DuckDB already
+    Reading: DuckDB's name; BZ2, BROTLI, DEFLATE and RAW_DEFLATE files reach DuckDB already
     decompressed (`read_compression`), so they are read as ``uncompressed``.
 
     Raises:
-        StageRuntimeError: BROTLI (or another compression the runtime does not handle).
+        StageRuntimeError: LZO (or another compression the runtime does not handle), or
+            BROTLI without the ``brotli`` package.
     """
     name = str(spec.options.get("compression", AUTO))
     refuse(name)
@@ -107,8 +108,8 @@ def text_compression(spec: FormatSpec, *, writing: bool) -> str:
         return name.lower() if writing else DUCKDB_COMPRESSION["NONE"]
     if name not in DUCKDB_COMPRESSION:
         raise StageProgrammingError(
-            f"COMPRESSION = {name}: the DuckDB runtime reads and writes GZIP, BZ2, ZSTD, "
-            "DEFLATE, RAW_DEFLATE or NONE (and AUTO)"
+            f"COMPRESSION = {name}: the DuckDB runtime reads and writes GZIP, BZ2, BROTLI, "
+            "ZSTD, DEFLATE, RAW_DEFLATE or NONE (and AUTO)"
         )
     return DUCKDB_COMPRESSION[name]
 

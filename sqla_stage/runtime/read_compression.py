@@ -1,7 +1,7 @@
 """Staged files DuckDB cannot decompress, made readable: the path DuckDB reads for a file.
 
 DuckDB's readers decompress gzip and zstd themselves (by extension under AUTO). For a
-file compressed with BZ2, DEFLATE or RAW_DEFLATE (the format's COMPRESSION, or under
+file compressed with BZ2, BROTLI, DEFLATE or RAW_DEFLATE (the format's COMPRESSION, or under
 AUTO the file's extension, ``.bz2`` / ``.deflate`` / ``.raw_deflate``, or bzip2's and
 gzip's magic bytes in a file without a compression extension), `readable_path` copies
 the plain bytes into a temporary file (`compressions.decompressed_copy`) and gives its
@@ -9,8 +9,9 @@ path instead. The copy lives until the statement ends (`StageContext.close`); on
 statement decompresses each file once, so a path stands for the same file everywhere in
 the statement (a load's per-file results, ``METADATA$FILENAME``).
 
-Under AUTO a ``.br`` file is refused, as is COMPRESSION = BROTLI: the runtime has no
-Brotli package (and Snowflake does not detect Brotli either).
+BROTLI is read only when the format names it (with the ``brotli`` extra; without it the
+statement is refused, naming the extra): under AUTO a ``.br`` file is refused, asking
+for COMPRESSION = BROTLI, as Snowflake's AUTO does not detect Brotli either.
 """
 
 from __future__ import annotations
@@ -40,7 +41,8 @@ def file_codec(storage: StageStorage, spec: FormatSpec, name: str) -> Codec | No
     """The codec the runtime decompresses ``name`` with before DuckDB reads it, if any.
 
     Raises:
-        StageRuntimeError: COMPRESSION = BROTLI, or a ``.br`` file under AUTO.
+        StageRuntimeError: COMPRESSION = BROTLI without its package, or a ``.br`` file
+            under AUTO.
     """
     if isinstance(spec, Parquet):
         return None

@@ -4,10 +4,10 @@
 and refuses, with an error naming what is wrong, the statements whose files would not be
 what the spec says:
 
-- **SINGLE = TRUE with an explicit COMPRESSION** (CSV and JSON; GZIP, BZ2, ZSTD, DEFLATE,
-  RAW_DEFLATE): the path must end with a file name carrying the compression's extension,
-  the one the runtime gives split files and recognises when it reads them back
-  (``.gz``, ``.bz2``, ``.zst``, ``.deflate``, ``.raw_deflate``; letter case ignored), so
+- **SINGLE = TRUE with an explicit COMPRESSION** (CSV and JSON; GZIP, BZ2, BROTLI, ZSTD,
+  DEFLATE, RAW_DEFLATE): the path must end with a file name carrying the compression's
+  extension, the one the runtime gives split files (``.gz``, ``.bz2``, ``.br``, ``.zst``,
+  ``.deflate``, ``.raw_deflate``; letter case ignored), so
   ``@s/out.csv.gz`` and ``@s/out.gz`` are right and ``@s/out.csv`` is refused. A path
   ending with ``/`` (the file would be named ``data``) is refused too. AUTO and NONE ask
   for nothing. Not under ``stage_dialect=databend`` (Databend has no such rule).

@@ -1,4 +1,4 @@
-"""Compressed unloaded CSV and JSON files (gzip, bzip2, deflate), on every core.
+"""Compressed unloaded CSV and JSON files (gzip, bzip2, deflate, brotli), on every core.
 
 DuckDB 1.5 compresses a gzip file on one thread, and more slowly than zlib at the same
 level: a 5,000,000-row CSV took 25 s to write as one gzip file, against 1.9 s plain.
@@ -9,6 +9,10 @@ in order as gzip members. A file of several members is one valid gzip stream (RF
 section 2.2), which gzip, DuckDB, Snowflake and Databend read whole. BZ2, DEFLATE and
 RAW_DEFLATE (which DuckDB does not write) go the same way, with the blocks of their
 `compressions.Codec`. Only bytes pass through Python, never rows.
+
+BROTLI has no blocks: a brotli stream cannot be cut into pieces that join into one
+stream, so each file is compressed whole, as one stream, and the pool compresses several
+files at once (`_compress_whole`); one file is compressed on one thread.
 
 The level is zlib's default, 6, the level DuckDB's writer uses too, so the files are
 the same size. `unload_sizes` cuts the plain text so that the compressed file is
@@ -58,6 +62,9 @@ def compress_files(
         OSError: a file cannot be read or written (a full disk). The caller's scratch area
             holds whatever was written.
     """
+    if codec.block is None:
+        return _compress_whole(paths, codec, workers, progressed)
+    block_of = codec.block
     plain = [0] * len(paths)
     checksums = [zlib.adler32(b"")] * len(paths)
     sinks: dict[int, BinaryIO] = {}
@@ -87,7 +94,7 @@ def compress_files(
     try:
         with ThreadPoolExecutor(max(1, workers)) as pool:
             for number, block in _blocks(paths):
-                pending.append((number, block, pool.submit(codec.block, block)))
+                pending.append((number, block, pool.submit(block_of, block)))
                 if len(pending) > 2 * workers:
                     write_oldest()
             while pending:
@@ -98,3 +105,22 @@ def compress_files(
         for sink in sinks.values():
             sink.close()
     return [(path + codec.suffix, size) for path, size in zip(paths, plain, strict=True)]
+
+
+def _compress_whole(
+    paths: Sequence[str], codec: Codec, workers: int, progressed: Callable[[int], object]
+) -> list[tuple[str, int]]:
+    """`compress_files` for a codec without blocks: each file whole, several at once.
+
+    Progress is reported (on the calling thread) as each file is done.
+    """
+    whole = codec.whole_file
+    if whole is None:
+        raise ValueError(f"{codec.name} has neither blocks nor a whole-file compressor")
+    targets = [path + codec.suffix for path in paths]
+    sizes: list[int] = []
+    with ThreadPoolExecutor(max(1, workers)) as pool:
+        for size in pool.map(whole, paths, targets):
+            sizes.append(size)
+            progressed(size)
+    return list(zip(targets, sizes, strict=True))

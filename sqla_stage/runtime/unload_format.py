@@ -6,15 +6,16 @@ DuckDB), the options of ``COPY ... TO``, the files' extension, and how to count 
 of each written file. The choices the spec leaves to an implementation:
 
 - **Extensions**: ``.csv`` / ``.json`` (``.ndjson`` under ``stage_dialect=databend``)
-  plus ``.gz`` (GZIP), ``.bz2`` (BZ2), ``.zst`` (ZSTD), ``.deflate`` (DEFLATE) or
-  ``.raw_deflate`` (RAW_DEFLATE), as Snowflake names them; Parquet
+  plus ``.gz`` (GZIP), ``.bz2`` (BZ2), ``.br`` (BROTLI), ``.zst`` (ZSTD), ``.deflate``
+  (DEFLATE) or ``.raw_deflate`` (RAW_DEFLATE), as Snowflake names them; Parquet
   ``.snappy.parquet`` (SNAPPY, the default) or ``.parquet`` (NONE). ``FILE_EXTENSION``
   *replaces* that whole default extension (``FILE_EXTENSION = 'txt'`` or ``'.txt'``
   gives ``data_0_0_0.txt`` even when the content is gzipped); ``NONE`` keeps the default.
 - **Compression**: AUTO is gzip for CSV and JSON, Snappy for Parquet. DuckDB writes ZSTD
-  and NONE (and Snappy or nothing for Parquet); for GZIP, BZ2, DEFLATE and RAW_DEFLATE it
-  writes plain text that `unload_compress` compresses. BROTLI (no Brotli package) and
-  Parquet's LZO are refused with a [StageRuntimeError][sqla_stage.StageRuntimeError].
+  and NONE (and Snappy or nothing for Parquet); for GZIP, BZ2, BROTLI, DEFLATE and
+  RAW_DEFLATE it writes plain text that `unload_compress` compresses. Parquet's LZO (and
+  BROTLI without the ``brotli`` extra) is refused with a
+  [StageRuntimeError][sqla_stage.StageRuntimeError].
 - **FIELD_OPTIONALLY_ENCLOSED_BY**: a character encloses every string value (DuckDB's
   ``FORCE_QUOTE`` on the string columns), as Snowflake does. ``NONE`` (the default) is
   the least quoting DuckDB allows while keeping a file readable: a value is enclosed in

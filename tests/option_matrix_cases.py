@@ -42,6 +42,7 @@ ENCRYPTIONS = (
 SINGLE_EXTENSIONS = {
     "GZIP": ".gz",
     "BZ2": ".bz2",
+    "BROTLI": ".br",
     "ZSTD": ".zst",
     "DEFLATE": ".deflate",
     "RAW_DEFLATE": ".raw_deflate",

@@ -103,6 +103,11 @@ def _target(context: StageContext, location: StagePath | str) -> _Target:
         if context.registered_stage(location.stage).directory is False:
             raise StageProgrammingError(f"stage '{location.stage.name}' is invalid, please check")
         place = context.place(location)
+        if place.storage.client_key is not None:
+            raise StageProgrammingError(
+                f"INTO OUTFILE: {place.label} has ENCRYPTION = (TYPE = 'AWS_CSE'), and INTO "
+                "OUTFILE does not encrypt; unload with COPY INTO the stage, which does"
+            )
         if not place.prefix or place.prefix.endswith("/"):
             raise StageProgrammingError(
                 f"INTO OUTFILE: {place.label} names a folder; give a file name ('stage1:/user.csv')"

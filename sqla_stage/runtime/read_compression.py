@@ -11,6 +11,10 @@ the statement (a load's per-file results, ``METADATA$FILENAME``).
 
 Under AUTO a ``.br`` file is refused, as is COMPRESSION = BROTLI: the runtime has no
 Brotli package (and Snowflake does not detect Brotli either).
+
+On a location with client-side encryption (``AWS_CSE``) every file is first downloaded
+and decrypted into a temporary file (`client_encryption`), keeping its extensions so
+DuckDB still detects gzip and zstd, and then decompressed if needed.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from __future__ import annotations
 from sqla_stage.errors import StageError, StageOperationalError
 from sqla_stage.formats import FormatSpec, Parquet
 from sqla_stage.options import AUTO
+from sqla_stage.runtime.client_encryption import fetch_decrypted
 from sqla_stage.runtime.compressions import (
     GZIP,
     MAGIC_BYTES,
@@ -36,8 +41,12 @@ _DUCKDB_SUFFIXES = (".gz", ".gzip", ".zst")
 _GZIP_MAGIC = b"\x1f\x8b"
 
 
-def file_codec(storage: StageStorage, spec: FormatSpec, name: str) -> Codec | None:
+def file_codec(
+    storage: StageStorage, spec: FormatSpec, name: str, head: bytes | None = None
+) -> Codec | None:
     """The codec the runtime decompresses ``name`` with before DuckDB reads it, if any.
+
+    ``head`` is the file's first bytes when already known (a decrypted file's).
 
     Raises:
         StageRuntimeError: COMPRESSION = BROTLI, or a ``.br`` file under AUTO.
@@ -53,7 +62,8 @@ def file_codec(storage: StageStorage, spec: FormatSpec, name: str) -> Codec | No
     codec = detect(name, b"")
     if codec is not None:
         return codec
-    head = storage.head(name, MAGIC_BYTES)
+    if head is None:
+        head = storage.head(name, MAGIC_BYTES)
     if head.startswith(_GZIP_MAGIC):
         return GZIP
     return detect(name, head)
@@ -68,6 +78,8 @@ def readable_path(context: StageContext, storage: StageStorage, spec: FormatSpec
     """
     path = storage.duckdb_path(name)
     try:
+        if storage.client_key is not None:
+            return _decrypted_path(context, storage, spec, name, path)
         codec = file_codec(storage, spec, name)
         if codec is None:
             return path
@@ -84,3 +96,24 @@ def readable_path(context: StageContext, storage: StageStorage, spec: FormatSpec
         raise StageOperationalError(
             f"cannot read {name!r} in {storage.label}: {type(error).__name__}: {error}"
         ) from None
+
+
+def _decrypted_path(
+    context: StageContext, storage: StageStorage, spec: FormatSpec, name: str, path: str
+) -> str:
+    """The decrypted (then decompressed, if needed) local copy of a client-encrypted file."""
+    assert storage.client_key is not None
+    key = (path, "AWS_CSE")
+    if key not in context.decompressed:
+        context.decompressed[key] = fetch_decrypted(
+            storage.client_key, storage.fs, storage.path(name), name, storage.label
+        )
+    plain = context.decompressed[key]
+    with open(plain, "rb") as source:
+        codec = file_codec(storage, spec, name, source.read(MAGIC_BYTES))
+    if codec is None:
+        return plain
+    if (plain, codec.name) not in context.decompressed:
+        with open(plain, "rb") as source:
+            context.decompressed[(plain, codec.name)] = decompressed_copy(source, codec)
+    return context.decompressed[(plain, codec.name)]

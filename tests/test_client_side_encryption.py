@@ -15,6 +15,8 @@ import bz2
 import gzip
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -22,10 +24,10 @@ import pytest
 import sqlalchemy as sa
 from cryptography.hazmat.primitives import padding
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cse_envelope import decrypt_v2
 from moto_server import MotoS3
 
-from sqla_stage import CopyInto
+from sqla_stage import CopyInto, SelectIntoOutfile
 from sqla_stage.errors import StageProgrammingError
 
 KEY_256 = base64.b64encode(bytes(range(32))).decode()
@@ -54,25 +56,6 @@ def cse_stage(
         f"CREATE STAGE {name} URL = 's3://{bucket}/p/' {server.credentials_sql()} "
         f"ENCRYPTION = (TYPE = 'AWS_CSE' MASTER_KEY = '{key}')"
     )
-
-
-def decrypt_v2(server: MotoS3, bucket: str, key: str, master_key: str) -> bytes:
-    """Decrypt an object as the S3 Encryption Client's V2 format documents it."""
-    response = server.s3.get_object(Bucket=bucket, Key=key)
-    meta = response["Metadata"]
-    assert meta["x-amz-cek-alg"] == "AES/GCM/NoPadding"
-    assert meta["x-amz-wrap-alg"] == "AES/GCM"
-    assert meta["x-amz-tag-len"] == "128"
-    assert meta["x-amz-matdesc"] == "{}"
-    wrapped = base64.b64decode(meta["x-amz-key-v2"])
-    data_key = AESGCM(base64.b64decode(master_key)).decrypt(
-        wrapped[:12], wrapped[12:], b"AES/GCM/NoPadding"
-    )
-    assert len(data_key) == 32
-    iv = base64.b64decode(meta["x-amz-iv"])
-    plain = AESGCM(data_key).decrypt(iv, response["Body"].read(), None)
-    assert meta["x-amz-unencrypted-content-length"] == str(len(plain))
-    return plain
 
 
 def put_v1(server: MotoS3, bucket: str, key: str, master_key: str, plain: bytes) -> None:
@@ -116,7 +99,7 @@ def test_stored_bytes_are_not_plaintext_and_decrypt_with_the_documented_envelope
         assert not any(word.encode() in stored for word in WORDS)
         assert not stored.startswith((b"\x1f\x8b", PARQUET_MAGIC))
         assert not stored.endswith(PARQUET_MAGIC)
-        plain = decrypt_v2(s3_server, s3_bucket, key, KEY_256)
+        plain = decrypt_v2(s3_server.s3, s3_bucket, key, KEY_256)
         assert len(stored) == len(plain) + 16  # the GCM tag
         folder = key.split("/")[1]
         if folder == "plain":
@@ -184,7 +167,7 @@ def test_a_url_location_with_encryption_round_trips(
         same_rows(conn, "t", "back")
     [key] = s3_server.keys(s3_bucket)
     assert all(
-        word.encode() in gzip.decompress(decrypt_v2(s3_server, s3_bucket, key, KEY_256))
+        word.encode() in gzip.decompress(decrypt_v2(s3_server.s3, s3_bucket, key, KEY_256))
         for word in WORDS
     )
 
@@ -278,3 +261,72 @@ def test_the_master_key_is_not_shown(
             *conn.exec_driver_sql("SHOW STAGES").all(),
         ]
     assert KEY_256 not in repr(shown)
+
+
+def test_validation_mode_reads_the_decrypted_files(
+    engine: Any, table_t: str, s3_server: MotoS3, s3_bucket: str
+) -> None:
+    with engine.begin() as conn:
+        cse_stage(conn, s3_server, s3_bucket, KEY_256)
+        conn.exec_driver_sql(
+            "COPY INTO @enc/v/ FROM (SELECT CAST(id AS VARCHAR) AS id, name FROM t "
+            "UNION ALL SELECT 'not-a-number', 'bad') FILE_FORMAT = (TYPE = CSV)"
+        )
+        errors = conn.exec_driver_sql(
+            "COPY INTO back FROM @enc/v/ VALIDATION_MODE = RETURN_ERRORS"
+        ).all()
+        assert len(errors) == 1 and "not-a-number" in repr(errors[0])
+        rows = conn.exec_driver_sql("COPY INTO back FROM @enc/v/ VALIDATION_MODE = RETURN_5_ROWS")
+        assert len(rows.all()) == 5
+        assert conn.exec_driver_sql("SELECT count(*) FROM back").scalar() == 0
+
+
+def test_unload_sizes_count_the_file_before_encryption(
+    engine: Any, table_t: str, s3_server: MotoS3, s3_bucket: str
+) -> None:
+    with engine.begin() as conn:
+        cse_stage(conn, s3_server, s3_bucket, KEY_256)
+        result = conn.exec_driver_sql(
+            "COPY INTO @enc/d/ FROM t FILE_FORMAT = (TYPE = CSV) DETAILED_OUTPUT = TRUE"
+        ).one()
+        listed = conn.exec_driver_sql("LIST @enc/d/").one()
+    [key] = s3_server.keys(s3_bucket)
+    plain = decrypt_v2(s3_server.s3, s3_bucket, key, KEY_256)
+    assert result.file_size == len(plain)
+    assert listed.size == len(plain) + 16 == len(s3_server.read(s3_bucket, key))
+
+
+def test_into_outfile_into_an_encrypted_stage_is_refused(
+    engine: Any, table_t: str, s3_server: MotoS3, s3_bucket: str
+) -> None:
+    with engine.begin() as conn:
+        cse_stage(conn, s3_server, s3_bucket, KEY_256)
+        with pytest.raises(StageProgrammingError, match="INTO OUTFILE does not encrypt"):
+            conn.execute(SelectIntoOutfile(sa.text("SELECT * FROM t"), "stage://enc/out/t.csv"))
+    assert s3_server.keys(s3_bucket) == []
+
+
+def test_without_the_cryptography_package_aws_cse_is_refused_naming_the_extra(
+    tmp_path: Path,
+) -> None:
+    script = f"""
+import sys
+sys.modules["cryptography"] = None  # as if the `encryption` extra were not installed
+import sqlalchemy as sa
+engine = sa.create_engine("duckdb:///{tmp_path}/db.duckdb", plugins=["sqla_stage"],
+                          stage_root="{tmp_path}/stages")
+with engine.begin() as conn:
+    try:
+        conn.exec_driver_sql(
+            "CREATE STAGE enc URL = 's3://b/p/' CREDENTIALS = (AWS_KEY_ID = 'k' "
+            "AWS_SECRET_KEY = 's' ENDPOINT = 'http://127.0.0.1:9') "
+            "ENCRYPTION = (MASTER_KEY = '{KEY_256}')"
+        )
+    except sa.exc.ProgrammingError as error:
+        print(error)
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=True
+    )
+    assert "pip install 'sqla-stage[encryption]'" in done.stdout, done.stderr
+    assert KEY_256 not in done.stdout

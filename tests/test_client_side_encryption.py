@@ -330,3 +330,27 @@ with engine.begin() as conn:
     )
     assert "pip install 'sqla-stage[encryption]'" in done.stdout, done.stderr
     assert KEY_256 not in done.stdout
+
+
+def test_load_data_and_datalinks_on_an_encrypted_stage_are_refused(
+    engine: Any, make_engine: Any, table_t: str, s3_server: MotoS3, s3_bucket: str
+) -> None:
+    with engine.begin() as conn:
+        cse_stage(conn, s3_server, s3_bucket, KEY_256)
+        conn.exec_driver_sql(
+            "COPY INTO @enc/f.csv FROM t FILE_FORMAT = (TYPE = CSV COMPRESSION = NONE) "
+            "SINGLE = TRUE"
+        )
+    engine.dispose()
+    matrixone = make_engine(stage_dialect="matrixone")  # the same database: load_file()
+    for statement in (
+        "LOAD DATA INFILE 'stage://enc/f.csv' INTO TABLE back FIELDS TERMINATED BY ','",
+        "SELECT load_file(cast('stage://enc/f.csv' as datalink))",
+    ):
+        with (
+            matrixone.begin() as conn,
+            pytest.raises(StageProgrammingError, match="does not decrypt"),
+        ):
+            conn.exec_driver_sql(statement)
+    with matrixone.connect() as conn:
+        assert conn.exec_driver_sql("SELECT count(*) FROM back").scalar() == 0

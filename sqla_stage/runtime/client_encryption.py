@@ -104,6 +104,24 @@ def master_key(encryption: Encryption | None, place: str) -> bytes | None:
     return key
 
 
+def refuse_plain_access(key: bytes | None, label: str, what: str, why: str) -> None:
+    """Refuse a statement that would write or read a client-encrypted location's bytes as they are.
+
+    Args:
+        key: The location's MASTER_KEY (None: no client-side encryption, nothing refused).
+        label: How the location is named (``@enc``).
+        what: The statement (``PUT``, ``INTO OUTFILE``).
+        why: What the statement would do wrong, and what to use instead.
+
+    Raises:
+        StageProgrammingError: ``key`` is set.
+    """
+    if key is not None:
+        raise StageProgrammingError(
+            f"{what} {label}: the stage has ENCRYPTION = (TYPE = 'AWS_CSE'), and {what} {why}"
+        )
+
+
 def seal(key: bytes, path: str) -> tuple[str, dict[str, str]]:
     """Encrypt the local file ``path`` into ``<path>.cse``: its path and S3 metadata."""
     data_key, iv = secrets.token_bytes(32), secrets.token_bytes(IV_BYTES)

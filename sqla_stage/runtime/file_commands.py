@@ -22,7 +22,7 @@ from typing import IO, Any
 from sqla_stage.errors import StageProgrammingError
 from sqla_stage.files import Get, ListFiles, Presign, Put, RemoveFiles
 from sqla_stage.runtime import progress
-from sqla_stage.runtime.client_encryption import fetch_decrypted
+from sqla_stage.runtime.client_encryption import fetch_decrypted, refuse_plain_access
 from sqla_stage.runtime.context import Place, StageContext
 from sqla_stage.runtime.literals import literal
 from sqla_stage.runtime.results import BIGINT, TIMESTAMPTZ, VARCHAR, Column, Rows
@@ -183,12 +183,13 @@ def _publish(storage: StageStorage, key: str, write: Any) -> int:
 def put(context: StageContext, element: Put) -> Rows:
     """PUT file://... @location: upload local files (a glob) into the stage."""
     place = context.place(element.location)
-    if place.storage.client_key is not None:
-        raise StageProgrammingError(
-            f"PUT {place.label}: the stage has ENCRYPTION = (TYPE = 'AWS_CSE'), and PUT does "
-            "not encrypt (Snowflake's PUT uploads to internal stages only); unload with COPY "
-            "INTO the stage, which encrypts, or upload with an S3 encryption client"
-        )
+    refuse_plain_access(
+        place.storage.client_key,
+        place.label,
+        "PUT",
+        "does not encrypt (Snowflake's PUT uploads to internal stages only); unload with "
+        "COPY INTO the stage, which encrypts, or upload with an S3 encryption client",
+    )
     pattern = _local_path(element.local_url)
     sources = sorted(path for path in glob.glob(pattern) if os.path.isfile(path))
     if not sources:

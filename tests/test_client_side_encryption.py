@@ -212,6 +212,9 @@ def test_a_file_in_the_legacy_v1_envelope_is_read(
         cse_stage(conn, s3_server, s3_bucket, KEY_256)
         conn.exec_driver_sql("COPY INTO back FROM @enc/v1/")
         result = conn.exec_driver_sql("SELECT count(*), count(DISTINCT id) FROM back").one()
+        cse_stage(conn, s3_server, s3_bucket, OTHER_KEY, name="wrong")
+        with pytest.raises(StageProgrammingError, match="MASTER_KEY does not decrypt"):
+            conn.exec_driver_sql("SELECT count(*) FROM @wrong/v1/")
     assert tuple(result) == (100, 50)
 
 

@@ -22,8 +22,10 @@ Reading also takes the legacy formats a MASTER_KEY may have written (Snowflake's
 connectors and the S3 Encryption Client V1): ``x-amz-key`` (the data key under AES/ECB)
 or ``x-amz-wrap-alg`` ``AESWrap`` (RFC 3394), with content under ``AES/CBC/PKCS5Padding``
 or AES-GCM. A file without the envelope on an ``AWS_CSE`` location is refused, as is a
-file whose key does not unwrap with the MASTER_KEY (the GCM tags do not match): nothing
-unverified is handed to DuckDB. Files are encrypted and decrypted whole, in chunks, to and
+file whose key does not unwrap with the MASTER_KEY (the GCM tags do not match; for V1, the
+unwrapped key's padding and length): with AES-GCM content nothing unverified is handed to
+DuckDB. Legacy CBC content carries no tag, so a V1 file changed in storage is not detected
+(only its final padding is checked). Files are encrypted and decrypted whole, in chunks, to and
 from local temporary files (a file-level step like compression; rows are never visited).
 
 The ``cryptography`` package does the cryptography; it is the ``encryption`` extra
@@ -165,8 +167,14 @@ def decrypted_copy(
     content = envelope.get(CEK_ALG, CBC_CONTENT if KEY_V1 in envelope else GCM_CONTENT)
     if content not in (GCM_CONTENT, CBC_CONTENT):
         raise StageProgrammingError(f"{where}: its content algorithm {content!r} is not read")
+    if content == GCM_CONTENT and envelope.get(TAG_LEN, "128") != "128":
+        raise StageProgrammingError(
+            f"{where}: its GCM tag length {envelope[TAG_LEN]!r} is not read (only 128)"
+        )
     try:
         data_key = _unwrap(key, envelope, content, where)
+        if len(data_key) not in (16, 24, 32):  # V1's ECB unwrap has no tag: check its size
+            raise ValueError("not an AES key")
         iv = base64.b64decode(envelope[IV], validate=True)
     except (InvalidTag, InvalidUnwrap, ValueError, KeyError):
         raise StageProgrammingError(

@@ -7,9 +7,9 @@ engine (JSON: ``FROM (SELECT bench FROM bench)``, the row as one object column, 
 Snowflake's JSON unload takes one VARIANT column); DuckDB runs its own
 ``COPY bench TO '<path>' (...)`` with the options that write the same bytes
 (``HEADER true`` and ``NULLSTR '\N'`` for CSV; for split output, ``FILE_SIZE_BYTES
-16000000, PER_THREAD_OUTPUT true``, which is what the runtime asks DuckDB for). Each
-contender has its own copy of the database file and its own output folder, emptied
-before every repetition (untimed).
+16000000, PER_THREAD_OUTPUT true``, DuckDB's own split, whose files pass the limit; the
+runtime writes one ordered file and cuts it). Each contender has its own copy of the
+database file and its own output folder, emptied before every repetition (untimed).
 """
 
 from __future__ import annotations

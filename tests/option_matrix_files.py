@@ -215,7 +215,8 @@ def check_files(case: Case, files: dict[str, bytes], result: list[Any]) -> None:
     with_id = case.option == "INCLUDE_QUERY_ID" and case.value == "TRUE"
     pattern = f"data_{uuid if with_id else ''}\\d+_\\d+_\\d+{re.escape(expected_extension(case))}"
     if single:
-        assert names == ["data"], names  # spec 004: SINGLE names the file `data`
+        # spec 004: SINGLE writes the file the path names, or `data` for a path ending with '/'
+        assert names == [case.single_file or "data"], names
     elif case.place == "clause":  # a folder a value of YEAR(d), _NULL_ for NULL
         folders = {name.split("/")[0] for name in names}
         assert folders == {"y2024", "y1970", "y1", "y9999", "_NULL_"}, names

@@ -71,7 +71,8 @@ class World:
             "table_ns": f"@main.%src/{slug}/",
         }
         if case.location in stage_forms:
-            return stage_forms[case.location], "", stage_forms[case.location]
+            unload = stage_forms[case.location] + case.single_file  # a named single file
+            return unload, "", stage_forms[case.location]
         if case.location == "user":
             return f"@~/{slug}/", "", f"@~/{slug}/"
         if case.location == "s3_stage":

@@ -197,8 +197,9 @@ def csv_read_options(spec: FormatSpec, *, named_header: bool = False) -> list[st
             raise StageProgrammingError(
                 f"{name} = {char!r}: DuckDB's CSV reader takes a one-byte (ASCII) character"
             )
-    if escape is not None:
-        options.append(f"escape = {literal(escape)}")
+    escape_read = escape or quote  # no ESCAPE: the enclosure is doubled
+    if escape_read is not None:
+        options.append(f"escape = {literal(escape_read)}")
     if spec.options.get("error_on_column_count_mismatch") is False:
         options.append("null_padding = true")
     null_if = spec.options.get("null_if", ("\\N",))

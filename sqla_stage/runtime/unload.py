@@ -19,17 +19,18 @@ builds the result row. What an unload does:
 - **SINGLE = TRUE**: one file named by the path's last segment (``@s/out.csv``), or
   ``data`` (no extension) when the path ends with ``/``. A file larger than
   MAX_FILE_SIZE is Snowflake's error, and nothing is written.
-- **MAX_FILE_SIZE** (default 16000000) is DuckDB's ``FILE_SIZE_BYTES`` with one output
-  per thread: several files of at most about that size (Parquet splits only between
-  row groups). gzip, bzip2 and deflate text is compressed after DuckDB writes it
-  (`unload_compress`), so there the limit bounds the file before
-  compression; SINGLE = TRUE checks the compressed file.
+- **MAX_FILE_SIZE** (default 16000000) bounds every stored file, compressed or not:
+  DuckDB writes one ordered file (one per partition) and `unload_sizes` cuts it between
+  records (text) or rewrites it in ranges of rows (Parquet), so an ORDER BY holds across
+  the files. A file over the limit holds one record or row that alone is larger (spec
+  004's exception). gzip, bzip2 and deflate text is compressed after the cut
+  (`unload_compress`); zstd is compressed by DuckDB after it. SINGLE = TRUE is one file,
+  checked compressed.
 - **PARTITION BY <expr>** (Databend: ``PARTITION BY ( <expr> )``): rows go under
   ``<folder>/<value of expr>/`` (``_NULL_`` when it is NULL), numbered from 0 in each
-  partition; a value with a ``..`` segment, and what Databend refuses under
-  ``stage_dialect=databend``, are refused (`unload_partitions`). DuckDB before 2.0 cannot
-  combine ``FILE_SIZE_BYTES`` with ``PARTITION_BY``: there MAX_FILE_SIZE does not split a
-  partition's file.
+  partition, each partition cut by MAX_FILE_SIZE (DuckDB's partitioned writer does not
+  keep an ORDER BY within a partition); a value with a ``..`` segment, and what Databend
+  refuses under ``stage_dialect=databend``, are refused (`unload_partitions`).
 - **Databend's names**: under ``stage_dialect=databend`` the files are numbered as
   Databend numbers them, ``data_<uuid>_0000_00000000.parquet``, ``..._00000001...``.
 - **OVERWRITE = FALSE** (default): any existing file with a name this unload would write
@@ -42,8 +43,8 @@ builds the result row. What an unload does:
   ``total_uncompressed_size``
   (``parquet_metadata``), and the file size otherwise (ZSTD and uncompressed files).
   ``DETAILED_OUTPUT = TRUE`` gives one row per file instead: ``file_name`` (the key in
-  the stage), ``file_size`` and ``row_count`` (DuckDB's statistics for Parquet; for CSV
-  and JSON DuckDB reads the written files back to count them).
+  the stage), ``file_size`` and ``row_count`` (the rows of each range for Parquet, the
+  delimiters counted while cutting text; otherwise DuckDB reads the files back).
 - **VALIDATION_MODE = RETURN_ROWS**: the query's rows are the result and nothing is
   written.
 """
@@ -83,6 +84,7 @@ from sqla_stage.runtime.unload_files import (
     scratch_area,
 )
 from sqla_stage.runtime.unload_format import FileWriter, SourceColumn, writer_for
+from sqla_stage.runtime.unload_sizes import DUCKDB_COMPRESSED, fit
 from sqla_stage.stage import StagePath
 
 UNLOAD_COLUMNS = [
@@ -102,8 +104,6 @@ PARTITION_COLUMN = "__partition"
 #: How a file's number is written in its name: Snowflake's ``0_0_<n>``, and Databend's.
 SNOWFLAKE_NUMBERS = "0_0_{}"
 DATABEND_NUMBERS = "0000_{:08d}"
-#: Whether DuckDB splits a partition's output by ``FILE_SIZE_BYTES`` (2.0 and later).
-_SIZED_PARTITIONS = int(duckdb.__version__.split(".")[0]) >= 2
 #: A quoted path into a scratch area, in DuckDB's messages.
 _SCRATCH_PATH = re.compile(rf'"[^"]*{re.escape(SCRATCH_PREFIX)}[^"]*"')
 
@@ -290,27 +290,24 @@ def write(
         duckdb.IOException: DuckDB could not write a file (a full disk).
     """
     single = element.copy_options.get("single") is True
-    max_size = _max_file_size(element)
     items = writer.select_items(columns)
     partition = partition_sql(context, element)
-    placement = [] if single else [f"FILE_SIZE_BYTES {max_size}", "FILENAME_PATTERN 'part_{i}'"]
-    if partition is not None and not _SIZED_PARTITIONS:
-        placement = ["FILENAME_PATTERN 'part_{i}'"]
+    placement = []
     if partition is not None:
         value = f"coalesce(CAST(({partition}) AS VARCHAR), '_NULL_')"
         items.append(f"{value} AS {quote(PARTITION_COLUMN)}")
-        placement.append(f"PARTITION_BY ({quote(PARTITION_COLUMN)})")
-    elif not single:
-        placement.append("PER_THREAD_OUTPUT true")
+        placement = [f"PARTITION_BY ({quote(PARTITION_COLUMN)})", "FILENAME_PATTERN 'part_{i}'"]
     output = os.path.join(scratch, "out")
     select = f"SELECT {', '.join(items)} FROM {source.relation}"
-    copy_options = ", ".join([*writer.copy_options(columns), *placement])
-    sql = f"COPY ({select}) TO {literal(output)} ({copy_options})"
+    options = writer.copy_options(columns)
+    if not single and writer.compression in DUCKDB_COMPRESSED:  # compressed once cut
+        options = [re.sub(r"^COMPRESSION .*", "COMPRESSION 'uncompressed'", o) for o in options]
+    sql = f"COPY ({select}) TO {literal(output)} ({', '.join([*options, *placement])})"
     stats = context.run(sql, source.parameters).fetchall()
-    if single:
+    if partition is None:
         files = [WrittenFile(output)] if os.path.isfile(output) else []
     else:
-        files = collect(output, PARTITION_COLUMN if partition is not None else None)
+        files = collect(output, PARTITION_COLUMN)
     if writer.duckdb_format != "parquet":
         total = int(stats[0][0]) if stats else 0
     else:
@@ -318,6 +315,8 @@ def write(
         for file in files:
             file.rows = counts.get(os.path.normpath(file.path), 0)
         total = sum(counts.values())
+    if not single and total:
+        files = fit(context.run, files, writer, _max_file_size(element), total)
     return files, total
 
 

@@ -11,8 +11,8 @@ RAW_DEFLATE (which DuckDB does not write) go the same way, with the blocks of th
 `compressions.Codec`. Only bytes pass through Python, never rows.
 
 The level is zlib's default, 6, the level DuckDB's writer uses too, so the files are
-the same size. ``MAX_FILE_SIZE`` bounds the plain file DuckDB writes, so a compressed
-file is smaller than the limit rather than near it.
+the same size. `unload_sizes` cuts the plain text so that the compressed file is
+within ``MAX_FILE_SIZE`` even in the worst case (`unload_sizes.compressed_bound`).
 """
 
 from __future__ import annotations

@@ -21,14 +21,15 @@ of each written file. The choices the spec leaves to an implementation:
   ``"`` only when it holds the field delimiter, a quote or a line break. So
   ``ESCAPE_UNENCLOSED_FIELD`` is accepted but has no effect: DuckDB encloses such a value
   instead of backslash-escaping its delimiters. ``ESCAPE`` escapes the enclosing
-  character inside enclosed values (default: the character is doubled); DuckDB refuses
+  character inside enclosed values (default: the character is doubled, ``'`` as well as
+  ``"``); DuckDB refuses
   an ESCAPE character that appears in the NULL string (``ESCAPE = '\\'`` with the
   default ``\N``), so that combination is an error naming NULL_IF.
 - **NULL_IF / EMPTY_FIELD_AS_NULL**: SQL NULL is written as the first NULL_IF string
   (default ``\N``; ``NULL_IF = ()`` writes an empty field). An empty string is written
-  as an empty field, except when NULL is itself written as an empty field: then DuckDB
-  writes ``""`` to tell them apart, unless ``EMPTY_FIELD_AS_NULL = FALSE`` with no
-  enclosing character, which writes it as an empty field as the spec says.
+  as an empty field. With no enclosing character and NULL written as an empty field the
+  two cannot be told apart (Snowflake's unload considerations say so); nothing encloses
+  the empty string, since FIELD_OPTIONALLY_ENCLOSED_BY = NONE asks for no enclosure.
 - **Delimiters** take Snowflake's spellings (`sqla_stage.delimiters`). DuckDB's writer
   takes a one-byte delimiter, quote and escape; with any other (``'||'``, ``'Þ'``) each
   line is built by one DuckDB expression (`csv_lines`), so it is written byte for byte.
@@ -166,7 +167,6 @@ class CsvWriter(FileWriter):
         self.escape = character_option(options.get("escape"))
         null_if = options.get("null_if", ("\\N",))
         self.null = null_if[0] if isinstance(null_if, tuple) and null_if else ""
-        self.empty_as_null = options.get("empty_field_as_null", True) is not False
         self.date_format = _time_option(options.get("date_format"))
         self.time_format = _time_option(options.get("time_format"))
         self.timestamp_format = _time_option(options.get("timestamp_format"))
@@ -216,8 +216,13 @@ class CsvWriter(FileWriter):
         return LineFormat(self.delimiter, enclosure, self.escape or "", self.null, specials, empty)
 
     def _empty_unquoted(self) -> bool:
-        """EMPTY_FIELD_AS_NULL = FALSE, no enclosure, NULL as an empty field."""
-        return not self.empty_as_null and self.enclosure is None and self.null == ""
+        """No enclosure and NULL as an empty field: an empty string is an empty field too.
+
+        With EMPTY_FIELD_AS_NULL = FALSE that is what the spec asks; with TRUE (the
+        default) Snowflake's unload considerations say both are indistinguishable then:
+        nothing asked for an enclosure, so none is written.
+        """
+        return self.enclosure is None and self.null == ""
 
     def select_items(self, columns: Sequence[SourceColumn]) -> list[str]:
         """Binary, time and empty-string columns converted as the options say.
@@ -258,8 +263,8 @@ class CsvWriter(FileWriter):
             f"QUOTE {literal(self.enclosure or DOUBLE_QUOTE)}",
             f"NULLSTR {literal(self.null)}",
         ]
-        if self.escape is not None:
-            options.append(f"ESCAPE {literal(self.escape)}")
+        # The enclosure inside a value: ESCAPE before it, else doubled (spec 004).
+        options.append(f"ESCAPE {literal(self.escape or self.enclosure or DOUBLE_QUOTE)}")
         strings = [quote(column.name) for column in columns if column.type == "VARCHAR"]
         if self.enclosure is not None and strings:
             options.append(f"FORCE_QUOTE ({', '.join(strings)})")

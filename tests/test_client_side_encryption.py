@@ -357,3 +357,22 @@ def test_load_data_and_datalinks_on_an_encrypted_stage_are_refused(
             conn.exec_driver_sql(statement)
     with matrixone.connect() as conn:
         assert conn.exec_driver_sql("SELECT count(*) FROM back").scalar() == 0
+
+
+def test_max_file_size_counts_each_file_before_encryption(
+    engine: Any, table_t: str, s3_server: MotoS3, s3_bucket: str
+) -> None:
+    with engine.begin() as conn:
+        cse_stage(conn, s3_server, s3_bucket, KEY_256)
+        conn.exec_driver_sql(
+            "COPY INTO @enc/m/ FROM t FILE_FORMAT = (TYPE = CSV COMPRESSION = NONE) "
+            "MAX_FILE_SIZE = 1000"
+        )
+        conn.exec_driver_sql("COPY INTO back FROM @enc/m/")
+        same_rows(conn, "t", "back")
+    keys = s3_server.keys(s3_bucket)
+    assert len(keys) > 3
+    for key in keys:
+        plain = decrypt_v2(s3_server.s3, s3_bucket, key, KEY_256)
+        assert len(plain) <= 1000
+        assert len(s3_server.read(s3_bucket, key)) == len(plain) + 16

@@ -151,6 +151,7 @@ def test_wheel_entry_point_license_and_metadata(wheel: zipfile.ZipFile) -> None:
     assert 'databend-sqlalchemy>=0.5; extra == "databend"' in requires
     assert 'alembic>=1.13; extra == "alembic"' in requires
     assert 'pandas>=2.0; extra == "pandas"' in requires
+    assert 'cryptography>=42; extra == "encryption"' in requires
     # The long description is the README, with no link that breaks outside the repository.
     assert metadata["Description-Content-Type"] == "text/markdown"
     assert "](docs/" not in metadata.get_payload()

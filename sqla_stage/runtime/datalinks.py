@@ -38,6 +38,7 @@ from dataclasses import dataclass
 
 from sqla_stage.errors import StageProgrammingError
 from sqla_stage.parser.lexer import Kind, Token
+from sqla_stage.runtime.client_encryption import refuse_plain_access
 from sqla_stage.runtime.context import StageContext, stage_url_path
 from sqla_stage.runtime.literals import literal
 from sqla_stage.runtime.load_read import glob_escape
@@ -112,6 +113,9 @@ def _resolve(context: StageContext, text: str, function: str) -> _Link:
         location = stage_url_path(f"stage://{name}/{re.sub('/+', '/', path).lstrip('/')}")
         assert location is not None
         place = context.place(location)
+        refuse_plain_access(
+            place.storage.client_key, place.label, function, "does not decrypt or encrypt"
+        )
         if not place.prefix or place.prefix.endswith("/"):
             raise StageProgrammingError(f"{function}({text!r}): the link names no file")
         return _Link(text, place.storage, place.prefix, offset, size)

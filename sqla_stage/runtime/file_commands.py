@@ -4,7 +4,8 @@ Names are keys relative to the stage's root (Databend's LIST), and PATTERN is a 
 expression that must match the whole name. PUT follows Snowflake: ``AUTO_COMPRESS``
 (default TRUE) gzips files that are not compressed already, and an existing file is
 skipped unless ``OVERWRITE = TRUE``. Every file is written under a scratch name and
-moved into place once complete.
+moved into place once complete. GET decrypts the files of a stage with client-side
+encryption (``AWS_CSE``); PUT to such a stage is refused (it would store plain files).
 """
 
 from __future__ import annotations
@@ -14,11 +15,14 @@ import gzip
 import os
 import uuid
 from collections import Counter
-from typing import Any
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import IO, Any
 
 from sqla_stage.errors import StageProgrammingError
 from sqla_stage.files import Get, ListFiles, Presign, Put, RemoveFiles
 from sqla_stage.runtime import progress
+from sqla_stage.runtime.client_encryption import fetch_decrypted, refuse_plain_access
 from sqla_stage.runtime.context import Place, StageContext
 from sqla_stage.runtime.literals import literal
 from sqla_stage.runtime.results import BIGINT, TIMESTAMPTZ, VARCHAR, Column, Rows
@@ -179,6 +183,13 @@ def _publish(storage: StageStorage, key: str, write: Any) -> int:
 def put(context: StageContext, element: Put) -> Rows:
     """PUT file://... @location: upload local files (a glob) into the stage."""
     place = context.place(element.location)
+    refuse_plain_access(
+        place.storage.client_key,
+        place.label,
+        "PUT",
+        "does not encrypt (Snowflake's PUT uploads to internal stages only); unload with "
+        "COPY INTO the stage, which encrypts, or upload with an S3 encryption client",
+    )
     pattern = _local_path(element.local_url)
     sources = sorted(path for path in glob.glob(pattern) if os.path.isfile(path))
     if not sources:
@@ -236,6 +247,21 @@ def _put_one(
     return [*row, size, source_compression, target_compression, "UPLOADED", ""]
 
 
+@contextmanager
+def _plain(storage: StageStorage, key: str) -> Iterator[IO[bytes]]:
+    """The staged file ``key`` opened for reading, decrypted first on an ``AWS_CSE`` stage."""
+    if storage.client_key is None:
+        with storage.fs.open(storage.path(key), "rb") as data:
+            yield data
+        return
+    path = fetch_decrypted(storage.client_key, storage.fs, storage.path(key), key, storage.label)
+    try:
+        with open(path, "rb") as data:
+            yield data
+    finally:
+        os.remove(path)
+
+
 def _get_names(label: str, prefix: str, keys: list[str], context: StageContext) -> list[str]:
     """Where GET writes each staged key, relative to the local folder.
 
@@ -277,7 +303,7 @@ def get(context: StageContext, element: Get) -> Rows:
         for info, relative in zip(files, names, strict=True):
 
             def write(stream: Any, key: str = info.name) -> None:
-                with place.storage.fs.open(place.storage.path(key), "rb") as data:
+                with _plain(place.storage, key) as data:
                     progress.copy_stream(data, stream, bar)
 
             size = _publish(target, relative, write)

@@ -44,6 +44,7 @@ import duckdb
 from sqla_stage.errors import StageDataError, StageOperationalError, StageProgrammingError
 from sqla_stage.load_data import VARIABLE, LoadData
 from sqla_stage.parser.lexer import Kind, tokenize
+from sqla_stage.runtime.client_encryption import refuse_plain_access
 from sqla_stage.runtime.compressions import BZ2, GZIP, decompressed_copy
 from sqla_stage.runtime.context import StageContext
 from sqla_stage.runtime.duckdb_errors import error_class, first_line
@@ -226,6 +227,7 @@ def _text(context: StageContext, element: LoadData, label: str) -> Iterator[str]
             if not place.prefix or not place.storage.exists(place.prefix):
                 raise StageProgrammingError(f"{label}: no file {name!r} in {place.storage.label}")
             storage = place.storage
+            refuse_plain_access(storage.client_key, storage.label, label, "does not decrypt")
             if compressed:
                 with storage.fs.open(storage.path(place.prefix), "rb") as file:
                     temporary = _decompressed(file, lower)

@@ -34,6 +34,7 @@ from typing import Any
 
 from sqla_stage.errors import StageProgrammingError
 from sqla_stage.outfile import SelectIntoOutfile
+from sqla_stage.runtime.client_encryption import refuse_plain_access
 from sqla_stage.runtime.context import MATRIXONE_STAGE_ERROR, StageContext, stage_url_path
 from sqla_stage.runtime.csv_lines import RAW_LINE_OPTIONS, LineFormat
 from sqla_stage.runtime.literals import literal, quote
@@ -103,6 +104,12 @@ def _target(context: StageContext, location: StagePath | str) -> _Target:
         if context.registered_stage(location.stage).directory is False:
             raise StageProgrammingError(f"stage '{location.stage.name}' is invalid, please check")
         place = context.place(location)
+        refuse_plain_access(
+            place.storage.client_key,
+            place.label,
+            "INTO OUTFILE",
+            "does not encrypt; unload with COPY INTO the stage, which does",
+        )
         if not place.prefix or place.prefix.endswith("/"):
             raise StageProgrammingError(
                 f"INTO OUTFILE: {place.label} names a folder; give a file name ('stage1:/user.csv')"

@@ -12,6 +12,10 @@ the statement (a load's per-file results, ``METADATA$FILENAME``).
 BROTLI is read only when the format names it (with the ``brotli`` extra; without it the
 statement is refused, naming the extra): under AUTO a ``.br`` file is refused, asking
 for COMPRESSION = BROTLI, as Snowflake's AUTO does not detect Brotli either.
+
+On a location with client-side encryption (``AWS_CSE``) every file is first downloaded
+and decrypted into a temporary file (`client_encryption`), keeping its extensions so
+DuckDB still detects gzip and zstd, and then decompressed if needed.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from __future__ import annotations
 from sqla_stage.errors import StageError, StageOperationalError
 from sqla_stage.formats import FormatSpec, Parquet
 from sqla_stage.options import AUTO
+from sqla_stage.runtime.client_encryption import fetch_decrypted
 from sqla_stage.runtime.compressions import (
     GZIP,
     MAGIC_BYTES,
@@ -37,8 +42,12 @@ _DUCKDB_SUFFIXES = (".gz", ".gzip", ".zst")
 _GZIP_MAGIC = b"\x1f\x8b"
 
 
-def file_codec(storage: StageStorage, spec: FormatSpec, name: str) -> Codec | None:
+def file_codec(
+    storage: StageStorage, spec: FormatSpec, name: str, head: bytes | None = None
+) -> Codec | None:
     """The codec the runtime decompresses ``name`` with before DuckDB reads it, if any.
+
+    ``head`` is the file's first bytes when already known (a decrypted file's).
 
     Raises:
         StageRuntimeError: COMPRESSION = BROTLI without its package, or a ``.br`` file
@@ -55,7 +64,8 @@ def file_codec(storage: StageStorage, spec: FormatSpec, name: str) -> Codec | No
     codec = detect(name, b"")
     if codec is not None:
         return codec
-    head = storage.head(name, MAGIC_BYTES)
+    if head is None:
+        head = storage.head(name, MAGIC_BYTES)
     if head.startswith(_GZIP_MAGIC):
         return GZIP
     return detect(name, head)
@@ -70,6 +80,8 @@ def readable_path(context: StageContext, storage: StageStorage, spec: FormatSpec
     """
     path = storage.duckdb_path(name)
     try:
+        if storage.client_key is not None:
+            return _decrypted_path(context, storage, spec, name, path)
         codec = file_codec(storage, spec, name)
         if codec is None:
             return path
@@ -86,3 +98,24 @@ def readable_path(context: StageContext, storage: StageStorage, spec: FormatSpec
         raise StageOperationalError(
             f"cannot read {name!r} in {storage.label}: {type(error).__name__}: {error}"
         ) from None
+
+
+def _decrypted_path(
+    context: StageContext, storage: StageStorage, spec: FormatSpec, name: str, path: str
+) -> str:
+    """The decrypted (then decompressed, if needed) local copy of a client-encrypted file."""
+    assert storage.client_key is not None
+    key = (path, "AWS_CSE")
+    if key not in context.decompressed:
+        context.decompressed[key] = fetch_decrypted(
+            storage.client_key, storage.fs, storage.path(name), name, storage.label
+        )
+    plain = context.decompressed[key]
+    with open(plain, "rb") as source:
+        codec = file_codec(storage, spec, name, source.read(MAGIC_BYTES))
+    if codec is None:
+        return plain
+    if (plain, codec.name) not in context.decompressed:
+        with open(plain, "rb") as source:
+            context.decompressed[(plain, codec.name)] = decompressed_copy(source, codec)
+    return context.decompressed[(plain, codec.name)]

@@ -57,6 +57,7 @@ from sqla_stage.credentials import Credentials, Encryption
 from sqla_stage.errors import StageOperationalError, StageProgrammingError, StageRuntimeError
 from sqla_stage.runtime import log_redaction, mounts, storage_reach
 from sqla_stage.runtime.checksums import local_md5
+from sqla_stage.runtime.client_encryption import master_key
 from sqla_stage.runtime.patterns import compile_pattern
 from sqla_stage.runtime.storage_credentials import (
     S3_PROTOCOLS,
@@ -160,12 +161,15 @@ class StageStorage:
         self.role: Credentials | None = None
         #: The engine's stage root, where it lies below this root (`storage_reach`).
         self.fence: str | None = None
+        #: The AWS_CSE MASTER_KEY its files are encrypted with (`client_encryption`).
+        self.client_key: bytes | None = None
 
     def child(self, folder: str, label: str) -> StageStorage:
         """The storage of ``folder`` (a key prefix) inside this one: a sub-stage's files."""
         root = f"{self.root.rstrip('/')}/{folder.strip('/')}" if folder.strip("/") else self.root
         child = StageStorage(self._fs, root, label, (self.identity[0], root, *self.identity[2:]))
         child.endpoint, child.role, child.fence = self.endpoint, self.role, self.fence
+        child.client_key = self.client_key
         return child
 
     @property
@@ -486,4 +490,5 @@ def open_storage(
     storage = StageStorage(fs, root, label or url, identity)
     storage.endpoint = options.get("endpoint_url")
     storage.role = role_to_assume(credentials, protocol, label or url)
+    storage.client_key = master_key(encryption, label or url) if protocol in S3_PROTOCOLS else None
     return storage

@@ -4,9 +4,11 @@
 ``s3a://``): ``AWS_SSE_S3`` and ``AWS_SSE_KMS`` [``KMS_KEY_ID``] become s3fs's
 ``s3_additional_kwargs`` (``ServerSideEncryption``, ``SSEKMSKeyId``), which s3fs sends with
 every request that writes an object (PUT, multipart uploads, copies) and filters out of the
-others. Every other encryption is refused (`encryption_options`), before anything is written:
-client-side encryption (``AWS_CSE``, ``AZURE_CSE``) is not implemented, a type of another
-cloud does not fit an ``s3://`` location, and no type is applied on other locations.
+others. ``AWS_CSE`` (a MASTER_KEY) is applied by the runtime itself (`client_encryption`:
+files are encrypted before they are uploaded and decrypted after they are downloaded); its
+key is checked here. Every other encryption is refused (`encryption_options`), before
+anything is written: ``AZURE_CSE`` is not implemented, a type of another cloud does not
+fit an ``s3://`` location, and no type is applied on other locations.
 An internal stage's ``SNOWFLAKE_SSE`` or ``SNOWFLAKE_FULL`` is refused too
 (`refuse_internal_encryption`): an internal stage is a folder under the engine's
 ``stage_root``, which the runtime does not encrypt at rest.
@@ -19,6 +21,7 @@ from typing import Any
 from sqla_stage.credentials import Credentials, Encryption
 from sqla_stage.errors import StageProgrammingError
 from sqla_stage.runtime import log_redaction
+from sqla_stage.runtime.client_encryption import master_key
 
 #: MatrixOne's PROVIDER values that mean Amazon's own S3 (no endpoint needed).
 AMAZON_PROVIDERS = frozenset({"amazon", "aws", "s3"})
@@ -141,18 +144,15 @@ def encryption_options(encryption: Encryption | None, protocol: str, place: str)
     if protocol not in S3_PROTOCOLS:
         raise StageProgrammingError(
             f"{what} is not applied by the DuckDB runtime on a {protocol}:// location "
-            "(it applies AWS_SSE_S3 and AWS_SSE_KMS on s3:// locations only)"
+            "(it applies AWS_CSE, AWS_SSE_S3 and AWS_SSE_KMS on s3:// locations only)"
         )
     if cloud != "Amazon S3":
         raise StageProgrammingError(
             f"{what} is an encryption of {cloud or 'internal stages'}, not of an s3:// location"
         )
     if kind == "AWS_CSE":
-        raise StageProgrammingError(
-            f"{what}: client-side encryption with a MASTER_KEY is not implemented by the "
-            "DuckDB runtime (the files would be written and read in plain text); use "
-            "AWS_SSE_S3 or AWS_SSE_KMS"
-        )
+        master_key(encryption, place)  # a key that is not base64 AES is refused here
+        return {}
     if kind == "AWS_SSE_S3":
         return {"s3_additional_kwargs": {"ServerSideEncryption": "AES256"}}
     extra = {"ServerSideEncryption": "aws:kms"}

@@ -17,6 +17,9 @@ scratch entries untouched for `STALE_SCRATCH_SECONDS`. On remote storage a
 failure whose cleanup cannot reach the storage (the service stopped) can leave objects
 under the hidden scratch prefix, and, only if it stops between two copies of the
 publishing step, some of the new files.
+
+On an ``AWS_CSE`` location each file is encrypted as it is uploaded (`client_encryption`),
+its envelope sent as the object's metadata, which S3's copy keeps.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ from typing import TypeVar
 from urllib.parse import unquote
 
 from sqla_stage.errors import StageOperationalError, StageProgrammingError, StageRuntimeError
+from sqla_stage.runtime.client_encryption import seal
 from sqla_stage.runtime.storage import SCRATCH_PREFIX, StageStorage
 
 T = TypeVar("T")
@@ -300,7 +304,10 @@ class _Publication:
         targets = [self.storage.path(file.key) for file in self.files]
 
         def upload(number: int) -> None:
-            fs.put_file(self.files[number].path, uploads[number])
+            path, metadata = self.files[number].path, dict[str, str]()
+            if self.storage.client_key is not None:  # AWS_CSE: `client_encryption`
+                path, metadata = seal(self.storage.client_key, path)
+            fs.put_file(path, uploads[number], **({"Metadata": metadata} if metadata else {}))
             published(self.files[number].size)
 
         try:

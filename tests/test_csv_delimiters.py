@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from csv_round_trip import load_back, unload_single
 
 from sqla_stage import CSV
 from sqla_stage.delimiters import decode_character
@@ -19,21 +20,11 @@ ROWS = "SELECT * FROM (VALUES (1, 'a,b', NULL), (2, 'x|y', 'q\"r')) t(id, s, u)"
 
 
 def _unload(engine: Any, tmp_path: Path, options: str, folder: str = "d") -> bytes:
-    with engine.begin() as conn:
-        conn.exec_driver_sql(
-            f"COPY INTO @~/{folder}/ FROM ({ROWS}) FILE_FORMAT = (TYPE = CSV COMPRESSION = NONE "
-            f"{options}) SINGLE = TRUE"
-        )
-    return (tmp_path / "stages" / "stage" / "user" / "alice" / folder / "data").read_bytes()
+    return unload_single(engine, tmp_path, ROWS, options, folder)
 
 
 def _load_back(engine: Any, folder: str, options: str) -> list[tuple[Any, ...]]:
-    with engine.begin() as conn:
-        conn.exec_driver_sql("CREATE OR REPLACE TABLE back (id INTEGER, s VARCHAR, u VARCHAR)")
-        conn.exec_driver_sql(
-            f"COPY INTO back FROM @~/{folder}/ FILE_FORMAT = (TYPE = CSV {options}) FORCE = TRUE"
-        )
-        return [tuple(row) for row in conn.exec_driver_sql("SELECT * FROM back ORDER BY id")]
+    return load_back(engine, folder, options, "id INTEGER, s VARCHAR, u VARCHAR")
 
 
 @pytest.mark.parametrize(

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from csv_round_trip import load_back, unload_single
 
 ROWS = (
     "SELECT * FROM (VALUES (1, 'say \"hi\", ok'), (2, 'semi''single'), (3, ''), (4, NULL), "
@@ -18,21 +19,11 @@ ROWS = (
 
 
 def _unload(engine: Any, tmp_path: Path, options: str, folder: str) -> bytes:
-    with engine.begin() as conn:
-        conn.exec_driver_sql(
-            f"COPY INTO @~/{folder}/ FROM ({ROWS}) FILE_FORMAT = (TYPE = CSV COMPRESSION = NONE "
-            f"{options}) SINGLE = TRUE"
-        )
-    return (tmp_path / "stages" / "stage" / "user" / "alice" / folder / "data").read_bytes()
+    return unload_single(engine, tmp_path, ROWS, options, folder)
 
 
 def _load_back(engine: Any, folder: str, options: str) -> list[tuple[Any, ...]]:
-    with engine.begin() as conn:
-        conn.exec_driver_sql("CREATE OR REPLACE TABLE back (id INTEGER, s VARCHAR)")
-        conn.exec_driver_sql(
-            f"COPY INTO back FROM @~/{folder}/ FILE_FORMAT = (TYPE = CSV {options}) FORCE = TRUE"
-        )
-        return [tuple(row) for row in conn.exec_driver_sql("SELECT * FROM back ORDER BY id")]
+    return load_back(engine, folder, options, "id INTEGER, s VARCHAR")
 
 
 @pytest.mark.parametrize(

@@ -20,28 +20,13 @@ from uuid import uuid4
 import fsspec
 import pytest
 import sqlalchemy as sa
+from stage_files import run, snapshot
 
 from sqla_stage import Stage
 from sqla_stage.errors import StageProgrammingError
 from sqla_stage.runtime.registry import Registry
 
 SECRET = "bob-only,42\n"
-
-
-def run(engine: sa.Engine, sql: str) -> list[tuple[Any, ...]]:
-    """One statement in its own transaction; its rows."""
-    with engine.begin() as conn:
-        result = conn.exec_driver_sql(sql)
-        return [tuple(row) for row in result] if result.returns_rows else []
-
-
-def snapshot(folder: Path) -> dict[str, bytes]:
-    """Every file below ``folder`` and its bytes."""
-    return {
-        str(path.relative_to(folder)): path.read_bytes()
-        for path in sorted(folder.rglob("*"))
-        if path.is_file()
-    }
 
 
 class Users:

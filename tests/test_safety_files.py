@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from stage_files import run, snapshot
 
 from sqla_stage.errors import StageProgrammingError
 from sqla_stage.runtime import checksums, log_redaction
@@ -23,22 +24,6 @@ RACE_ROUNDS = 30
 RACE_FILES = 60
 #: Files listed past the bound in the MD5 cache test.
 MD5_FILES = 40
-
-
-def run(engine: sa.Engine, sql: str) -> list[tuple[Any, ...]]:
-    """One statement in its own transaction; its rows."""
-    with engine.begin() as conn:
-        result = conn.exec_driver_sql(sql)
-        return [tuple(row) for row in result] if result.returns_rows else []
-
-
-def snapshot(folder: Path) -> dict[str, bytes]:
-    """Every file below ``folder`` (hidden scratch files included) and its bytes."""
-    return {
-        str(path.relative_to(folder)): path.read_bytes()
-        for path in sorted(folder.rglob("*"))
-        if path.is_file()
-    }
 
 
 @pytest.fixture

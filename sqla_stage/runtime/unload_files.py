@@ -78,6 +78,15 @@ def join_key(*parts: str) -> str:
     return "/".join(part.strip("/") for part in parts if part.strip("/"))
 
 
+def partition_folder(value: str | None) -> str:
+    """The folder a PARTITION BY value names: its segments, without empty and ``.`` ones.
+
+    ``'x'``, ``'/x'``, ``'x/'`` and ``'./x'`` all name ``x``; ``'a//b'`` names ``a/b``;
+    ``''``, ``'/'`` and ``'.'`` name the destination folder itself.
+    """
+    return "/".join(part for part in (value or "").split("/") if part not in ("", "."))
+
+
 def _missing_folders(path: str) -> list[str]:
     """``path`` and its ancestors that do not exist yet, deepest first."""
     missing = []
@@ -191,16 +200,19 @@ def name_files(
 ) -> None:
     """Give each file its key: ``<folder>/[<partition>/]<stem>[<uuid>_]0_0_<n><ext>``.
 
-    ``n`` counts the files of each partition from 0; ``numbers`` formats it (Snowflake's
-    ``0_0_{}`` by default, Databend's ``0000_{:08d}``).
+    ``<partition>`` is `partition_folder` of the value; ``n`` counts the files of each
+    such folder from 0, so values naming one folder (``'x'``, ``'/x'``, ``'x/'``) never
+    give two files one name. ``numbers`` formats ``n`` (Snowflake's ``0_0_{}`` by default,
+    Databend's ``0000_{:08d}``).
     """
-    counters: dict[str | None, int] = {}
+    counters: dict[str, int] = {}
     middle = f"{query_id}_" if query_id else ""
     for file in files:
-        number = counters.get(file.partition, 0)
-        counters[file.partition] = number + 1
+        partition = partition_folder(file.partition)
+        number = counters.get(partition, 0)
+        counters[partition] = number + 1
         name = f"{stem}{middle}{numbers.format(number)}{extension}"
-        file.key = join_key(folder, file.partition or "", name)
+        file.key = join_key(folder, partition, name)
 
 
 #: Requests to object storage at once: uploads, copies and existence checks of an unload.
@@ -235,10 +247,12 @@ def publish(
     ``published`` is called with each file's size once it is uploaded (progress).
 
     Raises:
-        StageRuntimeError: a file of the same name exists and ``overwrite`` is False
-            (nothing is published), or publishing fails (what was published is removed
-            and the files it replaced are put back).
+        StageRuntimeError: two files would get one key, or one file's key is a folder
+            of another's (`check_keys`), or a file of the same name exists and
+            ``overwrite`` is False (nothing is published in these cases), or publishing
+            fails (what was published is removed and the files it replaced are put back).
     """
+    check_keys(files, label)
     try:
         existing = set(_clashes(storage, [file.key for file in files]))
     except StageRuntimeError:
@@ -258,6 +272,37 @@ def publish(
         _Publication(storage, files, existing, label).local(published)
     else:
         _Publication(storage, files, existing, label).remote(published)
+
+
+def check_keys(files: Sequence[WrittenFile], label: str) -> None:
+    """Refuse keys of one unload that cannot all exist, before anything is published.
+
+    A key given twice, or a file's key that another file needs as a folder, is refused;
+    keys are compared as paths (without empty and ``.`` segments).
+
+    Raises:
+        StageProgrammingError: the clash, naming the key (nothing is written).
+    """
+    seen: set[str] = set()
+    folders: dict[str, str] = {}
+    for file in files:
+        key = partition_folder(file.key)
+        if key in seen:
+            raise StageProgrammingError(
+                f"COPY INTO {label}: two files of this unload would be named {key!r} "
+                "(nothing was written)"
+            )
+        seen.add(key)
+        parts = key.split("/")
+        for end in range(1, len(parts)):
+            folders.setdefault("/".join(parts[:end]), key)
+    taken = sorted(seen & folders.keys())
+    if taken:
+        raise StageProgrammingError(
+            f"COPY INTO {label}: the file {taken[0]!r} of this unload is where the file "
+            f"{folders[taken[0]]!r} needs a folder; a PARTITION BY value names a folder "
+            "(nothing was written)"
+        )
 
 
 class _Publication:

@@ -13,7 +13,10 @@ is written:
 
 Under every dialect a value with a ``..`` segment is refused once the files are written
 to the scratch area and before any is published (Databend: "Path traversal (``..``) is not
-allowed in partition values"): it would name a folder outside the destination.
+allowed in partition values"): it would name a folder outside the destination. Other
+values name the folder `unload_files.partition_folder` makes of them (empty and ``.``
+segments dropped); values naming one folder share it, their files numbered in turn
+(`unload_files.name_files`), so no two files of an unload get one name.
 """
 
 from __future__ import annotations

@@ -58,6 +58,7 @@ def _count(conn: sa.Connection, table: str) -> int:
         "CREATE OR REPLACE TABLE t (id INTEGER, v VARCHAR)",
         "CREATE OR REPLACE TABLE t AS SELECT 0 AS id, 'z' AS v",
         "-- a comment first\nDROP TABLE t",
+        "SELECT 'drop table t'; DROP TABLE t; SELECT 1",
     ],
 )
 def test_a_recreated_table_starts_with_no_history(engine: Any, folder: str, recreate: str) -> None:
@@ -246,6 +247,8 @@ def test_the_statement_result_is_kept(engine: Any) -> None:
         assert _run(conn, "CREATE TABLE t AS SELECT * FROM range(3)") == [(3,)]
         assert _run(conn, "ALTER TABLE t RENAME TO u") == []
         assert _run(conn, "SELECT count(*) FROM u") == [(3,)]
+        assert _run(conn, "DROP TABLE u; SELECT 42 AS answer") == [(42,)]
+        assert _run(conn, "SELECT 'drop table x' AS words") == [("drop table x",)]
 
 
 def test_the_runtime_follows_embedded_databend(databend: Any, engine: Any, folder: str) -> None:

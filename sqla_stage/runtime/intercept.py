@@ -42,7 +42,7 @@ from sqla_stage.runtime.plugin import RuntimeSettings
 from sqla_stage.runtime.reflection import run_fixed_reflection
 from sqla_stage.runtime.results import Query, Rows, emit
 from sqla_stage.runtime.storage_errors import storage_failures
-from sqla_stage.runtime.table_history import TABLE_DDL, follow, snapshot
+from sqla_stage.runtime.table_history import TABLE_DDL, ddl_statements, follow, snapshot
 from sqla_stage.stage import Stage, StagePath
 
 Handler = Callable[[StageContext, Any], Rows | Query]
@@ -252,13 +252,20 @@ def execute_hook(
             emit(cursor, ran)
             return True
         # A table created, dropped or renamed takes its load history along (`table_history`).
-        before = snapshot(cursor) if TABLE_DDL.match(text) else None
-        rewritten = _run_query(stage_context, cursor, text)
-        if before is None:
-            return rewritten
-        if not rewritten:
-            _execute(cursor, statement, parameters)
-        follow(cursor, before)
+        pieces = ddl_statements(statement) if in_code(TABLE_DDL, text) else None
+        if pieces is None:
+            return _run_query(stage_context, cursor, text)
+        if len(pieces) == 1 or parameters:
+            before = snapshot(cursor)
+            if not _run_query(stage_context, cursor, text):
+                _execute(cursor, statement, parameters)
+            follow(cursor, before)
+            return True
+        for piece, ddl in pieces:
+            earlier = snapshot(cursor) if ddl else None
+            cursor.execute(piece)
+            if earlier is not None:
+                follow(cursor, earlier)
         return True
     finally:
         stage_context.close()

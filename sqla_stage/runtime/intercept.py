@@ -42,6 +42,7 @@ from sqla_stage.runtime.plugin import RuntimeSettings
 from sqla_stage.runtime.reflection import run_fixed_reflection
 from sqla_stage.runtime.results import Query, Rows, emit
 from sqla_stage.runtime.storage_errors import storage_failures
+from sqla_stage.runtime.table_history import TABLE_DDL, ddl_statements, follow, snapshot
 from sqla_stage.stage import Stage, StagePath
 
 Handler = Callable[[StageContext, Any], Rows | Query]
@@ -213,6 +214,25 @@ def _parsed(settings: RuntimeSettings, context: Any, text: str) -> Any:
         raise StageProgrammingError(str(error)) from error
 
 
+def _run_query(stage_context: StageContext, cursor: Any, text: str) -> bool:
+    """Run a query over staged files (`queries.rewrite`); whether ``text`` was one."""
+    if _QUERY_HINT.search(text):
+        with storage_failures("a query over staged files"):
+            result = queries.rewrite(stage_context, text)
+        if result is not None:
+            emit(cursor, result)
+            return True
+    return False
+
+
+def _execute(cursor: Any, statement: str, parameters: Any) -> None:
+    """Run ``statement`` as SQLAlchemy would have (``do_execute`` / ``_no_params``)."""
+    if parameters is None:
+        cursor.execute(statement)
+    else:
+        cursor.execute(statement, parameters)
+
+
 def execute_hook(
     settings: RuntimeSettings, cursor: Any, statement: str, parameters: Any, context: Any
 ) -> bool:
@@ -231,12 +251,21 @@ def execute_hook(
                 ran = run_construct(stage_context, element)
             emit(cursor, ran)
             return True
-        if _QUERY_HINT.search(text):
-            with storage_failures("a query over staged files"):
-                result = queries.rewrite(stage_context, text)
-            if result is not None:
-                emit(cursor, result)
-                return True
-        return False
+        # A table created, dropped or renamed takes its load history along (`table_history`).
+        pieces = ddl_statements(statement) if in_code(TABLE_DDL, text) else None
+        if pieces is None:
+            return _run_query(stage_context, cursor, text)
+        if len(pieces) == 1 or parameters:
+            before = snapshot(cursor)
+            if not _run_query(stage_context, cursor, text):
+                _execute(cursor, statement, parameters)
+            follow(cursor, before)
+            return True
+        for piece, ddl in pieces:
+            earlier = snapshot(cursor) if ddl else None
+            cursor.execute(piece)
+            if earlier is not None:
+                follow(cursor, earlier)
+        return True
     finally:
         stage_context.close()

@@ -51,7 +51,8 @@ Load history:
     loaded rows: a rolled-back load leaves neither. LOADED and PARTIALLY_LOADED files are
     recorded; PURGE = TRUE removes the LOADED ones once the transaction commits (a
     rollback keeps them; a purge that fails is ignored, as in Snowflake):
-    `after_commit`.
+    `after_commit`. The history is keyed by the table's ``schema.name`` and follows the
+    table through DROP, CREATE [OR REPLACE] and RENAME: `table_history`.
 
 Result: one row a file, Snowflake's columns (`RESULT_COLUMNS`); ``file`` is the key
 as LIST shows it.

@@ -512,15 +512,25 @@ def test_hostile_file_statements(
 ) -> None:
     stage = [_build(lambda: Stage(name)), Stage.user(), Stage.table(name)][kind]
     location = stage / path
+    files: list[tuple[Any, Any]] = []
+    if "\0" in path:  # no local file name holds a NUL: refused when the construct is built
+        with pytest.raises(StageArgumentError, match="NUL"):
+            Put("/tmp/" + path, location)
+        with pytest.raises(StageArgumentError, match="NUL"):
+            Get(location, "/tmp/" + path)
+    else:
+        files = [
+            (Put("/tmp/" + path, location, parallel=3), lambda p: (p.local_url, p.location)),
+            (
+                Get(location, "/tmp/" + path, pattern=pattern),
+                lambda p: (p.location, p.local_url, p.transfer_options),
+            ),
+        ]
     statements: list[tuple[Any, Any]] = [
         (ListFiles(location, pattern=pattern), lambda p: (p.location, p.pattern)),
         (RemoveFiles(location, pattern=pattern), lambda p: (p.location, p.pattern)),
         (Presign(location, expire=expire), lambda p: (p.location, p.expire)),
-        (Put("/tmp/" + path, location, parallel=3), lambda p: (p.local_url, p.location)),
-        (
-            Get(location, "/tmp/" + path, pattern=pattern),
-            lambda p: (p.location, p.local_url, p.transfer_options),
-        ),
+        *files,
         (
             sa.select(sa.literal_column("$1")).select_from(
                 staged(location, file_format=FileFormat(name.replace(".", "_")), pattern=pattern)

@@ -84,7 +84,7 @@ from sqla_stage.runtime.unload_files import (
     scratch_area,
 )
 from sqla_stage.runtime.unload_format import FileWriter, SourceColumn, writer_for
-from sqla_stage.runtime.unload_sizes import DUCKDB_COMPRESSED, fit
+from sqla_stage.runtime.unload_sizes import DUCKDB_COMPRESSED, fit, ordered, parallel_options
 from sqla_stage.stage import StagePath
 
 UNLOAD_COLUMNS = [
@@ -297,6 +297,9 @@ def write(
         value = f"coalesce(CAST(({partition}) AS VARCHAR), '_NULL_')"
         items.append(f"{value} AS {quote(PARTITION_COLUMN)}")
         placement = [f"PARTITION_BY ({quote(PARTITION_COLUMN)})", "FILENAME_PATTERN 'part_{i}'"]
+    parallel = not single and partition is None and not ordered(context.run, source.query)
+    if parallel:  # no order to keep: DuckDB's threads write files near the limit
+        placement = parallel_options(writer, _max_file_size(element))
     output = os.path.join(scratch, "out")
     select = f"SELECT {', '.join(items)} FROM {source.relation}"
     options = writer.copy_options(columns)
@@ -304,10 +307,10 @@ def write(
         options = [re.sub(r"^COMPRESSION .*", "COMPRESSION 'uncompressed'", o) for o in options]
     sql = f"COPY ({select}) TO {literal(output)} ({', '.join([*options, *placement])})"
     stats = context.run(sql, source.parameters).fetchall()
-    if partition is None:
+    if partition is None and not parallel:
         files = [WrittenFile(output)] if os.path.isfile(output) else []
     else:
-        files = collect(output, PARTITION_COLUMN)
+        files = collect(output, None if parallel else PARTITION_COLUMN)
     if writer.duckdb_format != "parquet":
         total = int(stats[0][0]) if stats else 0
     else:
@@ -316,7 +319,8 @@ def write(
             file.rows = counts.get(os.path.normpath(file.path), 0)
         total = sum(counts.values())
     if not single and total:
-        files = fit(context.run, files, writer, _max_file_size(element), total)
+        workers = int(context.run("SELECT current_setting('threads')").fetchone()[0])
+        files = fit(context.run, files, writer, _max_file_size(element), total, workers)
     return files, total
 
 

@@ -20,12 +20,13 @@ builds the result row. What an unload does:
   ``data`` (no extension) when the path ends with ``/``. A file larger than
   MAX_FILE_SIZE is Snowflake's error, and nothing is written.
 - **MAX_FILE_SIZE** (default 16000000) bounds every stored file, compressed or not:
-  DuckDB writes one ordered file (one per partition) and `unload_sizes` cuts it between
-  records (text) or rewrites it in ranges of rows (Parquet), so an ORDER BY holds across
-  the files. A file over the limit holds one record or row that alone is larger (spec
-  004's exception). gzip, bzip2 and deflate text is compressed after the cut
-  (`unload_compress`); zstd is compressed by DuckDB after it. SINGLE = TRUE is one file,
-  checked compressed.
+  with an ORDER BY, DuckDB writes one ordered file (one per partition) and
+  `unload_sizes` cuts it between records (text) or rewrites it in ranges of rows
+  (Parquet), so the order holds across the files; without one (a table), DuckDB's
+  threads write files near the limit and only those over it are cut. A file over the
+  limit holds one record or row that alone is larger (spec 004's exception). gzip,
+  bzip2 and deflate text is compressed after the cut (`unload_compress`); zstd is
+  compressed by DuckDB after it. SINGLE = TRUE is one file, checked compressed.
 - **PARTITION BY <expr>** (Databend: ``PARTITION BY ( <expr> )``): rows go under
   ``<folder>/<value of expr>/`` (``_NULL_`` when it is NULL), numbered from 0 in each
   partition, each partition cut by MAX_FILE_SIZE (DuckDB's partitioned writer does not

@@ -2,8 +2,10 @@
 
 DuckDB's ``FILE_SIZE_BYTES`` checks a file's size only after writing a whole batch, so
 its files pass the limit, and its parallel writers interleave an ORDER BY's rows across
-files. So DuckDB writes one ordered file (one per partition with PARTITION BY) into the
-scratch area, and this module cuts it:
+files. So a source with an ORDER BY (`ordered`) is written by DuckDB as one ordered file
+(one per partition with PARTITION BY) into the scratch area; a source without one is
+written by DuckDB's threads, files aiming under the limit (`parallel_options`). This
+module cuts the files over the limit:
 
 - **CSV, TSV and JSON** are cut between records, by byte offsets: a file holds as many
   whole records as fit (each file of a CSV with ``HEADER = TRUE`` starts with the header,
@@ -18,9 +20,10 @@ scratch area, and this module cuts it:
   than the quote, or a delimiter that can overlap itself (``'||'``), that cannot be told
   from the bytes, and an unload that needs more than one file is refused.
 - **Parquet**: a file over the limit is rewritten by DuckDB in ranges of rows, sized
-  from its bytes per row (row groups of at most `ROW_GROUP_ROWS`); a range still over
-  the limit is halved until it fits or holds one row. Each range reads only its own row
-  groups (DuckDB prunes them by ``file_row_number``).
+  from its bytes per row, many ranges per COPY (`unload_ranges`); a range still over
+  the limit (or too small for that) is rewritten alone (row groups of at most
+  `ROW_GROUP_ROWS`), halved until it fits or holds one row. Each range reads only its
+  own row groups (DuckDB prunes them by ``file_row_number``).
 - **The exception** of spec 004 ("the amount of data in a set of rows can exceed the
   specified size"): a file larger than the limit holds exactly one record (text) or one
   row (Parquet) that alone is larger.

@@ -90,8 +90,12 @@ def main(rows: int) -> None:
                 target = out / "x" if partitioned else out / "one"
                 placement = ", PARTITION_BY (p)" if partitioned else ""
                 own = f"COPY ({select}) TO '{target}' ({options}{placement})"
+
+                def duckdb_copy(own: str = own) -> None:
+                    baseline.execute(own)
+
                 ours = best(empty, runtime)
-                theirs = best(empty, lambda own=own: baseline.execute(own))
+                theirs = best(empty, duckdb_copy)
                 print(
                     f"| {title} | {'ORDER BY' if order else 'none'} | "
                     f"{'yes' if partitioned else 'no'} | {ours:.2f} s | {theirs:.2f} s | "

@@ -18,7 +18,13 @@ import pytest
 from sqla_stage.formats import CSV, JSON, FormatSpec, Parquet
 from sqla_stage.runtime.unload_files import WrittenFile, collect
 from sqla_stage.runtime.unload_format import SourceColumn, writer_for
-from sqla_stage.runtime.unload_sizes import fit, ordered, parallel_options, split_parquet
+from sqla_stage.runtime.unload_sizes import (
+    PARALLEL_PARQUET_MIN,
+    fit,
+    ordered,
+    parallel_options,
+    split_parquet,
+)
 
 ROWS = 300_000
 SOURCE = (
@@ -77,7 +83,12 @@ def test_per_thread_files_are_cut_to_the_limit(
         described = connection.execute(f"DESCRIBE {unloaded}").fetchall()
         columns = [SourceColumn(str(row[0]), str(row[1])) for row in described]
         items = ", ".join(writer.select_items(columns))
-        options = [*writer.copy_options(columns), *parallel_options(writer, limit)]
+        # Parquet under PARALLEL_PARQUET_MIN is written as one file; here DuckDB's own split.
+        placement = parallel_options(writer, limit) or [
+            "PER_THREAD_OUTPUT true",
+            f"FILE_SIZE_BYTES {limit}",
+        ]
+        options = [*writer.copy_options(columns), *placement]
         stats = connection.execute(
             f"COPY (SELECT {items} FROM ({unloaded})) TO '{output}' ({', '.join(options)})"
         ).fetchall()
@@ -166,3 +177,16 @@ def test_a_table_unloads_within_the_limit(
     assert all(row.row_count > 0 for row in detailed)
     with duckdb.connect() as connection:
         _same_rows(connection, reader.format(paths), SOURCE.format(rows=ROWS))
+
+
+def test_parallel_parquet_row_groups_are_sized_from_the_limit() -> None:
+    writer = writer_for(Parquet(), False)
+    assert parallel_options(writer, PARALLEL_PARQUET_MIN - 1) is None  # one file, then ranges
+    assert parallel_options(writer, 16_000_000) == [
+        "PER_THREAD_OUTPUT true",
+        "FILENAME_PATTERN 'part_{i}'",
+        "FILE_SIZE_BYTES 14400000",
+        "ROW_GROUP_SIZE 31250",
+    ]
+    text = parallel_options(writer_for(CSV(compression="NONE"), False), 100_000)
+    assert text is not None and "FILE_SIZE_BYTES 90000" in text

@@ -298,9 +298,11 @@ def write(
         value = f"coalesce(CAST(({partition}) AS VARCHAR), '_NULL_')"
         items.append(f"{value} AS {quote(PARTITION_COLUMN)}")
         placement = [f"PARTITION_BY ({quote(PARTITION_COLUMN)})", "FILENAME_PATTERN 'part_{i}'"]
-    parallel = not single and partition is None and not ordered(context.run, source.query)
-    if parallel:  # no order to keep: DuckDB's threads write files near the limit
-        placement = parallel_options(writer, _max_file_size(element))
+    parallel = None
+    if not single and partition is None and not ordered(context.run, source.query):
+        parallel = parallel_options(writer, _max_file_size(element))
+    if parallel is not None:  # no order to keep: DuckDB's threads write files near the limit
+        placement = parallel
     output = os.path.join(scratch, "out")
     select = f"SELECT {', '.join(items)} FROM {source.relation}"
     options = writer.copy_options(columns)
@@ -308,10 +310,10 @@ def write(
         options = [re.sub(r"^COMPRESSION .*", "COMPRESSION 'uncompressed'", o) for o in options]
     sql = f"COPY ({select}) TO {literal(output)} ({', '.join([*options, *placement])})"
     stats = context.run(sql, source.parameters).fetchall()
-    if partition is None and not parallel:
+    if partition is None and parallel is None:
         files = [WrittenFile(output)] if os.path.isfile(output) else []
     else:
-        files = collect(output, None if parallel else PARTITION_COLUMN)
+        files = collect(output, None if parallel is not None else PARTITION_COLUMN)
     if writer.duckdb_format != "parquet":
         total = int(stats[0][0]) if stats else 0
     else:

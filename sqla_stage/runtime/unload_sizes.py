@@ -61,6 +61,13 @@ _PIECE = 16 * 1024 * 1024
 _PARQUET_FILL = 0.9
 #: The share of the limit (the plain budget for text) a parallel writer's file aims at.
 _PARALLEL_FILL = 0.9
+#: Parquet's limit at least for DuckDB's threads to write the files (measured, issue 19).
+PARALLEL_PARQUET_MIN = 8_000_000
+#: Bytes of the limit per row of a parallel Parquet row group: a row group of rows of
+#: 32 bytes (compressed) is 1/16 of the limit, within the margin `_PARALLEL_FILL` leaves.
+_BYTES_PER_ROW = 512
+#: A parallel COPY's placement: a file per thread, numbered.
+_PER_THREAD = ("PER_THREAD_OUTPUT true", "FILENAME_PATTERN 'part_{i}'")
 #: Rows of a Parquet row group at most (DuckDB's default): larger ones are written on one thread.
 ROW_GROUP_ROWS = 122_880
 #: Compressions DuckDB itself applies to text pieces (the others: `unload_compress`).
@@ -443,15 +450,23 @@ def ordered(run: Run, query: str) -> bool:
     return '"error":false' not in tree or '"type":"ORDER_MODIFIER"' in tree
 
 
-def parallel_options(writer: FileWriter, limit: int) -> list[str]:
+def parallel_options(writer: FileWriter, limit: int) -> list[str] | None:
     """COPY options of an unordered unload: DuckDB's threads each write files near the limit.
 
     ``FILE_SIZE_BYTES`` aims under the limit (the plain budget for text); a file passes
     its target by the last batch DuckDB wrote into it, and `fit` cuts those over it.
+    Parquet's row groups (that batch) are sized from the limit (`_BYTES_PER_ROW`); under
+    `PARALLEL_PARQUET_MIN` they would be so small that writing them costs more than one
+    file cut in ranges (`split_parquet`): None, write one file.
     """
-    budget = limit if isinstance(writer, ParquetWriter) else plain_budget(writer.compression, limit)
+    if not isinstance(writer, ParquetWriter):
+        target = plain_budget(writer.compression, limit) * _PARALLEL_FILL
+        return [*_PER_THREAD, f"FILE_SIZE_BYTES {max(1, int(target))}"]
+    if limit < PARALLEL_PARQUET_MIN:
+        return None
+    rows = min(ROW_GROUP_ROWS, limit // _BYTES_PER_ROW)
     return [
-        "PER_THREAD_OUTPUT true",
-        f"FILE_SIZE_BYTES {max(1, int(budget * _PARALLEL_FILL))}",
-        "FILENAME_PATTERN 'part_{i}'",
+        *_PER_THREAD,
+        f"FILE_SIZE_BYTES {int(limit * _PARALLEL_FILL)}",
+        f"ROW_GROUP_SIZE {rows}",
     ]

@@ -223,7 +223,7 @@ def test_a_row_larger_than_the_limit_is_a_file_alone(
 
 
 def test_header_is_in_every_file_and_counted(engine: Any, tmp_path: Path) -> None:
-    source = SOURCE.format(rows=20_000)
+    source = SOURCE.format(rows=20_000) + " ORDER BY i"  # one file, cut: each piece filled
     limit = 10_000
     with engine.begin() as conn:
         conn.exec_driver_sql("CREATE STAGE s")
@@ -297,7 +297,7 @@ def test_pieces_are_the_same_bytes_without_copy_file_range(
     engine: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Where the kernel cannot copy a range (not Linux), Python copies the same bytes."""
-    source = SOURCE.format(rows=20_000)
+    source = SOURCE.format(rows=20_000) + " ORDER BY i"  # the same files both times
     unload = (
         f"FROM ({source}) FILE_FORMAT = (TYPE = CSV COMPRESSION = NONE) HEADER = TRUE "
         "MAX_FILE_SIZE = 50000"

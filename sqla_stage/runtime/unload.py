@@ -20,12 +20,13 @@ builds the result row. What an unload does:
   ``data`` (no extension) when the path ends with ``/``. A file larger than
   MAX_FILE_SIZE is Snowflake's error, and nothing is written.
 - **MAX_FILE_SIZE** (default 16000000) bounds every stored file, compressed or not:
-  DuckDB writes one ordered file (one per partition) and `unload_sizes` cuts it between
-  records (text) or rewrites it in ranges of rows (Parquet), so an ORDER BY holds across
-  the files. A file over the limit holds one record or row that alone is larger (spec
-  004's exception). gzip, bzip2 and deflate text is compressed after the cut
-  (`unload_compress`); zstd is compressed by DuckDB after it. SINGLE = TRUE is one file,
-  checked compressed.
+  with an ORDER BY, DuckDB writes one ordered file (one per partition) and
+  `unload_sizes` cuts it between records (text) or rewrites it in ranges of rows
+  (Parquet), so the order holds across the files; without one (a table), DuckDB's
+  threads write files near the limit and only those over it are cut. A file over the
+  limit holds one record or row that alone is larger (spec 004's exception). gzip,
+  bzip2 and deflate text is compressed after the cut (`unload_compress`); zstd is
+  compressed by DuckDB after it. SINGLE = TRUE is one file, checked compressed.
 - **PARTITION BY <expr>** (Databend: ``PARTITION BY ( <expr> )``): rows go under
   ``<folder>/<value of expr>/`` (``_NULL_`` when it is NULL), numbered from 0 in each
   partition, each partition cut by MAX_FILE_SIZE (DuckDB's partitioned writer does not
@@ -64,6 +65,7 @@ from sqla_stage.copy import CopyInto
 from sqla_stage.errors import StageOperationalError, StageProgrammingError
 from sqla_stage.formats import Parquet
 from sqla_stage.runtime import progress, unload_partitions
+from sqla_stage.runtime.client_encryption import TAG_BYTES
 from sqla_stage.runtime.compressions import Codec
 from sqla_stage.runtime.context import Place, StageContext
 from sqla_stage.runtime.duckdb_errors import first_line
@@ -84,7 +86,7 @@ from sqla_stage.runtime.unload_files import (
     scratch_area,
 )
 from sqla_stage.runtime.unload_format import FileWriter, SourceColumn, writer_for
-from sqla_stage.runtime.unload_sizes import DUCKDB_COMPRESSED, fit
+from sqla_stage.runtime.unload_sizes import DUCKDB_COMPRESSED, fit, ordered, parallel_options
 from sqla_stage.stage import StagePath
 
 UNLOAD_COLUMNS = [
@@ -174,7 +176,8 @@ def run(context: StageContext, element: CopyInto) -> Rows | Query:
     with scratch_area(target.storage, target.folder, target.place.label) as scratch:
         try:
             with progress.tracked(context.cursor, title):
-                files, total = write(context, element, source, columns, writer, scratch)
+                limit = _max_file_size(element, target)
+                files, total = write(context, element, source, columns, writer, scratch, limit)
             if writer.codec is not None and total:
                 count_rows(context, writer, files, total, len(columns), detailed)
                 compress(context, writer.codec, files, title)
@@ -191,7 +194,7 @@ def run(context: StageContext, element: CopyInto) -> Rows | Query:
         if total == 0:
             return _result(detailed, [], 0)
         if single:
-            check_single(files[0], element)
+            check_single(files[0], element, target)
         unload_partitions.check_values(files)
         count_rows(context, writer, files, total, len(columns), detailed)
         files = [file for file in files if file.rows != 0]
@@ -294,8 +297,11 @@ def write(
     columns: Sequence[SourceColumn],
     writer: FileWriter,
     scratch: str,
+    limit: int,
 ) -> tuple[list[WrittenFile], int]:
     """Run DuckDB's COPY into the scratch area; the files and the rows written.
+
+    ``limit`` is the most bytes a file may hold here (`_max_file_size`).
 
     Raises:
         duckdb.IOException: DuckDB could not write a file (a full disk).
@@ -308,6 +314,11 @@ def write(
         value = f"coalesce(CAST(({partition}) AS VARCHAR), '_NULL_')"
         items.append(f"{value} AS {quote(PARTITION_COLUMN)}")
         placement = [f"PARTITION_BY ({quote(PARTITION_COLUMN)})", "FILENAME_PATTERN 'part_{i}'"]
+    parallel = None
+    if not single and partition is None and not ordered(context.run, source.query):
+        parallel = parallel_options(writer, limit)
+    if parallel is not None:  # no order to keep: DuckDB's threads write files near the limit
+        placement = parallel
     output = os.path.join(scratch, "out")
     select = f"SELECT {', '.join(items)} FROM {source.relation}"
     options = writer.copy_options(columns)
@@ -315,10 +326,10 @@ def write(
         options = [re.sub(r"^COMPRESSION .*", "COMPRESSION 'uncompressed'", o) for o in options]
     sql = f"COPY ({select}) TO {literal(output)} ({', '.join([*options, *placement])})"
     stats = context.run(sql, source.parameters).fetchall()
-    if partition is None:
+    if partition is None and parallel is None:
         files = [WrittenFile(output)] if os.path.isfile(output) else []
     else:
-        files = collect(output, PARTITION_COLUMN)
+        files = collect(output, None if parallel is not None else PARTITION_COLUMN)
     if writer.duckdb_format != "parquet":
         total = int(stats[0][0]) if stats else 0
     else:
@@ -327,23 +338,30 @@ def write(
             file.rows = counts.get(os.path.normpath(file.path), 0)
         total = sum(counts.values())
     if not single and total:
-        files = fit(context.run, files, writer, _max_file_size(element), total)
+        workers = int(context.run("SELECT current_setting('threads')").fetchone()[0])
+        files = fit(context.run, files, writer, limit, total, workers)
     return files, total
 
 
-def _max_file_size(element: CopyInto) -> int:
+def _max_file_size(element: CopyInto, target: Target) -> int:
+    """The most bytes a file may hold before it is stored.
+
+    MAX_FILE_SIZE, less the GCM tag that client-side encryption (``AWS_CSE``) adds to
+    the stored object.
+    """
     given = element.copy_options.get("max_file_size")
-    return given if isinstance(given, int) else DEFAULT_MAX_FILE_SIZE
+    limit = given if isinstance(given, int) else DEFAULT_MAX_FILE_SIZE
+    return limit - TAG_BYTES if target.storage.client_key is not None else limit
 
 
-def check_single(file: WrittenFile, element: CopyInto) -> None:
-    """SINGLE = TRUE: the file, compressed, must fit in MAX_FILE_SIZE.
+def check_single(file: WrittenFile, element: CopyInto, target: Target) -> None:
+    """SINGLE = TRUE: the file as stored (compressed, encrypted) must fit in MAX_FILE_SIZE.
 
     Raises:
         StageRuntimeError: it does not (Snowflake's error).
     """
-    max_size = _max_file_size(element)
-    if os.path.getsize(file.path) > max_size:
+    max_size = element.copy_options.get("max_file_size") or DEFAULT_MAX_FILE_SIZE
+    if os.path.getsize(file.path) > _max_file_size(element, target):
         raise StageProgrammingError(
             f"Max file size ({max_size}) exceeded for unload single file mode. "
             "We recommend that you increase the max file size parameter, or disable "

@@ -2,8 +2,10 @@
 
 DuckDB's ``FILE_SIZE_BYTES`` checks a file's size only after writing a whole batch, so
 its files pass the limit, and its parallel writers interleave an ORDER BY's rows across
-files. So DuckDB writes one ordered file (one per partition with PARTITION BY) into the
-scratch area, and this module cuts it:
+files. So a source with an ORDER BY (`ordered`) is written by DuckDB as one ordered file
+(one per partition with PARTITION BY) into the scratch area; a source without one is
+written by DuckDB's threads, files aiming under the limit (`parallel_options`). This
+module cuts the files over the limit:
 
 - **CSV, TSV and JSON** are cut between records, by byte offsets: a file holds as many
   whole records as fit (each file of a CSV with ``HEADER = TRUE`` starts with the header,
@@ -18,9 +20,10 @@ scratch area, and this module cuts it:
   than the quote, or a delimiter that can overlap itself (``'||'``), that cannot be told
   from the bytes, and an unload that needs more than one file is refused.
 - **Parquet**: a file over the limit is rewritten by DuckDB in ranges of rows, sized
-  from its bytes per row (row groups of at most `ROW_GROUP_ROWS`); a range still over
-  the limit is halved until it fits or holds one row. Each range reads only its own row
-  groups (DuckDB prunes them by ``file_row_number``).
+  from its bytes per row, many ranges per COPY (`unload_ranges`); a range still over
+  the limit (or too small for that) is rewritten alone (row groups of at most
+  `ROW_GROUP_ROWS`), halved until it fits or holds one row. Each range reads only its
+  own row groups (DuckDB prunes them by ``file_row_number``).
 - **The exception** of spec 004 ("the amount of data in a set of rows can exceed the
   specified size"): a file larger than the limit holds exactly one record (text) or one
   row (Parquet) that alone is larger.
@@ -36,7 +39,9 @@ import os
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import BinaryIO, cast
+
+import duckdb
 
 from sqla_stage.errors import StageProgrammingError
 from sqla_stage.runtime.literals import literal
@@ -48,11 +53,21 @@ from sqla_stage.runtime.unload_format import (
     ParquetWriter,
     TsvWriter,
 )
+from sqla_stage.runtime.unload_ranges import range_rows, rewrite
 
 #: Bytes read or copied at once.
 _PIECE = 16 * 1024 * 1024
 #: The share of the limit a Parquet file's first estimate aims at.
 _PARQUET_FILL = 0.9
+#: The share of the limit (the plain budget for text) a parallel writer's file aims at.
+_PARALLEL_FILL = 0.9
+#: Parquet's limit at least for DuckDB's threads to write the files (measured, issue 19).
+PARALLEL_PARQUET_MIN = 8_000_000
+#: Bytes of the limit per row of a parallel Parquet row group: a row group of rows of
+#: 32 bytes (compressed) is 1/16 of the limit, within the margin `_PARALLEL_FILL` leaves.
+_BYTES_PER_ROW = 512
+#: A parallel COPY's placement: a file per thread, numbered.
+_PER_THREAD = ("PER_THREAD_OUTPUT true", "FILENAME_PATTERN 'part_{i}'")
 #: Rows of a Parquet row group at most (DuckDB's default): larger ones are written on one thread.
 ROW_GROUP_ROWS = 122_880
 #: Compressions DuckDB itself applies to text pieces (the others: `unload_compress`).
@@ -303,39 +318,51 @@ def zstd_pieces(run: Run, files: Sequence[WrittenFile], record: str) -> None:
 
 
 def split_parquet(
-    run: Run, files: Sequence[WrittenFile], writer: FileWriter, limit: int
+    run: Run, files: Sequence[WrittenFile], writer: FileWriter, limit: int, workers: int = 1
 ) -> list[WrittenFile]:
     """Rewrite each Parquet file larger than ``limit`` as ranges of its rows.
 
-    A range's first size is ``limit`` over the file's bytes per row (with a margin), and
-    a range whose file is still too large is halved.
+    A range's size is ``limit`` over the file's bytes per row (with a margin): the ranges
+    are written many per COPY (`unload_ranges`), and a range whose file is still too
+    large (or too small a range for that) is rewritten alone, halved while too large.
 
     Args:
         run: Runs DuckDB SQL.
         files: The files DuckDB wrote, with their row counts, in order.
         writer: Their format (its compression).
         limit: MAX_FILE_SIZE.
+        workers: How many DuckDB COPYs may run at once.
 
     Returns:
         The files, in order; a rewritten file is replaced by its pieces (removed).
     """
+    over = [file for file in files if os.path.getsize(file.path) > limit and (file.rows or 0) > 1]
+    steps = {id(file): _range_step(file, limit) for file in over}
+    jobs = [(file, steps[id(file)]) for file in over if steps[id(file)]]
+    pieces_of = rewrite(jobs, writer.compression, workers)
+    rewritten = {id(file): pieces for (file, _), pieces in zip(jobs, pieces_of, strict=True)}
     result: list[WrittenFile] = []
     for file in files:
-        size, rows = os.path.getsize(file.path), file.rows or 0
-        if size <= limit or rows <= 1:
-            result.append(file)
-            continue
-        step = max(1, int(rows * limit * _PARQUET_FILL / size))
-        pieces: list[WrittenFile] = []
-        for start in range(0, rows, step):
-            _parquet_range(
-                run, file, writer.compression, (start, min(rows, start + step)), limit, pieces
-            )
-        os.remove(file.path)
-        result.extend(pieces)
+        for piece in rewritten.get(id(file), [file]):
+            size, rows = os.path.getsize(piece.path), piece.rows or 0
+            if size <= limit or rows <= 1:
+                result.append(piece)
+                continue
+            step = max(1, int(rows * limit * _PARQUET_FILL / size))
+            pieces: list[WrittenFile] = []
+            for start in range(0, rows, step):
+                bounds = (start, min(rows, start + step))
+                _parquet_range(run, piece, writer.compression, bounds, limit, pieces)
+            os.remove(piece.path)
+            result.extend(pieces)
     for index, file in enumerate(result):
         file.index = index
     return result
+
+
+def _range_step(file: WrittenFile, limit: int) -> int:
+    """The rows of ``file``'s ranges when written many per COPY (0 when too few)."""
+    return range_rows(file.rows or 0, os.path.getsize(file.path), limit, _PARQUET_FILL)
 
 
 def _parquet_range(
@@ -367,16 +394,79 @@ def _parquet_range(
 
 
 def fit(
-    run: Run, files: Sequence[WrittenFile], writer: FileWriter, limit: int, rows: int
+    run: Run,
+    files: Sequence[WrittenFile],
+    writer: FileWriter,
+    limit: int,
+    rows: int,
+    workers: int = 1,
 ) -> list[WrittenFile]:
-    """The files DuckDB wrote (ordered, uncut) as files within ``limit``, in order.
+    """The files DuckDB wrote as files within ``limit``, in order.
+
+    Args:
+        run: Runs DuckDB SQL.
+        files: The files DuckDB wrote (one ordered file, or `parallel_options`' files).
+        writer: Their format.
+        limit: MAX_FILE_SIZE.
+        rows: The rows they hold in all.
+        workers: How many DuckDB COPYs may run at once.
 
     Raises:
         StageProgrammingError: text files must be cut but their record ends cannot be told.
     """
     if isinstance(writer, ParquetWriter):
-        return split_parquet(run, files, writer, limit)
+        return split_parquet(run, files, writer, limit, workers)
+    files = _without_empty(files, text_layout(writer))
     result = split_text(files, writer, limit, rows)
     if writer.compression in DUCKDB_COMPRESSED:
         zstd_pieces(run, result, text_layout(writer).record.decode())
     return result
+
+
+def _without_empty(files: Sequence[WrittenFile], layout: TextLayout) -> list[WrittenFile]:
+    """The text files that hold a record (a parallel writer's file can hold only a header)."""
+    kept = []
+    for file in files:
+        size = os.path.getsize(file.path)
+        if size and layout.header:
+            with _mapped(file.path) as view:
+                size -= _Cutter(view, layout, parity=True).first_end(0)
+        if size:
+            kept.append(file)
+        else:
+            os.remove(file.path)
+    return kept
+
+
+def ordered(run: Run, query: str) -> bool:
+    """Whether ``query`` (DuckDB SQL) may promise an order: it has an ORDER BY anywhere.
+
+    DuckDB's parser tells (``json_serialize_sql``); a query it cannot serialize counts
+    as ordered.
+    """
+    cursor = cast("duckdb.DuckDBPyConnection", run(f"SELECT json_serialize_sql({literal(query)})"))
+    row = cursor.fetchone()
+    tree = str(row[0]) if row else ""
+    return '"error":false' not in tree or '"type":"ORDER_MODIFIER"' in tree
+
+
+def parallel_options(writer: FileWriter, limit: int) -> list[str] | None:
+    """COPY options of an unordered unload: DuckDB's threads each write files near the limit.
+
+    ``FILE_SIZE_BYTES`` aims under the limit (the plain budget for text); a file passes
+    its target by the last batch DuckDB wrote into it, and `fit` cuts those over it.
+    Parquet's row groups (that batch) are sized from the limit (`_BYTES_PER_ROW`); under
+    `PARALLEL_PARQUET_MIN` they would be so small that writing them costs more than one
+    file cut in ranges (`split_parquet`): None, write one file.
+    """
+    if not isinstance(writer, ParquetWriter):
+        target = plain_budget(writer.compression, limit) * _PARALLEL_FILL
+        return [*_PER_THREAD, f"FILE_SIZE_BYTES {max(1, int(target))}"]
+    if limit < PARALLEL_PARQUET_MIN:
+        return None
+    rows = min(ROW_GROUP_ROWS, limit // _BYTES_PER_ROW)
+    return [
+        *_PER_THREAD,
+        f"FILE_SIZE_BYTES {int(limit * _PARALLEL_FILL)}",
+        f"ROW_GROUP_SIZE {rows}",
+    ]

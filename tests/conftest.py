@@ -251,6 +251,7 @@ EXTRA_MODULES = frozenset(
         # the extra's own packages
         "alembic",
         "brotli",
+        "cryptography",
         "databend",
         "databend_driver",
         "databend_sqlalchemy",

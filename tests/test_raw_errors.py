@@ -32,6 +32,7 @@ from sqla_stage.errors import (
     StageRuntimeError,
 )
 from sqla_stage.runtime.intercept import statement_label
+from sqla_stage.runtime.storage_errors import storage_failures
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -312,3 +313,19 @@ def test_statement_labels_name_the_stage_and_hide_a_url_password() -> None:
     url = CopyInto("https://user:hunter2@host/x/", sa.table("t"))
     assert statement_label(url) == "COPY INTO https://***@host/x/"
     assert statement_label(Put("/tmp/x", Stage("s") / "in/")) == "PUT @s/in/"
+
+
+# Which ValueErrors are storage failures
+
+
+def _package_bug() -> None:
+    raise ValueError("a bug in the caller's own code")
+
+
+def test_a_value_error_of_the_callers_code_is_not_a_storage_failure() -> None:
+    """Only a filesystem's ValueError becomes a StageOperationalError: a bug shows as itself."""
+    with pytest.raises(ValueError, match="own code"), storage_failures("LIST @s"):
+        _package_bug()
+    with pytest.raises(StageOperationalError, match=r"LIST @s: a path cannot hold a NUL"):
+        with storage_failures("LIST @s"):
+            os.stat("a\0b")

@@ -18,6 +18,7 @@ import pytest
 
 from sqla_stage.errors import StageRuntimeError
 from sqla_stage.runtime.compressions import CODECS
+from sqla_stage.runtime.unload_ranges import private_settings
 from sqla_stage.runtime.unload_sizes import compressed_bound, plain_budget
 
 ROWS = 200_000
@@ -311,3 +312,19 @@ def test_pieces_are_the_same_bytes_without_copy_file_range(
     kernel, python = _stage_files(stage / "kernel"), _stage_files(stage / "python")
     assert len(kernel) > 5
     assert [path.read_bytes() for path in kernel] == [path.read_bytes() for path in python]
+
+
+def test_private_duckdbs_share_the_engines_memory_and_spill_folder(tmp_path: Path) -> None:
+    """The one-thread DuckDBs that cut Parquet files keep within the engine's settings."""
+    settings = private_settings("1.0 GiB", str(tmp_path / "spill"), 4)
+    assert settings == {
+        "threads": "1",
+        "memory_limit": "256MiB",
+        "temp_directory": str(tmp_path / "spill"),
+    }
+    with duckdb.connect(":memory:", config=settings) as database:
+        limit, folder = database.execute(
+            "SELECT current_setting('memory_limit'), current_setting('temp_directory')"
+        ).fetchone() or ("", "")
+    assert (limit, folder) == ("256.0 MiB", str(tmp_path / "spill"))
+    assert private_settings("95.3 MB", "", 1) == {"threads": "1", "memory_limit": "90MiB"}

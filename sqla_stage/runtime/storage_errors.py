@@ -3,12 +3,14 @@
 The filesystems under a stage fail with Python's and their SDK's own exceptions: an
 ``OSError`` for a full disk (``ENOSPC``), a file over the process's size limit
 (``EFBIG``, errno 27) or a folder where a file should be (``FileExistsError``), a
-``ValueError`` for a path no filesystem can hold (an embedded NUL), and botocore's
+``ValueError`` for a path no filesystem can hold (an embedded NUL) or raised inside a
+filesystem's own code, and botocore's
 ``EndpointConnectionError`` (not an ``OSError``) when an S3 server stops answering.
 `storage_failures` turns each into a
 [StageOperationalError][sqla_stage.errors.StageOperationalError] that names the statement
 and its stage, so no raw Python or SDK exception leaves a stage statement. DuckDB's own
-errors and the package's pass through unchanged.
+errors and the package's pass through unchanged, and so does a ``ValueError`` raised by
+the package's own code (a bug shows as itself, for the fuzzers to find).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import errno
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
+from types import TracebackType
 
 import duckdb
 
@@ -24,13 +27,37 @@ from sqla_stage.errors import StageError, StageOperationalError
 
 #: Modules whose exceptions are storage failures though they are not ``OSError``s.
 _STORAGE_MODULES = ("botocore.", "aiobotocore.", "aiohttp.", "s3fs.", "fsspec.", "urllib3.")
+#: Modules whose ``ValueError``s are storage failures (a filesystem refusing a path).
+_PATH_MODULES = (*_STORAGE_MODULES, "os", "posixpath", "ntpath", "shutil", "pathlib", "io")
+
+
+def _raised_in(traceback: TracebackType | None) -> str:
+    """The module of the innermost Python frame of ``traceback`` ('' without one)."""
+    module = ""
+    while traceback is not None:
+        module = str(traceback.tb_frame.f_globals.get("__name__", ""))
+        traceback = traceback.tb_next
+    return module
+
+
+def _is_path_value_error(error: ValueError) -> bool:
+    """Whether a ``ValueError`` is a filesystem's refusal, not a bug of the package."""
+    if "null" in str(error):
+        return True
+    module = _raised_in(error.__traceback__)
+    return any(
+        module == m.rstrip(".") or (m.endswith(".") and module.startswith(m))
+        for m in _PATH_MODULES
+    )
 
 
 def is_storage_failure(error: BaseException) -> bool:
     """Whether ``error`` is a storage failure (not a DuckDB error, not the package's)."""
     if isinstance(error, (StageError, duckdb.Error)):
         return False
-    if isinstance(error, (OSError, ValueError, EOFError)):
+    if isinstance(error, ValueError):
+        return _is_path_value_error(error)
+    if isinstance(error, (OSError, EOFError)):
         return True
     return any(type(error).__module__.startswith(m) for m in _STORAGE_MODULES)
 

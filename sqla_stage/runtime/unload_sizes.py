@@ -53,7 +53,7 @@ from sqla_stage.runtime.unload_format import (
     ParquetWriter,
     TsvWriter,
 )
-from sqla_stage.runtime.unload_ranges import range_rows, rewrite
+from sqla_stage.runtime.unload_ranges import private_settings, range_rows, rewrite
 
 #: Bytes read or copied at once.
 _PIECE = 16 * 1024 * 1024
@@ -317,6 +317,16 @@ def zstd_pieces(run: Run, files: Sequence[WrittenFile], record: str) -> None:
         file.path = target
 
 
+def _engine_settings(run: Run, workers: int) -> dict[str, str]:
+    """The private DuckDBs' settings: the engine's memory limit and spill folder, shared."""
+    cursor = cast(
+        "duckdb.DuckDBPyConnection",
+        run("SELECT current_setting('memory_limit'), current_setting('temp_directory')"),
+    )
+    memory_limit, temp_directory = cursor.fetchone() or ("", "")
+    return private_settings(str(memory_limit), str(temp_directory or ""), workers)
+
+
 def split_parquet(
     run: Run, files: Sequence[WrittenFile], writer: FileWriter, limit: int, workers: int = 1
 ) -> list[WrittenFile]:
@@ -339,7 +349,8 @@ def split_parquet(
     over = [file for file in files if os.path.getsize(file.path) > limit and (file.rows or 0) > 1]
     steps = {id(file): _range_step(file, limit) for file in over}
     jobs = [(file, steps[id(file)]) for file in over if steps[id(file)]]
-    pieces_of = rewrite(jobs, writer.compression, workers)
+    settings = _engine_settings(run, workers) if jobs else None
+    pieces_of = rewrite(jobs, writer.compression, workers, settings)
     rewritten = {id(file): pieces for (file, _), pieces in zip(jobs, pieces_of, strict=True)}
     result: list[WrittenFile] = []
     for file in files:

@@ -23,14 +23,20 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from compressed_files import (
+    EXPECTED,
+    ROWS,
+    SOURCE,
+    check_detailed_output,
+    load,
+    stage_folder,
+    unload_split_csv,
+)
 from sqlalchemy import exc
 
 from sqla_stage.runtime.compressions import CODECS, decompress
 
 ROOT = Path(__file__).resolve().parent.parent
-ROWS = 5_000
-SOURCE = f"SELECT i AS n, 'row ' || i AS label FROM range({ROWS}) t(i)"
-EXPECTED = [(i, f"row {i}") for i in range(ROWS)]
 
 
 def _zlib(data: bytes) -> bytes:
@@ -47,16 +53,6 @@ DECOMPRESS: dict[str, tuple[str, Callable[[bytes], bytes]]] = {
 }
 
 
-def _folder(tmp_path: Path, *parts: str) -> Path:
-    return tmp_path.joinpath("stages", "stage", "internal", "s", *parts)
-
-
-def _load(conn: Any, copy: str) -> list[tuple[Any, ...]]:
-    conn.exec_driver_sql("CREATE OR REPLACE TABLE t (n INTEGER, label VARCHAR)")
-    conn.exec_driver_sql(copy)
-    return [tuple(row) for row in conn.exec_driver_sql("SELECT * FROM t ORDER BY n")]
-
-
 @pytest.mark.parametrize("name", sorted(DECOMPRESS))
 def test_csv_unload_compresses_loads_back_and_queries(
     engine: Any, tmp_path: Path, name: str
@@ -64,25 +60,12 @@ def test_csv_unload_compresses_loads_back_and_queries(
     suffix, python_decompress = DECOMPRESS[name]
     with engine.begin() as conn:
         conn.exec_driver_sql("CREATE STAGE s")
-        result = conn.exec_driver_sql(
-            f"COPY INTO @s/out/ FROM ({SOURCE}) "
-            f"FILE_FORMAT = (TYPE = CSV COMPRESSION = {name}) MAX_FILE_SIZE = 20000"
-        ).one()
-        files = sorted(_folder(tmp_path, "out").iterdir())
-        assert len(files) > 1 and all(f.name.endswith(".csv" + suffix) for f in files)
-        plain = [python_decompress(f.read_bytes()) for f in files]
-        lines = sorted(line for text in plain for line in text.decode().splitlines())
-        assert lines == sorted(f"{n},{label}" for n, label in EXPECTED)
-        assert (result.rows_unloaded, result.input_bytes, result.output_bytes) == (
-            ROWS,
-            sum(map(len, plain)),
-            sum(f.stat().st_size for f in files),
-        )
+        files = unload_split_csv(conn, tmp_path, name, suffix, python_decompress)
         # Loaded back with the compression named, and with AUTO (by extension).
         explicit = f"FILE_FORMAT = (TYPE = CSV COMPRESSION = {name})"
-        assert _load(conn, f"COPY INTO t FROM @s/out/ {explicit}") == EXPECTED
+        assert load(conn, f"COPY INTO t FROM @s/out/ {explicit}") == EXPECTED
         assert (
-            _load(conn, "COPY INTO t FROM @s/out/ FILE_FORMAT = (TYPE = CSV) FORCE = TRUE")
+            load(conn, "COPY INTO t FROM @s/out/ FILE_FORMAT = (TYPE = CSV) FORCE = TRUE")
             == EXPECTED
         )
         staged = conn.exec_driver_sql(
@@ -105,7 +88,7 @@ def test_json_single_file_round_trip(engine: Any, tmp_path: Path, name: str) -> 
             f"({SOURCE})) "
             f"FILE_FORMAT = (TYPE = JSON COMPRESSION = {name}) SINGLE = TRUE"
         )
-        text = python_decompress(_folder(tmp_path, f"all.json{suffix}").read_bytes())
+        text = python_decompress(stage_folder(tmp_path, f"all.json{suffix}").read_bytes())
         assert [json.loads(line) for line in text.splitlines()] == [
             {"n": n, "label": label} for n, label in EXPECTED
         ]
@@ -115,7 +98,7 @@ def test_json_single_file_round_trip(engine: Any, tmp_path: Path, name: str) -> 
             "(FILE_FORMAT => 'j') ORDER BY 1"
         ).all()
         assert [tuple(row) for row in rows] == EXPECTED
-        loaded = _load(
+        loaded = load(
             conn,
             f"COPY INTO t FROM @s/all.json{suffix} FILE_FORMAT = (FORMAT_NAME = 'j') "
             "MATCH_BY_COLUMN_NAME = CASE_INSENSITIVE",
@@ -124,25 +107,18 @@ def test_json_single_file_round_trip(engine: Any, tmp_path: Path, name: str) -> 
 
 
 def test_detailed_output_counts_rows_of_bz2_files(engine: Any) -> None:
-    with engine.begin() as conn:
-        conn.exec_driver_sql("CREATE STAGE s")
-        rows = conn.exec_driver_sql(
-            f"COPY INTO @s/d/ FROM ({SOURCE}) FILE_FORMAT = (TYPE = CSV COMPRESSION = BZ2) "
-            "MAX_FILE_SIZE = 20000 DETAILED_OUTPUT = TRUE"
-        ).all()
-    assert len(rows) > 1 and sum(row.row_count for row in rows) == ROWS
-    assert all(row.file_name.endswith(".csv.bz2") for row in rows)
+    check_detailed_output(engine, "BZ2", ".bz2")
 
 
 def test_auto_detects_bzip2_and_gzip_by_magic_bytes(engine: Any, tmp_path: Path) -> None:
     with engine.begin() as conn:
         conn.exec_driver_sql("CREATE STAGE s")
-        folder = _folder(tmp_path, "m")
+        folder = stage_folder(tmp_path, "m")
         folder.mkdir(parents=True)
         (folder / "a.csv").write_bytes(bz2.compress(b"1,one\n2,two\n"))
         (folder / "b.csv").write_bytes(gzip.compress(b"3,three\n"))
         (folder / "c.csv").write_bytes(b"4,four\n")
-        assert _load(conn, "COPY INTO t FROM @s/m/") == [
+        assert load(conn, "COPY INTO t FROM @s/m/") == [
             (1, "one"),
             (2, "two"),
             (3, "three"),
@@ -153,11 +129,11 @@ def test_auto_detects_bzip2_and_gzip_by_magic_bytes(engine: Any, tmp_path: Path)
 def test_a_file_that_is_not_of_its_compression_is_an_error(engine: Any, tmp_path: Path) -> None:
     with engine.begin() as conn:
         conn.exec_driver_sql("CREATE STAGE s")
-        folder = _folder(tmp_path, "bad")
+        folder = stage_folder(tmp_path, "bad")
         folder.mkdir(parents=True)
         (folder / "a.csv.bz2").write_bytes(b"1,one\n")
         with pytest.raises(exc.OperationalError, match=r"a.csv.bz2.*: not BZ2 data"):
-            _load(conn, "COPY INTO t FROM @s/bad/")
+            load(conn, "COPY INTO t FROM @s/bad/")
 
 
 def test_lzo_is_refused_and_a_br_file_under_auto_asks_for_brotli(
@@ -169,15 +145,15 @@ def test_lzo_is_refused_and_a_br_file_under_auto_asks_for_brotli(
             conn.exec_driver_sql(
                 f"COPY INTO @s/p/ FROM ({SOURCE}) FILE_FORMAT = (TYPE = PARQUET COMPRESSION = LZO)"
             )
-        assert not _folder(tmp_path, "p").exists()
-        folder = _folder(tmp_path, "br")
+        assert not stage_folder(tmp_path, "p").exists()
+        folder = stage_folder(tmp_path, "br")
         folder.mkdir(parents=True)
         (folder / "a.csv.br").write_bytes(b"\x0b\x02\x80x\x03")  # brotli's "x"
         # Brotli has no magic number and Snowflake's AUTO does not detect it: not read as
         # plain text, refused with the option to give (the package is not needed for that).
         auto = r"COMPRESSION = AUTO on 'br/a.csv.br'.*give COMPRESSION = BROTLI"
         with pytest.raises(exc.ProgrammingError, match=auto):
-            _load(conn, "COPY INTO t FROM @s/br/")
+            load(conn, "COPY INTO t FROM @s/br/")
         with pytest.raises(exc.ProgrammingError, match=auto):
             conn.exec_driver_sql("SELECT $1 FROM @s/br/").all()
 
@@ -213,7 +189,7 @@ with engine.connect() as conn:
 
 
 def test_brotli_without_its_package_is_refused_naming_the_extra(tmp_path: Path) -> None:
-    folder = _folder(tmp_path, "in")
+    folder = stage_folder(tmp_path, "in")
     folder.mkdir(parents=True)
     (folder / "a.csv.br").write_bytes(b"\x0b\x02\x80x\x03")
     statements = [
@@ -240,8 +216,8 @@ def test_brotli_without_its_package_is_refused_naming_the_extra(tmp_path: Path) 
         'installed: pip install "sqla_stage[brotli]"'
     )
     assert child.stdout.splitlines() == [*[refusal] * len(statements), "rows loaded: 0"]
-    assert not _folder(tmp_path, "out").exists()
-    assert not _folder(tmp_path, "one.json.br").exists()
+    assert not stage_folder(tmp_path, "out").exists()
+    assert not stage_folder(tmp_path, "one.json.br").exists()
 
 
 def test_decompressed_copies_are_removed_after_the_statement(

@@ -15,25 +15,20 @@ from typing import Any
 
 import brotli
 import pytest
+from compressed_files import (
+    EXPECTED,
+    ROWS,
+    SOURCE,
+    check_detailed_output,
+    load,
+    stage_folder,
+    unload_split_csv,
+)
 from sqlalchemy import exc
 
 from sqla_stage.runtime.compressions import BROTLI, decompress
 
 pytestmark = pytest.mark.extra("brotli")
-
-ROWS = 5_000
-SOURCE = f"SELECT i AS n, 'row ' || i AS label FROM range({ROWS}) t(i)"
-EXPECTED = [(i, f"row {i}") for i in range(ROWS)]
-
-
-def _folder(tmp_path: Path, *parts: str) -> Path:
-    return tmp_path.joinpath("stages", "stage", "internal", "s", *parts)
-
-
-def _load(conn: Any, copy: str) -> list[tuple[Any, ...]]:
-    conn.exec_driver_sql("CREATE OR REPLACE TABLE t (n INTEGER, label VARCHAR)")
-    conn.exec_driver_sql(copy)
-    return [tuple(row) for row in conn.exec_driver_sql("SELECT * FROM t ORDER BY n")]
 
 
 def test_single_file_holds_exactly_the_text_duckdb_writes(engine: Any, tmp_path: Path) -> None:
@@ -47,8 +42,8 @@ def test_single_file_holds_exactly_the_text_duckdb_writes(engine: Any, tmp_path:
             f"COPY INTO @s/all.csv.br FROM ({SOURCE}) "
             "FILE_FORMAT = (TYPE = CSV COMPRESSION = BROTLI) SINGLE = TRUE"
         ).one()
-    plain = _folder(tmp_path, "plain.csv").read_bytes()
-    compressed = _folder(tmp_path, "all.csv.br").read_bytes()
+    plain = stage_folder(tmp_path, "plain.csv").read_bytes()
+    compressed = stage_folder(tmp_path, "all.csv.br").read_bytes()
     assert brotli.decompress(compressed) == plain
     assert len(compressed) < len(plain) // 3
     assert tuple(result) == (ROWS, len(plain), len(compressed))
@@ -57,21 +52,8 @@ def test_single_file_holds_exactly_the_text_duckdb_writes(engine: Any, tmp_path:
 def test_csv_unload_loads_back_and_queries(engine: Any, tmp_path: Path) -> None:
     with engine.begin() as conn:
         conn.exec_driver_sql("CREATE STAGE s")
-        result = conn.exec_driver_sql(
-            f"COPY INTO @s/out/ FROM ({SOURCE}) "
-            "FILE_FORMAT = (TYPE = CSV COMPRESSION = BROTLI) MAX_FILE_SIZE = 20000"
-        ).one()
-        files = sorted(_folder(tmp_path, "out").iterdir())
-        assert len(files) > 1 and all(f.name.endswith(".csv.br") for f in files)
-        plain = [brotli.decompress(f.read_bytes()) for f in files]
-        lines = sorted(line for text in plain for line in text.decode().splitlines())
-        assert lines == sorted(f"{n},{label}" for n, label in EXPECTED)
-        assert (result.rows_unloaded, result.input_bytes, result.output_bytes) == (
-            ROWS,
-            sum(map(len, plain)),
-            sum(f.stat().st_size for f in files),
-        )
-        loaded = _load(
+        files = unload_split_csv(conn, tmp_path, "BROTLI", ".br", brotli.decompress)
+        loaded = load(
             conn, "COPY INTO t FROM @s/out/ FILE_FORMAT = (TYPE = CSV COMPRESSION = BROTLI)"
         )
         assert loaded == EXPECTED
@@ -83,18 +65,11 @@ def test_csv_unload_loads_back_and_queries(engine: Any, tmp_path: Path) -> None:
         assert tuple(staged) == (ROWS, sum(range(ROWS)), len(files))
         # AUTO does not detect Brotli (nor does Snowflake's): refused, not read as text.
         with pytest.raises(exc.ProgrammingError, match="give COMPRESSION = BROTLI"):
-            _load(conn, "COPY INTO t FROM @s/out/ FILE_FORMAT = (TYPE = CSV) FORCE = TRUE")
+            load(conn, "COPY INTO t FROM @s/out/ FILE_FORMAT = (TYPE = CSV) FORCE = TRUE")
 
 
 def test_detailed_output_counts_rows_of_brotli_files(engine: Any) -> None:
-    with engine.begin() as conn:
-        conn.exec_driver_sql("CREATE STAGE s")
-        rows = conn.exec_driver_sql(
-            f"COPY INTO @s/d/ FROM ({SOURCE}) FILE_FORMAT = (TYPE = CSV COMPRESSION = BROTLI) "
-            "MAX_FILE_SIZE = 20000 DETAILED_OUTPUT = TRUE"
-        ).all()
-    assert len(rows) > 1 and sum(row.row_count for row in rows) == ROWS
-    assert all(row.file_name.endswith(".csv.br") for row in rows)
+    check_detailed_output(engine, "BROTLI", ".br")
 
 
 def test_json_single_file_round_trip_and_its_extension(engine: Any, tmp_path: Path) -> None:
@@ -106,9 +81,9 @@ def test_json_single_file_round_trip_and_its_extension(engine: Any, tmp_path: Pa
         )
         with pytest.raises(exc.ProgrammingError, match=r"'all\.json' must end with '\.br'"):
             conn.exec_driver_sql(unload.format(name="all.json", source=SOURCE))
-        assert not _folder(tmp_path).exists() or not any(_folder(tmp_path).iterdir())
+        assert not stage_folder(tmp_path).exists() or not any(stage_folder(tmp_path).iterdir())
         conn.exec_driver_sql(unload.format(name="all.json.br", source=SOURCE))
-        text = brotli.decompress(_folder(tmp_path, "all.json.br").read_bytes())
+        text = brotli.decompress(stage_folder(tmp_path, "all.json.br").read_bytes())
         assert [json.loads(line) for line in text.splitlines()] == [
             {"n": n, "label": label} for n, label in EXPECTED
         ]
@@ -121,7 +96,7 @@ def test_json_single_file_round_trip_and_its_extension(engine: Any, tmp_path: Pa
 
 
 def test_files_of_another_writer_are_read(engine: Any, tmp_path: Path) -> None:
-    folder = _folder(tmp_path, "ext")
+    folder = stage_folder(tmp_path, "ext")
     folder.mkdir(parents=True)
     # The brotli package's defaults (quality 11), and a name without the .br extension.
     (folder / "a.csv.br").write_bytes(brotli.compress(b"1,one\n2,two\n"))
@@ -129,7 +104,7 @@ def test_files_of_another_writer_are_read(engine: Any, tmp_path: Path) -> None:
     with engine.begin() as conn:
         conn.exec_driver_sql("CREATE STAGE s")
         explicit = "FILE_FORMAT = (TYPE = CSV COMPRESSION = BROTLI)"
-        assert _load(conn, f"COPY INTO t FROM @s/ext/ {explicit}") == [
+        assert load(conn, f"COPY INTO t FROM @s/ext/ {explicit}") == [
             (1, "one"),
             (2, "two"),
             (3, "three"),
@@ -148,13 +123,13 @@ def test_files_of_another_writer_are_read(engine: Any, tmp_path: Path) -> None:
 def test_bytes_that_are_not_one_brotli_stream_are_an_error(
     engine: Any, tmp_path: Path, data: bytes, message: str
 ) -> None:
-    folder = _folder(tmp_path, "bad")
+    folder = stage_folder(tmp_path, "bad")
     folder.mkdir(parents=True)
     (folder / "a.csv.br").write_bytes(data)
     with engine.begin() as conn:
         conn.exec_driver_sql("CREATE STAGE s")
         with pytest.raises(exc.OperationalError, match=rf"a\.csv\.br.*: {message}"):
-            _load(conn, "COPY INTO t FROM @s/bad/ FILE_FORMAT = (TYPE = CSV COMPRESSION = BROTLI)")
+            load(conn, "COPY INTO t FROM @s/bad/ FILE_FORMAT = (TYPE = CSV COMPRESSION = BROTLI)")
         assert conn.exec_driver_sql("SELECT count(*) FROM t").scalar() == 0
 
 

@@ -471,9 +471,12 @@ def unique_name() -> Callable[[str], str]:
 def make_engine(tmp_path: Path) -> Iterator[Callable[..., Any]]:
     """A factory of DuckDB file engines with the stage runtime, all under ``tmp_path``.
 
-    ``make_engine(user="alice", database="app.duckdb", stage_root=None, **settings)``; the
-    stage root defaults to ``tmp_path / "stages"`` so engines of one test share their
-    stages; ``settings`` are more plugin settings (``stage_dialect="databend"``).
+    ``make_engine(user="alice", database="app.duckdb", stage_root=None, attach=None,
+    **settings)``; the stage root defaults to ``tmp_path / "stages"`` so engines of one
+    test share their stages; ``attach`` maps a file name under ``tmp_path`` to the SQL
+    after ``AS`` (``{"other.duckdb": "db2"}``, ``{"ro.duckdb": "ro (READ_ONLY)"}``), and
+    every connection of the engine ATTACHes those files; ``settings`` are more plugin
+    settings (``stage_dialect="databend"``).
     """
     import sqlalchemy as sa
 
@@ -483,6 +486,7 @@ def make_engine(tmp_path: Path) -> Iterator[Callable[..., Any]]:
         user: str = "alice",
         database: str = "app.duckdb",
         stage_root: str | None = None,
+        attach: dict[str, str] | None = None,
         **settings: Any,
     ) -> Any:
         engine = sa.create_engine(
@@ -492,6 +496,13 @@ def make_engine(tmp_path: Path) -> Iterator[Callable[..., Any]]:
             stage_user=user,
             **settings,
         )
+        if attach:
+
+            @sa.event.listens_for(engine, "connect")
+            def _attach(dbapi_connection: Any, _record: Any) -> None:
+                for name, alias in attach.items():
+                    dbapi_connection.execute(f"ATTACH '{tmp_path / name}' AS {alias}")
+
         engines.append(engine)
         return engine
 

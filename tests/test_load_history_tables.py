@@ -156,12 +156,7 @@ def test_schema_qualified_tables(engine: Any, folder: str) -> None:
 def test_tables_of_an_attached_database(
     make_engine: Callable[..., Any], tmp_path: Path, folder: str
 ) -> None:
-    engine = make_engine()
-    other = tmp_path / "other.duckdb"
-
-    @sa.event.listens_for(engine, "connect")
-    def _attach(dbapi_connection: Any, _record: Any) -> None:
-        dbapi_connection.execute(f"ATTACH '{other}' AS db2")
+    engine = make_engine(attach={"other.duckdb": "db2"})
 
     with engine.begin() as conn:
         _run(conn, "CREATE SCHEMA db2.s2")

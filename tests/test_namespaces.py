@@ -147,12 +147,7 @@ def test_show_stages_in_three_part_schema_is_refused() -> None:
 @pytest.fixture
 def two_databases(make_engine: Callable[..., Any], tmp_path: Path) -> Any:
     """An engine on ``app.duckdb`` whose every connection attaches ``other.duckdb`` as db2."""
-    engine = make_engine()
-    other = tmp_path / "other.duckdb"
-
-    @sa.event.listens_for(engine, "connect")
-    def _attach(dbapi_connection: Any, _record: Any) -> None:
-        dbapi_connection.execute(f"ATTACH '{other}' AS db2")
+    engine = make_engine(attach={"other.duckdb": "db2"})
 
     with engine.begin() as conn:
         conn.exec_driver_sql("CREATE SCHEMA db2.s2")
@@ -329,11 +324,7 @@ def test_a_read_only_database_without_a_registry(
 ) -> None:
     other = tmp_path / "ro.duckdb"
     duckdb.connect(str(other)).close()
-    engine = make_engine()
-
-    @sa.event.listens_for(engine, "connect")
-    def _attach(dbapi_connection: Any, _record: Any) -> None:
-        dbapi_connection.execute(f"ATTACH '{other}' AS ro (READ_ONLY)")
+    engine = make_engine(attach={"ro.duckdb": "ro (READ_ONLY)"})
 
     with engine.begin() as conn, pytest.raises(StageRuntimeError, match="'ro' is read-only"):
         _run(conn, "CREATE STAGE ro.main.st")
@@ -342,12 +333,7 @@ def test_a_read_only_database_without_a_registry(
 
 
 def test_quoted_database_and_schema_names(make_engine: Callable[..., Any], tmp_path: Path) -> None:
-    engine = make_engine()
-    other = tmp_path / "quoted.duckdb"
-
-    @sa.event.listens_for(engine, "connect")
-    def _attach(dbapi_connection: Any, _record: Any) -> None:
-        dbapi_connection.execute(f"""ATTACH '{other}' AS "My Db" """)
+    engine = make_engine(attach={"quoted.duckdb": '"My Db"'})
 
     with engine.begin() as conn:
         _run(conn, 'CREATE SCHEMA "My Db"."S"')
@@ -419,12 +405,7 @@ def test_show_stages_lists_the_scope_it_is_given(two_databases: Any) -> None:
 def test_snowflake_show_stages_names_the_database_and_schema(
     make_engine: Callable[..., Any], tmp_path: Path
 ) -> None:
-    engine = make_engine(stage_dialect="snowflake")
-    other = tmp_path / "other.duckdb"
-
-    @sa.event.listens_for(engine, "connect")
-    def _attach(dbapi_connection: Any, _record: Any) -> None:
-        dbapi_connection.execute(f"ATTACH '{other}' AS db2")
+    engine = make_engine(stage_dialect="snowflake", attach={"other.duckdb": "db2"})
 
     with engine.begin() as conn:
         _run(conn, "CREATE STAGE here")

@@ -23,6 +23,7 @@ from sqla_stage.entities import column_name, entity_inspection
 from sqla_stage.entity_tables import load_table, unload_source
 from sqla_stage.errors import StageArgumentError
 from sqla_stage.formats import FormatSpec, coerce_format
+from sqla_stage.locations import coerce_location
 from sqla_stage.options import (
     LOAD_OPTIONS,
     UNLOAD_OPTIONS,
@@ -31,7 +32,7 @@ from sqla_stage.options import (
     options_key,
     options_repr,
 )
-from sqla_stage.stage import Location, Stage, StagePath, coerce_location
+from sqla_stage.stage import Location, Stage, StagePath
 from sqla_stage.statement import StageStatement
 
 _EXTERNAL_ONLY = ("credentials", "encryption", "storage_integration")

@@ -13,8 +13,10 @@ from typing import Any
 from sqlalchemy.schema import ExecutableDDLElement
 
 from sqla_stage.credentials import Encryption
+from sqla_stage.display_hooks import shown_result
 from sqla_stage.errors import StageArgumentError
 from sqla_stage.formats import FileFormat, FormatSpec, coerce_format
+from sqla_stage.metadata import register_stage_ddl
 from sqla_stage.stage import Stage, StageKind
 
 
@@ -57,12 +59,10 @@ class StageDDL(ExecutableDDLElement):
     def _execute_on_connection(
         self, connection: Any, distilled_params: Any, execution_options: Any
     ) -> Any:
-        from sqla_stage.display import wrap_result
-
         result = super()._execute_on_connection(  # type: ignore[no-untyped-call]
             connection, distilled_params, execution_options
         )
-        return wrap_result(result, self)
+        return shown_result(result, self)
 
 
 def _one_mode(owner: str, if_not_exists: bool, or_replace: bool, or_alter: bool) -> None:
@@ -347,3 +347,6 @@ class DropFileFormat(StageDDL):
 
     def __repr__(self) -> str:
         return f"DropFileFormat({self.name.qualified_name!r})"
+
+
+register_stage_ddl(CreateStage, DropStage)

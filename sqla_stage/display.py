@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from sqlalchemy.engine import IteratorResult, Result
 from sqlalchemy.engine.result import SimpleResultMetaData
 
+from sqla_stage.display_hooks import register_display
 from sqla_stage.options import options_repr
 
 if TYPE_CHECKING:
@@ -304,3 +305,6 @@ def tabulate(result: Result[Any]) -> StageResult:
     in Jupyter and prints as one; the rows stay available through the Result API.
     """
     return StageResult(result)
+
+
+register_display(wrap_result, stage_html)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from sqla_stage.ddl import coerce_stage
 from sqla_stage.errors import StageArgumentError
+from sqla_stage.locations import coerce_location
 from sqla_stage.namespaces import check_database, check_namespace
 from sqla_stage.options import (
     GET_OPTIONS,
@@ -16,7 +17,7 @@ from sqla_stage.options import (
     options_key,
     options_repr,
 )
-from sqla_stage.stage import Stage, StagePath, coerce_location, refuse_nul
+from sqla_stage.stage import Stage, StagePath, refuse_nul
 from sqla_stage.statement import StageStatement
 
 

@@ -3,11 +3,14 @@
 ``MetaData.create_all`` only visits tables and sequences, so stages ride on the
 MetaData's ``after_create`` / ``before_drop`` DDL events, the way PostgreSQL ENUM
 types do. The stages are kept in ``metadata.info["sqla_stage.stages"]``, where
-Alembic's autogenerate (and any tool) can find them.
+Alembic's autogenerate (and any tool) can find them. The statements the events run
+(``CreateStage``, ``DropStage``) are registered by `sqla_stage.ddl`, which is above this
+module (`register_stage_ddl`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import MetaData, event
@@ -20,6 +23,14 @@ if TYPE_CHECKING:
     from sqla_stage.stage import Stage
 
 INFO_KEY = "sqla_stage.stages"
+
+#: The DDL constructs the events execute: ``"create"`` and ``"drop"`` (`register_stage_ddl`).
+_STAGE_DDL: dict[str, Callable[..., Any]] = {}
+
+
+def register_stage_ddl(create: Callable[..., Any], drop: Callable[..., Any]) -> None:
+    """Set the constructs that create and drop a stage (``CreateStage``, ``DropStage``)."""
+    _STAGE_DDL.update(create=create, drop=drop)
 
 
 def stages_of(metadata: MetaData) -> list[Stage]:
@@ -44,17 +55,13 @@ def add_stage(metadata: MetaData, stage: Stage) -> None:
 
 
 def _create_stages(target: MetaData, connection: Connection, **kw: Any) -> None:
-    from sqla_stage.ddl import CreateStage
-
     # SQLAlchemy 2.0 passes checkfirst as a bool, 2.1 as a CheckFirst flag (NONE is falsy).
     checkfirst = bool(kw.get("checkfirst", False))
     for stage in stages_of(target):
-        connection.execute(CreateStage(stage, if_not_exists=checkfirst))
+        connection.execute(_STAGE_DDL["create"](stage, if_not_exists=checkfirst))
 
 
 def _drop_stages(target: MetaData, connection: Connection, **kw: Any) -> None:
-    from sqla_stage.ddl import DropStage
-
     checkfirst = bool(kw.get("checkfirst", False))
     for stage in reversed(stages_of(target)):
-        connection.execute(DropStage(stage, if_exists=checkfirst))
+        connection.execute(_STAGE_DDL["drop"](stage, if_exists=checkfirst))

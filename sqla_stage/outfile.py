@@ -12,7 +12,8 @@ from sqlalchemy.sql.visitors import InternalTraversal
 
 from sqla_stage.errors import StageArgumentError
 from sqla_stage.load_data import text_options
-from sqla_stage.stage import Location, StageKind, StagePath, coerce_location, refuse_nul
+from sqla_stage.locations import coerce_location, parse_outfile_location
+from sqla_stage.stage import Location, StageKind, StagePath, refuse_nul
 from sqla_stage.statement import StageStatement
 
 #: ``FORMAT '...'`` values of INTO OUTFILE (MatrixOne's select-into-outfile page).
@@ -84,8 +85,6 @@ class SelectIntoOutfile(StageStatement):
             raise StageArgumentError(f"{owner}: expected a select(), not {query!r}")
         self.query = query
         if isinstance(location, str) and not location.startswith("@"):
-            from sqla_stage.parser.locations import parse_outfile_location
-
             self.location: Location = parse_outfile_location(location)
             if isinstance(self.location, str):  # a file ('stage1:/path' is a stage's key)
                 refuse_nul(owner, "the file", self.location)

@@ -35,7 +35,8 @@ from sqlalchemy.orm import Session, scoped_session
 
 from sqla_stage.errors import StageArgumentError, StageProgrammingError
 from sqla_stage.formats import FormatSpec, coerce_format
-from sqla_stage.stage import StagePath, coerce_location
+from sqla_stage.locations import coerce_location
+from sqla_stage.stage import StagePath
 
 if TYPE_CHECKING:
     import pandas  # type: ignore[import-untyped, unused-ignore]
@@ -52,7 +53,7 @@ def _duckdb_connection(bind: Connection, owner: str) -> tuple[Any, Any]:
     Raises:
         StageRuntimeError: the engine is not a DuckDB engine with the runtime.
     """
-    from sqla_stage.runtime.plugin import settings_of
+    from sqla_stage.runtime.settings import settings_of
 
     settings = settings_of(bind.engine)
     if settings is None:

@@ -15,7 +15,6 @@ The everyday calls (``stage.list(conn)``, ``stage.unload(conn, User)``, ``stage.
 from __future__ import annotations
 
 import enum
-import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -24,9 +23,11 @@ from sqlalchemy.schema import SchemaItem
 from sqlalchemy.sql.expression import TableClause
 
 from sqla_stage.credentials import Credentials, Encryption
+from sqla_stage.display_hooks import shown_stage
 from sqla_stage.entity_tables import stage_table
 from sqla_stage.errors import StageArgumentError
 from sqla_stage.formats import FormatSpec, coerce_format
+from sqla_stage.metadata import add_stage
 from sqla_stage.namespaces import check_namespace
 from sqla_stage.options import (
     STAGE_COPY_OPTIONS,
@@ -156,8 +157,6 @@ class Stage(StageMethods, SchemaItem):
                 )
         self.metadata = metadata
         if metadata is not None:
-            from sqla_stage.metadata import add_stage
-
             add_stage(metadata, self)
 
     def _check_kind(self, owner: str) -> None:
@@ -272,9 +271,7 @@ class Stage(StageMethods, SchemaItem):
         )
 
     def _repr_html_(self) -> str:
-        from sqla_stage.display import stage_html
-
-        return stage_html(self)
+        return shown_stage(self)
 
     def __repr__(self) -> str:
         if self.kind is StageKind.USER:
@@ -350,10 +347,6 @@ class StagePath:
 Location = StagePath | str
 
 
-#: A URL with a scheme (``s3://``, MatrixOne's ``stage1:/``) or an absolute local path.
-_URL_OR_ABSOLUTE = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:|/")
-
-
 def refuse_nul(owner: str, label: str, value: str) -> str:
     """``value``, refused when it holds a NUL character, which no file name or URL can.
 
@@ -363,34 +356,6 @@ def refuse_nul(owner: str, label: str, value: str) -> str:
     if "\0" in value:
         raise StageArgumentError(f"{owner}: {label} cannot hold a NUL character: {value!r}")
     return value
-
-
-def coerce_location(owner: str, value: object) -> Location:
-    """Accept a Stage, a StagePath, ``"@stage/path"`` text or a URL.
-
-    Raises:
-        StageArgumentError: anything else.
-    """
-    if isinstance(value, Stage):
-        return StagePath(value)
-    if isinstance(value, StagePath):
-        return value
-    if isinstance(value, str) and value:
-        if value.startswith("@"):
-            from sqla_stage.parser.locations import parse_stage_location
-
-            return parse_stage_location(value)
-        if _URL_OR_ABSOLUTE.match(value):
-            return refuse_nul(owner, "a URL", value)
-        raise StageArgumentError(
-            f"{owner}: {value!r} is neither a stage location ('@stage/path') nor a URL "
-            "('s3://bucket/path/', 'file:///abs/path/'): a relative path is never read as a "
-            f"location; did you mean '@{value}'?"
-        )
-    raise StageArgumentError(
-        f"{owner}: expected a Stage, a stage path (stage / 'path'), '@stage/path' or a URL, "
-        f"not {value!r}"
-    )
 
 
 #: The directory-table settings besides ENABLE, and the type of each.

@@ -23,7 +23,8 @@ from sqlalchemy.sql.visitors import InternalTraversal
 from sqla_stage.entities import column_name, entity_inspection
 from sqla_stage.errors import StageArgumentError
 from sqla_stage.formats import FormatSpec, coerce_format
-from sqla_stage.stage import StagePath, coerce_location
+from sqla_stage.locations import coerce_location
+from sqla_stage.stage import StagePath
 
 
 class StagedFiles(TableClause):

@@ -19,6 +19,8 @@ from sqlalchemy.sql.base import Executable, Generative
 from sqlalchemy.sql.elements import ClauseElement
 from sqlalchemy.sql.visitors import InternalTraversal
 
+from sqla_stage.display_hooks import shown_result
+
 
 class StageStatement(Generative, Executable, ClauseElement):
     """A stage statement whose compiled form depends only on its cache key."""
@@ -30,7 +32,5 @@ class StageStatement(Generative, Executable, ClauseElement):
     def _execute_on_connection(
         self, connection: Any, distilled_params: Any, execution_options: Any
     ) -> Any:
-        from sqla_stage.display import wrap_result
-
         result = super()._execute_on_connection(connection, distilled_params, execution_options)
-        return wrap_result(result, self)
+        return shown_result(result, self)

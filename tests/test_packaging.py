@@ -171,7 +171,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from sqla_stage import CSV, CopyInto, ListFiles, Parquet, Stage, StageParseError, parse, staged
-from sqla_stage.runtime.plugin import RuntimeSettings, settings_of
+from sqla_stage.runtime.settings import RuntimeSettings, settings_of
 
 metadata = sa.MetaData()
 orders = sa.Table(

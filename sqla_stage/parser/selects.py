@@ -19,11 +19,11 @@ import sqlalchemy
 from sqla_stage.errors import StageParseError
 from sqla_stage.files import ListFiles, Presign
 from sqla_stage.formats import FORMAT_TYPES, FileFormat, FormatSpec
+from sqla_stage.locations import parse_stage_location
 from sqla_stage.outfile import SelectIntoOutfile
 from sqla_stage.parser.copy_into import query_text
 from sqla_stage.parser.lexer import Kind
 from sqla_stage.parser.load_data import fields_clause, lines_clause
-from sqla_stage.parser.locations import parse_stage_location
 from sqla_stage.parser.options import read_value, split_format_name
 from sqla_stage.parser.stream import TokenStream, choices
 from sqla_stage.stage import StagePath

@@ -11,9 +11,9 @@ from collections.abc import Iterable
 
 from sqla_stage.credentials import SECRET_SQL_GROUPS, SECRET_SQL_NAMES
 from sqla_stage.errors import StageParseError
+from sqla_stage.locations import parse_stage_location
 from sqla_stage.namespaces import join_namespace
 from sqla_stage.parser.lexer import Kind, Token
-from sqla_stage.parser.locations import parse_stage_location
 from sqla_stage.stage import StagePath
 
 #: Punctuation that opens and closes a nesting level.

@@ -21,13 +21,13 @@ from sqla_stage.credentials import Credentials, Encryption
 from sqla_stage.ddl import altered_stage
 from sqla_stage.errors import StageProgrammingError
 from sqla_stage.formats import CSV, FORMAT_TYPES, FileFormat, FormatSpec, Parquet
-from sqla_stage.parser.locations import parse_stage_location
+from sqla_stage.locations import parse_stage_location
 from sqla_stage.runtime import connections, storage_reach
 from sqla_stage.runtime.literals import inline
 from sqla_stage.runtime.namespaces import DEFAULT_SCHEMA, Where, canonical, resolve
 from sqla_stage.runtime.patterns import FilePattern
-from sqla_stage.runtime.plugin import RuntimeSettings
 from sqla_stage.runtime.registry import Registry
+from sqla_stage.runtime.settings import RuntimeSettings
 from sqla_stage.runtime.storage import (
     FileInfo,
     StageStorage,

@@ -38,9 +38,10 @@ from sqla_stage.parser.lexer import Kind, skip_comments, tokenize
 from sqla_stage.runtime import catalog, connections, file_commands, load, load_data, queries, unload
 from sqla_stage.runtime.after_commit import queue_for, refuse_savepoint
 from sqla_stage.runtime.context import StageContext, stage_label
-from sqla_stage.runtime.plugin import RuntimeSettings
+from sqla_stage.runtime.queries_outfile import write_outfile
 from sqla_stage.runtime.reflection import run_fixed_reflection
 from sqla_stage.runtime.results import Query, Rows, emit
+from sqla_stage.runtime.settings import RuntimeSettings
 from sqla_stage.runtime.storage_errors import storage_failures
 from sqla_stage.runtime.table_history import TABLE_DDL, ddl_statements, follow, snapshot
 from sqla_stage.stage import Stage, StagePath
@@ -60,7 +61,7 @@ HANDLERS: dict[type[Any], Handler] = {
     Presign: file_commands.presign,
     Put: file_commands.put,
     Get: file_commands.get,
-    SelectIntoOutfile: queries.into_outfile,
+    SelectIntoOutfile: write_outfile,
     LoadData: load_data.run,
     CreateConnection: connections.create_connection,
     DropConnection: connections.drop_connection,

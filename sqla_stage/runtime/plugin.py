@@ -11,12 +11,9 @@ own SQL.
 from __future__ import annotations
 
 import getpass
-import os
-import re
 import shutil
 import tempfile
 import weakref
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import event
@@ -24,71 +21,17 @@ from sqlalchemy.engine import URL, CreateEnginePlugin, Engine
 
 from sqla_stage.errors import StageArgumentError
 from sqla_stage.runtime import progress
+from sqla_stage.runtime.settings import (
+    SETTINGS,
+    RuntimeSettings,
+    check_stage_dialect,
+    check_user,
+    default_stage_root,
+    remember_settings,
+    settings_of,
+)
 
-SETTINGS = ("stage_root", "stage_user", "stage_progress", "stage_dialect")
-#: The warehouses whose results and semantics the runtime can follow (``stage_dialect``).
-STAGE_DIALECTS = ("snowflake", "databend", "matrixone")
-_ENGINES: weakref.WeakKeyDictionary[Engine, RuntimeSettings] = weakref.WeakKeyDictionary()
-_USER = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.@-]*")
-
-
-@dataclass(frozen=True)
-class RuntimeSettings:
-    """Where an engine's stages live.
-
-    Attributes:
-        stage_root: The folder (a local path or an fsspec URL) that holds internal, user
-            and table stages, laid out as ``stage/internal/<name>/``,
-            ``stage/user/<user>/`` and ``stage/table/<table>/``.
-        stage_user: Whose ``@~`` this engine's connections see.
-        stage_progress: Whether long work shows progress bars (the execution option
-            ``stage_progress`` overrides it per statement).
-        stage_dialect: Whose results and semantics to follow where the warehouses differ
-            for the same text (the columns of SHOW STAGES, DESC STAGE and LIST, a stage's
-            default file format, ...): ``snowflake``, ``databend`` or ``matrixone``; None
-            (the default) keeps the runtime's own, documented in docs/runtime.md.
-    """
-
-    stage_root: str
-    stage_user: str
-    stage_progress: bool = True
-    stage_dialect: str | None = None
-
-
-def default_stage_root(database: str | None) -> str | None:
-    """``<database file>.stages`` beside a database file; None for an in-memory database."""
-    if not database or database == ":memory:" or database.startswith(":memory:"):
-        return None
-    return os.path.abspath(database) + ".stages"
-
-
-def check_stage_dialect(name: object) -> str | None:
-    """A warehouse name of `STAGE_DIALECTS` (any case), or None.
-
-    Raises:
-        StageArgumentError: anything else.
-    """
-    if name is None or name == "":
-        return None
-    if not isinstance(name, str) or name.lower() not in STAGE_DIALECTS:
-        raise StageArgumentError(
-            f"sqla_stage: stage_dialect must be one of {', '.join(STAGE_DIALECTS)}, not {name!r}"
-        )
-    return name.lower()
-
-
-def check_user(user: object) -> str:
-    """A user name that is safe as one folder name.
-
-    Raises:
-        StageArgumentError: anything else.
-    """
-    if not isinstance(user, str) or not _USER.fullmatch(user) or user in (".", ".."):
-        raise StageArgumentError(
-            f"sqla_stage: stage_user must be a user name (letters, digits, '_', '.', '@', '-'"
-            f" not starting with '.' or '-'), not {user!r}"
-        )
-    return user
+__all__ = ["RuntimeSettings", "StagePlugin", "default_stage_root", "install", "settings_of"]
 
 
 class StagePlugin(CreateEnginePlugin):
@@ -142,7 +85,7 @@ def install(engine: Engine, settings: RuntimeSettings) -> None:
     from sqla_stage.runtime.reflection import fit_dialect
     from sqla_stage.runtime.registry_tables import ensure_registry
 
-    _ENGINES[engine] = settings
+    remember_settings(engine, settings)
     fit_dialect(engine.dialect)
     install_transaction_events(engine)
 
@@ -161,8 +104,3 @@ def install(engine: Engine, settings: RuntimeSettings) -> None:
     def _on_execute_no_params(cursor: Any, statement: str, context: Any) -> bool:
         with progress.scope(settings.stage_progress, context.execution_options):
             return execute_hook(settings, cursor, statement, None, context)
-
-
-def settings_of(engine: Engine) -> RuntimeSettings | None:
-    """The runtime settings of an engine with the plugin, else None."""
-    return _ENGINES.get(engine)

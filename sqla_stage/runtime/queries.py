@@ -42,9 +42,8 @@ from typing import Any
 from sqla_stage.errors import StageArgumentError, StageParseError, StageProgrammingError
 from sqla_stage.files import ListFiles
 from sqla_stage.formats import FORMAT_TYPES, FileFormat, FormatSpec
-from sqla_stage.outfile import SelectIntoOutfile
+from sqla_stage.locations import parse_stage_location
 from sqla_stage.parser.lexer import Kind, Token, tokenize
-from sqla_stage.parser.locations import parse_stage_location
 from sqla_stage.parser.options import split_format_name
 from sqla_stage.runtime.context import StageContext, stage_url_path
 from sqla_stage.runtime.datalinks import datalink_calls
@@ -55,7 +54,7 @@ from sqla_stage.runtime.literals import columns_select, quote
 from sqla_stage.runtime.patterns import glob_pattern
 from sqla_stage.runtime.queries_catalog import mo_stages
 from sqla_stage.runtime.queries_columns import Edit, layout, names_alias, references
-from sqla_stage.runtime.results import Query, Rows
+from sqla_stage.runtime.results import Query
 from sqla_stage.runtime.staged_sources import StagedSource, list_staged, staged_read
 from sqla_stage.stage import StagePath
 
@@ -447,10 +446,3 @@ def databend_numbers(text: str) -> str:
     for edit in reversed(edits):
         text = text[: edit.start] + edit.text + text[edit.end :]
     return text
-
-
-def into_outfile(context: StageContext, element: SelectIntoOutfile) -> Rows:
-    """``<query> INTO OUTFILE 'stage1:/path'``: see `queries_outfile`."""
-    from sqla_stage.runtime.queries_outfile import write_outfile
-
-    return write_outfile(context, element)

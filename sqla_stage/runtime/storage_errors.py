@@ -46,8 +46,7 @@ def _is_path_value_error(error: ValueError) -> bool:
         return True
     module = _raised_in(error.__traceback__)
     return any(
-        module == m.rstrip(".") or (m.endswith(".") and module.startswith(m))
-        for m in _PATH_MODULES
+        module == m.rstrip(".") or (m.endswith(".") and module.startswith(m)) for m in _PATH_MODULES
     )
 
 

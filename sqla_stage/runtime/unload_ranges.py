@@ -96,7 +96,7 @@ def private_settings(memory_limit: str, temp_directory: str, workers: int) -> di
 
 def _write(part: _Run, compression: str, settings: dict[str, str]) -> list[WrittenFile]:
     """Write one run's ranges, one file each, in order (a private one-thread DuckDB)."""
-    with duckdb.connect(":memory:", config=settings) as database:
+    with duckdb.connect(":memory:", config=dict(settings)) as database:
         stats = database.execute(
             "COPY (SELECT * EXCLUDE (file_row_number) FROM "
             f"read_parquet({literal(part.file.path)}, file_row_number = true, "

@@ -1,4 +1,4 @@
-"""Parse stage locations.
+"""Stage locations from text, and the location arguments of the constructs.
 
 The forms: ``@stage/path``, ``@~/path``, ``@%table/path`` (``@[db.]schema.%table/path``),
 ``@db.schema."My Stage"/path`` and MatrixOne's ``stage1:/path``. A stage's ``[db.]schema``
@@ -9,6 +9,10 @@ it as ``@%table`` would name a stage no engine knows by that text.
 
 Bare names are case-insensitive in SQL, so they are lower-cased (SQLAlchemy's
 convention, as for any unquoted identifier); double-quoted names keep their text.
+
+`coerce_location` takes what a construct's location argument may be: a Stage, a stage
+path, ``"@stage/path"`` text or a URL. This module is below the parser (which reads
+locations inside statements with it), so the constructs can read location text.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ import re
 
 from sqla_stage.errors import StageArgumentError, StageParseError
 from sqla_stage.namespaces import join_namespace
-from sqla_stage.stage import Stage, StagePath
+from sqla_stage.stage import Location, Stage, StagePath, refuse_nul
 
 _BARE = re.compile(r"[A-Za-z_][A-Za-z0-9_$]*")
 _OUTFILE_STAGE = re.compile(r"([A-Za-z_][A-Za-z0-9_$]*):/(?!/)(.*)", re.DOTALL)
@@ -104,3 +108,33 @@ def parse_outfile_location(text: str) -> StagePath | str:
     if match:
         return StagePath(Stage(match.group(1)), match.group(2))
     return text
+
+
+#: A URL with a scheme (``s3://``, MatrixOne's ``stage1:/``) or an absolute local path.
+_URL_OR_ABSOLUTE = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:|/")
+
+
+def coerce_location(owner: str, value: object) -> Location:
+    """Accept a Stage, a StagePath, ``"@stage/path"`` text or a URL.
+
+    Raises:
+        StageArgumentError: anything else.
+    """
+    if isinstance(value, Stage):
+        return StagePath(value)
+    if isinstance(value, StagePath):
+        return value
+    if isinstance(value, str) and value:
+        if value.startswith("@"):
+            return parse_stage_location(value)
+        if _URL_OR_ABSOLUTE.match(value):
+            return refuse_nul(owner, "a URL", value)
+        raise StageArgumentError(
+            f"{owner}: {value!r} is neither a stage location ('@stage/path') nor a URL "
+            "('s3://bucket/path/', 'file:///abs/path/'): a relative path is never read as a "
+            f"location; did you mean '@{value}'?"
+        )
+    raise StageArgumentError(
+        f"{owner}: expected a Stage, a stage path (stage / 'path'), '@stage/path' or a URL, "
+        f"not {value!r}"
+    )

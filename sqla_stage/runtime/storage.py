@@ -30,12 +30,13 @@ link while a statement runs is not guarded against.
 DuckDB reads a local stage through its own file system and any other stage through the
 mount filesystem (`mounts`).
 
-S3 (s3fs) storage is opened without fsspec's listings cache, so every statement sees the
-bucket as it is (objects written by other clients included), and is checked with one
-listing request the first time a statement touches it (`StageStorage.fs`): a
-missing bucket, refused credentials or an unreachable endpoint fail there with an error
-naming the stage, instead of LIST answering "no files" and PUT creating the bucket
-(s3fs's ``makedirs`` creates a missing bucket).
+S3 (s3fs) and Google Cloud Storage (gcsfs, `storage_gcs`) storage is opened without
+fsspec's listings cache, so every statement sees the bucket as it is (objects written by
+other clients included), and is checked with one request the first time a statement
+touches it (`StageStorage.fs`): a missing bucket, refused credentials or an
+unreachable endpoint fail there with an error naming the stage, instead of LIST
+answering "no files" and PUT creating the bucket (s3fs's ``makedirs`` creates a
+missing bucket).
 """
 
 from __future__ import annotations
@@ -64,6 +65,7 @@ from sqla_stage.runtime.storage_credentials import (
     encryption_options,
     storage_options,
 )
+from sqla_stage.runtime.storage_gcs import GCS_PROTOCOLS, check_bucket, gcs_filesystem
 from sqla_stage.runtime.storage_limits import limit_attempts, s3_limits
 from sqla_stage.runtime.storage_roles import assumed_role_options, role_to_assume
 
@@ -154,7 +156,7 @@ class StageStorage:
         self.identity = identity
         self.local = isinstance(fs, LocalFileSystem)
         self._mount: str | None = None
-        self._checked = identity[0] not in S3_PROTOCOLS
+        self._checked = identity[0] not in (*S3_PROTOCOLS, *GCS_PROTOCOLS)
         #: The S3-compatible service's URL, where the credentials name one.
         self.endpoint: str | None = None
         #: Credentials naming an ``aws_role``, assumed on first use (`storage_roles`).
@@ -183,7 +185,10 @@ class StageStorage:
         if self.role is not None:
             self._assume_role(self.role)
         if not self._checked:
-            self._check_s3()
+            if self.identity[0] in GCS_PROTOCOLS:
+                check_bucket(self._fs, self.root, self.label)  # `storage_gcs`
+            else:
+                self._check_s3()
             self._checked = True
         return self._fs
 
@@ -465,8 +470,10 @@ def open_storage(
         StageRuntimeError: no fsspec filesystem handles the URL's protocol, it is Aliyun
             OSS, or ``encryption`` cannot be applied there (`encryption_options`).
     """
-    options = storage_options(credentials, url, label or url)
     protocol = fsspec.core.split_protocol(url)[0]
+    if protocol in GCS_PROTOCOLS:
+        return _open_gcs(url, credentials, label or url, encryption)
+    options = storage_options(credentials, url, label or url)
     if protocol in S3_PROTOCOLS:
         options["use_listings_cache"] = False  # see the module docstring
         options = s3_limits(options)  # a lost endpoint fails in seconds (`storage_limits`)
@@ -491,4 +498,17 @@ def open_storage(
     storage.endpoint = options.get("endpoint_url")
     storage.role = role_to_assume(credentials, protocol, label or url)
     storage.client_key = master_key(encryption, label or url) if protocol in S3_PROTOCOLS else None
+    return storage
+
+
+def _open_gcs(
+    url: str, credentials: Credentials | None, label: str, encryption: Encryption | None
+) -> StageStorage:
+    """The storage of a ``gs://`` / ``gcs://`` URL (`storage_gcs`)."""
+    encryption_options(encryption, "gs", label)  # refuses any encryption
+    fs, root, options, endpoint = gcs_filesystem(url, credentials, label)
+    log_redaction.install()
+    identity = ("gs", root, tuple(sorted(options.items())))
+    storage = StageStorage(fs, root, label, identity)
+    storage.endpoint = endpoint
     return storage

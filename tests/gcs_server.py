@@ -93,6 +93,16 @@ class FakeGCS:
         self._call("POST", "/storage/v1/b", json.dumps({"name": name}).encode())
         return name
 
+    def empty_bucket(self, name: str) -> None:
+        """Make the bucket ``name`` exist and hold nothing (corpus cases reuse names)."""
+        try:
+            keys = self.keys(name)
+        except urllib.error.HTTPError:
+            self._call("POST", "/storage/v1/b", json.dumps({"name": name}).encode())
+            return
+        for key in keys:
+            self._call("DELETE", f"/storage/v1/b/{name}/o/{urllib.parse.quote(key, safe='')}")
+
     def write(self, bucket: str, key: str, data: bytes) -> None:
         """Write an object directly (as another client would)."""
         name = urllib.parse.quote(key, safe="")

@@ -49,10 +49,10 @@ import os
 import time
 from typing import Any
 
-from sqla_stage.credentials import Credentials
+from sqla_stage.credentials import Credentials, Encryption
 from sqla_stage.errors import StageOperationalError, StageProgrammingError
 from sqla_stage.runtime import log_redaction
-from sqla_stage.runtime.storage_credentials import endpoint_url
+from sqla_stage.runtime.storage_credentials import encryption_options, endpoint_url
 
 #: The fsspec protocols of Google Cloud Storage (gcsfs's).
 GCS_PROTOCOLS = ("gs", "gcs")
@@ -123,18 +123,20 @@ def _endpoint(credentials: Credentials | None) -> str | None:
 
 
 def gcs_filesystem(
-    url: str, credentials: Credentials | None, place: str
-) -> tuple[Any, str, dict[str, str], str | None]:
+    url: str, credentials: Credentials | None, place: str, encryption: Encryption | None = None
+) -> tuple[Any, str, tuple[object, ...], str | None]:
     """Open ``url`` on Google Cloud Storage: the filesystem, root, identity and endpoint.
 
-    The identity holds the endpoint and a digest of the key (never the key itself).
+    The identity (`StageStorage`'s) holds the endpoint and a digest of the key, never
+    the key itself.
 
     Raises:
-        StageProgrammingError: a credential Google Cloud Storage does not take, or a key
-            that is not a service account's.
+        StageProgrammingError: any ``encryption``, a credential Google Cloud Storage does
+            not take, or a key that is not a service account's.
         StageOperationalError: gcsfs is not installed, or (no key, no endpoint) Google's
             default chain has no credentials.
     """
+    encryption_options(encryption, "gs", place)  # refuses any encryption
     other = sorted(set(credentials or {}) - GCS_CREDENTIAL_KEYS)
     if other:
         raise StageProgrammingError(
@@ -174,7 +176,9 @@ def gcs_filesystem(
         use_listings_cache=False,
         requests_timeout=_timeout(),
     )
-    return fs, fs._strip_protocol(url), identity, endpoint
+    log_redaction.install()  # gcsfs and google-auth are imported now
+    root = fs._strip_protocol(url)
+    return fs, root, ("gs", root, tuple(sorted(identity.items()))), endpoint
 
 
 def _default_credentials(place: str) -> Any:

@@ -460,6 +460,28 @@ def test_credentials_that_do_not_fit_are_refused_before_anything_is_written(
     assert gcs_server.keys(gcs_bucket) == []
 
 
+def test_a_databend_gcs_connection(
+    make_engine: Any, gcs_server: FakeGCS, gcs_bucket: str, gcs_tokens: TokenServer, account: Any
+) -> None:
+    engine = make_engine(stage_dialect="databend")
+    encoded = base64.b64encode(json.dumps(account[0]).encode()).decode()
+    gcs_server.write(gcs_bucket, "c/x.csv", b"1\n2\n")
+    before = len(gcs_tokens.grants)
+    with engine.begin() as conn:
+        conn.exec_driver_sql(f"CREATE CONNECTION g STORAGE_TYPE = 'gcs' CREDENTIAL = '{encoded}'")
+        conn.exec_driver_sql("CREATE TABLE t (id INT)")
+        with pytest.MonkeyPatch.context() as env:  # the connection names no endpoint
+            env.setenv("STORAGE_EMULATOR_HOST", gcs_server.endpoint_url)
+            conn.exec_driver_sql(
+                f"COPY INTO t FROM 'gcs://{gcs_bucket}/c/' CONNECTION = (CONNECTION_NAME = 'g') "
+                "FILE_FORMAT = (TYPE = CSV)"
+            )
+        assert rows_of(conn, "t") == [(1,), (2,)]
+        shown = repr(conn.exec_driver_sql("SHOW CONNECTIONS").all())
+    assert encoded not in shown
+    assert len(gcs_tokens.grants) > before  # made as the connection's service account
+
+
 def test_base64_key_and_databend_credential_spelling(
     make_engine: Any, gcs_server: FakeGCS, gcs_bucket: str, gcs_tokens: TokenServer, account: Any
 ) -> None:

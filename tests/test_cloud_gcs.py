@@ -341,6 +341,7 @@ def test_internal_stage_under_a_gcs_stage_root(
     dead = CuttingProxy(("127.0.0.1", gcs_server.port), cut_after=0)
     dead.close()
     monkeypatch.setenv("STORAGE_EMULATOR_HOST", dead.url)
+    monkeypatch.setitem(GCS_LIMITS, "attempts", 1)  # a documented setting: fail at once
     with pytest.raises(StageOperationalError) as error, engine.connect() as conn:
         conn.exec_driver_sql("LIST @landing")
     assert "@landing" in str(error.value) and "ClientConnectorError" in str(error.value)

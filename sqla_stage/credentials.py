@@ -22,11 +22,14 @@ CREDENTIAL_KEYS = (
     "aws_token",
     "aws_role",
     "azure_sas_token",
+    "gcs_service_account_key",
     "endpoint_url",
     "region",
     "provider",
 )
-SECRET_CREDENTIAL_KEYS = frozenset({"aws_key_id", "aws_secret_key", "aws_token", "azure_sas_token"})
+SECRET_CREDENTIAL_KEYS = frozenset(
+    {"aws_key_id", "aws_secret_key", "aws_token", "azure_sas_token", "gcs_service_account_key"}
+)
 
 #: Encryption types of spec 004 (plus Snowflake's internal-stage types).
 ENCRYPTION_TYPES = (
@@ -55,6 +58,8 @@ SECRET_SQL_NAMES = frozenset(
         "AWS_TOKEN",
         "SESSION_TOKEN",
         "AZURE_SAS_TOKEN",
+        "GCS_SERVICE_ACCOUNT_KEY",
+        "CREDENTIAL",
         "MASTER_KEY",
     }
 )
@@ -130,7 +135,8 @@ class Credentials(_SecretMapping):
     """Cloud credentials.
 
     The keys are ``aws_key_id``, ``aws_secret_key``, ``aws_token``, ``aws_role``,
-    ``azure_sas_token``, ``endpoint_url``, ``region`` and ``provider`` (MatrixOne's
+    ``azure_sas_token``, ``gcs_service_account_key`` (a Google service account's JSON
+    key, as text or base64), ``endpoint_url``, ``region`` and ``provider`` (MatrixOne's
     ``'PROVIDER'``: who serves the S3 API, ``'Amazon'``, ``'minio'``, ...).
     """
 
@@ -145,7 +151,7 @@ class Credentials(_SecretMapping):
         Raises:
             StageArgumentError: an unknown key, a key id without its secret (or the
                 reverse), a token without a key, a role together with keys, or Azure
-                and AWS credentials together.
+                and AWS credentials together, or Google's with either.
         """
         if value is None:
             return None
@@ -168,6 +174,11 @@ class Credentials(_SecretMapping):
             )
         if "azure_sas_token" in has and has & {"aws_key_id", "aws_role"}:
             raise StageArgumentError(f"{owner}: Azure and AWS credentials cannot be combined")
+        if "gcs_service_account_key" in has and has & {"aws_key_id", "aws_role", "azure_sas_token"}:
+            raise StageArgumentError(
+                f"{owner}: Google Cloud Storage credentials cannot be combined with AWS or "
+                "Azure ones"
+            )
         return cls(values)
 
     @property

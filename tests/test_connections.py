@@ -534,10 +534,11 @@ def test_dropping_a_connection_leaves_its_stages_working(
             "STORAGE_TYPE 'azblob' is not supported by the DuckDB runtime",
         ),
         (
-            "STORAGE_TYPE = 'gcs' CREDENTIAL = 'k'",
+            "STORAGE_TYPE = 'gcs' CREDENTIAL = 'k' SCOPE = 'read_only'",
             "gcs://mybucket/data.csv",
-            "STORAGE_TYPE 'gcs' is not supported by the DuckDB runtime",
+            "cannot use the parameter(s) SCOPE",
         ),
+        ("STORAGE_TYPE = 'gcs' CREDENTIAL = 'k'", "s3://mybucket/", "is for gcs storage"),
         ("STORAGE_TYPE = 's3'", "gcs://mybucket/", "is for s3 storage; 'gcs://mybucket/'"),
         (
             "STORAGE_TYPE = 's3' ENABLE_VIRTUAL_HOST_STYLE = 'true'",

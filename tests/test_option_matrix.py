@@ -24,6 +24,7 @@ import pytest
 import sqlalchemy as sa
 from cse_envelope import decrypt_v2
 from databend_sqlalchemy import databend_dialect
+from gcs_server import FakeGCS
 from moto_server import MotoS3
 from option_matrix_cases import KNOWN_OPEN, Case, cases, counts
 from option_matrix_files import (
@@ -54,12 +55,14 @@ MATRIX = cases()
 
 @dataclass
 class World:
-    """The module's runtime: an engine, its stage root, and the S3 bucket of the S3 forms."""
+    """The module's runtime: an engine, its stage root, and the buckets of the cloud forms."""
 
     engine: Any
     root: Path
     s3: MotoS3
     bucket: str
+    gcs: FakeGCS
+    gcs_bucket: str
 
     def location(self, case: Case, slug: str) -> tuple[str, str, str]:
         """(the location as SQL, what follows it in an unload, the load's FROM clause)."""
@@ -81,7 +84,9 @@ class World:
             url = f"'s3://{self.bucket}/url/{slug}/'"
             return url, " " + self.s3.credentials_sql(), f"{url} {self.s3.credentials_sql()}"
         if case.location == "gcs_url":
-            return f"'gcs://mx-bucket/{slug}/'", " STORAGE_INTEGRATION = gcs_int", ""
+            url = f"'gcs://{self.gcs_bucket}/url/{slug}/'"
+            access = f"CREDENTIALS = (ENDPOINT_URL = '{self.gcs.endpoint_url}')"
+            return url, " " + access, f"{url} {access}"
         url = f"'azure://mxaccount.blob.core.windows.net/mx/{slug}/'"
         return url, " STORAGE_INTEGRATION = azure_int", ""
 
@@ -91,7 +96,11 @@ class World:
             prefix = f"{'ext' if case.location == 's3_stage' else 'url'}/{slug}/"
             keys = self.s3.keys(self.bucket, prefix)
             return {key[len(prefix) :]: self.s3.read(self.bucket, key) for key in keys}
-        if case.location in ("gcs_url", "azure_url"):
+        if case.location == "gcs_url":
+            prefix = f"url/{slug}/"
+            keys = [key for key in self.gcs.keys(self.gcs_bucket) if key.startswith(prefix)]
+            return {key[len(prefix) :]: self.gcs.read(self.gcs_bucket, key) for key in keys}
+        if case.location == "azure_url":
             return {}
         sub = {
             "internal": "internal/mx",
@@ -112,7 +121,9 @@ class World:
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory, s3_server: MotoS3) -> Iterator[World]:
+def world(
+    tmp_path_factory: pytest.TempPathFactory, s3_server: MotoS3, gcs_server: FakeGCS
+) -> Iterator[World]:
     tmp = tmp_path_factory.mktemp("matrix")
     engine = sa.create_engine(
         f"duckdb:///{tmp / 'matrix.duckdb'}",
@@ -130,7 +141,7 @@ def world(tmp_path_factory: pytest.TempPathFactory, s3_server: MotoS3) -> Iterat
         conn.exec_driver_sql(
             f"CREATE STAGE mxs3 URL = 's3://{bucket}/ext/' {s3_server.credentials_sql()}"
         )
-    yield World(engine, tmp / "stages", s3_server, bucket)
+    yield World(engine, tmp / "stages", s3_server, bucket, gcs_server, gcs_server.new_bucket())
     engine.dispose()
 
 
@@ -232,7 +243,7 @@ def compile_refusal_words(case: Case) -> tuple[str, ...]:
         "table_ns": ["table stage"],
         "internal_ns": ["schema-qualified stage"],  # Databend's stages are global
         "s3_url": ["endpoint_url"],  # moto's endpoint: no ad hoc COPY option on Snowflake
-        "gcs_url": ["STORAGE_INTEGRATION"],
+        "gcs_url": ["endpoint_url"],  # fake-gcs-server's endpoint: no Snowflake option
         "azure_url": ["STORAGE_INTEGRATION"],
     }.get(case.location, [])
     return tuple(words)

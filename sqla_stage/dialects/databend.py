@@ -2,6 +2,7 @@
 
 Databend spells several things its own way: ``CONNECTION = (ACCESS_KEY_ID = ...)``
 for credentials, ``fs://`` for local folders, ``TYPE = NDJSON`` for JSON,
+``CREDENTIAL`` (base64) for a Google service account key,
 ``QUOTE``/``NULL_DISPLAY``/``EMPTY_FIELD_AS``/``OUTPUT_HEADER`` for CSV options,
 ``ON_ERROR = ABORT`` for ``ABORT_STATEMENT``. Its defaults differ from the spec's
 (unloads write Parquet, uncompressed), so an unload without a format is rendered
@@ -11,6 +12,7 @@ no Databend equivalent raises ``CompileError``.
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Mapping
 from typing import Any
 
@@ -33,6 +35,7 @@ _CONNECTION_NAMES = {
     "aws_token": "SESSION_TOKEN",
     "aws_role": "ROLE_ARN",
     "region": "REGION",
+    "gcs_service_account_key": "CREDENTIAL",
 }
 #: Spec CSV option -> Databend option, for those that only change name.
 _CSV_NAMES = {
@@ -145,6 +148,8 @@ class DatabendRenderer(Renderer):
         for key, value in credentials.items():
             if key not in _CONNECTION_NAMES:
                 self.unsupported(f"the credential {key!r}")
+            if key == "gcs_service_account_key" and value.lstrip().startswith("{"):
+                value = base64.b64encode(value.encode("utf-8")).decode("ascii")  # Databend's form
             entries.append(f"{_CONNECTION_NAMES[key]} = {self.literal(value)}")
         return f"CONNECTION = ({' '.join(entries)})"
 

@@ -61,6 +61,11 @@ class SnowflakeRenderer(NoConnections, Renderer):
             self.unsupported(
                 "the credential 'region'", " (Snowflake finds a bucket's region itself)"
             )
+        if credentials and "gcs_service_account_key" in credentials:
+            self.unsupported(
+                "the credential 'gcs_service_account_key'",
+                " (Snowflake reaches Google Cloud Storage through a storage integration)",
+            )
         if credentials and "provider" in credentials:
             self.unsupported(
                 "the credential 'provider'",

@@ -45,6 +45,8 @@ CREDENTIAL_KEYS = {
     "AWS_ROLE": "aws_role",
     "ROLE_ARN": "aws_role",
     "AZURE_SAS_TOKEN": "azure_sas_token",
+    "GCS_SERVICE_ACCOUNT_KEY": "gcs_service_account_key",
+    "CREDENTIAL": "gcs_service_account_key",
     "ENDPOINT_URL": "endpoint_url",
     "ENDPOINT": "endpoint_url",
     "REGION": "region",

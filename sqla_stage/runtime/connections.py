@@ -7,14 +7,16 @@ user's transaction. DESC and SHOW answer with Databend's columns (``name``,
 As Databend documents, an object that uses a connection copies its parameters: CREATE
 STAGE with ``CONNECTION_NAME`` stores the connection's credentials in the stage, so
 dropping or replacing the connection later leaves the stage as it was. A COPY naming a
-connection reads it when it runs. Only ``s3`` connections can be used: the runtime has no
-Azure or GCS filesystem, and a connection of another storage type is refused where it is
-used, never ignored.
+connection reads it when it runs. ``s3`` and ``gcs`` connections can be used (a ``gcs``
+connection's ``CREDENTIAL``, a service account key, and ``ENDPOINT_URL`` become the
+``gcs_service_account_key`` and ``endpoint_url`` credentials, `storage_gcs`); a connection
+of another storage type is refused where it is used, never ignored.
 """
 
 from __future__ import annotations
 
 import difflib
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from sqla_stage.connections import (
@@ -30,6 +32,7 @@ from sqla_stage.errors import StageProgrammingError
 from sqla_stage.runtime.registry import Registry
 from sqla_stage.runtime.results import VARCHAR, Column, Rows, status
 from sqla_stage.runtime.storage_credentials import S3_PROTOCOLS
+from sqla_stage.runtime.storage_gcs import GCS_PROTOCOLS
 
 if TYPE_CHECKING:
     from sqla_stage.runtime.context import StageContext
@@ -42,6 +45,8 @@ CONNECTION_COLUMNS = [
 #: The parameters an s3 connection may have beside its credentials: the external id goes
 #: with ROLE_ARN, which the runtime treats as a stage's ``aws_role``.
 _S3_PARAMETERS = frozenset({"external_id"})
+#: A gcs connection's parameters, as the credentials of a gs:// location.
+_GCS_PARAMETERS = {"credential": "gcs_service_account_key", "endpoint_url": "endpoint_url"}
 
 
 def no_such_connection(registry: Registry, name: str) -> StageProgrammingError:
@@ -64,10 +69,12 @@ def resolve(registry: Registry, connection: NamedConnection, url: str | None) ->
     if element is None:
         raise no_such_connection(registry, connection.name)
     label = f"connection {connection.name!r}"
+    if element.storage_type == "gcs":
+        return _gcs_credentials(label, element.parameters or {}, url)
     if element.storage_type != "s3":
         raise StageProgrammingError(
             f"{label}: STORAGE_TYPE {element.storage_type!r} is not supported by the DuckDB "
-            "runtime (it has no such filesystem; it serves 's3' connections)"
+            "runtime (it has no such filesystem; it serves 's3' and 'gcs' connections)"
         )
     unused = sorted(set(element.parameters or {}) - _S3_PARAMETERS)
     if unused:
@@ -83,6 +90,20 @@ def resolve(registry: Registry, connection: NamedConnection, url: str | None) ->
             else f"{label} is for s3 storage, and there is no URL"
         )
     return element.credentials or Credentials({})
+
+
+def _gcs_credentials(label: str, parameters: Mapping[str, str], url: str | None) -> Credentials:
+    """A gcs connection's parameters as the credentials of ``url`` (a gs:// URL)."""
+    unused = sorted(set(parameters) - set(_GCS_PARAMETERS))
+    if unused:
+        raise StageProgrammingError(
+            f"{label}: the runtime cannot use the parameter(s) "
+            f"{', '.join(name.upper() for name in unused)}"
+        )
+    scheme = url.partition("://")[0].lower() if url and "://" in url else None
+    if scheme not in GCS_PROTOCOLS:
+        raise StageProgrammingError(f"{label} is for gcs storage; {url!r} is not a gcs:// URL")
+    return Credentials({_GCS_PARAMETERS[name]: value for name, value in parameters.items()})
 
 
 def create_connection(context: StageContext, element: CreateConnection) -> Rows:

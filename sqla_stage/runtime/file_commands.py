@@ -28,6 +28,7 @@ from sqla_stage.runtime.literals import literal
 from sqla_stage.runtime.results import BIGINT, TIMESTAMPTZ, VARCHAR, Column, Rows
 from sqla_stage.runtime.storage import SCRATCH_PREFIX, StageStorage
 from sqla_stage.runtime.storage_credentials import S3_PROTOCOLS
+from sqla_stage.runtime.storage_gcs import SigningRefused
 from sqla_stage.runtime.warehouse_results import DATABEND_LIST
 
 LIST_COLUMNS = [
@@ -102,6 +103,8 @@ def presign(context: StageContext, element: Presign) -> Rows:
             url = storage.fs.sign(path, expiration=expire, client_method="put_object")
         else:
             url = storage.fs.sign(path, expiration=expire)
+    except SigningRefused as refused:
+        raise StageProgrammingError(f"PRESIGN {method} {place.label}: {refused}") from None
     except (NotImplementedError, TypeError):
         raise StageProgrammingError(
             f"PRESIGN {method} {place.label}: the {storage.identity[0]!r} filesystem of this "

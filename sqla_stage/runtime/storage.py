@@ -30,12 +30,12 @@ link while a statement runs is not guarded against.
 DuckDB reads a local stage through its own file system and any other stage through the
 mount filesystem (`mounts`).
 
-S3 (s3fs) storage is opened without fsspec's listings cache, so every statement sees the
-bucket as it is (objects written by other clients included), and is checked with one
-listing request the first time a statement touches it (`StageStorage.fs`): a
-missing bucket, refused credentials or an unreachable endpoint fail there with an error
-naming the stage, instead of LIST answering "no files" and PUT creating the bucket
-(s3fs's ``makedirs`` creates a missing bucket).
+S3 (s3fs) and GCS (gcsfs, `storage_gcs`) storage is opened without fsspec's listings
+cache, so every statement sees the bucket as it is (objects written by other clients
+included), and is checked with one request the first time a statement touches it
+(`StageStorage.fs`): a missing bucket, refused credentials or an unreachable endpoint
+fail there with an error naming the stage, instead of LIST answering "no files" and PUT
+creating the bucket (s3fs's ``makedirs`` creates a missing bucket).
 """
 
 from __future__ import annotations
@@ -59,11 +59,8 @@ from sqla_stage.runtime import log_redaction, mounts, storage_reach
 from sqla_stage.runtime.checksums import local_md5
 from sqla_stage.runtime.client_encryption import master_key
 from sqla_stage.runtime.patterns import compile_pattern
-from sqla_stage.runtime.storage_credentials import (
-    S3_PROTOCOLS,
-    encryption_options,
-    storage_options,
-)
+from sqla_stage.runtime.storage_credentials import S3_PROTOCOLS, encryption_options, storage_options
+from sqla_stage.runtime.storage_gcs import GCS_PROTOCOLS, check_bucket, gcs_filesystem
 from sqla_stage.runtime.storage_limits import limit_attempts, s3_limits
 from sqla_stage.runtime.storage_roles import assumed_role_options, role_to_assume
 
@@ -154,7 +151,7 @@ class StageStorage:
         self.identity = identity
         self.local = isinstance(fs, LocalFileSystem)
         self._mount: str | None = None
-        self._checked = identity[0] not in S3_PROTOCOLS
+        self._checked = identity[0] not in (*S3_PROTOCOLS, *GCS_PROTOCOLS)
         #: The S3-compatible service's URL, where the credentials name one.
         self.endpoint: str | None = None
         #: Credentials naming an ``aws_role``, assumed on first use (`storage_roles`).
@@ -174,7 +171,7 @@ class StageStorage:
 
     @property
     def fs(self) -> AbstractFileSystem:
-        """The filesystem; an S3 bucket is checked on first use (once per storage).
+        """The filesystem; an S3 or GCS bucket is checked on first use (once per storage).
 
         Raises:
             StageRuntimeError: the bucket does not exist, the credentials are refused,
@@ -183,7 +180,7 @@ class StageStorage:
         if self.role is not None:
             self._assume_role(self.role)
         if not self._checked:
-            self._check_s3()
+            self._check_bucket()
             self._checked = True
         return self._fs
 
@@ -194,7 +191,9 @@ class StageStorage:
         self.identity = (*self.identity, options["key"])  # new credentials, a new mount
         self.role = None
 
-    def _check_s3(self) -> None:
+    def _check_bucket(self) -> None:
+        if self.identity[0] in GCS_PROTOCOLS:
+            return check_bucket(self._fs, self.root, self.label)  # `storage_gcs`
         bucket, _, key = self.root.strip("/").partition("/")
         try:
             self._fs.call_s3(
@@ -456,17 +455,22 @@ def open_storage(
     label: str | None = None,
     encryption: Encryption | None = None,
 ) -> StageStorage:
-    """The storage at ``url`` (a local path, ``file://``, ``memory://``, ``s3://``, ...).
+    """The storage at ``url`` (a local path, ``file://``, ``memory://``, ``s3://``, ``gs://``...).
 
-    Nothing is requested yet: an ``aws_role`` is assumed, and an S3 bucket checked, when
-    the storage is first used (`StageStorage.fs`).
+    Nothing is requested yet: an ``aws_role`` is assumed, and a bucket checked, when the
+    storage is first used (`StageStorage.fs`).
 
     Raises:
         StageRuntimeError: no fsspec filesystem handles the URL's protocol, it is Aliyun
             OSS, or ``encryption`` cannot be applied there (`encryption_options`).
     """
-    options = storage_options(credentials, url, label or url)
     protocol = fsspec.core.split_protocol(url)[0]
+    if protocol in GCS_PROTOCOLS:  # `storage_gcs`
+        fs, root, identity, endpoint = gcs_filesystem(url, credentials, label or url, encryption)
+        storage = StageStorage(fs, root, label or url, identity)
+        storage.endpoint = endpoint
+        return storage
+    options = storage_options(credentials, url, label or url)
     if protocol in S3_PROTOCOLS:
         options["use_listings_cache"] = False  # see the module docstring
         options = s3_limits(options)  # a lost endpoint fails in seconds (`storage_limits`)

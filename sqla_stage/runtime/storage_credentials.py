@@ -29,7 +29,13 @@ AMAZON_PROVIDERS = frozenset({"amazon", "aws", "s3"})
 ALIYUN_PROVIDERS = frozenset({"aliyun", "oss", "alibaba", "alibabacloud"})
 
 #: The credentials masked in the logs of the libraries the runtime drives.
-SECRET_NAMES = ("aws_key_id", "aws_secret_key", "aws_token", "azure_sas_token")
+SECRET_NAMES = (
+    "aws_key_id",
+    "aws_secret_key",
+    "aws_token",
+    "azure_sas_token",
+    "gcs_service_account_key",
+)
 
 #: Protocols whose filesystem is s3fs.
 S3_PROTOCOLS = ("s3", "s3a")

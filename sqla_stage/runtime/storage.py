@@ -55,7 +55,7 @@ from fsspec.implementations.local import LocalFileSystem
 
 from sqla_stage.credentials import Credentials, Encryption
 from sqla_stage.errors import StageOperationalError, StageProgrammingError, StageRuntimeError
-from sqla_stage.runtime import log_redaction, mounts, storage_reach
+from sqla_stage.runtime import log_redaction, mounts, storage_azure, storage_reach
 from sqla_stage.runtime.checksums import local_md5
 from sqla_stage.runtime.client_encryption import master_key
 from sqla_stage.runtime.patterns import compile_pattern
@@ -154,7 +154,7 @@ class StageStorage:
         self.identity = identity
         self.local = isinstance(fs, LocalFileSystem)
         self._mount: str | None = None
-        self._checked = identity[0] not in S3_PROTOCOLS
+        self._checked = identity[0] not in (*S3_PROTOCOLS, *storage_azure.AZURE_PROTOCOLS)
         #: The S3-compatible service's URL, where the credentials name one.
         self.endpoint: str | None = None
         #: Credentials naming an ``aws_role``, assumed on first use (`storage_roles`).
@@ -183,7 +183,10 @@ class StageStorage:
         if self.role is not None:
             self._assume_role(self.role)
         if not self._checked:
-            self._check_s3()
+            if self.identity[0] in storage_azure.AZURE_PROTOCOLS:
+                storage_azure.check_container(self._fs, self.root, self.label)
+            else:
+                self._check_s3()
             self._checked = True
         return self._fs
 
@@ -436,6 +439,9 @@ class StageStorage:
 
 
 def _etag(info: dict[str, Any]) -> str | None:
+    content_md5 = (info.get("content_settings") or {}).get("content_md5")  # Azure's
+    if content_md5:
+        return bytes(content_md5).hex()
     value = info.get("ETag") or info.get("etag") or info.get("md5")
     return str(value).strip('"') if value else None
 
@@ -465,6 +471,8 @@ def open_storage(
         StageRuntimeError: no fsspec filesystem handles the URL's protocol, it is Aliyun
             OSS, or ``encryption`` cannot be applied there (`encryption_options`).
     """
+    if storage_azure.is_azure(url):
+        return _open_azure(url, credentials, label or url, encryption)
     options = storage_options(credentials, url, label or url)
     protocol = fsspec.core.split_protocol(url)[0]
     if protocol in S3_PROTOCOLS:
@@ -491,4 +499,17 @@ def open_storage(
     storage.endpoint = options.get("endpoint_url")
     storage.role = role_to_assume(credentials, protocol, label or url)
     storage.client_key = master_key(encryption, label or url) if protocol in S3_PROTOCOLS else None
+    return storage
+
+
+def _open_azure(
+    url: str, credentials: Credentials | None, label: str, encryption: Encryption | None
+) -> StageStorage:
+    """The storage of an Azure location (`storage_azure`)."""
+    encryption_options(encryption, "azure", label)  # refuses any encryption (AZURE_CSE too)
+    fs, root, service = storage_azure.open_azure(url, credentials, label)
+    log_redaction.install()
+    key = (fs.stage_sas_token, fs.stage_account_key)
+    storage = StageStorage(fs, root, label, ("abfs", root, service, repr(key)))
+    storage.endpoint = service
     return storage

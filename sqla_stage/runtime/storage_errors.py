@@ -4,7 +4,8 @@ The filesystems under a stage fail with Python's and their SDK's own exceptions:
 ``OSError`` for a full disk (``ENOSPC``), a file over the process's size limit
 (``EFBIG``, errno 27) or a folder where a file should be (``FileExistsError``), a
 ``ValueError`` for a path no filesystem can hold (an embedded NUL), and botocore's
-``EndpointConnectionError`` (not an ``OSError``) when an S3 server stops answering.
+``EndpointConnectionError`` (not an ``OSError``) when an S3 server stops answering
+(azure-core's ``ServiceRequestError`` when an Azure one does).
 `storage_failures` turns each into a
 [StageOperationalError][sqla_stage.errors.StageOperationalError] that names the statement
 and its stage, so no raw Python or SDK exception leaves a stage statement. DuckDB's own
@@ -23,7 +24,16 @@ import duckdb
 from sqla_stage.errors import StageError, StageOperationalError
 
 #: Modules whose exceptions are storage failures though they are not ``OSError``s.
-_STORAGE_MODULES = ("botocore.", "aiobotocore.", "aiohttp.", "s3fs.", "fsspec.", "urllib3.")
+_STORAGE_MODULES = (
+    "botocore.",
+    "aiobotocore.",
+    "aiohttp.",
+    "s3fs.",
+    "fsspec.",
+    "urllib3.",
+    "azure.",
+    "adlfs.",
+)
 
 
 def is_storage_failure(error: BaseException) -> bool:
@@ -39,6 +49,7 @@ def is_storage_failure(error: BaseException) -> bool:
 _LOST = re.compile(
     r"EndpointConnectionError|ConnectTimeoutError|ConnectionClosedError|ReadTimeoutError"
     r"|ClientConnectorError|ServerDisconnectedError|Connection refused|Could not connect"
+    r"|ServiceRequestError|Cannot connect to host"
 )
 
 

@@ -33,7 +33,10 @@ from moto_server import free_port
 #: Azurite's development account and its published key (not a secret: Microsoft's docs).
 ACCOUNT = "devstoreaccount1"
 KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
-AZURITE_VERSION = "3.35.0"
+#: The npm package installed (a pinned version: the tests know its behaviour).
+PACKAGE = "azurite@3.35.0"
+#: How ``azurite-blob`` is run: loopback only, no telemetry, no request log.
+_OPTIONS = ["--skipApiVersionCheck", "--loose", "--disableTelemetry", "--silent"]
 
 
 def azurite_binary() -> Path:
@@ -50,8 +53,7 @@ def azurite_binary() -> Path:
         raise RuntimeError("the Azure tests need npm (Node.js) to install Azurite")
     folder.mkdir(parents=True, exist_ok=True)
     subprocess.run(
-        [npm, "install", "--no-audit", "--no-fund", "--prefix", str(folder)]
-        + [f"azurite@{AZURITE_VERSION}"],
+        [npm, "install", "--no-audit", "--no-fund", "--prefix", str(folder), PACKAGE],
         check=True,
         stdout=subprocess.DEVNULL,
         timeout=600,
@@ -74,10 +76,9 @@ class Azurite:
         binary = azurite_binary()
         port = free_port()
         data = Path(tempfile.mkdtemp(prefix="azurite-"))
+        where = ["--blobHost", "127.0.0.1", "--blobPort", str(port), "--location", str(data)]
         process = subprocess.Popen(
-            [str(binary), "--blobHost", "127.0.0.1", "--blobPort", str(port)]
-            + ["--location", str(data), "--skipApiVersionCheck", "--loose"]
-            + ["--disableTelemetry", "--silent"],
+            [str(binary), *where, *_OPTIONS],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )

@@ -10,6 +10,7 @@ blob service as their ``ENDPOINT_URL``: no ``*.blob.core.windows.net`` name is r
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import sys
@@ -63,7 +64,10 @@ def test_unload_every_format_list_query_and_load(
     az: sa.Engine, azurite: Azurite, container: str
 ) -> None:
     run(az, "COPY INTO @az/csv/ FROM t FILE_FORMAT = (TYPE = CSV COMPRESSION = NONE) HEADER = TRUE")
-    run(az, "COPY INTO @az/json/ FROM (SELECT t FROM t) FILE_FORMAT = (TYPE = JSON COMPRESSION = NONE)")
+    run(
+        az,
+        "COPY INTO @az/json/ FROM (SELECT t FROM t) FILE_FORMAT = (TYPE = JSON COMPRESSION = NONE)",
+    )
     run(az, "COPY INTO @az/pq/ FROM t FILE_FORMAT = (TYPE = PARQUET)")
     keys = azurite.keys(container)
     assert {key.split("/")[1] for key in keys} == {"csv", "json", "pq"}
@@ -78,7 +82,8 @@ def test_unload_every_format_list_query_and_load(
 
     listed = run(az, "LIST @az PATTERN = '.*[.]parquet'")
     assert [row[0] for row in listed] == [by_folder["pq"].removeprefix("p/")]
-    assert listed[0][1] == len(azurite.read(container, by_folder["pq"]))
+    parquet = azurite.read(container, by_folder["pq"])
+    assert listed[0][1:3] == (len(parquet), hashlib.md5(parquet).hexdigest())
     header = [("id", "name")]
     assert sorted(run(az, "SELECT $1, $2 FROM @az/csv/")) == [(str(i), n) for i, n in ROWS] + header
 
@@ -109,7 +114,7 @@ def test_put_get_remove_and_overwrite(
     assert (out / "a.csv").read_bytes() == b"2,two\n"
 
     run(az, "COPY INTO @az/u/ FROM t FILE_FORMAT = (TYPE = CSV)")
-    with pytest.raises(sa.exc.SQLAlchemyError, match="(?i)overwrite"):
+    with pytest.raises(sa.exc.SQLAlchemyError, match=r"(?i)overwrite"):
         run(az, "COPY INTO @az/u/ FROM t FILE_FORMAT = (TYPE = CSV)")
     run(az, "COPY INTO @az/u/ FROM t FILE_FORMAT = (TYPE = CSV) OVERWRITE = TRUE")
 
@@ -160,7 +165,9 @@ def test_presign_download_and_upload_with_the_account_key(
     assert azurite.read(container, "k/up.csv") == b"uploaded\n"
 
     [(_, _, read_only)] = run(engine, "PRESIGN @keyed/d.csv")
-    refused = urllib.request.Request(read_only, data=b"x", method="PUT", headers=json.loads(headers))
+    refused = urllib.request.Request(
+        read_only, data=b"x", method="PUT", headers=json.loads(headers)
+    )
     with pytest.raises(urllib.error.HTTPError) as caught:
         urllib.request.urlopen(refused, timeout=10)
     assert caught.value.code == 403
@@ -230,7 +237,7 @@ def test_stopped_server_mid_statement_fails_fast_naming_the_stage(
         proxy.close()
     assert proxy.cut.is_set()
     assert "@cut" in str(caught.value) and "sig=" not in str(caught.value)
-    assert elapsed < 20, elapsed
+    assert elapsed < 15, elapsed  # three attempts of ~3 s in all per request (AZURE_LIMITS)
     assert run(engine, "SELECT count(*) FROM back") == [(0,)]
 
 
@@ -296,7 +303,8 @@ def test_missing_adlfs_names_the_extra(tmp_path: Path) -> None:
     blocker.write_text("raise ImportError('adlfs is not installed')\n")
     script = (
         "import sqlalchemy as sa\n"
-        f"e = sa.create_engine('duckdb:///', plugins=['sqla_stage'], stage_root={str(tmp_path)!r})\n"
+        "e = sa.create_engine('duckdb:///', plugins=['sqla_stage'], "
+        f"stage_root={str(tmp_path)!r})\n"
         "with e.begin() as c:\n"
         "    try:\n"
         "        c.exec_driver_sql(\"CREATE STAGE s URL = 'azure://a.blob.core.windows.net/c/'\")\n"

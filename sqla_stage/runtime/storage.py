@@ -64,6 +64,7 @@ from sqla_stage.runtime.storage_credentials import (
     encryption_options,
     storage_options,
 )
+from sqla_stage.runtime.storage_info import etag, modified
 from sqla_stage.runtime.storage_limits import limit_attempts, s3_limits
 from sqla_stage.runtime.storage_roles import assumed_role_options, role_to_assume
 
@@ -373,7 +374,7 @@ class StageStorage:
             if key is None or SCRATCH_PREFIX in key or storage_reach.fenced(path, self.fence):
                 continue
             size = int(info.get("size") or 0)
-            yield key, FileInfo(key, size, _etag(info), _modified(info), info)
+            yield key, FileInfo(key, size, etag(info), modified(info), info)
 
     def _walk_local(self, base: str, checksums: bool) -> Iterator[tuple[str, FileInfo]]:
         # Keys are built folder by folder (each name decoded once), not from full paths.
@@ -438,24 +439,6 @@ class StageStorage:
         return bool(self.fs.isfile(self.path(key)))
 
 
-def _etag(info: dict[str, Any]) -> str | None:
-    content_md5 = (info.get("content_settings") or {}).get("content_md5")  # Azure's
-    if content_md5:
-        return bytes(content_md5).hex()
-    value = info.get("ETag") or info.get("etag") or info.get("md5")
-    return str(value).strip('"') if value else None
-
-
-def _modified(info: dict[str, Any]) -> dt.datetime | None:
-    for name in ("LastModified", "last_modified", "mtime", "created"):
-        value = info.get(name)
-        if isinstance(value, dt.datetime):
-            return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
-        if isinstance(value, (int, float)):
-            return dt.datetime.fromtimestamp(value, dt.UTC)
-    return None
-
-
 def open_storage(
     url: str,
     credentials: Credentials | None,
@@ -471,8 +454,12 @@ def open_storage(
         StageRuntimeError: no fsspec filesystem handles the URL's protocol, it is Aliyun
             OSS, or ``encryption`` cannot be applied there (`encryption_options`).
     """
-    if storage_azure.is_azure(url):
-        return _open_azure(url, credentials, label or url, encryption)
+    if storage_azure.is_azure(url):  # adlfs, opened by `storage_azure`
+        encryption_options(encryption, "azure", label or url)  # refuses any (AZURE_CSE too)
+        fs, root, identity = storage_azure.open_azure(url, credentials, label or url)
+        azure = StageStorage(fs, root, label or url, identity)
+        azure.endpoint = fs.account_url
+        return azure
     options = storage_options(credentials, url, label or url)
     protocol = fsspec.core.split_protocol(url)[0]
     if protocol in S3_PROTOCOLS:
@@ -499,17 +486,4 @@ def open_storage(
     storage.endpoint = options.get("endpoint_url")
     storage.role = role_to_assume(credentials, protocol, label or url)
     storage.client_key = master_key(encryption, label or url) if protocol in S3_PROTOCOLS else None
-    return storage
-
-
-def _open_azure(
-    url: str, credentials: Credentials | None, label: str, encryption: Encryption | None
-) -> StageStorage:
-    """The storage of an Azure location (`storage_azure`)."""
-    encryption_options(encryption, "azure", label)  # refuses any encryption (AZURE_CSE too)
-    fs, root, service = storage_azure.open_azure(url, credentials, label)
-    log_redaction.install()
-    key = (fs.stage_sas_token, fs.stage_account_key)
-    storage = StageStorage(fs, root, label, ("abfs", root, service, repr(key)))
-    storage.endpoint = service
     return storage

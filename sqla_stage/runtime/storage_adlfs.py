@@ -3,8 +3,9 @@
 adlfs builds its client from its own arguments and environment variables, with the Azure
 SDK's default retries (minutes against a stopped server). `AzureStageFileSystem` takes the
 account's blob service URL and one credential from `storage_azure.open_azure` and builds
-the client with the limits it is given (`storage_azure.AZURE_LIMITS`); adlfs's environment variables are not used
-for it. Only `storage_azure` imports this module, when a statement opens an Azure location.
+the client with the limits it is given (`storage_azure.AZURE_LIMITS`); adlfs's environment
+variables are not used for it. Only `storage_azure` imports this module, when a statement
+opens an Azure location.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from azure.core.credentials import AzureNamedKeyCredential, AzureSasCredential
 from azure.storage.blob.aio import BlobServiceClient
 
 
-class AzureStageFileSystem(AzureBlobFileSystem):  # type: ignore[misc]
+class AzureStageFileSystem(AzureBlobFileSystem):
     """adlfs on one account's blob service URL, with a SAS token, an account key or neither.
 
     Args:

@@ -24,8 +24,10 @@ adlfs (the ``[azure]`` extra), with the account and the container taken from the
   the filesystem's fsspec cache key, so a changed variable never reuses another stage's
   connection.
 * Limits: 10 seconds to connect, 60 seconds of silence while reading, and three attempts
-  per request one and three seconds apart (`AZURE_LIMITS`; the SDK's defaults wait minutes),
-  so a stopped server fails a statement in seconds.
+  per request about one and two seconds apart (`AZURE_LIMITS`; the SDK's defaults are four
+  attempts 15 to 45 seconds apart), so a stopped server fails a request in about 3 seconds
+  and the statement stops at the first such failure. To change them, change
+  `AZURE_LIMITS` (azure-core's client settings) before opening the engine.
 
 A container is checked with one listing request the first time a statement touches it
 (`check_container`): a missing container, a refused SAS or an unreachable endpoint fail
@@ -64,7 +66,8 @@ AZURE_LIMITS: dict[str, Any] = {
     "read_timeout": 60,
     "retry_total": 2,
     "initial_backoff": 1,
-    "increment_base": 2,
+    "increment_base": 1,
+    "random_jitter_range": 0.5,
 }
 #: The header a PUT through a presigned upload URL must send.
 UPLOAD_HEADERS = {"x-ms-blob-type": "BlockBlob"}
@@ -178,8 +181,13 @@ def _parse(
     return account, service, path.rstrip("/"), ours
 
 
-def open_azure(url: str, credentials: Credentials | None, place: str) -> tuple[Any, str, str]:
-    """The adlfs filesystem, root (``<container>/<path>``) and blob service URL of ``url``.
+def open_azure(
+    url: str, credentials: Credentials | None, place: str
+) -> tuple[Any, str, tuple[object, ...]]:
+    """The adlfs filesystem, root (``<container>/<path>``) and identity of ``url``.
+
+    The identity (what makes two storages one place, `storage.StageStorage`) is the
+    blob service URL, the root and the credential used.
 
     Nothing is requested yet (the container is checked on first use, `check_container`).
 
@@ -201,6 +209,7 @@ def open_azure(url: str, credentials: Credentials | None, place: str) -> tuple[A
     if sas is None and ours:
         sas, key = environment.get("sas"), environment.get("key")
     log_redaction.remember(sas, key)
+    log_redaction.install()
     try:
         from sqla_stage.runtime.storage_adlfs import AzureStageFileSystem
     except ImportError:
@@ -214,7 +223,7 @@ def open_azure(url: str, credentials: Credentials | None, place: str) -> tuple[A
         stage_account_key=key,
         limits=AZURE_LIMITS,
     )
-    return fs, root, service
+    return fs, root, ("abfs", root, service, repr((sas, key)))
 
 
 def _reason(error: BaseException) -> str:

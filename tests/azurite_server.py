@@ -8,9 +8,11 @@ folder and telemetry off (Azurite would otherwise report to Microsoft), in a chi
 that :meth:`Azurite.stop` ends.
 
 Azurite serves the well-known development account ``devstoreaccount1`` with its published
-key, in path-style URLs (``http://127.0.0.1:<port>/devstoreaccount1``). A stage reaches it
-through its ``ENDPOINT_URL``; no name under ``blob.core.windows.net`` is ever resolved.
-SAS tokens are signed here with that key, locally (`Azurite.sas`).
+key (and `DOCS_ACCOUNT` with the same key), in path-style URLs
+(``http://127.0.0.1:<port>/devstoreaccount1``). A stage reaches it through its
+``ENDPOINT_URL`` (or ``AZURE_STORAGE_CONNECTION_STRING``); no name under
+``blob.core.windows.net`` is ever resolved. SAS tokens are signed here with that key,
+locally (`Azurite.sas`).
 """
 
 from __future__ import annotations
@@ -33,6 +35,9 @@ from moto_server import free_port
 #: Azurite's development account and its published key (not a secret: Microsoft's docs).
 ACCOUNT = "devstoreaccount1"
 KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
+#: A second account, with the same key: the one the warehouses' documentation names
+#: (``azure://myaccount.blob.core.windows.net/...``, tests/docs_corpus).
+DOCS_ACCOUNT = "myaccount"
 #: The npm package installed (a pinned version: the tests know its behaviour).
 PACKAGE = "azurite@3.35.0"
 #: How ``azurite-blob`` is run: loopback only, no telemetry, no request log.
@@ -77,8 +82,10 @@ class Azurite:
         port = free_port()
         data = Path(tempfile.mkdtemp(prefix="azurite-"))
         where = ["--blobHost", "127.0.0.1", "--blobPort", str(port), "--location", str(data)]
+        accounts = f"{ACCOUNT}:{KEY};{DOCS_ACCOUNT}:{KEY}"
         process = subprocess.Popen(
             [str(binary), *where, *_OPTIONS],
+            env={**os.environ, "AZURITE_ACCOUNTS": accounts},
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
@@ -116,13 +123,18 @@ class Azurite:
     @property
     def service(self) -> Any:
         """A BlobServiceClient of the development account (its key)."""
+        return self.service_of(ACCOUNT)
+
+    def service_of(self, account: str) -> Any:
+        """A BlobServiceClient of ``account`` (`ACCOUNT` or `DOCS_ACCOUNT`)."""
         from azure.storage.blob import BlobServiceClient
 
-        if "service" not in self._clients:
-            self._clients["service"] = BlobServiceClient(
-                self.endpoint_url, credential={"account_name": ACCOUNT, "account_key": KEY}
+        if account not in self._clients:
+            self._clients[account] = BlobServiceClient(
+                f"http://127.0.0.1:{self.port}/{account}",
+                credential={"account_name": account, "account_key": KEY},
             )
-        return self._clients["service"]
+        return self._clients[account]
 
     def new_container(self) -> str:
         """A fresh, uniquely named container."""
@@ -163,6 +175,13 @@ class Azurite:
         return (
             f"CREDENTIALS = (AZURE_SAS_TOKEN = '{self.sas(container)}' "
             f"ENDPOINT_URL = '{self.endpoint_url}')"
+        )
+
+    def connection_string(self, account: str = ACCOUNT) -> str:
+        """An ``AZURE_STORAGE_CONNECTION_STRING`` of ``account`` on this server."""
+        return (
+            f"DefaultEndpointsProtocol=http;AccountName={account};AccountKey={KEY};"
+            f"BlobEndpoint=http://127.0.0.1:{self.port}/{account};"
         )
 
     def keys(self, container: str) -> list[str]:

@@ -22,7 +22,9 @@ that warehouse's shape and semantics). Before the statement: the case's ``files`
 written under a local folder, ``{local}`` in the SQL names that folder, ``buckets`` are
 created on the moto server that ``AWS_ENDPOINT_URL_S3`` points every S3 client at (so
 ``s3://mybucket/path/`` stays verbatim; ``AWS_ENDPOINT_URL_STS`` too, so an ``AWS_ROLE`` is
-assumed there), and ``setup`` runs. ``substitutions`` says where
+assumed there), ``containers`` are created on Azurite, which serves the documentation's
+account ``myaccount`` (``AZURE_STORAGE_CONNECTION_STRING`` points ``azure://myaccount...``
+there, so the URL stays verbatim), and ``setup`` runs. ``substitutions`` says where
 the text differs from the page. The figures are reported in docs/dialects.md; a test keeps
 that table true.
 """
@@ -42,6 +44,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from azurite_server import DOCS_ACCOUNT
 
 CORPUS = Path(__file__).resolve().parent / "docs_corpus"
 DIALECTS_MD = Path(__file__).resolve().parent.parent / "docs" / "dialects.md"
@@ -91,6 +94,7 @@ class Case:
     setup: tuple[str, ...] = ()
     files: dict[str, str] = field(default_factory=dict)
     buckets: tuple[str, ...] = ()
+    containers: tuple[str, ...] = ()
     substitutions: str = ""
     expect: dict[str, Any] = field(default_factory=dict)
     refusal: str = ""
@@ -106,6 +110,7 @@ def load_corpus() -> list[Case]:
             raw = dict(raw)
             raw["setup"] = tuple(raw.get("setup", ()))
             raw["buckets"] = tuple(raw.get("buckets", ()))
+            raw["containers"] = tuple(raw.get("containers", ()))
             cases.append(Case(**raw))
     return cases
 
@@ -160,6 +165,28 @@ def s3_endpoint(
                     s3.delete_object(Bucket=bucket, Key=item["Key"])
         else:
             s3.create_bucket(Bucket=bucket)
+    yield server
+
+
+@pytest.fixture
+def azure_endpoint(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Any | None]:
+    case: Case = request.node.callspec.params["case"]
+    if not case.containers:
+        yield None
+        return
+    server = request.getfixturevalue("azurite")
+    # The documentation's account, myaccount, is served by Azurite (its key, its endpoint).
+    monkeypatch.setenv("AZURE_STORAGE_CONNECTION_STRING", server.connection_string(DOCS_ACCOUNT))
+    service = server.service_of(DOCS_ACCOUNT)
+    for container in case.containers:  # the same names recur across cases: start empty
+        client = service.get_container_client(container)
+        if client.exists():
+            for blob in client.list_blobs():
+                client.delete_blob(blob.name)
+        else:
+            client.create_container()
     yield server
 
 
@@ -281,13 +308,20 @@ def test_corpus_meets_the_bar() -> None:
 #: The cases, as pytest parameters: one with S3 buckets needs moto (``pytest --core``
 #: deselects it; see tests/conftest.py).
 PARAMS = [
-    pytest.param(case, id=case.id, marks=[pytest.mark.extra("moto")] if case.buckets else [])
+    pytest.param(
+        case,
+        id=case.id,
+        marks=[pytest.mark.extra("moto")] * bool(case.buckets)
+        + [pytest.mark.extra("adlfs")] * bool(case.containers),
+    )
     for case in CASES
 ]
 
 
 @pytest.mark.parametrize("case", PARAMS)
-def test_documentation_statement(case: Case, tmp_path: Path, s3_endpoint: Any) -> None:
+def test_documentation_statement(
+    case: Case, tmp_path: Path, s3_endpoint: Any, azure_endpoint: Any
+) -> None:
     outcome = run_case(case, tmp_path)
     wrong = mismatches(case, outcome)
     if case.status == "pass":

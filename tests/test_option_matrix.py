@@ -22,6 +22,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from azurite_server import ACCOUNT, Azurite
 from cse_envelope import decrypt_v2
 from databend_sqlalchemy import databend_dialect
 from moto_server import MotoS3
@@ -54,12 +55,16 @@ MATRIX = cases()
 
 @dataclass
 class World:
-    """The module's runtime: an engine, its stage root, and the S3 bucket of the S3 forms."""
+    """The module's runtime: an engine, its stage root, the S3 bucket of the S3 forms and
+    the Azure container of the Azure form (reached through the environment's connection
+    string, as a STORAGE_INTEGRATION stage would be)."""
 
     engine: Any
     root: Path
     s3: MotoS3
     bucket: str
+    azure: Azurite
+    container: str
 
     def location(self, case: Case, slug: str) -> tuple[str, str, str]:
         """(the location as SQL, what follows it in an unload, the load's FROM clause)."""
@@ -82,8 +87,8 @@ class World:
             return url, " " + self.s3.credentials_sql(), f"{url} {self.s3.credentials_sql()}"
         if case.location == "gcs_url":
             return f"'gcs://mx-bucket/{slug}/'", " STORAGE_INTEGRATION = gcs_int", ""
-        url = f"'azure://mxaccount.blob.core.windows.net/mx/{slug}/'"
-        return url, " STORAGE_INTEGRATION = azure_int", ""
+        url = f"'azure://{ACCOUNT}.blob.core.windows.net/{self.container}/{slug}/'"
+        return url, " STORAGE_INTEGRATION = azure_int", f"{url} STORAGE_INTEGRATION = azure_int"
 
     def files(self, case: Case, slug: str) -> dict[str, bytes]:
         """The files under the case's folder: path relative to it -> bytes."""
@@ -91,7 +96,10 @@ class World:
             prefix = f"{'ext' if case.location == 's3_stage' else 'url'}/{slug}/"
             keys = self.s3.keys(self.bucket, prefix)
             return {key[len(prefix) :]: self.s3.read(self.bucket, key) for key in keys}
-        if case.location in ("gcs_url", "azure_url"):
+        if case.location == "azure_url":
+            keys = [key for key in self.azure.keys(self.container) if key.startswith(f"{slug}/")]
+            return {key[len(slug) + 1 :]: self.azure.read(self.container, key) for key in keys}
+        if case.location == "gcs_url":
             return {}
         sub = {
             "internal": "internal/mx",
@@ -112,8 +120,12 @@ class World:
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory, s3_server: MotoS3) -> Iterator[World]:
+def world(
+    tmp_path_factory: pytest.TempPathFactory, s3_server: MotoS3, azurite: Azurite
+) -> Iterator[World]:
     tmp = tmp_path_factory.mktemp("matrix")
+    environment = pytest.MonkeyPatch()
+    environment.setenv("AZURE_STORAGE_CONNECTION_STRING", azurite.connection_string())
     engine = sa.create_engine(
         f"duckdb:///{tmp / 'matrix.duckdb'}",
         plugins=["sqla_stage"],
@@ -130,8 +142,9 @@ def world(tmp_path_factory: pytest.TempPathFactory, s3_server: MotoS3) -> Iterat
         conn.exec_driver_sql(
             f"CREATE STAGE mxs3 URL = 's3://{bucket}/ext/' {s3_server.credentials_sql()}"
         )
-    yield World(engine, tmp / "stages", s3_server, bucket)
+    yield World(engine, tmp / "stages", s3_server, bucket, azurite, azurite.new_container())
     engine.dispose()
+    environment.undo()
 
 
 # -- the statement -------------------------------------------------------------------------

@@ -26,6 +26,7 @@ from azurite_server import ACCOUNT, KEY, Azurite
 from fault_proxy import CuttingProxy
 
 from sqla_stage.errors import StageRuntimeError
+from sqla_stage.runtime.storage import SCRATCH_PREFIX
 
 ROWS = [(1, "apple"), (2, "pear"), (3, "plum")]
 
@@ -239,6 +240,33 @@ def test_stopped_server_mid_statement_fails_fast_naming_the_stage(
     assert "@cut" in str(caught.value) and "sig=" not in str(caught.value)
     assert elapsed < 15, elapsed  # three attempts of ~3 s in all per request (AZURE_LIMITS)
     assert run(engine, "SELECT count(*) FROM back") == [(0,)]
+
+
+def test_stopped_server_mid_unload_publishes_nothing(
+    engine: sa.Engine, azurite: Azurite, container: str
+) -> None:
+    run(engine, "CREATE TABLE big AS SELECT i AS id, md5(i::VARCHAR) AS s FROM range(6000) t(i)")
+    unload = "COPY INTO @cut/{}/ FROM big MAX_FILE_SIZE = 20000"  # about eight files
+    proxy = CuttingProxy(("127.0.0.1", azurite.port))
+    try:
+        run(
+            engine,
+            f"CREATE STAGE cut URL = '{azurite.url(container, 'p/')}' CREDENTIALS = ("
+            f"AZURE_SAS_TOKEN = '{azurite.sas(container)}' "
+            f"ENDPOINT_URL = 'http://127.0.0.1:{proxy.port}/{ACCOUNT}')",
+        )
+        proxy.requests = 0
+        run(engine, unload.format("counted"))
+        proxy.cut_after = proxy.requests // 2  # while the files are uploaded
+        proxy.requests = 0
+        with pytest.raises(StageRuntimeError) as caught:
+            run(engine, unload.format("out"))
+    finally:
+        proxy.close()
+    assert proxy.cut.is_set() and "@cut/out/" in str(caught.value)
+    keys = [key for key in azurite.keys(container) if "/out/" in key]
+    assert [key for key in keys if SCRATCH_PREFIX in key] != []  # it was cut mid-upload
+    assert [key for key in keys if SCRATCH_PREFIX not in key] == []  # nothing published
 
 
 def test_no_connection_settings_leak_between_stages(

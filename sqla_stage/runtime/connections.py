@@ -7,9 +7,10 @@ user's transaction. DESC and SHOW answer with Databend's columns (``name``,
 As Databend documents, an object that uses a connection copies its parameters: CREATE
 STAGE with ``CONNECTION_NAME`` stores the connection's credentials in the stage, so
 dropping or replacing the connection later leaves the stage as it was. A COPY naming a
-connection reads it when it runs. Only ``s3`` connections can be used: the runtime has no
-Azure or GCS filesystem, and a connection of another storage type is refused where it is
-used, never ignored.
+connection reads it when it runs. Only ``s3`` connections can be used: a connection of
+another storage type is refused where it is used, never ignored (Azure is reached through
+``azure://`` locations with ``AZURE_SAS_TOKEN`` or the environment's account key,
+`storage_azure`, not through Databend's ``azblob`` connections).
 """
 
 from __future__ import annotations
@@ -67,7 +68,7 @@ def resolve(registry: Registry, connection: NamedConnection, url: str | None) ->
     if element.storage_type != "s3":
         raise StageProgrammingError(
             f"{label}: STORAGE_TYPE {element.storage_type!r} is not supported by the DuckDB "
-            "runtime (it has no such filesystem; it serves 's3' connections)"
+            "runtime (it serves 's3' connections; Azure through azure:// locations)"
         )
     unused = sorted(set(element.parameters or {}) - _S3_PARAMETERS)
     if unused:

@@ -26,7 +26,7 @@ from azurite_server import ACCOUNT, KEY, Azurite
 from fault_proxy import CuttingProxy
 
 from sqla_stage.errors import StageRuntimeError
-from sqla_stage.runtime.storage import SCRATCH_PREFIX
+from sqla_stage.runtime.storage import SCRATCH_PREFIX, open_storage
 
 ROWS = [(1, "apple"), (2, "pear"), (3, "plum")]
 
@@ -201,7 +201,24 @@ def test_internal_stages_with_the_stage_root_on_azure(
     assert sorted(run(engine, "SELECT $1, $2 FROM @inner_stage/x/")) == [
         (str(i), name) for i, name in ROWS
     ]
-    assert [row[0] for row in run(engine, "LIST @~ PATTERN = 'mine/.*'")] != []
+    [mine] = [row[0] for row in run(engine, "LIST @~ PATTERN = 'mine/.*'")]
+    assert mine.endswith(".parquet")
+    peek = azurite.url(container, "root/stage/user/")
+    with pytest.raises(sa.exc.ProgrammingError, match="stage root"):
+        run(engine, f"CREATE STAGE peek URL = '{peek}' {azurite.credentials_sql(container)}")
+    assert len(azurite.keys(container)) == 2
+
+
+@pytest.mark.extra("adlfs")
+def test_urls_name_the_account_and_its_host_without_a_request() -> None:
+    """Where each URL form reaches (nothing is requested until a statement lists or reads)."""
+    reached = {
+        "azure://acct.blob.core.chinacloudapi.cn/c/p/": "https://acct.blob.core.chinacloudapi.cn/c/p/k",
+        "abfs://c@acct.dfs.core.windows.net/p/": "https://acct.blob.core.windows.net/c/p/k",
+        "azure://acct.blob.core.windows.net/c/p": "https://acct.blob.core.windows.net/c/p/k",
+    }
+    for url, where in reached.items():
+        assert open_storage(url, None).url("k") == where
 
 
 def test_missing_container_names_the_stage(engine: sa.Engine, azurite: Azurite) -> None:

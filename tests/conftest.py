@@ -249,6 +249,7 @@ def network_guard() -> NetworkGuard:
 EXTRA_MODULES = frozenset(
     {
         # the extra's own packages
+        "adlfs",
         "alembic",
         "brotli",
         "cryptography",
@@ -269,6 +270,7 @@ EXTRA_MODULES = frozenset(
         "ruff",
         "snowflake",
         # what they pull in that a test might import
+        "azure",
         "boto3",
         "google",
         "IPython",
@@ -301,6 +303,7 @@ EXTRA_FIXTURES = frozenset(
         "gcs_server",
         "gcs_bucket",
         "gcs_tokens",
+        "azurite",
     }
 )
 
@@ -534,6 +537,16 @@ def s3_server() -> Iterator[Any]:
     from moto_server import MotoS3
 
     server = MotoS3.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def azurite() -> Iterator[Any]:
+    """An Azurite blob service on 127.0.0.1 for the session (see ``tests/azurite_server.py``)."""
+    from azurite_server import Azurite
+
+    server = Azurite.start()
     yield server
     server.stop()
 

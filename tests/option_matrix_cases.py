@@ -140,13 +140,13 @@ LOCATIONS = (
     "s3_stage",  # @ext_stage[/path], an external stage on S3 (moto)
     "s3_url",  # 's3://bucket/path' CREDENTIALS = (...) (moto)
     "gcs_url",  # 'gcs://bucket/path' CREDENTIALS = (ENDPOINT_URL = ...) (fake-gcs-server)
-    "azure_url",  # 'azure://account.blob.core.windows.net/container/path' (refused)
+    "azure_url",  # 'azure://account.blob.core.windows.net/container/path' (Azurite)
 )
 #: The clouds the runtime cannot reach today, and the word the refusal must hold.
-UNREACHABLE = {"azure_url": "azure"}
+UNREACHABLE: dict[str, str] = {}
 #: Forms that run the defaults of each format only (the rest of the representative set
 #: adds nothing a location decides).
-DEFAULTS_ONLY = (*UNREACHABLE, "gcs_url", "internal_ns", "table_ns")
+DEFAULTS_ONLY = (*UNREACHABLE, "gcs_url", "azure_url", "internal_ns", "table_ns")
 
 
 @dataclass(frozen=True)

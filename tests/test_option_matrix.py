@@ -22,6 +22,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from azurite_server import ACCOUNT, Azurite
 from cse_envelope import decrypt_v2
 from databend_sqlalchemy import databend_dialect
 from gcs_server import FakeGCS
@@ -55,7 +56,9 @@ MATRIX = cases()
 
 @dataclass
 class World:
-    """The module's runtime: an engine, its stage root, and the buckets of the cloud forms."""
+    """The module's runtime: an engine, its stage root, the S3 bucket of the S3 forms, the
+    GCS bucket of the GCS form and the Azure container of the Azure form (reached through
+    the environment's connection string, as a STORAGE_INTEGRATION stage would be)."""
 
     engine: Any
     root: Path
@@ -63,6 +66,8 @@ class World:
     bucket: str
     gcs: FakeGCS
     gcs_bucket: str
+    azure: Azurite
+    container: str
 
     def location(self, case: Case, slug: str) -> tuple[str, str, str]:
         """(the location as SQL, what follows it in an unload, the load's FROM clause)."""
@@ -87,8 +92,8 @@ class World:
             url = f"'gcs://{self.gcs_bucket}/url/{slug}/'"
             access = f"CREDENTIALS = (ENDPOINT_URL = '{self.gcs.endpoint_url}')"
             return url, " " + access, f"{url} {access}"
-        url = f"'azure://mxaccount.blob.core.windows.net/mx/{slug}/'"
-        return url, " STORAGE_INTEGRATION = azure_int", ""
+        url = f"'azure://{ACCOUNT}.blob.core.windows.net/{self.container}/{slug}/'"
+        return url, " STORAGE_INTEGRATION = azure_int", f"{url} STORAGE_INTEGRATION = azure_int"
 
     def files(self, case: Case, slug: str) -> dict[str, bytes]:
         """The files under the case's folder: path relative to it -> bytes."""
@@ -101,7 +106,8 @@ class World:
             keys = [key for key in self.gcs.keys(self.gcs_bucket) if key.startswith(prefix)]
             return {key[len(prefix) :]: self.gcs.read(self.gcs_bucket, key) for key in keys}
         if case.location == "azure_url":
-            return {}
+            keys = [key for key in self.azure.keys(self.container) if key.startswith(f"{slug}/")]
+            return {key[len(slug) + 1 :]: self.azure.read(self.container, key) for key in keys}
         sub = {
             "internal": "internal/mx",
             "internal_ns": "internal/mx",  # the same stage as @mx
@@ -122,9 +128,14 @@ class World:
 
 @pytest.fixture(scope="module")
 def world(
-    tmp_path_factory: pytest.TempPathFactory, s3_server: MotoS3, gcs_server: FakeGCS
+    tmp_path_factory: pytest.TempPathFactory,
+    s3_server: MotoS3,
+    gcs_server: FakeGCS,
+    azurite: Azurite,
 ) -> Iterator[World]:
     tmp = tmp_path_factory.mktemp("matrix")
+    environment = pytest.MonkeyPatch()
+    environment.setenv("AZURE_STORAGE_CONNECTION_STRING", azurite.connection_string())
     engine = sa.create_engine(
         f"duckdb:///{tmp / 'matrix.duckdb'}",
         plugins=["sqla_stage"],
@@ -141,8 +152,18 @@ def world(
         conn.exec_driver_sql(
             f"CREATE STAGE mxs3 URL = 's3://{bucket}/ext/' {s3_server.credentials_sql()}"
         )
-    yield World(engine, tmp / "stages", s3_server, bucket, gcs_server, gcs_server.new_bucket())
+    yield World(
+        engine,
+        tmp / "stages",
+        s3_server,
+        bucket,
+        gcs_server,
+        gcs_server.new_bucket(),
+        azurite,
+        azurite.new_container(),
+    )
     engine.dispose()
+    environment.undo()
 
 
 # -- the statement -------------------------------------------------------------------------

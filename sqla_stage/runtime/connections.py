@@ -10,7 +10,9 @@ dropping or replacing the connection later leaves the stage as it was. A COPY na
 connection reads it when it runs. ``s3`` and ``gcs`` connections can be used (a ``gcs``
 connection's ``CREDENTIAL``, a service account key, and ``ENDPOINT_URL`` become the
 ``gcs_service_account_key`` and ``endpoint_url`` credentials, `storage_gcs`); a connection
-of another storage type is refused where it is used, never ignored.
+of another storage type is refused where it is used, never ignored (Azure is reached through
+``azure://`` locations with ``AZURE_SAS_TOKEN`` or the environment's account key,
+`storage_azure`, not through Databend's ``azblob`` connections).
 """
 
 from __future__ import annotations
@@ -74,7 +76,7 @@ def resolve(registry: Registry, connection: NamedConnection, url: str | None) ->
     if element.storage_type != "s3":
         raise StageProgrammingError(
             f"{label}: STORAGE_TYPE {element.storage_type!r} is not supported by the DuckDB "
-            "runtime (it has no such filesystem; it serves 's3' and 'gcs' connections)"
+            "runtime (it serves 's3' and 'gcs' connections; Azure through azure:// locations)"
         )
     unused = sorted(set(element.parameters or {}) - _S3_PARAMETERS)
     if unused:

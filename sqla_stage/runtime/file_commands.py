@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import glob
 import gzip
+import json
 import os
 import uuid
 from collections import Counter
@@ -21,7 +22,7 @@ from typing import IO, Any
 
 from sqla_stage.errors import StageProgrammingError
 from sqla_stage.files import Get, ListFiles, Presign, Put, RemoveFiles
-from sqla_stage.runtime import progress
+from sqla_stage.runtime import progress, storage_azure
 from sqla_stage.runtime.client_encryption import fetch_decrypted, refuse_plain_access
 from sqla_stage.runtime.context import Place, StageContext
 from sqla_stage.runtime.literals import literal
@@ -98,8 +99,12 @@ def presign(context: StageContext, element: Presign) -> Rows:
     expire = element.expire or 3600
     storage = place.storage
     path = storage.path(place.prefix)
+    headers: dict[str, str] = {}
     try:
-        if method == "UPLOAD":
+        if storage.identity[0] in storage_azure.AZURE_PROTOCOLS:
+            what = f"PRESIGN {method} {place.label}"
+            url, headers = storage_azure.presign(storage.fs, path, expire, method == "UPLOAD", what)
+        elif method == "UPLOAD":
             url = storage.fs.sign(path, expiration=expire, client_method="put_object")
         else:
             url = storage.fs.sign(path, expiration=expire)
@@ -113,7 +118,7 @@ def presign(context: StageContext, element: Presign) -> Rows:
     if context.settings.stage_dialect == "snowflake":
         return Rows([Column(_presigned_url_column(element), VARCHAR)], [[url]])
     verb = "PUT" if method == "UPLOAD" else "GET"
-    return Rows(PRESIGN_COLUMNS, [[verb, "{}", url]])
+    return Rows(PRESIGN_COLUMNS, [[verb, json.dumps(headers), url]])
 
 
 def _presigned_url_column(element: Presign) -> str:

@@ -55,12 +55,17 @@ from fsspec.implementations.local import LocalFileSystem
 
 from sqla_stage.credentials import Credentials, Encryption
 from sqla_stage.errors import StageOperationalError, StageProgrammingError, StageRuntimeError
-from sqla_stage.runtime import log_redaction, mounts, storage_reach
+from sqla_stage.runtime import log_redaction, mounts, storage_azure, storage_reach
 from sqla_stage.runtime.checksums import local_md5
 from sqla_stage.runtime.client_encryption import master_key
 from sqla_stage.runtime.patterns import compile_pattern
-from sqla_stage.runtime.storage_credentials import S3_PROTOCOLS, encryption_options, storage_options
+from sqla_stage.runtime.storage_credentials import (
+    S3_PROTOCOLS,
+    encryption_options,
+    storage_options,
+)
 from sqla_stage.runtime.storage_gcs import GCS_PROTOCOLS, check_bucket, gcs_filesystem
+from sqla_stage.runtime.storage_info import etag, modified
 from sqla_stage.runtime.storage_limits import limit_attempts, s3_limits
 from sqla_stage.runtime.storage_roles import assumed_role_options, role_to_assume
 
@@ -151,7 +156,11 @@ class StageStorage:
         self.identity = identity
         self.local = isinstance(fs, LocalFileSystem)
         self._mount: str | None = None
-        self._checked = identity[0] not in (*S3_PROTOCOLS, *GCS_PROTOCOLS)
+        self._checked = identity[0] not in (
+            *S3_PROTOCOLS,
+            *GCS_PROTOCOLS,
+            *storage_azure.AZURE_PROTOCOLS,
+        )
         #: The S3-compatible service's URL, where the credentials name one.
         self.endpoint: str | None = None
         #: Credentials naming an ``aws_role``, assumed on first use (`storage_roles`).
@@ -171,7 +180,7 @@ class StageStorage:
 
     @property
     def fs(self) -> AbstractFileSystem:
-        """The filesystem; an S3 or GCS bucket is checked on first use (once per storage).
+        """The filesystem; a bucket or container is checked on first use (once per storage).
 
         Raises:
             StageRuntimeError: the bucket does not exist, the credentials are refused,
@@ -194,6 +203,8 @@ class StageStorage:
     def _check_bucket(self) -> None:
         if self.identity[0] in GCS_PROTOCOLS:
             return check_bucket(self._fs, self.root, self.label)  # `storage_gcs`
+        if self.identity[0] in storage_azure.AZURE_PROTOCOLS:
+            return storage_azure.check_container(self._fs, self.root, self.label)
         bucket, _, key = self.root.strip("/").partition("/")
         try:
             self._fs.call_s3(
@@ -369,7 +380,7 @@ class StageStorage:
             if key is None or SCRATCH_PREFIX in key or storage_reach.fenced(path, self.fence):
                 continue
             size = int(info.get("size") or 0)
-            yield key, FileInfo(key, size, _etag(info), _modified(info), info)
+            yield key, FileInfo(key, size, etag(info), modified(info), info)
 
     def _walk_local(self, base: str, checksums: bool) -> Iterator[tuple[str, FileInfo]]:
         # Keys are built folder by folder (each name decoded once), not from full paths.
@@ -434,21 +445,6 @@ class StageStorage:
         return bool(self.fs.isfile(self.path(key)))
 
 
-def _etag(info: dict[str, Any]) -> str | None:
-    value = info.get("ETag") or info.get("etag") or info.get("md5")
-    return str(value).strip('"') if value else None
-
-
-def _modified(info: dict[str, Any]) -> dt.datetime | None:
-    for name in ("LastModified", "last_modified", "mtime", "created"):
-        value = info.get(name)
-        if isinstance(value, dt.datetime):
-            return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
-        if isinstance(value, (int, float)):
-            return dt.datetime.fromtimestamp(value, dt.UTC)
-    return None
-
-
 def open_storage(
     url: str,
     credentials: Credentials | None,
@@ -464,6 +460,12 @@ def open_storage(
         StageRuntimeError: no fsspec filesystem handles the URL's protocol, it is Aliyun
             OSS, or ``encryption`` cannot be applied there (`encryption_options`).
     """
+    if storage_azure.is_azure(url):  # adlfs, opened by `storage_azure`
+        encryption_options(encryption, "azure", label or url)  # refuses any (AZURE_CSE too)
+        fs, root, identity = storage_azure.open_azure(url, credentials, label or url)
+        azure = StageStorage(fs, root, label or url, identity)
+        azure.endpoint = fs.account_url
+        return azure
     protocol = fsspec.core.split_protocol(url)[0]
     if protocol in GCS_PROTOCOLS:  # `storage_gcs`
         fs, root, identity, endpoint = gcs_filesystem(url, credentials, label or url, encryption)

@@ -5,7 +5,8 @@ The filesystems under a stage fail with Python's and their SDK's own exceptions:
 (``EFBIG``, errno 27) or a folder where a file should be (``FileExistsError``), a
 ``ValueError`` for a path no filesystem can hold (an embedded NUL) or raised inside a
 filesystem's own code, and botocore's
-``EndpointConnectionError`` (not an ``OSError``) when an S3 server stops answering.
+``EndpointConnectionError`` (not an ``OSError``) when an S3 server stops answering
+(azure-core's ``ServiceRequestError`` when an Azure one does).
 `storage_failures` turns each into a
 [StageOperationalError][sqla_stage.errors.StageOperationalError] that names the statement
 and its stage, so no raw Python or SDK exception leaves a stage statement. DuckDB's own
@@ -26,7 +27,16 @@ import duckdb
 from sqla_stage.errors import StageError, StageOperationalError
 
 #: Modules whose exceptions are storage failures though they are not ``OSError``s.
-_STORAGE_MODULES = ("botocore.", "aiobotocore.", "aiohttp.", "s3fs.", "fsspec.", "urllib3.")
+_STORAGE_MODULES = (
+    "botocore.",
+    "aiobotocore.",
+    "aiohttp.",
+    "s3fs.",
+    "fsspec.",
+    "urllib3.",
+    "azure.",
+    "adlfs.",
+)
 #: Modules whose ``ValueError``s are storage failures (a filesystem refusing a path).
 _PATH_MODULES = (*_STORAGE_MODULES, "os", "posixpath", "ntpath", "shutil", "pathlib", "io")
 
@@ -65,6 +75,7 @@ def is_storage_failure(error: BaseException) -> bool:
 _LOST = re.compile(
     r"EndpointConnectionError|ConnectTimeoutError|ConnectionClosedError|ReadTimeoutError"
     r"|ClientConnectorError|ServerDisconnectedError|Connection refused|Could not connect"
+    r"|ServiceRequestError|Cannot connect to host"
 )
 
 

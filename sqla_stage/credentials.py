@@ -10,7 +10,7 @@ construct and that text only reaches logs and error messages.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Self
 
 from sqla_stage.errors import StageArgumentError
@@ -91,13 +91,23 @@ class _SecretMapping(Mapping[str, str]):
             return self._values == dict(other)
         return NotImplemented
 
+    def is_secret(self, key: str) -> bool:
+        """Whether the value of ``key`` is a secret."""
+        return key in self._secret
+
     def masked(self) -> dict[str, str]:
         """The values with every secret replaced by ``***``."""
-        return {k: MASK if k in self._secret else v for k, v in self._values.items()}
+        return {k: MASK if self.is_secret(k) else v for k, v in self._values.items()}
+
+    def with_secrets(self, change: Callable[[str], str]) -> Self:
+        """A copy with each secret value replaced by ``change(value)``, the rest kept."""
+        return type(self)(
+            {k: change(v) if self.is_secret(k) else v for k, v in self._values.items()}
+        )
 
     def with_masked_secrets(self) -> Self:
         """A copy whose secrets are ``***``, to render for display."""
-        return type(self)(self.masked())
+        return self.with_secrets(lambda _value: MASK)
 
     def __repr__(self) -> str:
         return f"{self._label}({self.masked()!r})"

@@ -134,4 +134,5 @@ def test_masked_values_are_still_usable() -> None:
         "endpoint_url": ENDPOINT,
         "region": REGION,
     }
-    assert SECRET_KEY in str(CreateStage(aws_stage))  # the warehouse needs it
+    revealed = CreateStage(aws_stage).compile(compile_kwargs={"render_secrets": True})
+    assert SECRET_KEY in str(revealed)  # the registry's text (sealed first) and a warehouse's

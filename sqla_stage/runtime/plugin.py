@@ -141,6 +141,7 @@ def install(engine: Engine, settings: RuntimeSettings) -> None:
     from sqla_stage.runtime.namespaces import mark_primary
     from sqla_stage.runtime.reflection import fit_dialect
     from sqla_stage.runtime.registry_tables import ensure_registry
+    from sqla_stage.runtime.sealed_secrets import seal_plaintext_rows
 
     _ENGINES[engine] = settings
     fit_dialect(engine.dialect)
@@ -151,6 +152,7 @@ def install(engine: Engine, settings: RuntimeSettings) -> None:
         register_mount_filesystem(dbapi_connection)
         mark_primary(dbapi_connection)
         ensure_registry(dbapi_connection)
+        seal_plaintext_rows(dbapi_connection)
 
     @event.listens_for(engine, "do_execute")
     def _on_execute(cursor: Any, statement: str, parameters: Any, context: Any) -> bool:

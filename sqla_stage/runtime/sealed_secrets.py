@@ -1,0 +1,244 @@
+"""Secrets at rest: each secret value in the registry is sealed with AES-256-GCM.
+
+The registry keeps a stage's or connection's definition as SQL text in a table
+(`registry`), which any SQL client of the database can read. Only the secret values in
+it (an ``AWS_SECRET_KEY``, a ``MASTER_KEY``, a connection's secret parameters) are
+sealed: the text keeps the names, the URL and the options, which SHOW, DESC and Alembic
+read, and each secret becomes ``'sqla_stage:sealed:v1:<key id>:<base64>'``, the
+12-byte nonce and the ciphertext with its tag. The key (`secret_keys`) is never in the
+database, so no query, copy or export of the database reveals a usable secret.
+
+`Vault` seals what the registry writes and opens what it reads, in the statement's
+transaction, so a rolled-back ``CREATE STAGE`` leaves nothing behind. A value that is
+not sealed (a database written before this) is read as it is, and sealed when the engine
+next connects (`seal_plaintext_rows`).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import os
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from sqla_stage.connections import CreateConnection
+from sqla_stage.credentials import MASK, _SecretMapping
+from sqla_stage.ddl import altered_stage
+from sqla_stage.dialects.base import RENDER_SECRETS
+from sqla_stage.errors import StageProgrammingError
+from sqla_stage.runtime.literals import fetch_one, inline, literal
+from sqla_stage.runtime.registry_records import definition
+from sqla_stage.runtime.registry_tables import SCHEMA, has_registry
+from sqla_stage.runtime.secret_keys import (
+    ENV_VARIABLE,
+    SecretKey,
+    database_file,
+    opening_keys,
+    sealing_key,
+)
+from sqla_stage.stage import Stage
+
+PREFIX = "sqla_stage:sealed:v1:"
+#: Bound into every ciphertext: a sealed value opens only as a sqla_stage secret.
+_AAD = b"sqla_stage registry secret v1"
+_NONCE = 12
+_SEALED_ROWS: set[str] = set()
+_LOCK = threading.Lock()
+
+
+def is_sealed(value: str) -> bool:
+    """Whether ``value`` is a sealed secret."""
+    return value.startswith(PREFIX)
+
+
+def seal(value: str, key: SecretKey) -> str:
+    """``value`` sealed with ``key`` (a fresh nonce each time)."""
+    nonce = os.urandom(_NONCE)
+    sealed = AESGCM(key.key).encrypt(nonce, value.encode("utf-8"), _AAD)
+    return f"{PREFIX}{key.id}:{base64.b64encode(nonce + sealed).decode('ascii')}"
+
+
+def open_sealed(value: str, keys: list[SecretKey], where: str, what: str) -> str:
+    """The secret ``value`` seals; a value that is not sealed is returned as it is.
+
+    Args:
+        value: A value from the registry.
+        keys: The keys that may open it (`opening_keys`).
+        where: Where those keys were looked for, for the message.
+        what: The stage or connection, for the message.
+
+    Raises:
+        StageProgrammingError: none of ``keys`` is the one that sealed it, or the value
+            was changed; the message says how to supply the key and never quotes a value.
+    """
+    if not is_sealed(value):
+        return value
+    key_id, _, payload = value[len(PREFIX) :].partition(":")
+    for key in keys:
+        if key.id != key_id:
+            continue
+        try:
+            data = base64.b64decode(payload, validate=True)
+            return AESGCM(key.key).decrypt(data[:_NONCE], data[_NONCE:], _AAD).decode("utf-8")
+        except (binascii.Error, ValueError, InvalidTag):
+            raise StageProgrammingError(
+                f"{what}: a secret in the registry is damaged (it does not open with the "
+                f"key {key_id} that sealed it, from {key.source}); create it again with "
+                "CREATE OR REPLACE"
+            ) from None
+    tried = ", ".join(f"{key.id} from {key.source}" for key in keys) or "none found"
+    raise StageProgrammingError(
+        f"{what}: its secrets were sealed with the key {key_id}, which is not available "
+        f"(looked in {where}; keys tried: {tried}). Set {ENV_VARIABLE} to that key "
+        "(base64), or put the key file it was made with back beside the database, or "
+        "create the stage or connection again with CREATE OR REPLACE"
+    )
+
+
+def _stage_secrets(stage: Stage, change: Callable[[str], str]) -> Stage:
+    """``stage`` with each secret of its credentials and encryption changed."""
+    changes = {
+        name: value.with_secrets(change)
+        for name in ("credentials", "encryption")
+        if (value := getattr(stage, name)) is not None
+    }
+    return altered_stage(stage, changes) if changes else stage
+
+
+def _connection_secrets(
+    element: CreateConnection, change: Callable[[str], str]
+) -> CreateConnection:
+    """A plain ``CREATE CONNECTION`` of ``element`` with each secret changed."""
+    return CreateConnection(
+        element.name,
+        element.storage_type,
+        credentials=element.credentials and element.credentials.with_secrets(change),
+        parameters=element.parameters and element.parameters.with_secrets(change),
+    )
+
+
+def _masked(_value: str) -> str:
+    return MASK
+
+
+class Vault:
+    """Seals and opens the secrets of one database's registry rows, in one cursor."""
+
+    def __init__(self, cursor: Any) -> None:
+        """Work through ``cursor``, the statement's DuckDB cursor."""
+        self.cursor = cursor
+
+    def _sealer(self, catalog: str | None) -> Callable[[str], str]:
+        key = sealing_key(self.cursor, catalog)
+        return lambda value: value if is_sealed(value) else seal(value, key)
+
+    def _opener(self, catalog: str | None, what: str, reveal: bool) -> Callable[[str], str]:
+        if not reveal:
+            return _masked
+        keys, where = opening_keys(self.cursor, catalog)
+        return lambda value: open_sealed(value, keys, where, what)
+
+    def seal_stage(self, stage: Stage, catalog: str | None) -> Stage:
+        """``stage`` with its secrets sealed, to store in ``catalog``'s registry."""
+        return _stage_secrets(stage, self._sealer(catalog))
+
+    def open_stage(self, stage: Stage, catalog: str | None, *, reveal: bool = True) -> Stage:
+        """A stored ``stage`` with its secrets opened (``reveal``) or masked.
+
+        Raises:
+            StageProgrammingError: the key that sealed them is not available.
+        """
+        return _stage_secrets(stage, self._opener(catalog, f"stage {stage.key}", reveal))
+
+    def seal_connection(self, element: CreateConnection) -> CreateConnection:
+        """The ``CREATE CONNECTION`` to store, its secrets sealed."""
+        return _connection_secrets(element, self._sealer(None))
+
+    def open_connection(
+        self, element: CreateConnection, *, reveal: bool = True
+    ) -> CreateConnection:
+        """A stored connection with its secrets opened (``reveal``) or masked.
+
+        Raises:
+            StageProgrammingError: the key that sealed them is not available.
+        """
+        what = f"connection {element.name}"
+        return _connection_secrets(element, self._opener(None, what, reveal))
+
+
+def _plain(*mappings: _SecretMapping | None) -> bool:
+    """Whether a secret of ``mappings`` is stored unsealed."""
+    return any(
+        mapping.is_secret(key) and not is_sealed(value)
+        for mapping in mappings
+        if mapping is not None
+        for key, value in mapping.items()
+    )
+
+
+def seal_plaintext_rows(cursor: Any) -> None:
+    """Seal the secrets a release before this stored in plaintext, in the current database.
+
+    Run when the engine connects, once a process and database file; the rows are
+    rewritten in one transaction. A read-only database is left as it is (its plaintext
+    secrets still work), as is an attached database (its rows are sealed when they are
+    next written).
+
+    Args:
+        cursor: A DuckDB connection, outside a transaction.
+    """
+    from sqla_stage.parser import parse
+
+    database = database_file(cursor, None)
+    if database is None or not has_registry(cursor):
+        return  # an in-memory database holds only what this process sealed
+    with _LOCK:
+        if database in _SEALED_ROWS:
+            return
+        _SEALED_ROWS.add(database)
+    if fetch_one(
+        cursor, f"SELECT readonly FROM duckdb_databases() WHERE path = {literal(database)}"
+    )[0]:
+        return
+    vault = Vault(cursor)
+    updates = []
+    for key, name, text in cursor.execute(
+        f"SELECT namespace, name, definition FROM {SCHEMA}.stages"
+    ).fetchall():
+        stage: Stage = parse(text).stage
+        if _plain(stage.credentials, stage.encryption):
+            sealed = definition(vault.seal_stage(stage, None), stage.schema, stage.name)
+            updates.append(
+                inline(
+                    f"UPDATE {SCHEMA}.stages SET definition = ? WHERE namespace = ? AND name = ?",
+                    [sealed, key, name],
+                )
+            )
+    for name, text in cursor.execute(
+        f"SELECT name, definition FROM {SCHEMA}.connections"
+    ).fetchall():
+        element: CreateConnection = parse(text)
+        if _plain(element.credentials, element.parameters):
+            sealed = str(
+                vault.seal_connection(element).compile(compile_kwargs={RENDER_SECRETS: True})
+            )
+            updates.append(
+                inline(
+                    f"UPDATE {SCHEMA}.connections SET definition = ? WHERE name = ?", [sealed, name]
+                )
+            )
+    if not updates:
+        return
+    cursor.execute("BEGIN TRANSACTION")
+    try:
+        for update in updates:
+            cursor.execute(update)
+    except BaseException:
+        cursor.execute("ROLLBACK")
+        raise
+    cursor.execute("COMMIT")

@@ -4,8 +4,8 @@
 ``duckdb:///app.duckdb?plugin=sqla_stage&stage_root=...&stage_user=...``, plus
 ``stage_progress=False`` to turn progress bars off and ``stage_dialect=snowflake`` (or
 ``databend``, ``matrixone``) to give results the shape and semantics of that warehouse.
-On other dialects the plugin does nothing: the constructs there compile to the engine's
-own SQL.
+On other dialects the plugin only masks secrets in the engine's ``echo`` log
+(`log_redaction.install_on_engine`): the constructs there compile to the engine's own SQL.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import URL, CreateEnginePlugin, Engine
 
 from sqla_stage.errors import StageArgumentError
-from sqla_stage.runtime import progress
+from sqla_stage.runtime import log_redaction, progress
 
 SETTINGS = ("stage_root", "stage_user", "stage_progress", "stage_dialect")
 #: The warehouses whose results and semantics the runtime can follow (``stage_dialect``).
@@ -122,7 +122,8 @@ class StagePlugin(CreateEnginePlugin):
         return url.difference_update_query(SETTINGS)
 
     def engine_created(self, engine: Engine) -> None:
-        """Install the connect and execute events, on duckdb-engine engines only."""
+        """Mask secrets in the engine's ``echo`` log; on duckdb-engine, install the runtime."""
+        log_redaction.install_on_engine(engine)
         if engine.dialect.name != "duckdb":
             return
         root = self.stage_root or default_stage_root(self.database)

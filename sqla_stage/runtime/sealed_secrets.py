@@ -19,7 +19,6 @@ from __future__ import annotations
 import base64
 import binascii
 import os
-import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -27,17 +26,16 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from sqla_stage.connections import CreateConnection
-from sqla_stage.credentials import MASK, _SecretMapping
+from sqla_stage.credentials import MASK, SECRET_SQL_NAMES, _SecretMapping
 from sqla_stage.ddl import altered_stage
 from sqla_stage.dialects.base import RENDER_SECRETS
 from sqla_stage.errors import StageProgrammingError
-from sqla_stage.runtime.literals import fetch_one, inline, literal
+from sqla_stage.runtime.literals import fetch_one, inline
 from sqla_stage.runtime.registry_records import definition
 from sqla_stage.runtime.registry_tables import SCHEMA, has_registry
 from sqla_stage.runtime.secret_keys import (
     ENV_VARIABLE,
     SecretKey,
-    database_file,
     opening_keys,
     sealing_key,
 )
@@ -47,8 +45,14 @@ PREFIX = "sqla_stage:sealed:v1:"
 #: Bound into every ciphertext: a sealed value opens only as a sqla_stage secret.
 _AAD = b"sqla_stage registry secret v1"
 _NONCE = 12
-_SEALED_ROWS: set[str] = set()
-_LOCK = threading.Lock()
+_SECRET_NAMES = "|".join(sorted(SECRET_SQL_NAMES))
+#: The stage rows that may hold an unsealed secret: more secret keys than sealed values.
+_CANDIDATES = (
+    f"SELECT namespace, name, definition FROM {SCHEMA}.stages WHERE "
+    f"len(regexp_extract_all(definition, '(?:{_SECRET_NAMES}) = ''')) > "
+    f"len(regexp_extract_all(definition, '= ''{PREFIX}'))"
+)
+_READ_ONLY = "SELECT readonly FROM duckdb_databases() WHERE database_name = current_database()"
 
 
 def is_sealed(value: str) -> bool:
@@ -134,14 +138,32 @@ class Vault:
         self.cursor = cursor
 
     def _sealer(self, catalog: str | None) -> Callable[[str], str]:
-        key = sealing_key(self.cursor, catalog)
-        return lambda value: value if is_sealed(value) else seal(value, key)
+        """Seals a value; the key is looked up (a key file made) at the first secret."""
+        keys: list[SecretKey] = []
+
+        def sealed(value: str) -> str:
+            if is_sealed(value):
+                return value
+            if not keys:
+                keys.append(sealing_key(self.cursor, catalog))
+            return seal(value, keys[0])
+
+        return sealed
 
     def _opener(self, catalog: str | None, what: str, reveal: bool) -> Callable[[str], str]:
+        """Opens a value (or masks it); the keys are looked up at the first sealed one."""
         if not reveal:
             return _masked
-        keys, where = opening_keys(self.cursor, catalog)
-        return lambda value: open_sealed(value, keys, where, what)
+        found: list[tuple[list[SecretKey], str]] = []
+
+        def opened(value: str) -> str:
+            if not is_sealed(value):
+                return value
+            if not found:
+                found.append(opening_keys(self.cursor, catalog))
+            return open_sealed(value, *found[0], what)
+
+        return opened
 
     def seal_stage(self, stage: Stage, catalog: str | None) -> Stage:
         """``stage`` with its secrets sealed, to store in ``catalog``'s registry."""
@@ -184,54 +206,34 @@ def _plain(*mappings: _SecretMapping | None) -> bool:
 def seal_plaintext_rows(cursor: Any) -> None:
     """Seal the secrets a release before this stored in plaintext, in the current database.
 
-    Run when the engine connects, once a process and database file; the rows are
-    rewritten in one transaction. A read-only database is left as it is (its plaintext
-    secrets still work), as is an attached database (its rows are sealed when they are
-    next written).
+    Run each time the engine connects: one query finds the stage rows that may hold an
+    unsealed secret (more secret keys than sealed values), and only those, with every
+    connection row, are parsed; what holds one is rewritten in one transaction. A
+    read-only database is left as it is (its plaintext secrets still work), as is an
+    attached database (its rows are sealed when they are next written).
 
     Args:
         cursor: A DuckDB connection, outside a transaction.
     """
     from sqla_stage.parser import parse
 
-    database = database_file(cursor, None)
-    if database is None or not has_registry(cursor):
-        return  # an in-memory database holds only what this process sealed
-    with _LOCK:
-        if database in _SEALED_ROWS:
-            return
-        _SEALED_ROWS.add(database)
-    if fetch_one(
-        cursor, f"SELECT readonly FROM duckdb_databases() WHERE path = {literal(database)}"
-    )[0]:
+    if not has_registry(cursor) or fetch_one(cursor, _READ_ONLY)[0]:
         return
     vault = Vault(cursor)
     updates = []
-    for key, name, text in cursor.execute(
-        f"SELECT namespace, name, definition FROM {SCHEMA}.stages"
-    ).fetchall():
+    for key, name, text in cursor.execute(_CANDIDATES).fetchall():
         stage: Stage = parse(text).stage
         if _plain(stage.credentials, stage.encryption):
             sealed = definition(vault.seal_stage(stage, None), stage.schema, stage.name)
-            updates.append(
-                inline(
-                    f"UPDATE {SCHEMA}.stages SET definition = ? WHERE namespace = ? AND name = ?",
-                    [sealed, key, name],
-                )
-            )
-    for name, text in cursor.execute(
-        f"SELECT name, definition FROM {SCHEMA}.connections"
-    ).fetchall():
+            update = f"UPDATE {SCHEMA}.stages SET definition = ? WHERE namespace = ? AND name = ?"
+            updates.append(inline(update, [sealed, key, name]))
+    rows = cursor.execute(f"SELECT name, definition FROM {SCHEMA}.connections").fetchall()
+    for name, text in rows:
         element: CreateConnection = parse(text)
         if _plain(element.credentials, element.parameters):
-            sealed = str(
-                vault.seal_connection(element).compile(compile_kwargs={RENDER_SECRETS: True})
-            )
-            updates.append(
-                inline(
-                    f"UPDATE {SCHEMA}.connections SET definition = ? WHERE name = ?", [sealed, name]
-                )
-            )
+            compiled = vault.seal_connection(element).compile(compile_kwargs={RENDER_SECRETS: True})
+            update = f"UPDATE {SCHEMA}.connections SET definition = ? WHERE name = ?"
+            updates.append(inline(update, [str(compiled), name]))
     if not updates:
         return
     cursor.execute("BEGIN TRANSACTION")

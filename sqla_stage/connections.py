@@ -126,7 +126,7 @@ class NamedConnection(Credentials):
             return self.name == other.name
         return False if isinstance(other, Mapping) else NotImplemented
 
-    def with_secrets(self, change: Callable[[str], str]) -> Self:
+    def with_secrets(self, change: Callable[[str, str], str]) -> Self:
         """Itself: a name is no secret."""
         return self
 

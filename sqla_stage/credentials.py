@@ -99,15 +99,19 @@ class _SecretMapping(Mapping[str, str]):
         """The values with every secret replaced by ``***``."""
         return {k: MASK if self.is_secret(k) else v for k, v in self._values.items()}
 
-    def with_secrets(self, change: Callable[[str], str]) -> Self:
-        """A copy with each secret value replaced by ``change(value)``, the rest kept."""
+    def with_secrets(self, change: Callable[[str, str], str]) -> Self:
+        """A copy with each secret value replaced by ``change(key, value)``, the rest kept."""
         return type(self)(
-            {k: change(v) if self.is_secret(k) else v for k, v in self._values.items()}
+            {k: change(k, v) if self.is_secret(k) else v for k, v in self._values.items()}
         )
+
+    def public(self) -> dict[str, str]:
+        """The values that are not secrets."""
+        return {k: v for k, v in self._values.items() if not self.is_secret(k)}
 
     def with_masked_secrets(self) -> Self:
         """A copy whose secrets are ``***``, to render for display."""
-        return self.with_secrets(lambda _value: MASK)
+        return self.with_secrets(lambda _key, _value: MASK)
 
     def __repr__(self) -> str:
         return f"{self._label}({self.masked()!r})"

@@ -217,6 +217,41 @@ def test_a_damaged_secret_is_refused_by_name(tmp_path: Path) -> None:
     engine.dispose()
 
 
+def test_sealed_values_work_only_where_they_were_sealed(tmp_path: Path) -> None:
+    """A row edited to send its secrets elsewhere, or a sealed value reused, is refused."""
+    engine = engine_on(tmp_path / "app.duckdb", tmp_path / "stages")
+    with engine.begin() as conn:
+        conn.exec_driver_sql(
+            "CREATE STAGE ext URL = 'memory://at-rest/bound/' CREDENTIALS = (AWS_KEY_ID = "
+            "'kid-0a1b' AWS_SECRET_KEY = 'sec-2c3d' ENDPOINT_URL = 'http://127.0.0.1:9000')"
+        )
+        text = conn.exec_driver_sql("SELECT definition FROM sqla_stage.stages").scalar()
+        sealed = text.split("AWS_SECRET_KEY = '")[1].split("'")[0]
+        key_id = text.split("AWS_KEY_ID = '")[1].split("'")[0]
+    for edit in (
+        "replace(definition, '127.0.0.1:9000', '127.0.0.1:9999')",  # another endpoint
+        "replace(definition, 'memory://at-rest/bound/', 'memory://at-rest/elsewhere/')",
+    ):
+        with engine.begin() as conn:  # as any SQL client of the database could
+            conn.exec_driver_sql(f"UPDATE sqla_stage.stages SET definition = {edit}")
+        with engine.connect() as conn, pytest.raises(StageProgrammingError) as caught:
+            conn.exec_driver_sql("LIST @ext")
+        assert "sealed for another URL, endpoint or field" in str(caught.value)
+        with engine.begin() as conn:
+            conn.exec_driver_sql("UPDATE sqla_stage.stages SET definition = ?", (text,))
+            assert conn.exec_driver_sql("LIST @ext").all() == []
+    with engine.connect() as conn, pytest.raises(StageProgrammingError) as reused:
+        conn.exec_driver_sql(
+            "CREATE STAGE copy URL = 'memory://at-rest/copy/' CREDENTIALS = ("
+            f"AWS_KEY_ID = '{key_id}' AWS_SECRET_KEY = '{sealed}' "
+            "ENDPOINT_URL = 'http://127.0.0.1:9000')"
+        )
+    assert "is a sealed registry value" in str(reused.value)
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT count(*) FROM sqla_stage.stages").scalar() == 1
+    engine.dispose()
+
+
 def test_an_old_plaintext_database_is_sealed_on_connect(
     tmp_path: Path, s3_server: Any, s3_bucket: str
 ) -> None:

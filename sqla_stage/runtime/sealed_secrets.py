@@ -8,6 +8,12 @@ read, and each secret becomes ``'sqla_stage:sealed:v1:<key id>:<base64>'``, the
 12-byte nonce and the ciphertext with its tag. The key (`secret_keys`) is never in the
 database, so no query, copy or export of the database reveals a usable secret.
 
+Each ciphertext is bound (as AES-GCM's associated data, `_context`) to where the secret
+is used: the stage's URL or the connection's storage type, the field it is in, and the
+readable settings beside it (the endpoint, the region). A sealed value copied into
+another stage, or a row whose URL or endpoint was edited by hand to send the secrets
+elsewhere, does not open; and a sealed value given as a secret is refused.
+
 `Vault` seals what the registry writes and opens what it reads, in the statement's
 transaction, so a rolled-back ``CREATE STAGE`` leaves nothing behind. A value that is
 not sealed (a database written before this) is read as it is, and sealed when the engine
@@ -18,6 +24,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
 import os
 from collections.abc import Callable
 from typing import Any
@@ -60,18 +67,19 @@ def is_sealed(value: str) -> bool:
     return value.startswith(PREFIX)
 
 
-def seal(value: str, key: SecretKey) -> str:
-    """``value`` sealed with ``key`` (a fresh nonce each time)."""
+def seal(value: str, key: SecretKey, context: bytes) -> str:
+    """``value`` sealed with ``key`` for ``context`` (a fresh nonce each time)."""
     nonce = os.urandom(_NONCE)
-    sealed = AESGCM(key.key).encrypt(nonce, value.encode("utf-8"), _AAD)
+    sealed = AESGCM(key.key).encrypt(nonce, value.encode("utf-8"), _AAD + context)
     return f"{PREFIX}{key.id}:{base64.b64encode(nonce + sealed).decode('ascii')}"
 
 
-def open_sealed(value: str, keys: list[SecretKey], where: str, what: str) -> str:
+def open_sealed(value: str, context: bytes, keys: list[SecretKey], where: str, what: str) -> str:
     """The secret ``value`` seals; a value that is not sealed is returned as it is.
 
     Args:
         value: A value from the registry.
+        context: Where it is used (`_context`), as when it was sealed.
         keys: The keys that may open it (`opening_keys`).
         where: Where those keys were looked for, for the message.
         what: The stage or connection, for the message.
@@ -88,12 +96,13 @@ def open_sealed(value: str, keys: list[SecretKey], where: str, what: str) -> str
             continue
         try:
             data = base64.b64decode(payload, validate=True)
-            return AESGCM(key.key).decrypt(data[:_NONCE], data[_NONCE:], _AAD).decode("utf-8")
+            opened = AESGCM(key.key).decrypt(data[:_NONCE], data[_NONCE:], _AAD + context)
+            return opened.decode("utf-8")
         except (binascii.Error, ValueError, InvalidTag):
             raise StageProgrammingError(
-                f"{what}: a secret in the registry is damaged (it does not open with the "
-                f"key {key_id} that sealed it, from {key.source}); create it again with "
-                "CREATE OR REPLACE"
+                f"{what}: a secret in the registry is damaged, or was sealed for another "
+                f"URL, endpoint or field (it does not open here with the key {key_id} "
+                f"that sealed it, from {key.source}); create it again with CREATE OR REPLACE"
             ) from None
     tried = ", ".join(f"{key.id} from {key.source}" for key in keys) or "none found"
     raise StageProgrammingError(
@@ -104,29 +113,49 @@ def open_sealed(value: str, keys: list[SecretKey], where: str, what: str) -> str
     )
 
 
-def _stage_secrets(stage: Stage, change: Callable[[str], str]) -> Stage:
+#: What seals, opens or masks one secret: ``change(context, value)``.
+Change = Callable[[bytes, str], str]
+
+
+def _context(place: list[Any], field: str) -> bytes:
+    """The associated data of a secret: where it is used and the field it is in."""
+    return json.dumps([*place, field], separators=(",", ":")).encode("utf-8")
+
+
+def _public(*mappings: _SecretMapping | None) -> list[list[str]]:
+    """The readable settings beside the secrets (endpoint, region, type), sorted."""
+    return sorted([k, v] for m in mappings if m is not None for k, v in m.public().items())
+
+
+def _stage_secrets(stage: Stage, change: Change) -> Stage:
     """``stage`` with each secret of its credentials and encryption changed."""
+    place = ["stage", stage.url or "", _public(stage.credentials, stage.encryption)]
     changes = {
-        name: value.with_secrets(change)
+        name: value.with_secrets(
+            lambda key, secret, name=name: change(_context(place, f"{name}.{key}"), secret)
+        )
         for name in ("credentials", "encryption")
         if (value := getattr(stage, name)) is not None
     }
     return altered_stage(stage, changes) if changes else stage
 
 
-def _connection_secrets(
-    element: CreateConnection, change: Callable[[str], str]
-) -> CreateConnection:
+def _connection_secrets(element: CreateConnection, change: Change) -> CreateConnection:
     """A plain ``CREATE CONNECTION`` of ``element`` with each secret changed."""
+    place = ["connection", element.storage_type, _public(element.credentials, element.parameters)]
+
+    def changed(name: str) -> Callable[[str, str], str]:
+        return lambda key, secret: change(_context(place, f"{name}.{key}"), secret)
+
     return CreateConnection(
         element.name,
         element.storage_type,
-        credentials=element.credentials and element.credentials.with_secrets(change),
-        parameters=element.parameters and element.parameters.with_secrets(change),
+        credentials=element.credentials and element.credentials.with_secrets(changed("c")),
+        parameters=element.parameters and element.parameters.with_secrets(changed("p")),
     )
 
 
-def _masked(_value: str) -> str:
+def _masked(_context: bytes, _value: str) -> str:
     return MASK
 
 
@@ -137,37 +166,44 @@ class Vault:
         """Work through ``cursor``, the statement's DuckDB cursor."""
         self.cursor = cursor
 
-    def _sealer(self, catalog: str | None) -> Callable[[str], str]:
-        """Seals a value; the key is looked up (a key file made) at the first secret."""
+    def _sealer(self, catalog: str | None, what: str) -> Change:
+        """Seals a value; the key is looked up (a key file made) at the first secret.
+
+        A value that is already sealed is refused: it is a registry value given as a
+        secret (copied from ``sqla_stage.stages``), never a real one.
+        """
         keys: list[SecretKey] = []
 
-        def sealed(value: str) -> str:
+        def sealed(context: bytes, value: str) -> str:
             if is_sealed(value):
-                return value
+                raise StageProgrammingError(
+                    f"{what}: a secret is a sealed registry value ({PREFIX}...), not a "
+                    "secret; give the real value"
+                )
             if not keys:
                 keys.append(sealing_key(self.cursor, catalog))
-            return seal(value, keys[0])
+            return seal(value, keys[0], context)
 
         return sealed
 
-    def _opener(self, catalog: str | None, what: str, reveal: bool) -> Callable[[str], str]:
+    def _opener(self, catalog: str | None, what: str, reveal: bool) -> Change:
         """Opens a value (or masks it); the keys are looked up at the first sealed one."""
         if not reveal:
             return _masked
         found: list[tuple[list[SecretKey], str]] = []
 
-        def opened(value: str) -> str:
+        def opened(context: bytes, value: str) -> str:
             if not is_sealed(value):
                 return value
             if not found:
                 found.append(opening_keys(self.cursor, catalog))
-            return open_sealed(value, *found[0], what)
+            return open_sealed(value, context, *found[0], what)
 
         return opened
 
     def seal_stage(self, stage: Stage, catalog: str | None) -> Stage:
         """``stage`` with its secrets sealed, to store in ``catalog``'s registry."""
-        return _stage_secrets(stage, self._sealer(catalog))
+        return _stage_secrets(stage, self._sealer(catalog, f"stage {stage.key}"))
 
     def open_stage(self, stage: Stage, catalog: str | None, *, reveal: bool = True) -> Stage:
         """A stored ``stage`` with its secrets opened (``reveal``) or masked.
@@ -179,7 +215,7 @@ class Vault:
 
     def seal_connection(self, element: CreateConnection) -> CreateConnection:
         """The ``CREATE CONNECTION`` to store, its secrets sealed."""
-        return _connection_secrets(element, self._sealer(None))
+        return _connection_secrets(element, self._sealer(None, f"connection {element.name}"))
 
     def open_connection(
         self, element: CreateConnection, *, reveal: bool = True
@@ -203,6 +239,15 @@ def _plain(*mappings: _SecretMapping | None) -> bool:
     )
 
 
+def _unsealed(*mappings: _SecretMapping | None) -> bool:
+    """Whether ``mappings`` hold plaintext secrets and none sealed, to seal on connect.
+
+    A row with both (edited by hand) is left as it is: opening it names what is wrong.
+    """
+    values = [value for m in mappings if m is not None for value in m.values()]
+    return _plain(*mappings) and not any(is_sealed(value) for value in values)
+
+
 def seal_plaintext_rows(cursor: Any) -> None:
     """Seal the secrets a release before this stored in plaintext, in the current database.
 
@@ -223,14 +268,14 @@ def seal_plaintext_rows(cursor: Any) -> None:
     updates = []
     for key, name, text in cursor.execute(_CANDIDATES).fetchall():
         stage: Stage = parse(text).stage
-        if _plain(stage.credentials, stage.encryption):
+        if _unsealed(stage.credentials, stage.encryption):
             sealed = definition(vault.seal_stage(stage, None), stage.schema, stage.name)
             update = f"UPDATE {SCHEMA}.stages SET definition = ? WHERE namespace = ? AND name = ?"
             updates.append(inline(update, [sealed, key, name]))
     rows = cursor.execute(f"SELECT name, definition FROM {SCHEMA}.connections").fetchall()
     for name, text in rows:
         element: CreateConnection = parse(text)
-        if _plain(element.credentials, element.parameters):
+        if _unsealed(element.credentials, element.parameters):
             compiled = vault.seal_connection(element).compile(compile_kwargs={RENDER_SECRETS: True})
             update = f"UPDATE {SCHEMA}.connections SET definition = ? WHERE name = ?"
             updates.append(inline(update, [str(compiled), name]))

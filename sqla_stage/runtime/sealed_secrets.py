@@ -190,14 +190,15 @@ class Vault:
         """Opens a value (or masks it); the keys are looked up at the first sealed one."""
         if not reveal:
             return _masked
-        found: list[tuple[list[SecretKey], str]] = []
+        found: dict[str, tuple[list[SecretKey], str]] = {}
 
         def opened(context: bytes, value: str) -> str:
             if not is_sealed(value):
                 return value
-            if not found:
-                found.append(opening_keys(self.cursor, catalog))
-            return open_sealed(value, context, *found[0], what)
+            key_id = value[len(PREFIX) :].partition(":")[0]
+            if key_id not in found:
+                found[key_id] = opening_keys(self.cursor, catalog, key_id)
+            return open_sealed(value, context, *found[key_id], what)
 
         return opened
 

@@ -169,13 +169,28 @@ def sealing_key(cursor: Any, catalog: str | None) -> SecretKey:
     return made
 
 
-def opening_keys(cursor: Any, catalog: str | None) -> tuple[list[SecretKey], str]:
-    """The keys that may open the database's secrets, and where they were looked for.
+def _loaded(key_id: str) -> SecretKey | None:
+    """A key of a key file (or the process's) this process has read, by its id."""
+    with _LOCK:
+        for key in (*_FILE_KEYS.values(), *_PROCESS_KEY):
+            if key.id == key_id:
+                return key
+    return None
+
+
+def opening_keys(cursor: Any, catalog: str | None, key_id: str) -> tuple[list[SecretKey], str]:
+    """The keys that may open a value sealed with the key ``key_id``, and where they were.
 
     The environment's key first, then the key file's (or the process's, in memory), so
-    a database sealed with its key file still opens after `ENV_VARIABLE` is set.
+    a database sealed with its key file still opens after `ENV_VARIABLE` is set. A key
+    file this process has read already is not looked up again (nor the database's file
+    asked for), so using a stage costs no query.
     """
     keys = [found] if (found := env_key()) is not None else []
+    if not any(key.id == key_id for key in keys) and (known := _loaded(key_id)) is not None:
+        keys.append(known)
+    if any(key.id == key_id for key in keys):
+        return keys, ENV_VARIABLE
     database = database_file(cursor, catalog)
     if database is None:
         keys.append(process_key())

@@ -8,10 +8,10 @@ names it with ``CONNECTION = (CONNECTION_NAME = '...')``, written here
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Self
 
-from sqla_stage.credentials import MASK, Credentials, _SecretMapping
+from sqla_stage.credentials import Credentials, _SecretMapping
 from sqla_stage.ddl import StageDDL
 from sqla_stage.errors import StageArgumentError
 from sqla_stage.statement import StageStatement
@@ -68,9 +68,9 @@ class ConnectionParameters(_SecretMapping):
         """Hold ``values`` (checked by `coerce`)."""
         self._values = dict(values)
 
-    def masked(self) -> dict[str, str]:
-        """The values with every secret replaced by ``***``."""
-        return {k: v if k in PUBLIC_PARAMETERS else MASK for k, v in self._values.items()}
+    def is_secret(self, key: str) -> bool:
+        """Whether the value of ``key`` is a secret: all but `PUBLIC_PARAMETERS`."""
+        return key not in PUBLIC_PARAMETERS
 
     @classmethod
     def coerce(cls, owner: str, value: Mapping[str, object] | None) -> ConnectionParameters | None:
@@ -126,7 +126,7 @@ class NamedConnection(Credentials):
             return self.name == other.name
         return False if isinstance(other, Mapping) else NotImplemented
 
-    def with_masked_secrets(self) -> Self:
+    def with_secrets(self, change: Callable[[str, str], str]) -> Self:
         """Itself: a name is no secret."""
         return self
 

@@ -10,7 +10,7 @@ construct and that text only reaches logs and error messages.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Self
 
 from sqla_stage.errors import StageArgumentError
@@ -96,13 +96,27 @@ class _SecretMapping(Mapping[str, str]):
             return self._values == dict(other)
         return NotImplemented
 
+    def is_secret(self, key: str) -> bool:
+        """Whether the value of ``key`` is a secret."""
+        return key in self._secret
+
     def masked(self) -> dict[str, str]:
         """The values with every secret replaced by ``***``."""
-        return {k: MASK if k in self._secret else v for k, v in self._values.items()}
+        return {k: MASK if self.is_secret(k) else v for k, v in self._values.items()}
+
+    def with_secrets(self, change: Callable[[str, str], str]) -> Self:
+        """A copy with each secret value replaced by ``change(key, value)``, the rest kept."""
+        return type(self)(
+            {k: change(k, v) if self.is_secret(k) else v for k, v in self._values.items()}
+        )
+
+    def public(self) -> dict[str, str]:
+        """The values that are not secrets."""
+        return {k: v for k, v in self._values.items() if not self.is_secret(k)}
 
     def with_masked_secrets(self) -> Self:
         """A copy whose secrets are ``***``, to render for display."""
-        return type(self)(self.masked())
+        return self.with_secrets(lambda _key, _value: MASK)
 
     def __repr__(self) -> str:
         return f"{self._label}({self.masked()!r})"

@@ -252,7 +252,6 @@ EXTRA_MODULES = frozenset(
         "adlfs",
         "alembic",
         "brotli",
-        "cryptography",
         "databend",
         "databend_driver",
         "databend_sqlalchemy",
@@ -468,6 +467,28 @@ def databend(databend_ctx: DatabendSession) -> Iterator[DatabendSession]:
     yield DatabendSession(databend_ctx.ctx, databend_ctx.root, database=name)
     databend_ctx.sql("USE default")
     databend_ctx.sql(f"DROP DATABASE IF EXISTS {name}")
+
+
+def run_python(code: str, *, timeout: float = 180) -> str:
+    """Run ``code`` (dedented) in a new Python process that imports this checkout; its output.
+
+    The child inherits the environment (the cloud metadata probes stay off) and must
+    exit 0; its standard error is the assertion's message otherwise.
+    """
+    import subprocess
+    import textwrap
+
+    root = Path(__file__).resolve().parent.parent
+    done = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        env={**os.environ, "PYTHONPATH": str(root)},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
 
 
 @pytest.fixture

@@ -15,8 +15,6 @@ import bz2
 import gzip
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -307,32 +305,6 @@ def test_into_outfile_into_an_encrypted_stage_is_refused(
         with pytest.raises(StageProgrammingError, match="INTO OUTFILE does not encrypt"):
             conn.execute(SelectIntoOutfile(sa.text("SELECT * FROM t"), "stage://enc/out/t.csv"))
     assert s3_server.keys(s3_bucket) == []
-
-
-def test_without_the_cryptography_package_aws_cse_is_refused_naming_the_extra(
-    tmp_path: Path,
-) -> None:
-    script = f"""
-import sys
-sys.modules["cryptography"] = None  # as if the `encryption` extra were not installed
-import sqlalchemy as sa
-engine = sa.create_engine("duckdb:///{tmp_path}/db.duckdb", plugins=["sqla_stage"],
-                          stage_root="{tmp_path}/stages")
-with engine.begin() as conn:
-    try:
-        conn.exec_driver_sql(
-            "CREATE STAGE enc URL = 's3://b/p/' CREDENTIALS = (AWS_KEY_ID = 'k' "
-            "AWS_SECRET_KEY = 's' ENDPOINT = 'http://127.0.0.1:9') "
-            "ENCRYPTION = (MASTER_KEY = '{KEY_256}')"
-        )
-    except sa.exc.ProgrammingError as error:
-        print(error)
-"""
-    done = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=True
-    )
-    assert "pip install 'sqla-stage[encryption]'" in done.stdout, done.stderr
-    assert KEY_256 not in done.stdout
 
 
 def test_load_data_and_datalinks_on_an_encrypted_stage_are_refused(

@@ -8,9 +8,12 @@ has no faithful equivalent the expected value is ``Raises(pattern)``: a
 
 ``SAME`` means "the default text"; the four driver dialects use the ``pyformat`` /
 ``format`` paramstyles, so SQLAlchemy doubles every ``%`` in their compiled text
-(the DBAPI turns ``%%`` back into ``%``) — ``SAME`` applies that doubling. On DuckDB,
-``SAME`` also masks the value of every secret key (``AWS_SECRET_KEY = '***'``): the
-runtime takes the real values from the construct, and the text only reaches logs.
+(the DBAPI turns ``%%`` back into ``%``) — ``SAME`` applies that doubling. The default
+string form (``str(construct)``) and DuckDB mask the value of every secret key
+(``AWS_SECRET_KEY = '***'``): the runtime takes the real values from the construct, and
+that text only reaches logs. The expected default text is written with the secrets, as
+``compile(compile_kwargs={"render_secrets": True})`` renders it
+(`test_render_secrets_shows_the_canonical_text`).
 """
 
 from __future__ import annotations
@@ -76,6 +79,10 @@ _SECRET_VALUE = re.compile(
 )
 
 
+#: (case id, construct, default text with its secrets) of each case that has secrets.
+WITH_SECRETS: list[tuple[str, Any, str]] = []
+
+
 def masked(text: str) -> str:
     """``text`` with the value of every secret key replaced by ``'***'``."""
     return _SECRET_VALUE.sub(r"\1 = '***'", text)
@@ -124,12 +131,16 @@ def golden(
         "databend": databend,
         "mysql": mysql,
     }
+    if isinstance(default, str) and masked(default) != default:
+        WITH_SECRETS.append((case_id, construct, default))
     params = []
     for dialect, value in expected.items():
         if value is SAME:
             value = default.replace("%", "%%") if isinstance(default, str) else default
             if dialect == "duckdb" and isinstance(value, str):
                 value = masked(value)
+        if dialect == "default" and isinstance(value, str):
+            value = masked(value)
         params.append(pytest.param(construct, dialect, value, id=f"{case_id}-{dialect}"))
     return params
 
@@ -1829,6 +1840,17 @@ ALL_CASES = [
 @pytest.mark.parametrize(("construct", "dialect", "expected"), ALL_CASES)
 def test_golden(construct: Any, dialect: str, expected: str | Raises) -> None:
     check(construct, dialect, expected)
+
+
+@pytest.mark.parametrize(
+    ("construct", "expected"),
+    [pytest.param(construct, text, id=case_id) for case_id, construct, text in WITH_SECRETS],
+)
+def test_render_secrets_shows_the_canonical_text(construct: Any, expected: str) -> None:
+    """``render_secrets`` renders the real values on the default dialect (the registry's)."""
+    compiled = construct.compile(compile_kwargs={"literal_binds": True, "render_secrets": True})
+    assert str(compiled) == expected
+    assert str(construct) == masked(expected)
 
 
 def test_case_ids_are_unique() -> None:

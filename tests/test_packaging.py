@@ -144,6 +144,7 @@ def test_wheel_entry_point_license_and_metadata(wheel: zipfile.ZipFile) -> None:
     core = {item.split(";")[0].strip() for item in requires if "extra ==" not in item}
     assert "pytz" in core  # DuckDB returns TIMESTAMPTZ through pytz (docs/runtime.md)
     assert {"duckdb<2,>=1.5", "duckdb-engine>=0.17", "tqdm>=4.60"} <= core
+    assert "cryptography>=42" in core  # seals the registry's secrets (docs/security.md)
     extras = set(metadata.get_all("Provides-Extra") or [])
     assert {"alembic", "brotli", "pandas", "polars", "snowflake", "databend"} <= extras
     assert 'brotli>=1.2; extra == "brotli"' in requires  # COMPRESSION = BROTLI

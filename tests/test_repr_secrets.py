@@ -7,12 +7,21 @@ and KMS key id are not secret and stay visible.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 
-from sqla_stage import CopyInto, CreateStage, ListFiles, SelectIntoOutfile, Stage
+from sqla_stage import (
+    CopyInto,
+    CreateConnection,
+    CreateStage,
+    ListFiles,
+    LoadData,
+    SelectIntoOutfile,
+    Stage,
+)
 from sqla_stage.credentials import MASK, Credentials, Encryption
 
 KEY_ID = "AKIA-kid-7f3e9a"
@@ -134,4 +143,94 @@ def test_masked_values_are_still_usable() -> None:
         "endpoint_url": ENDPOINT,
         "region": REGION,
     }
-    assert SECRET_KEY in str(CreateStage(aws_stage))  # the warehouse needs it
+    revealed = CreateStage(aws_stage).compile(compile_kwargs={"render_secrets": True})
+    assert SECRET_KEY in str(revealed)  # the registry's text (sealed first) and a warehouse's
+
+
+# str(construct) and the logs (issue 17): the default string form masks, a warehouse's
+# text (what execution sends) keeps the values, and SQLAlchemy's echo masks typed secrets.
+
+STATEMENTS = [
+    pytest.param(obj, id=i)
+    for i, obj, _ in OBJECTS
+    if i in ("create-stage", "copy-unload-url", "copy-load-url-sas")
+] + [
+    pytest.param(
+        LoadData(
+            table,
+            {
+                "endpoint": ENDPOINT,
+                "access_key_id": KEY_ID,
+                "secret_access_key": SECRET_KEY,
+                "bucket": "b",
+                "filepath": "f.csv",
+            },
+        ),
+        id="load-data",
+    ),
+    pytest.param(
+        CreateConnection("c", credentials={"aws_key_id": KEY_ID, "aws_secret_key": SECRET_KEY}),
+        id="create-connection",
+    ),
+    pytest.param(
+        CreateConnection("g", "gcs", parameters={"credential": SAS}), id="connection-parameter"
+    ),
+]
+
+
+@pytest.mark.parametrize("statement", STATEMENTS)
+def test_str_of_a_statement_masks_secrets(statement: Any, caplog: pytest.LogCaptureFixture) -> None:
+    """``str(stmt)``, ``stmt.compile()`` and ``logger.info("%s", stmt)`` show ``'***'``."""
+    caplog.set_level(logging.INFO, logger="app")
+    logging.getLogger("app").info("%s", statement)
+    for text in (str(statement), str(statement.compile()), f"{statement}", caplog.text):
+        assert [secret for secret in SECRETS if secret in text] == []
+        assert MASK in text
+    revealed = str(statement.compile(compile_kwargs={"render_secrets": True}))
+    assert [secret for secret in SECRETS if secret in revealed] != []
+
+
+def test_echo_masks_secrets_typed_into_sql(tmp_path: Any, caplog: pytest.LogCaptureFixture) -> None:
+    """Raw SQL holding secrets is logged with them masked; a construct's text already is."""
+    caplog.set_level(logging.INFO, logger="sqlalchemy.engine")
+    engine = sa.create_engine(
+        f"duckdb:///{tmp_path / 'app.duckdb'}",
+        plugins=["sqla_stage"],
+        stage_root=str(tmp_path / "stages"),
+        echo=True,
+    )
+    typed = (
+        "CREATE STAGE raw URL = 'memory://repr-secrets/raw/' CREDENTIALS = ("
+        f"AWS_KEY_ID = '{KEY_ID}' AWS_SECRET_KEY = '{SECRET_KEY}' AWS_TOKEN = '{TOKEN}')"
+    )
+    with engine.begin() as conn:
+        conn.exec_driver_sql(typed)
+        conn.execute(CreateStage(Stage("built", url="memory://repr-secrets/b/", credentials=AWS)))
+        conn.exec_driver_sql(
+            f"CREATE CONNECTION c STORAGE_TYPE = 's3' ACCESS_KEY_ID = '{KEY_ID}' "
+            f"SECRET_ACCESS_KEY = '{SECRET_KEY}'"
+        )
+    engine.dispose()
+    assert [secret for secret in SECRETS if secret in caplog.text] == []
+    assert "AWS_SECRET_KEY = '****'" in caplog.text  # typed: masked by the log filter
+    assert "AWS_SECRET_KEY = '***'" in caplog.text  # a construct: masked when compiled
+    assert "SECRET_ACCESS_KEY = '****'" in caplog.text
+
+
+@pytest.mark.extra("snowflake")
+def test_a_warehouse_engines_echo_masks_its_secrets(caplog: pytest.LogCaptureFixture) -> None:
+    """A Snowflake engine with the plugin: its echo logger masks the text it would send.
+
+    No Snowflake server: the text SQLAlchemy logs on execute (the statement compiled for
+    the engine's dialect, real secrets included) is logged through the engine's logger.
+    """
+    caplog.set_level(logging.INFO, logger="sqlalchemy.engine")
+    engine = sa.create_engine("snowflake://u:p@127.0.0.1:9/db", plugins=["sqla_stage"], echo=True)
+    stage = Stage(
+        "s3s", url="s3://b/p/", credentials={"aws_key_id": KEY_ID, "aws_secret_key": SECRET_KEY}
+    )
+    text = str(CreateStage(stage).compile(dialect=engine.dialect))
+    assert SECRET_KEY in text  # what Snowflake needs
+    engine.logger.info(text)
+    assert SECRET_KEY not in caplog.text and KEY_ID not in caplog.text
+    assert "AWS_SECRET_KEY = '****'" in caplog.text

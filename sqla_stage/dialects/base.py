@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Any, NoReturn
+from typing import Any, NoReturn, TypeVar
 
 from sqlalchemy import String
 from sqlalchemy.exc import CompileError
@@ -21,7 +21,7 @@ from sqlalchemy.sql.compiler import Compiled, SQLCompiler
 
 from sqla_stage.connections import NamedConnection
 from sqla_stage.copy import CopyInto
-from sqla_stage.credentials import CREDENTIAL_KEYS, Credentials, Encryption
+from sqla_stage.credentials import CREDENTIAL_KEYS, Credentials, Encryption, _SecretMapping
 from sqla_stage.ddl import AlterStage, CreateFileFormat, CreateStage, DropFileFormat, DropStage
 from sqla_stage.dialects.connections import CONNECTION_METHODS, ConnectionRendering
 from sqla_stage.dialects.ddl_more import DdlMoreRendering
@@ -41,6 +41,10 @@ from sqla_stage.staged import StagedFiles
 _BARE_PATH = re.compile(r"[A-Za-z0-9_./-]*")
 _CREDENTIAL_NAMES = {key: key.upper() for key in CREDENTIAL_KEYS}
 _LOCATION_LOAD_OPTIONS = ("files", "pattern")
+#: The compile keyword that renders real secret values on every renderer:
+#: ``construct.compile(compile_kwargs={"render_secrets": True})``.
+RENDER_SECRETS = "render_secrets"
+_Secrets = TypeVar("_Secrets", bound=_SecretMapping)
 
 
 class Renderer(ConnectionRendering, DdlMoreRendering, NameRendering):
@@ -48,9 +52,14 @@ class Renderer(ConnectionRendering, DdlMoreRendering, NameRendering):
 
     Attributes:
         engine: The engine's name, for error messages.
+        shows_secrets: Whether secret values are rendered as they are (a warehouse's
+            text, which executes) or as ``'***'`` (the default string form and DuckDB's,
+            which only reach logs and messages). The compile keyword `RENDER_SECRETS`
+            shows them on any renderer.
     """
 
     engine = "the default dialect"
+    shows_secrets = False
 
     def __init__(self, compiler: Compiled, **kw: Any) -> None:
         """Render with ``compiler`` (an SQL or DDL compiler) and its keyword arguments."""
@@ -58,6 +67,7 @@ class Renderer(ConnectionRendering, DdlMoreRendering, NameRendering):
         self.sql: SQLCompiler = getattr(compiler, "sql_compiler", compiler)  # type: ignore[arg-type]
         self.preparer = compiler.preparer
         self.kw = kw
+        self.shows_secrets = self.shows_secrets or bool(kw.get(RENDER_SECRETS))
         self.percent = "%%" if getattr(self.preparer, "_double_percents", False) else "%"
 
     # -- primitives ---------------------------------------------------------------
@@ -73,6 +83,10 @@ class Renderer(ConnectionRendering, DdlMoreRendering, NameRendering):
     def literal(self, value: str) -> str:
         """A string literal, escaped by the dialect."""
         return str(self.sql.render_literal_value(value, String()))
+
+    def secrets_of(self, value: _Secrets | None) -> _Secrets | None:
+        """``value``, its secrets masked unless this rendering `shows_secrets`."""
+        return value if value is None or self.shows_secrets else value.with_masked_secrets()
 
     def keyword(self, value: str) -> str:
         """A bare keyword value (``GZIP``, ``SKIP_FILE_10%``)."""
@@ -166,6 +180,7 @@ class Renderer(ConnectionRendering, DdlMoreRendering, NameRendering):
         """``CREDENTIALS = (AWS_KEY_ID = '...' ...)``, or a named connection."""
         if isinstance(credentials, NamedConnection):
             return self.connection_reference(credentials)
+        credentials = self.secrets_of(credentials)
         if not credentials:
             return None
         entries = [f"{_CREDENTIAL_NAMES[k]} = {self.literal(v)}" for k, v in credentials.items()]
@@ -173,6 +188,7 @@ class Renderer(ConnectionRendering, DdlMoreRendering, NameRendering):
 
     def encryption(self, encryption: Encryption | None) -> str | None:
         """``ENCRYPTION = (TYPE = '...' ...)``."""
+        encryption = self.secrets_of(encryption)
         if not encryption:
             return None
         entries = []
@@ -430,7 +446,7 @@ class Renderer(ConnectionRendering, DdlMoreRendering, NameRendering):
 
     def load_data(self, element: LoadData) -> str:
         """MatrixOne's ``LOAD DATA`` (`sqla_stage.dialects.load_data`)."""
-        return render_load_data(self, element)
+        return render_load_data(self, element, mask_secrets=not self.shows_secrets)
 
     def staged_format(self, spec: FormatSpec | None) -> str | None:
         """The FILE_FORMAT argument of staged files: a type name or a format's name."""

@@ -38,6 +38,7 @@ class ConnectionRendering:
         def unsupported(self, what: str, hint: str = "") -> NoReturn: ...  # noqa: D102
         def quote(self, name: str) -> str: ...  # noqa: D102
         def literal(self, value: str) -> str: ...  # noqa: D102
+        def secrets_of(self, value: Any) -> Any: ...  # noqa: D102
         @staticmethod
         def join(*parts: str | None) -> str: ...  # noqa: D102
 
@@ -53,6 +54,7 @@ class ConnectionRendering:
         self, credentials: Credentials | None, parameters: ConnectionParameters | None
     ) -> list[str]:
         """``ACCESS_KEY_ID = '...' ...`` then the other parameters, ``KEY = '...'``."""
+        credentials, parameters = self.secrets_of(credentials), self.secrets_of(parameters)
         entries = [
             f"{CONNECTION_CREDENTIAL_NAMES[key]} = {self.literal(value)}"
             for key, value in (credentials or {}).items()

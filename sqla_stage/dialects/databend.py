@@ -82,6 +82,7 @@ def _parenthesized(expression: str) -> str:
 class DatabendRenderer(Renderer):
     """Renders for ``databend-sqlalchemy``'s dialect."""
 
+    shows_secrets = True
     engine = "Databend"
     dialect_splits_schemas = False
     or_alter_supported = False

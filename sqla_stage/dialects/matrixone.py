@@ -30,6 +30,7 @@ _CREDENTIAL_NAMES = {
 class MatrixOneRenderer(NoConnections, Renderer):
     """Renders for MatrixOne, which speaks the MySQL protocol."""
 
+    shows_secrets = True
     engine = "MatrixOne"
     dialect_splits_schemas = False
     or_alter_supported = False

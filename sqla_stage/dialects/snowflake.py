@@ -29,6 +29,7 @@ def _host(endpoint_url: str) -> str:
 class SnowflakeRenderer(NoConnections, Renderer):
     """Renders for ``snowflake-sqlalchemy``'s dialect."""
 
+    shows_secrets = True
     engine = "Snowflake"
     connection_hint = (
         "use a storage integration (storage_integration=..., STORAGE_INTEGRATION) or "

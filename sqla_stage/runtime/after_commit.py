@@ -39,6 +39,7 @@ from sqlalchemy.sql.expression import (
 )
 
 from sqla_stage.errors import StageProgrammingError, StageRuntimeError
+from sqla_stage.runtime import log_redaction
 
 #: Key of the queue in ``Connection.info`` (kept with the DBAPI connection).
 QUEUE_KEY = "sqla_stage.after_commit"
@@ -74,7 +75,10 @@ def _commit(connection: Connection) -> None:
         try:
             action()
         except (StageRuntimeError, OSError) as error:
-            _log.warning("sqla_stage: a PURGE after COMMIT failed and was ignored: %s", error)
+            _log.warning(  # an OSError of a storage library may quote what it was given
+                "sqla_stage: a PURGE after COMMIT failed and was ignored: %s",
+                log_redaction.redact(str(error)),
+            )
 
 
 def _rollback(connection: Connection) -> None:

@@ -55,7 +55,7 @@ def create_stage(context: StageContext, element: CreateStage) -> Rows:
     """Register a stage; refuse a name in use unless IF NOT EXISTS / OR REPLACE / OR ALTER."""
     stage = element.stage
     label = stage_label(stage)
-    existing = context.registry.stage(stage.schema, stage.name)
+    existing = context.registry.stage(stage.schema, stage.name, secrets=False)
     if existing is not None:
         if element.if_not_exists:
             return status(f"{label} already exists, statement succeeded.")
@@ -171,7 +171,7 @@ def _rename(context: StageContext, stage: Stage, target: Stage) -> Rows:
     stage is renamed only while it holds no files; one with files is refused.
     """
     label = stage_label(stage)
-    if context.registry.stage(target.schema, target.name) is not None:
+    if context.registry.stage(target.schema, target.name, secrets=False) is not None:
         raise StageProgrammingError(
             f"ALTER STAGE {label} RENAME TO: stage {stage_label(target)} already exists"
         )
@@ -195,13 +195,17 @@ def _rename(context: StageContext, stage: Stage, target: Stage) -> Rows:
     return status("Statement executed successfully.")
 
 
-def _registered(context: StageContext, stage: Stage, if_exists: bool) -> StageRecord | None:
+def _registered(
+    context: StageContext, stage: Stage, if_exists: bool, *, secrets: bool = True
+) -> StageRecord | None:
     """The stage's record; None when it is missing and ``IF EXISTS`` allows that.
+
+    ``secrets=False`` masks its secrets, for what needs none (`Registry.stage`).
 
     Raises:
         StageRuntimeError: the stage does not exist and there is no ``IF EXISTS``.
     """
-    record = context.registry.stage(stage.schema, stage.name)
+    record = context.registry.stage(stage.schema, stage.name, secrets=secrets)
     if record is None and not if_exists:
         raise context.no_such_stage(stage)
     return record
@@ -223,7 +227,7 @@ def _refuse_masked(stage: Stage) -> None:
 def drop_stage(context: StageContext, element: DropStage) -> Rows:
     """Unregister a stage; an internal stage's files go with it."""
     stage = element.stage
-    existing = _registered(context, stage, element.if_exists)
+    existing = _registered(context, stage, element.if_exists, secrets=False)
     if existing is None:
         return status(f"Drop statement executed successfully ({stage.name} already dropped).")
     _drop(context, existing)
@@ -280,7 +284,7 @@ def describe_stage(context: StageContext, element: DescribeStage) -> Rows:
     stage = element.stage
     dialect = context.settings.stage_dialect
     if dialect is not None and stage.kind in (StageKind.INTERNAL, StageKind.EXTERNAL):
-        record = _registered(context, stage, False)
+        record = _registered(context, stage, False, secrets=False)
         assert record is not None
         spec = context.resolve_format(record.stage.file_format, default_format(dialect))
         return warehouse_results.describe_stage(dialect, record, spec)
@@ -289,7 +293,7 @@ def describe_stage(context: StageContext, element: DescribeStage) -> Rows:
         files = _number_of_files(context, stage)
         row = [stage_label(stage)[1:], _type_name(stage), "", "", "", files, None, None, None]
         return Rows(DESCRIBE_COLUMNS, [row])
-    record = context.registry.stage(stage.schema, stage.name)
+    record = context.registry.stage(stage.schema, stage.name, secrets=False)
     if record is None:
         raise context.no_such_stage(stage)
     found = record.stage

@@ -28,9 +28,8 @@ DuckDB. Legacy CBC content carries no tag, so a V1 file changed in storage is no
 (only its final padding is checked). Files are encrypted and decrypted whole, in chunks, to and
 from local temporary files (a file-level step like compression; rows are never visited).
 
-The ``cryptography`` package does the cryptography; it is the ``encryption`` extra
-(``pip install 'sqla-stage[encryption]'``), and an ``AWS_CSE`` location is refused,
-naming that extra, where it is missing.
+The ``cryptography`` package does the cryptography (a core dependency: it also seals the
+registry's secrets, `sealed_secrets`).
 """
 
 from __future__ import annotations
@@ -45,19 +44,14 @@ import tempfile
 from collections.abc import Mapping
 from typing import IO, Any
 
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import padding
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.keywrap import InvalidUnwrap, aes_key_unwrap
+
 from sqla_stage.credentials import Encryption
 from sqla_stage.errors import StageOperationalError, StageProgrammingError
-
-try:
-    from cryptography.exceptions import InvalidTag
-    from cryptography.hazmat.primitives import padding
-    from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
-    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-    from cryptography.hazmat.primitives.keywrap import InvalidUnwrap, aes_key_unwrap
-except ImportError:  # pragma: no cover - the extra is installed in the test environment
-    CRYPTOGRAPHY = False
-else:
-    CRYPTOGRAPHY = True
 
 #: The content and key-wrapping algorithms written, as the format names them.
 GCM_CONTENT = "AES/GCM/NoPadding"
@@ -83,7 +77,7 @@ def master_key(encryption: Encryption | None, place: str) -> bytes | None:
 
     Raises:
         StageProgrammingError: the key is not base64 of 16 or 32 bytes (the error does
-            not quote it), or the ``cryptography`` package is missing.
+            not quote it).
     """
     if encryption is None or encryption["type"] != "AWS_CSE":
         return None
@@ -97,11 +91,6 @@ def master_key(encryption: Encryption | None, place: str) -> bytes | None:
             f"{what}: the MASTER_KEY must be a base64-encoded 128-bit or 256-bit AES key "
             f"(16 or 32 bytes; the value given decodes to {len(key) or 'no'} bytes"
             f"{'' if key else ' or is not base64'})"
-        )
-    if not CRYPTOGRAPHY:
-        raise StageProgrammingError(
-            f"{what}: client-side encryption needs the cryptography package: "
-            "pip install 'sqla-stage[encryption]'"
         )
     return key
 

@@ -111,7 +111,7 @@ def _gcs_credentials(label: str, parameters: Mapping[str, str], url: str | None)
 def create_connection(context: StageContext, element: CreateConnection) -> Rows:
     """Register a connection; refuse a name in use unless IF NOT EXISTS / OR REPLACE."""
     registry, name = context.registry, element.name
-    if registry.connection(name) is not None:
+    if registry.connection(name, secrets=False) is not None:
         if element.if_not_exists:
             return status(f"{name} already exists, statement succeeded.")
         if not element.or_replace:
@@ -152,7 +152,7 @@ def _row(element: CreateConnection) -> list[str]:
 
 def describe_connection(context: StageContext, element: DescribeConnection) -> Rows:
     """DESC CONNECTION: one row, secrets masked."""
-    found = context.registry.connection(element.name)
+    found = context.registry.connection(element.name, secrets=False)
     if found is None:
         raise no_such_connection(context.registry, element.name)
     return Rows(CONNECTION_COLUMNS, [_row(found)])

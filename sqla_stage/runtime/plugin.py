@@ -4,8 +4,8 @@
 ``duckdb:///app.duckdb?plugin=sqla_stage&stage_root=...&stage_user=...``, plus
 ``stage_progress=False`` to turn progress bars off and ``stage_dialect=snowflake`` (or
 ``databend``, ``matrixone``) to give results the shape and semantics of that warehouse.
-On other dialects the plugin does nothing: the constructs there compile to the engine's
-own SQL.
+On other dialects the plugin only masks secrets in the engine's ``echo`` log
+(`log_redaction.install_on_engine`): the constructs there compile to the engine's own SQL.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import URL, CreateEnginePlugin, Engine
 
 from sqla_stage.errors import StageArgumentError
-from sqla_stage.runtime import progress
+from sqla_stage.runtime import log_redaction, progress
 from sqla_stage.runtime.settings import (
     SETTINGS,
     RuntimeSettings,
@@ -65,7 +65,8 @@ class StagePlugin(CreateEnginePlugin):
         return url.difference_update_query(SETTINGS)
 
     def engine_created(self, engine: Engine) -> None:
-        """Install the connect and execute events, on duckdb-engine engines only."""
+        """Mask secrets in the engine's ``echo`` log; on duckdb-engine, install the runtime."""
+        log_redaction.install_on_engine(engine)
         if engine.dialect.name != "duckdb":
             return
         root = self.stage_root or default_stage_root(self.database)
@@ -84,6 +85,7 @@ def install(engine: Engine, settings: RuntimeSettings) -> None:
     from sqla_stage.runtime.namespaces import mark_primary
     from sqla_stage.runtime.reflection import fit_dialect
     from sqla_stage.runtime.registry_tables import ensure_registry
+    from sqla_stage.runtime.sealed_secrets import seal_plaintext_rows
 
     remember_settings(engine, settings)
     fit_dialect(engine.dialect)
@@ -94,6 +96,7 @@ def install(engine: Engine, settings: RuntimeSettings) -> None:
         register_mount_filesystem(dbapi_connection)
         mark_primary(dbapi_connection)
         ensure_registry(dbapi_connection)
+        seal_plaintext_rows(dbapi_connection)
 
     @event.listens_for(engine, "do_execute")
     def _on_execute(cursor: Any, statement: str, parameters: Any, context: Any) -> bool:

@@ -4,9 +4,9 @@ They live in the schema ``sqla_stage`` of the user's own database (a name in an
 attached database, ``db2.s2.st``, in that database's: see `Registry`), so a stage created in
 a transaction exists exactly when that transaction commits, stages persist in a database
 file, and a load's history commits with the rows it loaded. A definition is kept as the
-canonical ``CREATE STAGE`` / ``FILE FORMAT`` / ``CONNECTION`` text (with the real secrets,
-which only DESC / SHOW's masked columns show), parsed back on lookup, so the
-registry and the SQL the package renders can never disagree.
+canonical ``CREATE STAGE`` / ``FILE FORMAT`` / ``CONNECTION`` text, parsed back on lookup,
+so the registry and the SQL the package renders can never disagree. Its secret values are
+sealed (`sealed_secrets`): a lookup for use opens them, a listing masks them.
 
 Every statement here is a fixed template whose values are inlined as typed literals
 (`literals`).
@@ -16,12 +16,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 import duckdb
 
 from sqla_stage.connections import CreateConnection
 from sqla_stage.ddl import CreateFileFormat
+from sqla_stage.dialects.base import RENDER_SECRETS
 from sqla_stage.errors import StageOperationalError, StageProgrammingError
 from sqla_stage.namespaces import join_namespace, split_namespace
 from sqla_stage.runtime.literals import inline
@@ -40,6 +42,7 @@ from sqla_stage.runtime.registry_tables import (
     has_registry,
     registry_tables,
 )
+from sqla_stage.runtime.sealed_secrets import Vault
 from sqla_stage.stage import Stage
 
 
@@ -75,6 +78,7 @@ class Registry:
         self.cursor = cursor
         self.user = user
         self.default_schema = default_schema
+        self.vault = Vault(cursor)
 
     def where(self, namespace: str | None, what: str) -> Where:
         """The one namespace (`canonical`) of a stage or file format named in ``namespace``."""
@@ -132,8 +136,20 @@ class Registry:
 
     # Stages
 
-    def stage(self, namespace: str | None, name: str) -> StageRecord | None:
-        """The stage of that name, or None."""
+    def stage(
+        self, namespace: str | None, name: str, *, secrets: bool = True
+    ) -> StageRecord | None:
+        """The stage of that name, or None.
+
+        Args:
+            namespace: The ``[database.]schema`` text.
+            name: The stage's name.
+            secrets: Open its secrets, to use it; False masks them (``'***'``), for
+                what needs no secret (DESC, DROP), so that needs no key.
+
+        Raises:
+            StageProgrammingError: the key that sealed its secrets is not available.
+        """
         at = self._at(namespace, _named("stage", namespace, name))
         if at is None:
             return None
@@ -142,12 +158,16 @@ class Registry:
             "WHERE namespace IN (?, ?) AND name = ? ORDER BY namespace",
             [*at.where.keys, name],
         )
-        return stage_record(at, *rows[0]) if rows else None
+        return self._opened(stage_record(at, *rows[0]), at, secrets) if rows else None
+
+    def _opened(self, record: StageRecord, at: RegistryAt, secrets: bool) -> StageRecord:
+        stage = self.vault.open_stage(record.stage, at.where.catalog, reveal=secrets)
+        return replace(record, stage=stage)
 
     def stages(
         self, like: str | None = None, databases: Sequence[str | None] | None = None
     ) -> list[StageRecord]:
-        """The stages, by name; ``like`` is a SQL LIKE pattern on the name.
+        """The stages, by name, their secrets masked; ``like`` is a LIKE pattern on the name.
 
         Args:
             like: A SQL LIKE pattern on the name.
@@ -161,7 +181,7 @@ class Registry:
                 "WHERE ? IS NULL OR name ILIKE ? ORDER BY namespace, name",
                 [like, like],
             )
-            records += [stage_record(at, *row) for row in rows]
+            records += [self._opened(stage_record(at, *row), at, False) for row in rows]
         return records
 
     def stage_names(self) -> list[str]:
@@ -183,12 +203,16 @@ class Registry:
                 stage.name,
                 stage.kind.value,
                 stage.url,
-                definition(stage, at.where.short, stage.name),
+                self._definition(stage, at, at.where.short, stage.name),
                 stage.comment,
                 self.user,
                 _now(),
             ],
         )
+
+    def _definition(self, stage: Stage, at: RegistryAt, schema: str | None, name: str) -> str:
+        """The text to store of ``stage`` named ``[schema.]name`` in ``at``, secrets sealed."""
+        return definition(self.vault.seal_stage(stage, at.where.catalog), schema, name)
 
     def _write(self, stage: Stage) -> RegistryAt:
         """The registry a stage is (to be) registered in, made when missing."""
@@ -205,7 +229,7 @@ class Registry:
             [
                 stage.kind.value,
                 stage.url,
-                definition(stage, at.where.short, stage.name),
+                self._definition(stage, at, at.where.short, stage.name),
                 stage.comment,
                 *at.where.keys,
                 stage.name,
@@ -235,7 +259,7 @@ class Registry:
         self._rows(
             f"UPDATE {at.tables}.stages SET namespace = ?, name = ?, definition = ? "
             "WHERE namespace IN (?, ?) AND name = ?",
-            [*keys[:2], definition(stage, to.where.short, target.name), *keys[2:]],
+            [*keys[:2], self._definition(stage, to, to.where.short, target.name), *keys[2:]],
         )
 
     def directory(self, stage: Stage, prefix: str) -> dict[str, str]:
@@ -368,27 +392,29 @@ class Registry:
 
     # Connections
 
-    def connection(self, name: str) -> CreateConnection | None:
-        """The connection of that name (its definition, real secrets included), or None."""
+    def connection(self, name: str, *, secrets: bool = True) -> CreateConnection | None:
+        """The connection of that name, its secrets opened (or masked: ``secrets=False``).
+
+        Raises:
+            StageProgrammingError: the key that sealed its secrets is not available.
+        """
         rows = self._rows(f"SELECT definition FROM {SCHEMA}.connections WHERE name = ?", [name])
-        return _connection(rows[0][0]) if rows else None
+        if not rows:
+            return None
+        return self.vault.open_connection(_connection(rows[0][0]), reveal=secrets)
 
     def connections(self) -> list[CreateConnection]:
-        """All connections, by name."""
+        """All connections, by name, their secrets masked."""
         rows = self._rows(f"SELECT definition FROM {SCHEMA}.connections ORDER BY name")
-        return [_connection(row[0]) for row in rows]
+        return [self.vault.open_connection(_connection(row[0]), reveal=False) for row in rows]
 
     def add_connection(self, element: CreateConnection) -> None:
         """Register a connection (the caller checked that the name is free)."""
-        definition = CreateConnection(
-            element.name,
-            element.storage_type,
-            credentials=element.credentials,
-            parameters=element.parameters,
-        )
+        sealed = self.vault.seal_connection(element)
+        text = str(sealed.compile(compile_kwargs={RENDER_SECRETS: True}))
         self._rows(
             f"INSERT INTO {SCHEMA}.connections VALUES (?, ?, ?, ?, ?)",
-            [element.name, element.storage_type, str(definition.compile()), self.user, _now()],
+            [element.name, element.storage_type, text, self.user, _now()],
         )
 
     def drop_connection(self, name: str) -> bool:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqla_stage.ddl import ALTERABLE, CreateStage
+from sqla_stage.dialects.base import RENDER_SECRETS
 from sqla_stage.formats import FormatSpec
 from sqla_stage.namespaces import join_namespace, split_namespace
 from sqla_stage.runtime.namespaces import DEFAULT_SCHEMA, LEGACY_KEY, Where
@@ -76,8 +77,13 @@ def named_stage(stage: Stage, schema: str | None, name: str) -> Stage:
 
 
 def definition(stage: Stage, schema: str | None, name: str) -> str:
-    """The canonical ``CREATE STAGE`` text of ``stage`` named ``[schema.]name``."""
-    return str(CreateStage(named_stage(stage, schema, name)).compile())
+    """The canonical ``CREATE STAGE`` text of ``stage`` named ``[schema.]name``.
+
+    Its secret values are written as they are: the registry passes them sealed
+    (`sealed_secrets`).
+    """
+    element = CreateStage(named_stage(stage, schema, name))
+    return str(element.compile(compile_kwargs={RENDER_SECRETS: True}))
 
 
 def stage_record(

@@ -293,6 +293,7 @@ EXTRA_FIXTURES = frozenset(
         "s3_server",
         "s3_bucket",
         "s3_server_b",
+        "seaweed_server",
         "process_s3",
         "stoppable_s3",
     }
@@ -526,3 +527,18 @@ def s3_bucket(s3_server: Any) -> str:
     """A fresh, uniquely named bucket on the session's moto server."""
     name: str = s3_server.new_bucket()
     return name
+
+
+@pytest.fixture(scope="session")
+def seaweed_server() -> Iterator[Any]:
+    """A SeaweedFS server (S3 gateway) on 127.0.0.1 for the session (``tests/seaweed_server.py``).
+
+    The same helpers as ``s3_server`` (``endpoint_url``, ``key``, ``secret``, ``s3``,
+    ``new_bucket()``, ``credentials_sql()``, ...), plus ``other_credentials()``: a second
+    access key of the same server.
+    """
+    from seaweed_server import SeaweedS3
+
+    server = SeaweedS3.start_server()
+    yield server
+    server.stop()

@@ -3,7 +3,9 @@
 ``create_engine(url, plugins=["sqla_stage"], stage_root=..., stage_user=...)`` or
 ``duckdb:///app.duckdb?plugin=sqla_stage&stage_root=...&stage_user=...``, plus
 ``stage_progress=False`` to turn progress bars off and ``stage_dialect=snowflake`` (or
-``databend``, ``matrixone``) to give results the shape and semantics of that warehouse.
+``databend``, ``matrixone``) to give results the shape and semantics of that warehouse,
+and ``stage_connect_timeout`` / ``stage_read_timeout`` (seconds) / ``stage_attempts`` to
+bound the waits for a cloud endpoint (`storage_limits`).
 On other dialects the plugin does nothing: the constructs there compile to the engine's
 own SQL.
 """
@@ -16,7 +18,7 @@ import re
 import shutil
 import tempfile
 import weakref
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import event
@@ -24,8 +26,17 @@ from sqlalchemy.engine import URL, CreateEnginePlugin, Engine
 
 from sqla_stage.errors import StageArgumentError
 from sqla_stage.runtime import progress
+from sqla_stage.runtime.storage_limits import StorageLimits
 
-SETTINGS = ("stage_root", "stage_user", "stage_progress", "stage_dialect")
+SETTINGS = (
+    "stage_root",
+    "stage_user",
+    "stage_progress",
+    "stage_dialect",
+    "stage_connect_timeout",
+    "stage_read_timeout",
+    "stage_attempts",
+)
 #: The warehouses whose results and semantics the runtime can follow (``stage_dialect``).
 STAGE_DIALECTS = ("snowflake", "databend", "matrixone")
 _ENGINES: weakref.WeakKeyDictionary[Engine, RuntimeSettings] = weakref.WeakKeyDictionary()
@@ -47,12 +58,16 @@ class RuntimeSettings:
             for the same text (the columns of SHOW STAGES, DESC STAGE and LIST, a stage's
             default file format, ...): ``snowflake``, ``databend`` or ``matrixone``; None
             (the default) keeps the runtime's own, documented in docs/runtime.md.
+        limits: How long requests to a remote storage wait and how often they are tried
+            (`StorageLimits`: ``stage_connect_timeout``, ``stage_read_timeout``,
+            ``stage_attempts``).
     """
 
     stage_root: str
     stage_user: str
     stage_progress: bool = True
     stage_dialect: str | None = None
+    limits: StorageLimits = field(default_factory=StorageLimits)
 
 
 def default_stage_root(database: str | None) -> str | None:
@@ -112,6 +127,9 @@ class StagePlugin(CreateEnginePlugin):
         show = given["stage_progress"]
         self.stage_progress = True if show is None else progress.flag(show)
         self.stage_dialect = check_stage_dialect(given["stage_dialect"])
+        self.limits = StorageLimits.of(
+            given["stage_connect_timeout"], given["stage_read_timeout"], given["stage_attempts"]
+        )
         if self.stage_root is not None and not isinstance(self.stage_root, str):
             raise StageArgumentError(
                 f"sqla_stage: stage_root must be a path or URL, not {self.stage_root!r}"
@@ -129,7 +147,9 @@ class StagePlugin(CreateEnginePlugin):
         if root is None:
             root = tempfile.mkdtemp(prefix="sqla_stage_")
             weakref.finalize(engine, shutil.rmtree, root, True)
-        settings = RuntimeSettings(root, self.stage_user, self.stage_progress, self.stage_dialect)
+        settings = RuntimeSettings(
+            root, self.stage_user, self.stage_progress, self.stage_dialect, self.limits
+        )
         install(engine, settings)
 
 

@@ -64,7 +64,8 @@ from sqla_stage.runtime.storage_credentials import (
     encryption_options,
     storage_options,
 )
-from sqla_stage.runtime.storage_limits import limit_attempts, s3_limits
+from sqla_stage.runtime.storage_instances import open_filesystem
+from sqla_stage.runtime.storage_limits import StorageLimits, limiter_of
 from sqla_stage.runtime.storage_roles import assumed_role_options, role_to_assume
 
 #: Folders the runtime writes before it publishes; LIST and loads never see them.
@@ -163,13 +164,15 @@ class StageStorage:
         self.fence: str | None = None
         #: The AWS_CSE MASTER_KEY its files are encrypted with (`client_encryption`).
         self.client_key: bytes | None = None
+        #: The engine's waits and attempts (`storage_limits`), for a reopened filesystem.
+        self.limits = StorageLimits()
 
     def child(self, folder: str, label: str) -> StageStorage:
         """The storage of ``folder`` (a key prefix) inside this one: a sub-stage's files."""
         root = f"{self.root.rstrip('/')}/{folder.strip('/')}" if folder.strip("/") else self.root
         child = StageStorage(self._fs, root, label, (self.identity[0], root, *self.identity[2:]))
         child.endpoint, child.role, child.fence = self.endpoint, self.role, self.fence
-        child.client_key = self.client_key
+        child.client_key, child.limits = self.client_key, self.limits
         return child
 
     @property
@@ -190,7 +193,10 @@ class StageStorage:
     def _assume_role(self, credentials: Credentials) -> None:
         """Reopen the filesystem with the temporary credentials of the role (`storage_roles`)."""
         options = {**self._fs.storage_options, **assumed_role_options(credentials, self.label)}
-        self._fs = type(self._fs)(**options)
+        self._fs = type(self._fs)(skip_instance_cache=True, **options)
+        limiter = limiter_of(str(self.identity[0]))
+        if limiter is not None:
+            limiter.opened(self._fs, self.limits)
         self.identity = (*self.identity, options["key"])  # new credentials, a new mount
         self.role = None
 
@@ -455,9 +461,12 @@ def open_storage(
     credentials: Credentials | None,
     label: str | None = None,
     encryption: Encryption | None = None,
+    limits: StorageLimits | None = None,
 ) -> StageStorage:
     """The storage at ``url`` (a local path, ``file://``, ``memory://``, ``s3://``, ...).
 
+    Every stage's filesystem is opened here, through `storage_instances.open_filesystem`
+    (the engine's `StorageLimits`, no instance shared across credentials or environments).
     Nothing is requested yet: an ``aws_role`` is assumed, and an S3 bucket checked, when
     the storage is first used (`StageStorage.fs`).
 
@@ -469,10 +478,9 @@ def open_storage(
     protocol = fsspec.core.split_protocol(url)[0]
     if protocol in S3_PROTOCOLS:
         options["use_listings_cache"] = False  # see the module docstring
-        options = s3_limits(options)  # a lost endpoint fails in seconds (`storage_limits`)
         options.update(encryption_options(encryption, protocol, label or url))
     try:
-        fs, root = fsspec.core.url_to_fs(url, **options)
+        fs, root, environment = open_filesystem(url, options, limits or StorageLimits())
     except (ImportError, ValueError) as error:
         raise StageOperationalError(
             f"cannot open {label or url}: {error} (install the fsspec package for this protocol)"
@@ -480,15 +488,16 @@ def open_storage(
     protocol = fs.protocol if isinstance(fs.protocol, str) else fs.protocol[0]
     if not isinstance(fs, LocalFileSystem):
         log_redaction.install()  # the filesystem's libraries are imported now
-    if protocol in S3_PROTOCOLS:
-        limit_attempts(fs)
-    identity = (protocol, root, tuple(sorted((k, repr(v)) for k, v in options.items())))
+    settings = tuple(sorted((k, repr(v)) for k, v in options.items()))
+    limits = limits or StorageLimits()
+    identity = (protocol, root, settings, environment, limits)
     if isinstance(fs, LocalFileSystem):
         root = os.path.abspath(root)
     if protocol not in S3_PROTOCOLS:
         encryption_options(encryption, protocol, label or url)  # refuses any encryption
     storage = StageStorage(fs, root, label or url, identity)
     storage.endpoint = options.get("endpoint_url")
+    storage.limits = limits
     storage.role = role_to_assume(credentials, protocol, label or url)
     storage.client_key = master_key(encryption, label or url) if protocol in S3_PROTOCOLS else None
     return storage

@@ -31,9 +31,9 @@ DuckDB reads a local stage through its own file system and any other stage throu
 mount filesystem (`mounts`).
 
 S3 (s3fs) storage is opened without fsspec's listings cache, so every statement sees the
-bucket as it is (objects written by other clients included), and is checked with one
-listing request the first time a statement touches it (`StageStorage.fs`): a
-missing bucket, refused credentials or an unreachable endpoint fail there with an error
+bucket as it is (objects written by other clients included). A bucket is checked the
+first time a statement touches it (`StageStorage.fs`, `storage_errors.check_location`):
+a missing bucket, refused credentials or an unreachable endpoint fail there with an error
 naming the stage, instead of LIST answering "no files" and PUT creating the bucket
 (s3fs's ``makedirs`` creates a missing bucket).
 """
@@ -64,6 +64,7 @@ from sqla_stage.runtime.storage_credentials import (
     encryption_options,
     storage_options,
 )
+from sqla_stage.runtime.storage_errors import check_location, has_check
 from sqla_stage.runtime.storage_instances import open_filesystem
 from sqla_stage.runtime.storage_limits import StorageLimits, limiter_of
 from sqla_stage.runtime.storage_roles import assumed_role_options, role_to_assume
@@ -155,7 +156,7 @@ class StageStorage:
         self.identity = identity
         self.local = isinstance(fs, LocalFileSystem)
         self._mount: str | None = None
-        self._checked = identity[0] not in S3_PROTOCOLS
+        self._checked = not has_check(str(identity[0]))
         #: The S3-compatible service's URL, where the credentials name one.
         self.endpoint: str | None = None
         #: Credentials naming an ``aws_role``, assumed on first use (`storage_roles`).
@@ -177,7 +178,7 @@ class StageStorage:
 
     @property
     def fs(self) -> AbstractFileSystem:
-        """The filesystem; an S3 bucket is checked on first use (once per storage).
+        """The filesystem; a bucket is checked on first use, once (`check_location`).
 
         Raises:
             StageRuntimeError: the bucket does not exist, the credentials are refused,
@@ -186,7 +187,7 @@ class StageStorage:
         if self.role is not None:
             self._assume_role(self.role)
         if not self._checked:
-            self._check_s3()
+            check_location(str(self.identity[0]), self._fs, self.root, self.label)
             self._checked = True
         return self._fs
 
@@ -199,24 +200,6 @@ class StageStorage:
             limiter.opened(self._fs, self.limits)
         self.identity = (*self.identity, options["key"])  # new credentials, a new mount
         self.role = None
-
-    def _check_s3(self) -> None:
-        bucket, _, key = self.root.strip("/").partition("/")
-        try:
-            self._fs.call_s3(
-                "list_objects_v2", Bucket=bucket, Prefix=f"{key}/" if key else "", MaxKeys=1
-            )
-            return
-        except FileNotFoundError:
-            reason = f"the bucket {bucket!r} does not exist"
-        except PermissionError as error:
-            reason = f"access denied, check the credentials ({error})"
-        except Exception as error:  # botocore's connection errors are not OSErrors
-            reason = f"{type(error).__name__}: {error}"
-        place = self.label
-        if not place.startswith(("s3://", "s3a://")):  # a stage: say where it points
-            place += f" (s3://{self.root.strip('/')}/)"
-        raise StageOperationalError(f"cannot access {place}: {reason}") from None
 
     def path(self, key: str) -> str:
         """The filesystem path of ``key``, always below the root.

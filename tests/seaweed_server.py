@@ -16,6 +16,7 @@ request's signature (unlike moto outside ``authenticated()``). The object helper
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -98,7 +99,13 @@ class SeaweedS3(MotoS3):
             *(f"-{name}={port}" for name, port in ports.items()),
         ]
         log = (folder / "weed.log").open("wb")
-        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, cwd=folder)
+        process = subprocess.Popen(
+            command,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=folder,
+            env={**os.environ, "TMPDIR": str(folder)},  # its gRPC sockets, not in /tmp
+        )
 
         def stop() -> None:
             if process.poll() is None:
@@ -110,6 +117,10 @@ class SeaweedS3(MotoS3):
                     process.wait()
             log.close()
             shutil.rmtree(folder, ignore_errors=True)
+            for role in ("master", "volume", "s3"):  # gRPC sockets it always puts in /tmp
+                Path(f"/tmp/seaweedfs-{role}-grpc-{ports[f'{role}.port.grpc']}.sock").unlink(
+                    missing_ok=True
+                )
 
         key, secret = IDENTITIES["tests"]
         server = cls(f"http://127.0.0.1:{s3_port}", stop, key, secret)

@@ -11,10 +11,12 @@ filesystem instance.
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import io
 import json
 import socket
+import threading
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -246,27 +248,51 @@ def test_server_stopped_mid_unload_publishes_nothing(
     assert objects(server, bucket) == []  # only hidden scratch objects, nothing published
 
 
+class SilentEndpoint:
+    """A port of 127.0.0.1 that takes connections, counts them, and never answers."""
+
+    def __init__(self) -> None:
+        self.listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(64)
+        self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}"
+        self.held: list[socket.socket] = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        with contextlib.suppress(OSError):
+            while True:
+                self.held.append(self.listener.accept()[0])
+
+    def close(self) -> None:
+        self.listener.close()
+        for held in self.held:
+            held.close()
+
+
 @pytest.fixture
-def silent_endpoint() -> Iterator[str]:
-    """A port of 127.0.0.1 that takes connections and never answers a request."""
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(64)
-    yield f"http://127.0.0.1:{listener.getsockname()[1]}"
-    listener.close()
+def silent_endpoint() -> Iterator[SilentEndpoint]:
+    endpoint = SilentEndpoint()
+    yield endpoint
+    endpoint.close()
 
 
+@pytest.mark.parametrize("attempts", [1, 2])
 def test_silent_endpoint_fails_within_the_engines_limits(
-    make_engine: Callable[..., sa.Engine], s3_server: MotoS3, silent_endpoint: str
+    make_engine: Callable[..., sa.Engine],
+    s3_server: MotoS3,
+    silent_endpoint: SilentEndpoint,
+    attempts: int,
 ) -> None:
-    engine = make_engine(stage_read_timeout=0.5, stage_attempts=2)
-    credentials = s3_server.credentials_sql().replace(s3_server.endpoint_url, silent_endpoint)
+    engine = make_engine(stage_read_timeout=0.5, stage_attempts=attempts)
+    credentials = s3_server.credentials_sql().replace(s3_server.endpoint_url, silent_endpoint.url)
     run(engine, f"CREATE STAGE mute URL = 's3://bucket/p/' {credentials}")
     started = time.monotonic()
     with pytest.raises(StageRuntimeError, match=r"@mute.*ReadTimeoutError"):
         run(engine, "LIST @mute")
     elapsed = time.monotonic() - started
-    assert 1.0 <= elapsed < 6, elapsed  # two attempts of half a second, and a short pause
+    assert len(silent_endpoint.held) == attempts  # one connection a try, none more
+    assert 0.5 * attempts <= elapsed < 2 + 1.5 * attempts, elapsed  # waits, pauses, the client
 
 
 @pytest.mark.parametrize(

@@ -297,6 +297,7 @@ EXTRA_FIXTURES = frozenset(
         "s3_server",
         "s3_bucket",
         "s3_server_b",
+        "seaweed_server",
         "process_s3",
         "stoppable_s3",
         "gcs_server",
@@ -602,5 +603,20 @@ def gcs_tokens() -> Iterator[Any]:
     from gcs_server import TokenServer
 
     server = TokenServer()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def seaweed_server() -> Iterator[Any]:
+    """A SeaweedFS server (S3 gateway) on 127.0.0.1 for the session (``tests/seaweed_server.py``).
+
+    The same helpers as ``s3_server`` (``endpoint_url``, ``key``, ``secret``, ``s3``,
+    ``new_bucket()``, ``credentials_sql()``, ...), plus ``other_credentials()``: a second
+    access key of the same server.
+    """
+    from seaweed_server import SeaweedS3
+
+    server = SeaweedS3.start_server()
     yield server
     server.stop()

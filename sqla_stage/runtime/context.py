@@ -247,7 +247,9 @@ class StageContext:
         a table called ``../user/bob`` stays in its own folder.
         """
         root = self.settings.stage_root.rstrip("/")
-        return open_storage(f"{root}/stage/{kind}/{folder}", None, label=None)
+        return open_storage(
+            f"{root}/stage/{kind}/{folder}", None, label=None, limits=self.settings.limits
+        )
 
     def outside_root(
         self,
@@ -269,8 +271,9 @@ class StageContext:
         Raises:
             StageRuntimeError: ``url`` lies in the stage root (`storage_reach`).
         """
-        storage = open_storage(url, credentials, label, encryption)
-        root = open_storage(self.settings.stage_root, None, label="the stage root")
+        limits = self.settings.limits
+        storage = open_storage(url, credentials, label, encryption, limits)
+        root = open_storage(self.settings.stage_root, None, "the stage root", limits=limits)
         storage_reach.confine(storage, root, what)
         return storage
 

@@ -3,7 +3,9 @@
 ``create_engine(url, plugins=["sqla_stage"], stage_root=..., stage_user=...)`` or
 ``duckdb:///app.duckdb?plugin=sqla_stage&stage_root=...&stage_user=...``, plus
 ``stage_progress=False`` to turn progress bars off and ``stage_dialect=snowflake`` (or
-``databend``, ``matrixone``) to give results the shape and semantics of that warehouse.
+``databend``, ``matrixone``) to give results the shape and semantics of that warehouse,
+and ``stage_connect_timeout`` / ``stage_read_timeout`` (seconds) / ``stage_attempts`` to
+bound the waits for a cloud endpoint (`storage_limits`).
 On other dialects the plugin only masks secrets in the engine's ``echo`` log
 (`log_redaction.install_on_engine`): the constructs there compile to the engine's own SQL.
 """
@@ -30,6 +32,7 @@ from sqla_stage.runtime.settings import (
     remember_settings,
     settings_of,
 )
+from sqla_stage.runtime.storage_limits import StorageLimits
 
 __all__ = ["RuntimeSettings", "StagePlugin", "default_stage_root", "install", "settings_of"]
 
@@ -55,6 +58,9 @@ class StagePlugin(CreateEnginePlugin):
         show = given["stage_progress"]
         self.stage_progress = True if show is None else progress.flag(show)
         self.stage_dialect = check_stage_dialect(given["stage_dialect"])
+        self.limits = StorageLimits.of(
+            given["stage_connect_timeout"], given["stage_read_timeout"], given["stage_attempts"]
+        )
         if self.stage_root is not None and not isinstance(self.stage_root, str):
             raise StageArgumentError(
                 f"sqla_stage: stage_root must be a path or URL, not {self.stage_root!r}"
@@ -73,7 +79,9 @@ class StagePlugin(CreateEnginePlugin):
         if root is None:
             root = tempfile.mkdtemp(prefix="sqla_stage_")
             weakref.finalize(engine, shutil.rmtree, root, True)
-        settings = RuntimeSettings(root, self.stage_user, self.stage_progress, self.stage_dialect)
+        settings = RuntimeSettings(
+            root, self.stage_user, self.stage_progress, self.stage_dialect, self.limits
+        )
         install(engine, settings)
 
 

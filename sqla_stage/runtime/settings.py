@@ -10,13 +10,22 @@ from __future__ import annotations
 import os
 import re
 import weakref
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy.engine import Engine
 
 from sqla_stage.errors import StageArgumentError
+from sqla_stage.runtime.storage_limits import StorageLimits
 
-SETTINGS = ("stage_root", "stage_user", "stage_progress", "stage_dialect")
+SETTINGS = (
+    "stage_root",
+    "stage_user",
+    "stage_progress",
+    "stage_dialect",
+    "stage_connect_timeout",
+    "stage_read_timeout",
+    "stage_attempts",
+)
 #: The warehouses whose results and semantics the runtime can follow (``stage_dialect``).
 STAGE_DIALECTS = ("snowflake", "databend", "matrixone")
 _ENGINES: weakref.WeakKeyDictionary[Engine, RuntimeSettings] = weakref.WeakKeyDictionary()
@@ -38,12 +47,16 @@ class RuntimeSettings:
             for the same text (the columns of SHOW STAGES, DESC STAGE and LIST, a stage's
             default file format, ...): ``snowflake``, ``databend`` or ``matrixone``; None
             (the default) keeps the runtime's own, documented in docs/runtime.md.
+        limits: How long requests to a remote storage wait and how often they are tried
+            (`StorageLimits`: ``stage_connect_timeout``, ``stage_read_timeout``,
+            ``stage_attempts``).
     """
 
     stage_root: str
     stage_user: str
     stage_progress: bool = True
     stage_dialect: str | None = None
+    limits: StorageLimits = field(default_factory=StorageLimits)
 
 
 def default_stage_root(database: str | None) -> str | None:

@@ -32,10 +32,11 @@ mount filesystem (`mounts`).
 
 S3 (s3fs) and GCS (gcsfs, `storage_gcs`) storage is opened without fsspec's listings
 cache, so every statement sees the bucket as it is (objects written by other clients
-included), and is checked with one request the first time a statement touches it
-(`StageStorage.fs`): a missing bucket, refused credentials or an unreachable endpoint
-fail there with an error naming the stage, instead of LIST answering "no files" and PUT
-creating the bucket (s3fs's ``makedirs`` creates a missing bucket).
+included). A bucket (an Azure container) is checked the first time a statement touches it
+(`StageStorage.fs`, `storage_errors.check_location`, the check each cloud registers): a
+missing bucket, refused credentials or an unreachable endpoint fail there with an error
+naming the stage, instead of LIST answering "no files" and PUT creating the bucket
+(s3fs's ``makedirs`` creates a missing bucket).
 """
 
 from __future__ import annotations
@@ -64,9 +65,11 @@ from sqla_stage.runtime.storage_credentials import (
     encryption_options,
     storage_options,
 )
-from sqla_stage.runtime.storage_gcs import GCS_PROTOCOLS, check_bucket, gcs_filesystem
+from sqla_stage.runtime.storage_errors import check_location, has_check
+from sqla_stage.runtime.storage_gcs import GCS_PROTOCOLS, gcs_filesystem
 from sqla_stage.runtime.storage_info import etag, modified
-from sqla_stage.runtime.storage_limits import limit_attempts, s3_limits
+from sqla_stage.runtime.storage_instances import open_filesystem
+from sqla_stage.runtime.storage_limits import StorageLimits, limiter_of
 from sqla_stage.runtime.storage_roles import assumed_role_options, role_to_assume
 
 #: Folders the runtime writes before it publishes; LIST and loads never see them.
@@ -156,11 +159,7 @@ class StageStorage:
         self.identity = identity
         self.local = isinstance(fs, LocalFileSystem)
         self._mount: str | None = None
-        self._checked = identity[0] not in (
-            *S3_PROTOCOLS,
-            *GCS_PROTOCOLS,
-            *storage_azure.AZURE_PROTOCOLS,
-        )
+        self._checked = not has_check(str(identity[0]))
         #: The S3-compatible service's URL, where the credentials name one.
         self.endpoint: str | None = None
         #: Credentials naming an ``aws_role``, assumed on first use (`storage_roles`).
@@ -169,18 +168,20 @@ class StageStorage:
         self.fence: str | None = None
         #: The AWS_CSE MASTER_KEY its files are encrypted with (`client_encryption`).
         self.client_key: bytes | None = None
+        #: The engine's waits and attempts (`storage_limits`), for a reopened filesystem.
+        self.limits = StorageLimits()
 
     def child(self, folder: str, label: str) -> StageStorage:
         """The storage of ``folder`` (a key prefix) inside this one: a sub-stage's files."""
         root = f"{self.root.rstrip('/')}/{folder.strip('/')}" if folder.strip("/") else self.root
         child = StageStorage(self._fs, root, label, (self.identity[0], root, *self.identity[2:]))
         child.endpoint, child.role, child.fence = self.endpoint, self.role, self.fence
-        child.client_key = self.client_key
+        child.client_key, child.limits = self.client_key, self.limits
         return child
 
     @property
     def fs(self) -> AbstractFileSystem:
-        """The filesystem; a bucket or container is checked on first use (once per storage).
+        """The filesystem; a bucket or container is checked on first use, once (`check_location`).
 
         Raises:
             StageRuntimeError: the bucket does not exist, the credentials are refused,
@@ -189,38 +190,19 @@ class StageStorage:
         if self.role is not None:
             self._assume_role(self.role)
         if not self._checked:
-            self._check_bucket()
+            check_location(str(self.identity[0]), self._fs, self.root, self.label)
             self._checked = True
         return self._fs
 
     def _assume_role(self, credentials: Credentials) -> None:
         """Reopen the filesystem with the temporary credentials of the role (`storage_roles`)."""
         options = {**self._fs.storage_options, **assumed_role_options(credentials, self.label)}
-        self._fs = type(self._fs)(**options)
+        self._fs = type(self._fs)(skip_instance_cache=True, **options)
+        limiter = limiter_of(str(self.identity[0]))
+        if limiter is not None:
+            limiter.opened(self._fs, self.limits)
         self.identity = (*self.identity, options["key"])  # new credentials, a new mount
         self.role = None
-
-    def _check_bucket(self) -> None:
-        if self.identity[0] in GCS_PROTOCOLS:
-            return check_bucket(self._fs, self.root, self.label)  # `storage_gcs`
-        if self.identity[0] in storage_azure.AZURE_PROTOCOLS:
-            return storage_azure.check_container(self._fs, self.root, self.label)
-        bucket, _, key = self.root.strip("/").partition("/")
-        try:
-            self._fs.call_s3(
-                "list_objects_v2", Bucket=bucket, Prefix=f"{key}/" if key else "", MaxKeys=1
-            )
-            return
-        except FileNotFoundError:
-            reason = f"the bucket {bucket!r} does not exist"
-        except PermissionError as error:
-            reason = f"access denied, check the credentials ({error})"
-        except Exception as error:  # botocore's connection errors are not OSErrors
-            reason = f"{type(error).__name__}: {error}"
-        place = self.label
-        if not place.startswith(("s3://", "s3a://")):  # a stage: say where it points
-            place += f" (s3://{self.root.strip('/')}/)"
-        raise StageOperationalError(f"cannot access {place}: {reason}") from None
 
     def path(self, key: str) -> str:
         """The filesystem path of ``key``, always below the root.
@@ -450,11 +432,15 @@ def open_storage(
     credentials: Credentials | None,
     label: str | None = None,
     encryption: Encryption | None = None,
+    limits: StorageLimits | None = None,
 ) -> StageStorage:
     """The storage at ``url`` (a local path, ``file://``, ``memory://``, ``s3://``, ``gs://``...).
 
-    Nothing is requested yet: an ``aws_role`` is assumed, and a bucket checked, when the
-    storage is first used (`StageStorage.fs`).
+    Every stage's filesystem is opened here, through `storage_instances.open_filesystem`
+    (the engine's `StorageLimits`, no instance shared across credentials or environments),
+    or by `storage_gcs` / `storage_azure` for their clouds. Nothing is requested yet: an
+    ``aws_role`` is assumed, and a bucket or container checked, when the storage is first
+    used (`StageStorage.fs`).
 
     Raises:
         StageRuntimeError: no fsspec filesystem handles the URL's protocol, it is Aliyun
@@ -475,10 +461,9 @@ def open_storage(
     options = storage_options(credentials, url, label or url)
     if protocol in S3_PROTOCOLS:
         options["use_listings_cache"] = False  # see the module docstring
-        options = s3_limits(options)  # a lost endpoint fails in seconds (`storage_limits`)
         options.update(encryption_options(encryption, protocol, label or url))
     try:
-        fs, root = fsspec.core.url_to_fs(url, **options)
+        fs, root, environment = open_filesystem(url, options, limits or StorageLimits())
     except (ImportError, ValueError) as error:
         raise StageOperationalError(
             f"cannot open {label or url}: {error} (install the fsspec package for this protocol)"
@@ -486,15 +471,16 @@ def open_storage(
     protocol = fs.protocol if isinstance(fs.protocol, str) else fs.protocol[0]
     if not isinstance(fs, LocalFileSystem):
         log_redaction.install()  # the filesystem's libraries are imported now
-    if protocol in S3_PROTOCOLS:
-        limit_attempts(fs)
-    identity = (protocol, root, tuple(sorted((k, repr(v)) for k, v in options.items())))
+    settings = tuple(sorted((k, repr(v)) for k, v in options.items()))
+    limits = limits or StorageLimits()
+    identity = (protocol, root, settings, environment, limits)
     if isinstance(fs, LocalFileSystem):
         root = os.path.abspath(root)
     if protocol not in S3_PROTOCOLS:
         encryption_options(encryption, protocol, label or url)  # refuses any encryption
     storage = StageStorage(fs, root, label or url, identity)
     storage.endpoint = options.get("endpoint_url")
+    storage.limits = limits
     storage.role = role_to_assume(credentials, protocol, label or url)
     storage.client_key = master_key(encryption, label or url) if protocol in S3_PROTOCOLS else None
     return storage

@@ -30,8 +30,8 @@ adlfs (the ``[azure]`` extra), with the account and the container taken from the
   `AZURE_LIMITS` (azure-core's client settings) before opening the engine.
 
 A container is checked with one listing request the first time a statement touches it
-(`check_container`): a missing container, a refused SAS or an unreachable endpoint fail
-there, naming the stage, instead of LIST answering "no files".
+(`storage_errors.check_location`): a missing container, a refused SAS or an unreachable
+endpoint fail there, naming the stage, instead of LIST answering "no files".
 
 PRESIGN signs a blob SAS locally with the account key (`presign`): ``r`` for a download,
 ``cw`` for an upload, whose ``PUT`` needs the header ``x-ms-blob-type: BlockBlob`` (the
@@ -55,6 +55,7 @@ from fsspec.asyn import sync
 from sqla_stage.credentials import Credentials
 from sqla_stage.errors import StageOperationalError, StageProgrammingError
 from sqla_stage.runtime import log_redaction
+from sqla_stage.runtime.storage_errors import register_check
 
 #: The protocols of Azure locations (``azure`` is the spec's; the others are adlfs's).
 AZURE_PROTOCOLS = ("azure", "az", "abfs", "abfss")
@@ -189,7 +190,8 @@ def open_azure(
     The identity (what makes two storages one place, `storage.StageStorage`) is the
     blob service URL, the root and the credential used.
 
-    Nothing is requested yet (the container is checked on first use, `check_container`).
+    Nothing is requested yet (the container is checked on first use,
+    `storage_errors.check_location`).
 
     Raises:
         StageOperationalError: adlfs (the ``[azure]`` extra) is not installed.
@@ -235,14 +237,13 @@ def _reason(error: BaseException) -> str:
     return f"cannot be reached ({name}: {str(error).splitlines()[0] if str(error) else ''})"
 
 
-def check_container(fs: Any, root: str, label: str) -> None:
-    """List at most one blob of the storage's container and prefix.
+def _check_container(fs: Any, container: str, prefix: str) -> None:
+    """List at most one blob of the container and prefix (`storage_errors.check_location`).
 
     Raises:
-        StageOperationalError: the container does not exist, the credentials are refused
-            or the endpoint cannot be reached; the message names the stage and its URL.
+        FileNotFoundError: the container does not exist.
+        PermissionError: the credentials are refused.
     """
-    container, _, prefix = root.strip("/").partition("/")
 
     async def probe() -> None:
         client = fs.service_client.get_container_client(container)
@@ -252,15 +253,16 @@ def check_container(fs: Any, root: str, label: str) -> None:
 
     try:
         sync(fs.loop, probe)
-        return
     except Exception as error:  # the SDK's errors are not OSErrors
         reason = _reason(error)
-    place = label
-    if not is_azure(label):  # a stage: say where it points
-        place += f" ({fs.account_url}/{root.strip('/')}/)"
-    if reason == "does not exist":
-        reason = f"the container {container!r} does not exist"
-    raise StageOperationalError(f"cannot access {place}: {reason}") from None
+        if reason == "does not exist":
+            raise FileNotFoundError(container) from None
+        if reason.startswith("access denied"):
+            raise PermissionError(reason.partition("(")[2].rstrip(")")) from None
+        raise
+
+
+register_check(AZURE_PROTOCOLS, _check_container, "container")
 
 
 def presign(fs: Any, path: str, expire: int, upload: bool, what: str) -> tuple[str, dict[str, str]]:

@@ -12,19 +12,28 @@ filesystem's own code, and botocore's
 and its stage, so no raw Python or SDK exception leaves a stage statement. DuckDB's own
 errors and the package's pass through unchanged, and so does a ``ValueError`` raised by
 the package's own code (a bug shows as itself, for the fuzzers to find).
+
+A location on an object store is checked once, the first time a statement uses it
+(`check_location`), by the check registered for its protocol (`register_check`; S3's
+lists one key, GCS's reads the bucket, Azure's lists one blob): a missing bucket or
+container, refused credentials or an unreachable endpoint fail there with an error
+naming the stage, instead of LIST answering "no files" and a write creating the bucket.
+A protocol with no check (a local disk) is not checked.
 """
 
 from __future__ import annotations
 
 import errno
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from types import TracebackType
+from typing import Any
 
 import duckdb
 
 from sqla_stage.errors import StageError, StageOperationalError
+from sqla_stage.runtime.storage_credentials import S3_PROTOCOLS
 
 #: Modules whose exceptions are storage failures though they are not ``OSError``s.
 _STORAGE_MODULES = (
@@ -114,3 +123,54 @@ def storage_failures(what: str) -> Iterator[None]:
         if not is_storage_failure(error):
             raise
         raise StageOperationalError(f"{what}: {failure_reason(error)}") from None
+
+
+#: A first-use check: ``(fs, bucket, key prefix)``; raises ``FileNotFoundError`` for a
+#: missing bucket, ``PermissionError`` for refused credentials, or the SDK's error.
+LocationCheck = Callable[[Any, str, str], None]
+_CHECKS: dict[str, tuple[LocationCheck, str]] = {}
+
+
+def register_check(protocols: Iterable[str], check: LocationCheck, noun: str = "bucket") -> None:
+    """Check locations of ``protocols`` on first use; ``noun`` names their top folder."""
+    for protocol in protocols:
+        _CHECKS[protocol] = (check, noun)
+
+
+def has_check(protocol: str) -> bool:
+    """Whether locations of ``protocol`` are checked on first use."""
+    return protocol in _CHECKS
+
+
+def check_location(protocol: str, fs: Any, root: str, label: str) -> None:
+    """Run the first-use check of ``protocol`` on ``root`` (``bucket/prefix``), if any.
+
+    Raises:
+        StageOperationalError: the bucket does not exist, the credentials are refused,
+            or the endpoint cannot be reached; the message names ``label`` and the place.
+    """
+    if protocol not in _CHECKS:
+        return
+    check, noun = _CHECKS[protocol]
+    bucket, _, key = root.strip("/").partition("/")
+    try:
+        check(fs, bucket, key)
+        return
+    except FileNotFoundError:
+        reason = f"the {noun} {bucket!r} does not exist"
+    except PermissionError as error:
+        reason = f"access denied, check the credentials ({error})"
+    except Exception as error:  # the SDKs' connection errors are not OSErrors
+        reason = f"{type(error).__name__}: {error}"
+    place = label
+    if "://" not in place:  # a stage: say where it points
+        place += f" ({protocol}://{root.strip('/')}/)"
+    raise StageOperationalError(f"cannot access {place}: {reason}") from None
+
+
+def _check_s3(fs: Any, bucket: str, key: str) -> None:
+    """One listing request (s3fs's ``exists`` would answer False for any failure)."""
+    fs.call_s3("list_objects_v2", Bucket=bucket, Prefix=f"{key}/" if key else "", MaxKeys=1)
+
+
+register_check(S3_PROTOCOLS, _check_s3)

@@ -30,8 +30,8 @@ show that it is applied. Other credential keys (``aws_*``, ``azure_sas_token``,
 
 The endpoint is fixed when the stage is opened (a later ``STORAGE_EMULATOR_HOST`` change
 opens a new filesystem: fsspec's instance cache is not used), listings are not cached,
-and a bucket is checked with one request on first use (`check_bucket`): a missing bucket
-fails naming the stage. A lost endpoint fails within `GCS_LIMITS`: 10 seconds to
+and a bucket is checked with one request on first use (`storage_errors.check_location`):
+a missing bucket fails naming the stage. A lost endpoint fails within `GCS_LIMITS`: 10 seconds to
 connect, 60 seconds of silence while reading, 3 attempts per request (gcsfs's own are
 6, with pauses that add up to half a minute), and for 30 seconds after a request has
 failed to reach it the filesystem's requests fail at once. The limits are the entries
@@ -53,6 +53,7 @@ from sqla_stage.credentials import Credentials, Encryption
 from sqla_stage.errors import StageOperationalError, StageProgrammingError
 from sqla_stage.runtime import log_redaction
 from sqla_stage.runtime.storage_credentials import encryption_options, endpoint_url
+from sqla_stage.runtime.storage_errors import register_check
 
 #: The fsspec protocols of Google Cloud Storage (gcsfs's).
 GCS_PROTOCOLS = ("gs", "gcs")
@@ -302,23 +303,9 @@ def signed_url(fs: Any, path: str, expiration: int, client_method: str | None) -
     return url
 
 
-def check_bucket(fs: Any, root: str, place: str) -> None:
-    """Check that the bucket of ``root`` exists, with one request.
+def _check_bucket(fs: Any, bucket: str, key: str) -> None:
+    """One request for the bucket (`storage_errors.check_location` names a failure)."""
+    fs.call("GET", "b/{}", bucket, json_out=True)
 
-    Raises:
-        StageOperationalError: the bucket does not exist, access is refused, or the
-            endpoint cannot be reached.
-    """
-    bucket = root.strip("/").split("/", 1)[0]
-    try:
-        fs.call("GET", "b/{}", bucket, json_out=True)
-        return
-    except FileNotFoundError:
-        reason = f"the bucket {bucket!r} does not exist"
-    except PermissionError as error:
-        reason = f"access denied, check the credentials ({error})"
-    except Exception as error:  # aiohttp's and google-auth's errors are not OSErrors
-        reason = f"{type(error).__name__}: {error}"
-    if not place.startswith(("gs://", "gcs://")):  # a stage: say where it points
-        place += f" (gs://{root.strip('/')}/)"
-    raise StageOperationalError(f"cannot access {place}: {reason}") from None
+
+register_check(GCS_PROTOCOLS, _check_bucket)

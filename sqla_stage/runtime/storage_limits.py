@@ -1,35 +1,129 @@
-"""How long an S3 stage waits for an endpoint that does not answer.
+"""How long a stage waits for a cloud endpoint that does not answer: bounded, per engine.
 
-botocore's defaults wait 60 seconds to connect and retry each request four times with a
-growing pause, and s3fs retries some failures five more times: against a server that
-has stopped, one request takes about ten seconds to fail, and a statement that touches
-hundreds of files could run for the better part of an hour before it reported anything.
-The runtime opens every S3 filesystem with tighter, fixed limits: 10 seconds to connect,
-60 seconds of silence while reading (a slow but live transfer is not cut), three
-attempts per request in botocore's ``standard`` retry mode, and no s3fs retry on top. A lost
-endpoint then fails one request in a few seconds, and the statement stops at the first
-such failure (`load_checks` does not re-read the other files against it).
+The cloud SDKs' own defaults wait long and retry often: botocore waits 60 seconds to
+connect and retries each request four times with a growing pause, and s3fs retries some
+failures five more times, so against a server that has stopped one request took about ten
+seconds to fail and a statement touching hundreds of files could run for the better part
+of an hour. Every remote filesystem a stage opens gets `StorageLimits` instead:
+
+* ``connect_timeout`` (default 10 s): the longest wait for a connection;
+* ``read_timeout`` (default 60 s): the longest silence while waiting for an answer or
+  reading one (a slow but live transfer is not cut);
+* ``attempts`` (default 3): tries per request, the first included, with the SDK's short
+  pause between them, and no library retry on top.
+
+An endpoint that refuses connections (a stopped server) fails a request at once, after
+its attempts; one that takes connections and never answers fails it after ``attempts``
+times ``read_timeout`` plus the pauses (about 3 minutes with the defaults). A statement stops
+at its first such failure (`load_checks` does not try the other files against it), with
+an error naming the stage.
+
+An engine sets its own limits (`plugin`): ``create_engine(..., stage_connect_timeout=2,
+stage_read_timeout=30, stage_attempts=2)`` or the same names in the engine URL's query;
+they apply to every stage, location and stage root the engine uses. Each filesystem takes
+the limits through the `Limiter` registered for its protocols (`register_limiter`), which
+`storage_instances.open_filesystem` applies to every filesystem a stage opens; a protocol
+with no limiter (a local disk, ``memory://``) gets none.
 """
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 
-#: botocore ``Config`` settings (s3fs ``config_kwargs``).
-S3_CONFIG: dict[str, Any] = {
-    "connect_timeout": 10,
-    "read_timeout": 60,
-    "retries": {"max_attempts": 3, "mode": "standard"},
-}
-#: s3fs's own attempts at a call (its class default is 5), each made of botocore's.
-S3_ATTEMPTS = 1
+from sqla_stage.errors import StageArgumentError
 
 
-def s3_limits(options: dict[str, Any]) -> dict[str, Any]:
-    """``options`` (s3fs keyword arguments) with the runtime's botocore limits added."""
-    return {**options, "config_kwargs": {**S3_CONFIG, **options.get("config_kwargs", {})}}
+@dataclass(frozen=True)
+class StorageLimits:
+    """The waits and attempts of every request to a remote storage (see the module)."""
+
+    connect_timeout: float = 10.0
+    read_timeout: float = 60.0
+    attempts: int = 3
+
+    @classmethod
+    def of(cls, connect_timeout: object, read_timeout: object, attempts: object) -> StorageLimits:
+        """The limits of an engine's settings (None: the default; text from a URL query).
+
+        Raises:
+            StageArgumentError: a timeout that is not a positive number of seconds, or
+                attempts that are not a whole number of at least 1.
+        """
+        default = cls()
+        return cls(
+            _seconds("stage_connect_timeout", connect_timeout, default.connect_timeout),
+            _seconds("stage_read_timeout", read_timeout, default.read_timeout),
+            _count("stage_attempts", attempts, default.attempts),
+        )
 
 
-def limit_attempts(fs: Any) -> None:
-    """Make one attempt per s3fs call (botocore still retries it, see `S3_CONFIG`)."""
-    fs.retries = S3_ATTEMPTS
+def _seconds(name: str, value: object, default: float) -> float:
+    if value is None or value == "":
+        return default
+    try:
+        seconds = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        seconds = math.nan
+    if isinstance(value, bool) or not math.isfinite(seconds) or seconds <= 0:
+        raise StageArgumentError(
+            f"sqla_stage: {name} must be a positive number of seconds, not {value!r}"
+        )
+    return seconds
+
+
+def _count(name: str, value: object, default: int) -> int:
+    if value is None or value == "":
+        return default
+    text = str(value).strip()
+    if isinstance(value, bool) or not text.isdigit() or int(text) < 1:
+        raise StageArgumentError(f"sqla_stage: {name} must be a whole number >= 1, not {value!r}")
+    return int(text)
+
+
+@dataclass(frozen=True)
+class Limiter:
+    """How one kind of filesystem takes `StorageLimits`.
+
+    Attributes:
+        options: The filesystem's keyword arguments with the limits added.
+        opened: Applies what cannot be given as an argument to the opened filesystem.
+    """
+
+    options: Callable[[dict[str, Any], StorageLimits], dict[str, Any]]
+    opened: Callable[[Any, StorageLimits], None] = lambda fs, limits: None
+
+
+_LIMITERS: dict[str, Limiter] = {}
+
+
+def register_limiter(protocols: Iterable[str], limiter: Limiter) -> None:
+    """Apply ``limiter`` to every filesystem opened for one of ``protocols``."""
+    for protocol in protocols:
+        _LIMITERS[protocol] = limiter
+
+
+def limiter_of(protocol: str) -> Limiter | None:
+    """The limiter of a protocol, if one is registered."""
+    return _LIMITERS.get(protocol)
+
+
+def _s3_options(options: dict[str, Any], limits: StorageLimits) -> dict[str, Any]:
+    """s3fs's ``config_kwargs`` (botocore ``Config``): timeouts and standard retries."""
+    config = {
+        "connect_timeout": limits.connect_timeout,
+        "read_timeout": limits.read_timeout,
+        # botocore's ``max_attempts`` counts retries only: one more try than it says.
+        "retries": {"total_max_attempts": limits.attempts, "mode": "standard"},
+    }
+    return {**options, "config_kwargs": {**config, **options.get("config_kwargs", {})}}
+
+
+def _s3_opened(fs: Any, limits: StorageLimits) -> None:
+    """One s3fs attempt per call (its class default is 5); botocore makes the attempts."""
+    fs.retries = 1
+
+
+register_limiter(("s3", "s3a"), Limiter(_s3_options, _s3_opened))

@@ -31,7 +31,7 @@ from sqla_stage import (
     StageParseError,
     parse,
 )
-from sqla_stage.credentials import MASK, SECRET_SQL_NAMES
+from sqla_stage.credentials import MASK, SECRET_CREDENTIAL_KEYS, SECRET_SQL_NAMES
 from sqla_stage.errors import StageProgrammingError, StageRuntimeError
 from sqla_stage.parser.options import CREDENTIAL_KEYS
 
@@ -117,7 +117,9 @@ def test_warehouse_text_keeps_the_secrets(construct: Any) -> None:
 
 
 def test_every_sql_spelling_of_a_secret_key_is_known() -> None:
-    secret_spellings = {spelling for spelling, key in CREDENTIAL_KEYS.items() if key in SECRETS}
+    secret_spellings = {
+        spelling for spelling, key in CREDENTIAL_KEYS.items() if key in SECRET_CREDENTIAL_KEYS
+    }
     assert secret_spellings | {"MASTER_KEY"} == SECRET_SQL_NAMES
 
 

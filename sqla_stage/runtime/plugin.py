@@ -139,6 +139,7 @@ def install(engine: Engine, settings: RuntimeSettings) -> None:
     from sqla_stage.runtime.intercept import execute_hook
     from sqla_stage.runtime.mounts import register_mount_filesystem
     from sqla_stage.runtime.namespaces import mark_primary
+    from sqla_stage.runtime.publish_journal import recover_stage_root
     from sqla_stage.runtime.reflection import fit_dialect
     from sqla_stage.runtime.registry_tables import ensure_registry
 
@@ -151,6 +152,7 @@ def install(engine: Engine, settings: RuntimeSettings) -> None:
         register_mount_filesystem(dbapi_connection)
         mark_primary(dbapi_connection)
         ensure_registry(dbapi_connection)
+        recover_stage_root(settings.stage_root)
 
     @event.listens_for(engine, "do_execute")
     def _on_execute(cursor: Any, statement: str, parameters: Any, context: Any) -> bool:

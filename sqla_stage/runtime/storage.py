@@ -44,7 +44,7 @@ import datetime as dt
 import os
 import re
 import stat
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any
@@ -163,6 +163,13 @@ class StageStorage:
         self.fence: str | None = None
         #: The AWS_CSE MASTER_KEY its files are encrypted with (`client_encryption`).
         self.client_key: bytes | None = None
+        #: Called once, when a statement first uses the storage (`publish_journal.recover`).
+        self.before_use: Callable[[StageStorage], object] | None = None
+
+    def _use(self) -> None:
+        if self.before_use is not None:
+            hook, self.before_use = self.before_use, None
+            hook(self)
 
     def child(self, folder: str, label: str) -> StageStorage:
         """The storage of ``folder`` (a key prefix) inside this one: a sub-stage's files."""
@@ -185,6 +192,7 @@ class StageStorage:
         if not self._checked:
             self._check_s3()
             self._checked = True
+        self._use()
         return self._fs
 
     def _assume_role(self, credentials: Credentials) -> None:
@@ -220,6 +228,7 @@ class StageStorage:
                 local disk) goes through or names a symbolic link, or lies in the
                 engine's stage root (`storage_reach`).
         """
+        self._use()
         if not key:
             return self.root
         self._check_key(key)

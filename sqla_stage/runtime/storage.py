@@ -163,13 +163,8 @@ class StageStorage:
         self.fence: str | None = None
         #: The AWS_CSE MASTER_KEY its files are encrypted with (`client_encryption`).
         self.client_key: bytes | None = None
-        #: Called once, when a statement first uses the storage (`publish_journal.recover`).
+        #: Called once, before the first key is resolved (`publish_journal.recover`).
         self.before_use: Callable[[StageStorage], object] | None = None
-
-    def _use(self) -> None:
-        if self.before_use is not None:
-            hook, self.before_use = self.before_use, None
-            hook(self)
 
     def child(self, folder: str, label: str) -> StageStorage:
         """The storage of ``folder`` (a key prefix) inside this one: a sub-stage's files."""
@@ -192,7 +187,6 @@ class StageStorage:
         if not self._checked:
             self._check_s3()
             self._checked = True
-        self._use()
         return self._fs
 
     def _assume_role(self, credentials: Credentials) -> None:
@@ -228,7 +222,9 @@ class StageStorage:
                 local disk) goes through or names a symbolic link, or lies in the
                 engine's stage root (`storage_reach`).
         """
-        self._use()
+        if self.before_use is not None:  # every file is reached through a key
+            hook, self.before_use = self.before_use, None
+            hook(self)
         if not key:
             return self.root
         self._check_key(key)

@@ -156,6 +156,7 @@ def scratch_area(
     Raises:
         StageRuntimeError: the destination folder cannot be created or written.
     """
+    destination = storage.path(folder)  # first use: interrupted writes are finished
     if not storage.local:
         path = tempfile.mkdtemp(prefix=SCRATCH_PREFIX)
         try:
@@ -164,8 +165,8 @@ def scratch_area(
             shutil.rmtree(path, ignore_errors=True)
         return
     entry = entry or Journal(storage)
-    created = _missing_folders(storage.path(folder))
-    real, root = os.path.realpath(storage.path(folder)), os.path.realpath(storage.root)
+    created = _missing_folders(destination)
+    real, root = os.path.realpath(destination), os.path.realpath(storage.root)
     if real == root or real.startswith(root + os.sep):  # never sweep outside the stage
         sweep_stale_scratch(real)
     path = storage.path(join_key(folder, f"{SCRATCH_PREFIX}{uuid.uuid4().hex}"))

@@ -1,16 +1,17 @@
 """Crash-consistent publishing (issue 17): ``kill -9`` while an OVERWRITE unload publishes.
 
 A child process unloads many small files (``MAX_FILE_SIZE``) with ``OVERWRITE = TRUE``
-over an older set, and is killed with SIGKILL once its journal says ``publishing``
-(polled, at once or after a short wait), so the kill lands between two renames (local)
-or two copies (moto S3). What the kill left is recorded, then the next engine connects
-and runs ``LIST``: the location must hold exactly the whole old set or the whole new
-set, byte for byte, with no scratch entry and no journal left. Each test requires that
-at least one kill left a mix of old and new files behind (the window was hit), so it
-fails if recovery does nothing.
+over an older set, and is killed with SIGKILL as soon as the test (polling the folder)
+sees the first old file replaced, or a name the old set did not have, so the kill lands
+between two renames (local) or two copies (moto S3). What the kill left is recorded,
+then the next engine connects and runs ``LIST``: the location must hold exactly the
+whole old set or the whole new set, byte for byte, with no scratch entry and no journal
+left. Each test requires that at least one kill left a mix of old and new files behind
+(the window was hit), so it fails if recovery does nothing or only cleans up.
 
-``PUT`` / ``GET`` / ``INTO OUTFILE`` move one finished scratch file: a child killed while
-writing leaves no file under the published name, and its scratch file is removed.
+``PUT`` / ``INTO OUTFILE`` move one finished scratch file: a child killed while writing
+leaves no file under the published name, and its scratch file is removed. A committed
+journal is rolled forward once its writer is gone, and left alone while it runs.
 """
 
 from __future__ import annotations
@@ -34,8 +35,8 @@ from sqla_stage.runtime.storage import SCRATCH_PREFIX
 #: Where the kills land (one child each): once the first old file was replaced (mid
 #: replacing), and once a name the old set did not have appeared (mid adding).
 KILLS = ("replaced", "added")
-#: Rows of the old set and what each round adds (files of MAX_FILE_SIZE bytes: ~100 rows).
-LOCAL_ROWS, S3_ROWS, MORE_ROWS, FILE_SIZE = 20_000, 2_000, 10_000, 1_000
+#: Rows of the old sets and what each round adds (files of MAX_FILE_SIZE bytes: ~80 rows).
+LOCAL_ROWS, LOCAL_MORE, S3_ROWS, S3_MORE, FILE_SIZE = 20_000, 10_000, 1_000, 500, 1_000
 
 UNLOAD = (
     "COPY INTO {where} FROM (SELECT i, '{tag}' AS tag FROM range({rows}) t(i)) "
@@ -47,11 +48,10 @@ def unload_sql(where: str, tag: str, rows: int) -> str:
     return UNLOAD.format(where=where, tag=tag, rows=rows, size=FILE_SIZE)
 
 
-def start_unload(tmp_path: Path, setup: str, sql: str) -> Any:
-    """A child process that runs ``setup`` (more engine code) then the unload ``sql``."""
+def start_unload(tmp_path: Path, sql: str) -> Any:
+    """A child process that runs ``sql`` on the test's database and stage root."""
     code = (
         ENGINE_CODE.format(db=tmp_path / "app.duckdb", root=tmp_path / "stages")
-        + setup
         + f"""
     with engine.begin() as conn:
         conn.exec_driver_sql({sql!r})
@@ -60,15 +60,14 @@ def start_unload(tmp_path: Path, setup: str, sql: str) -> Any:
     return run_child(code, tmp_path)
 
 
-def kill_when(child: Any, ready: Callable[[], bool], wait: float, interval: float = 0.0) -> None:
-    """SIGKILL ``child`` ``wait`` seconds after ``ready()`` (polled every ``interval``)."""
+def kill_when(child: Any, ready: Callable[[], bool], interval: float = 0.0) -> None:
+    """SIGKILL ``child`` as soon as ``ready()`` (polled every ``interval`` seconds)."""
     deadline = time.monotonic() + 120
     try:
         while not ready():
             assert child.poll() is None, child.stderr.read() if child.stderr else ""
             assert time.monotonic() < deadline, "the child never published"
             time.sleep(interval)
-        time.sleep(wait)
         os.kill(child.pid, signal.SIGKILL)
     finally:
         kill(child)
@@ -140,10 +139,10 @@ def test_kill_during_local_overwrite_leaves_the_old_or_the_new_set(
     root = stage_folder(tmp_path)
     seen = []
     for number, when in enumerate(KILLS, start=1):
-        old, tag, rows = tree(root), f"round{number}", LOCAL_ROWS + number * MORE_ROWS
+        old, tag, rows = tree(root), f"round{number}", LOCAL_ROWS + number * LOCAL_MORE
         names = local_names(root)
-        child = start_unload(tmp_path, "", unload_sql("@s/out/", tag, rows))
-        kill_when(child, replaced_or_added(lambda: local_names(root), names, when), 0.0)
+        child = start_unload(tmp_path, unload_sql("@s/out/", tag, rows))
+        kill_when(child, replaced_or_added(lambda: local_names(root), names, when))
         seen.append(classify(published(root), old, tag.encode(), rows))
         assert any(name.startswith(JOURNAL_PREFIX) for name in tree(root))
         with engine.connect() as conn:  # the connect recovers the stage root
@@ -169,8 +168,8 @@ def test_a_statement_recovers_what_the_connect_did_not_see(
         conn.exec_driver_sql(unload_sql("@ext/out/", "round0", LOCAL_ROWS))
     engine.dispose()
     old = tree(folder)
-    child = start_unload(tmp_path, "", unload_sql("@ext/out/", "round1", LOCAL_ROWS + MORE_ROWS))
-    kill_when(child, lambda: "publishing" in local_states(folder), 0.0)
+    child = start_unload(tmp_path, unload_sql("@ext/out/", "round1", LOCAL_ROWS + LOCAL_MORE))
+    kill_when(child, lambda: "publishing" in local_states(folder))
     left = tree(folder)
     assert any(name.startswith(JOURNAL_PREFIX) for name in left)
     with make_engine().begin() as conn:
@@ -178,8 +177,8 @@ def test_a_statement_recovers_what_the_connect_did_not_see(
         rows = conn.exec_driver_sql("SELECT count(*) FROM '@ext/out/'").scalar_one()
     after = tree(folder)
     assert set(names) == set(after)
-    assert classify(after, old, b"round1", LOCAL_ROWS + MORE_ROWS) in ("old", "new")
-    assert rows in (LOCAL_ROWS, LOCAL_ROWS + MORE_ROWS)
+    assert classify(after, old, b"round1", LOCAL_ROWS + LOCAL_MORE) in ("old", "new")
+    assert rows in (LOCAL_ROWS, LOCAL_ROWS + LOCAL_MORE)
 
 
 # S3 (moto)
@@ -218,11 +217,11 @@ def test_kill_during_s3_overwrite_leaves_the_old_or_the_new_set(
     seen = []
     for number, when in enumerate(KILLS, start=1):
         old, tag = s3_tree(s3_server, s3_bucket), f"round{number}"
-        rows = S3_ROWS + number * MORE_ROWS // 10
+        rows = S3_ROWS + number * S3_MORE
         names = s3_names(s3_server, s3_bucket)
-        child = start_unload(tmp_path, "", unload_sql(f"{s3_stage}/out/", tag, rows))
+        child = start_unload(tmp_path, unload_sql(f"{s3_stage}/out/", tag, rows))
         ready = replaced_or_added(lambda: s3_names(s3_server, s3_bucket), names, when)
-        kill_when(child, ready, 0.0, 0.02)
+        kill_when(child, ready, 0.02)
         left = s3_tree(s3_server, s3_bucket)
         assert any(JOURNAL_PREFIX in key for key in left)  # read by the next statement
         published = {k: v for k, v in left.items() if SCRATCH_PREFIX not in k}
@@ -256,7 +255,7 @@ def test_kill_during_a_single_file_write_publishes_nothing(
     big = tmp_path / "big.csv"
     big.write_bytes(os.urandom(1 << 20) * 100)
     root = stage_folder(tmp_path)
-    child = start_unload(tmp_path, "", SINGLE_FILE[kind].format(big=big))
+    child = start_unload(tmp_path, SINGLE_FILE[kind].format(big=big))
 
     def writing() -> bool:
         return root.exists() and any(

@@ -145,7 +145,9 @@ def test_kill_during_local_overwrite_leaves_the_old_or_the_new_set(
         kill_when(child, replaced_or_added(lambda: local_names(root), names, when))
         seen.append(classify(published(root), old, tag.encode(), rows))
         assert any(name.startswith(JOURNAL_PREFIX) for name in tree(root))
-        with engine.connect() as conn:  # the connect recovers the stage root
+        with engine.connect():  # the connect recovers the stage root
+            assert not [name for name in tree(root) if SCRATCH_PREFIX in name]
+        with engine.connect() as conn:
             listing = listed(conn, "@s")
             count = conn.exec_driver_sql("SELECT count(*) FROM '@s/out/'").scalar_one()
         after = tree(root)

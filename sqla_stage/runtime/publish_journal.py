@@ -27,7 +27,8 @@ for the folders under a local stage root) does with a journal whose writer is go
 
 A journal is *live*, and left alone, while its writer runs: on this host, its process
 (pid and start time, from ``/proc``) still exists; a journal written on another host
-(shared storage) is live for `LEASE_SECONDS` after it was last written.
+(shared storage), or where ``/proc`` is missing, is live for `LEASE_SECONDS` after it
+was last written.
 """
 
 from __future__ import annotations

@@ -28,6 +28,7 @@ from moto_server import MotoS3
 
 from sqla_stage.errors import StageRuntimeError
 from sqla_stage.runtime import unload_files
+from sqla_stage.runtime.publish_journal import JOURNAL_PREFIX
 from sqla_stage.runtime.storage import SCRATCH_PREFIX
 
 #: Queries that fail after DuckDB has produced (and written) some of their rows.
@@ -197,7 +198,8 @@ def test_publish_failure_midway_removes_what_it_published(
     calls = []
 
     def failing_replace(source: Any, target: Any) -> None:
-        calls.append(target)
+        if SCRATCH_PREFIX not in os.path.basename(target):  # a data file, not the journal
+            calls.append(target)
         if len(calls) == 3:
             raise OSError(28, "No space left on device")
         replace(source, target)
@@ -368,16 +370,25 @@ def test_killed_unload_leaves_no_file(engine: Any, tmp_path: Path) -> None:
         kill(child)
     scratch = [p for p in folder.iterdir() if p.name.startswith(SCRATCH_PREFIX)]
     assert scratch  # what the killed unload left: invisible, and never a published name
+    journals = [p for p in folder.parent.iterdir() if p.name.startswith(JOURNAL_PREFIX)]
+    assert len(journals) == 1  # its journal, at the stage's root, names the scratch folder
     with engine.begin() as conn:
         assert listed(conn, "@s") == []
+    assert not any(p.exists() for p in [*scratch, *journals])  # recovered by LIST at once
+    with engine.begin() as conn:
         conn.exec_driver_sql("CREATE TABLE t (i BIGINT, p VARCHAR)")
         assert conn.exec_driver_sql("COPY INTO t FROM @s/big/").all() == [
             ("Copy executed with 0 files processed.",)
         ]
+    # A scratch folder no journal names (an older version's) is swept once stale.
+    orphan = folder / f"{SCRATCH_PREFIX}orphan"
+    orphan.mkdir()
+    (orphan / "data_0_0_0.csv").write_bytes(b"1\n")
+    with engine.begin() as conn:
         conn.exec_driver_sql("COPY INTO @s/big/ FROM (SELECT 1 AS i) INCLUDE_QUERY_ID = TRUE")
-    assert all(p.exists() for p in scratch)  # too recent to be swept
+    assert orphan.exists()  # too recent to be swept
     old = time.time() - unload_files.STALE_SCRATCH_SECONDS - 60
-    for path in [*scratch, *(p for s in scratch for p in s.rglob("*"))]:
+    for path in [orphan, *orphan.rglob("*")]:
         os.utime(path, (old, old))
     with engine.begin() as conn:
         conn.exec_driver_sql("COPY INTO @s/big/ FROM (SELECT 2 AS i) INCLUDE_QUERY_ID = TRUE")

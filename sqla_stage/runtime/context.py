@@ -26,6 +26,7 @@ from sqla_stage.runtime import connections, storage_reach
 from sqla_stage.runtime.literals import inline
 from sqla_stage.runtime.namespaces import DEFAULT_SCHEMA, Where, canonical, resolve
 from sqla_stage.runtime.patterns import FilePattern
+from sqla_stage.runtime.publish_journal import recover
 from sqla_stage.runtime.registry import Registry
 from sqla_stage.runtime.settings import RuntimeSettings
 from sqla_stage.runtime.storage import (
@@ -134,6 +135,7 @@ class StageContext:
             cursor, settings.stage_user, DEFAULT_SCHEMA if global_names else None
         )
         self._committed = committed
+        self._recovered: set[tuple[object, ...]] = set()
         #: Decompressed copies of staged files, by (DuckDB path, codec): see
         #: `read_compression`. Removed by `close`.
         self.decompressed: dict[tuple[str, str], str] = {}
@@ -275,7 +277,15 @@ class StageContext:
         storage = open_storage(url, credentials, label, encryption, limits)
         root = open_storage(self.settings.stage_root, None, "the stage root", limits=limits)
         storage_reach.confine(storage, root, what)
+        storage.before_use = self._recover
         return storage
+
+    def _recover(self, storage: StageStorage) -> None:
+        """Finish interrupted writes at the storage's root, once per statement (`recover`)."""
+        place = (*storage.identity, storage.root)
+        if place not in self._recovered:
+            self._recovered.add(place)
+            recover(storage)
 
     def storage(self, stage: Stage, depth: int = 0) -> StageStorage:
         """The storage of a stage of any kind.
@@ -317,6 +327,7 @@ class StageContext:
                 where = self.registry.where(defined.schema, f"stage {label}")
                 storage = self.root_storage("internal", where.folder(defined.name))
         storage.label = label
+        storage.before_use = self._recover
         return storage
 
     def place(

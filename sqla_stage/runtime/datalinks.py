@@ -42,6 +42,7 @@ from sqla_stage.runtime.client_encryption import refuse_plain_access
 from sqla_stage.runtime.context import StageContext, stage_url_path
 from sqla_stage.runtime.literals import literal
 from sqla_stage.runtime.load_read import glob_escape
+from sqla_stage.runtime.publish_journal import scratch_file
 from sqla_stage.runtime.queries_columns import Edit
 from sqla_stage.runtime.storage import SCRATCH_PREFIX, StageStorage
 
@@ -156,14 +157,10 @@ def _save_file(context: StageContext, link: _Link, content: str) -> int:
     folder = link.key.rpartition("/")[0]
     scratch = (f"{folder}/" if folder else "") + f"{SCRATCH_PREFIX}{uuid.uuid4().hex}"
     temporary = storage.path(scratch)
-    try:
-        storage.fs.makedirs(storage.path(folder), exist_ok=True)
+    storage.fs.makedirs(storage.path(folder), exist_ok=True)
+    with scratch_file(storage, temporary):
         storage.fs.pipe_file(temporary, data)
         storage.fs.mv(temporary, storage.path(link.key))
-    except BaseException:
-        if storage.fs.exists(temporary):
-            storage.fs.rm_file(temporary)
-        raise
     return len(data)
 
 

@@ -26,6 +26,7 @@ from sqla_stage.runtime import progress, storage_azure
 from sqla_stage.runtime.client_encryption import fetch_decrypted, refuse_plain_access
 from sqla_stage.runtime.context import Place, StageContext
 from sqla_stage.runtime.literals import literal
+from sqla_stage.runtime.publish_journal import scratch_file
 from sqla_stage.runtime.results import BIGINT, TIMESTAMPTZ, VARCHAR, Column, Rows
 from sqla_stage.runtime.storage import SCRATCH_PREFIX, StageStorage
 from sqla_stage.runtime.storage_credentials import S3_PROTOCOLS
@@ -175,16 +176,12 @@ def _publish(storage: StageStorage, key: str, write: Any) -> int:
     )
     target, temporary = storage.path(key), storage.path(scratch)
     storage.fs.makedirs(storage.path(folder), exist_ok=True)
-    try:
+    with scratch_file(storage, temporary):
         with storage.fs.open(temporary, "wb") as stream:
             write(stream)
         if storage.local:  # a folder made meanwhile: never move the file into it
             _refuse_folders(storage, [key], storage.label)
         storage.fs.mv(temporary, target)
-    except BaseException:
-        if storage.fs.exists(temporary):
-            storage.fs.rm_file(temporary)
-        raise
     return int(storage.fs.size(target))
 
 

@@ -91,6 +91,7 @@ def install(engine: Engine, settings: RuntimeSettings) -> None:
     from sqla_stage.runtime.intercept import execute_hook
     from sqla_stage.runtime.mounts import register_mount_filesystem
     from sqla_stage.runtime.namespaces import mark_primary
+    from sqla_stage.runtime.publish_journal import recover_stage_root
     from sqla_stage.runtime.reflection import fit_dialect
     from sqla_stage.runtime.registry_tables import ensure_registry
     from sqla_stage.runtime.sealed_secrets import seal_plaintext_rows
@@ -105,6 +106,7 @@ def install(engine: Engine, settings: RuntimeSettings) -> None:
         mark_primary(dbapi_connection)
         ensure_registry(dbapi_connection)
         seal_plaintext_rows(dbapi_connection)
+        recover_stage_root(settings.stage_root)
 
     @event.listens_for(engine, "do_execute")
     def _on_execute(cursor: Any, statement: str, parameters: Any, context: Any) -> bool:

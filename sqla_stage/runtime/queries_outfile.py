@@ -38,6 +38,7 @@ from sqla_stage.runtime.client_encryption import refuse_plain_access
 from sqla_stage.runtime.context import MATRIXONE_STAGE_ERROR, StageContext, stage_url_path
 from sqla_stage.runtime.csv_lines import RAW_LINE_OPTIONS, LineFormat
 from sqla_stage.runtime.literals import literal, quote
+from sqla_stage.runtime.publish_journal import scratch_file
 from sqla_stage.runtime.queries import rewrite_sql
 from sqla_stage.runtime.results import Query, Rows
 from sqla_stage.runtime.sources import embedded_query
@@ -185,13 +186,9 @@ def _publish(
     columns = _columns(context, query)
     sql = _copy_sql(element, query, columns, storage.duckdb_path(scratch))
     temporary, final = storage.path(scratch), storage.path(target.key)
-    try:
-        storage.fs.makedirs(storage.path(folder), exist_ok=True)
+    storage.fs.makedirs(storage.path(folder), exist_ok=True)
+    with scratch_file(storage, temporary):
         row: Any = context.run(sql, query.parameters).fetchone()
         _refuse_folder(target)  # made meanwhile: moving would put the file inside it
         storage.fs.mv(temporary, final)
-    except BaseException:
-        if storage.fs.exists(temporary):
-            storage.fs.rm_file(temporary)
-        raise
     return int(row[0]), int(storage.fs.size(final))

@@ -45,7 +45,7 @@ import datetime as dt
 import os
 import re
 import stat
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any
@@ -170,6 +170,8 @@ class StageStorage:
         self.client_key: bytes | None = None
         #: The engine's waits and attempts (`storage_limits`), for a reopened filesystem.
         self.limits = StorageLimits()
+        #: Called once, before the first key is resolved (`publish_journal.recover`).
+        self.before_use: Callable[[StageStorage], object] | None = None
 
     def child(self, folder: str, label: str) -> StageStorage:
         """The storage of ``folder`` (a key prefix) inside this one: a sub-stage's files."""
@@ -212,6 +214,9 @@ class StageStorage:
                 local disk) goes through or names a symbolic link, or lies in the
                 engine's stage root (`storage_reach`).
         """
+        if self.before_use is not None:  # every file is reached through a key
+            hook, self.before_use = self.before_use, None
+            hook(self)
         if not key:
             return self.root
         self._check_key(key)

@@ -72,6 +72,7 @@ from sqla_stage.runtime.duckdb_errors import first_line
 from sqla_stage.runtime.engine_functions import translate
 from sqla_stage.runtime.literals import literal, quote, text_list
 from sqla_stage.runtime.namespaces import table_sql
+from sqla_stage.runtime.publish_journal import journal
 from sqla_stage.runtime.results import BIGINT, VARCHAR, Column, Query, Rows
 from sqla_stage.runtime.sources import DUCKDB_DIALECT, embedded_query
 from sqla_stage.runtime.storage import SCRATCH_PREFIX, StageStorage
@@ -173,7 +174,10 @@ def run(context: StageContext, element: CopyInto) -> Rows | Query:
     columns = describe(context, source)
     check_unload(context, element, target.name, spec, columns, source.relation, source.parameters)
     title = f"COPY INTO {target.place.label}"
-    with scratch_area(target.storage, target.folder, target.place.label) as scratch:
+    with (
+        journal(target.storage) as entry,
+        scratch_area(target.storage, target.folder, target.place.label, entry) as scratch,
+    ):
         try:
             with progress.tracked(context.cursor, title):
                 limit = _max_file_size(element, target)
@@ -203,7 +207,7 @@ def run(context: StageContext, element: CopyInto) -> Rows | Query:
         overwrite = options.get("overwrite") is True
         moved = 0 if target.storage.local else sum(file.size for file in files)
         with progress.bar(f"{title}: publishing", moved) as bar:
-            publish(target.storage, files, overwrite, target.place.label, bar.update)
+            publish(target.storage, files, overwrite, target.place.label, bar.update, entry)
     return _result(detailed, files, total)
 
 

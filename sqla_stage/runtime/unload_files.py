@@ -6,17 +6,16 @@ publishing is an atomic rename on the same disk; for any other storage it is a l
 temporary folder, and publishing first uploads every file under a hidden scratch prefix
 in the destination folder (``<folder>/.sqla_stage-<uuid>/``, invisible to LIST and
 loads), then copies them to their names inside the storage. Name clashes are checked
-before anything is moved, and the scratch area is always removed: a failed unload leaves
-no file behind.
+before anything is moved.
 
 OVERWRITE keeps a copy of each file it replaces (a hard link on a local disk, a copy in
-the scratch prefix elsewhere) until every new file is in place; a failure puts the old
-files back. A process killed mid-unload can leave its scratch folder behind (never a
-file under a published name); the next unload into the same local folder removes
-scratch entries untouched for `STALE_SCRATCH_SECONDS`. On remote storage a
-failure whose cleanup cannot reach the storage (the service stopped) can leave objects
-under the hidden scratch prefix, and, only if it stops between two copies of the
-publishing step, some of the new files.
+the scratch prefix elsewhere) until every new file is in place. Every step is recorded
+first in the statement's journal (`publish_journal`): at the end of the statement the
+journal is finished (a publication that did not commit is rolled back: the old files put
+back, the new ones removed; the scratch entries removed), and a process killed at any
+point leaves a journal that the next statement on that storage finishes the same way.
+Scratch entries a journal does not name (left by an older version) are removed by the
+next unload into the same local folder once untouched for `STALE_SCRATCH_SECONDS`.
 
 On an ``AWS_CSE`` location each file is encrypted as it is uploaded (`client_encryption`),
 its envelope sent as the object's metadata, which S3's copy keeps.
@@ -33,13 +32,21 @@ import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from typing import TypeVar
 from urllib.parse import unquote
 
 from sqla_stage.errors import StageOperationalError, StageProgrammingError, StageRuntimeError
 from sqla_stage.runtime.client_encryption import seal
+from sqla_stage.runtime.publish_journal import (
+    COMMITTED,
+    PUBLISHING,
+    WRITING,
+    Journal,
+    Step,
+    journal,
+)
 from sqla_stage.runtime.storage import SCRATCH_PREFIX, StageStorage
 
 T = TypeVar("T")
@@ -138,12 +145,18 @@ def sweep_stale_scratch(folder: str, age: float | None = None) -> None:
 
 
 @contextmanager
-def scratch_area(storage: StageStorage, folder: str, label: str = "") -> Iterator[str]:
+def scratch_area(
+    storage: StageStorage, folder: str, label: str = "", entry: Journal | None = None
+) -> Iterator[str]:
     """A fresh, empty local folder for DuckDB to write into; removed afterwards.
+
+    On a local disk it is recorded in ``entry`` (the statement's journal, written before
+    the folder is made) and removed by finishing the journal (`publish_journal`).
 
     Raises:
         StageRuntimeError: the destination folder cannot be created or written.
     """
+    destination = storage.path(folder)  # first use: interrupted writes are finished
     if not storage.local:
         path = tempfile.mkdtemp(prefix=SCRATCH_PREFIX)
         try:
@@ -151,14 +164,18 @@ def scratch_area(storage: StageStorage, folder: str, label: str = "") -> Iterato
         finally:
             shutil.rmtree(path, ignore_errors=True)
         return
-    created = _missing_folders(storage.path(folder))
-    real, root = os.path.realpath(storage.path(folder)), os.path.realpath(storage.root)
+    entry = entry or Journal(storage)
+    created = _missing_folders(destination)
+    real, root = os.path.realpath(destination), os.path.realpath(storage.root)
     if real == root or real.startswith(root + os.sep):  # never sweep outside the stage
         sweep_stale_scratch(real)
     path = storage.path(join_key(folder, f"{SCRATCH_PREFIX}{uuid.uuid4().hex}"))
     try:
+        entry.scratch.append(entry.relative(path))
+        entry.write(WRITING)
         os.makedirs(path)
     except OSError as error:
+        entry.remove()
         _prune(created)
         raise StageOperationalError(
             f"cannot write the unloaded files to {label or storage.label}: {error}"
@@ -166,7 +183,8 @@ def scratch_area(storage: StageStorage, folder: str, label: str = "") -> Iterato
     try:
         yield path
     finally:
-        shutil.rmtree(path, ignore_errors=True)
+        with contextlib.suppress(Exception):  # what is left, `recover` finishes
+            entry.finish()
         _prune(created)
 
 
@@ -241,10 +259,13 @@ def publish(
     overwrite: bool,
     label: str,
     published: Callable[[int], object] = lambda size: None,
+    entry: Journal | None = None,
 ) -> None:
     """Move (local) or upload and copy (other storage) the files to their keys.
 
-    ``published`` is called with each file's size once it is uploaded (progress).
+    ``published`` is called with each file's size once it is uploaded (progress). Each
+    step is recorded in ``entry``, the statement's journal (`publish_journal`), before
+    it is taken; finishing the journal undoes a publication that did not commit.
 
     Raises:
         StageRuntimeError: two files would get one key, or one file's key is a folder
@@ -268,10 +289,12 @@ def publish(
         )
     if not files:
         return
-    if storage.local:
-        _Publication(storage, files, existing, label).local(published)
-    else:
-        _Publication(storage, files, existing, label).remote(published)
+    with nullcontext(entry) if entry is not None else journal(storage) as current:
+        publication = _Publication(storage, files, existing, label, current)
+        if storage.local:
+            publication.local(published)
+        else:
+            publication.remote(published)
 
 
 def check_keys(files: Sequence[WrittenFile], label: str) -> None:
@@ -306,40 +329,44 @@ def check_keys(files: Sequence[WrittenFile], label: str) -> None:
 
 
 class _Publication:
-    """One unload's files on their way to their keys, and how to undo it."""
+    """One unload's files on their way to their keys, each step journaled first."""
 
     def __init__(
-        self, storage: StageStorage, files: Sequence[WrittenFile], existing: set[str], label: str
+        self,
+        storage: StageStorage,
+        files: Sequence[WrittenFile],
+        existing: set[str],
+        label: str,
+        entry: Journal,
     ) -> None:
         self.storage = storage
         self.files = files
         self.existing = existing
         self.label = label
-        self.done: list[str] = []
-        self.backups: list[tuple[str, str]] = []  # (backup path, target path)
+        self.entry = entry
 
     def local(self, published: Callable[[int], object]) -> None:
         backups = os.path.join(os.path.dirname(self.files[0].path), f"{SCRATCH_PREFIX}old")
+        relative, targets = self.entry.relative, [self.storage.path(f.key) for f in self.files]
+        self.entry.steps = [
+            Step(
+                relative(target),
+                relative(file.path),
+                relative(os.path.join(backups, str(number))) if file.key in self.existing else None,
+            )
+            for number, (file, target) in enumerate(zip(self.files, targets, strict=True))
+        ]
         try:
-            for number, file in enumerate(self.files):
-                target = self.storage.path(file.key)
+            self.entry.write(PUBLISHING)
+            for file, target, step in zip(self.files, targets, self.entry.steps, strict=True):
                 os.makedirs(os.path.dirname(target), exist_ok=True)
-                if file.key in self.existing:
-                    os.makedirs(backups, exist_ok=True)
-                    backup = os.path.join(backups, str(number))
-                    try:
-                        os.link(target, backup)
-                    except OSError:
-                        shutil.copy2(target, backup)
-                    self.backups.append((backup, target))
+                if step.backup is not None:
+                    _keep(target, self.entry.absolute(step.backup))
                 os.replace(file.path, target)
-                self.done.append(file.key)
                 published(file.size)
-        except BaseException as error:
-            self._undo(lambda backup, target: os.replace(backup, target))
-            if isinstance(error, Exception):
-                raise self._error(error) from None
-            raise
+            self.entry.write(COMMITTED)
+        except Exception as error:
+            raise self._error(error) from None
 
     def remote(self, published: Callable[[int], object]) -> None:
         fs = self.storage.fs
@@ -355,35 +382,41 @@ class _Publication:
             fs.put_file(path, uploads[number], **({"Metadata": metadata} if metadata else {}))
             published(self.files[number].size)
 
+        relative = self.entry.relative
         try:
+            self.entry.scratch.append(relative(scratch))
+            self.entry.write(WRITING)
             concurrently(upload, range(len(self.files)))
-            self.backups = [
-                (f"{scratch}/old-{number}", targets[number])
+            backups = [
+                (targets[number], f"{scratch}/old-{number}")
                 for number, file in enumerate(self.files)
                 if file.key in self.existing
             ]
-            concurrently(lambda pair: fs.cp_file(pair[1], pair[0]), self.backups)
-            self.done = [file.key for file in self.files]  # undo removes whichever arrived
+            concurrently(lambda pair: fs.cp_file(*pair), backups)
+            kept = {target: relative(backup) for target, backup in backups}
+            self.entry.steps = [
+                Step(relative(target), relative(source), kept.get(target))
+                for source, target in zip(uploads, targets, strict=True)
+            ]
+            self.entry.write(PUBLISHING)
             concurrently(lambda pair: fs.cp_file(*pair), list(zip(uploads, targets, strict=True)))
-        except BaseException as error:
-            self._undo(lambda backup, target: fs.cp_file(backup, target))
-            if isinstance(error, Exception):
-                raise self._error(error) from None
-            raise
-        finally:
-            with contextlib.suppress(Exception):
-                fs.rm(scratch, recursive=True)
-
-    def _undo(self, restore: Callable[[str, str], object]) -> None:
-        """Best effort: remove the new files, put the replaced ones back."""
-        with contextlib.suppress(Exception):
-            self.storage.remove(key for key in self.done if key not in self.existing)
-        for backup, target in self.backups:
-            with contextlib.suppress(Exception):
-                restore(backup, target)
+            self.entry.write(COMMITTED)
+        except Exception as error:
+            raise self._error(error) from None
 
     def _error(self, error: Exception) -> StageRuntimeError:
         if isinstance(error, StageRuntimeError):
             return error
         reason = f"{type(error).__name__}: {error}" if not isinstance(error, OSError) else error
         return StageOperationalError(f"cannot write the unloaded files to {self.label}: {reason}")
+
+
+def _keep(target: str, backup: str) -> None:
+    """Keep the file ``target`` as ``backup`` (a hard link, else a copy), whole or not at all."""
+    os.makedirs(os.path.dirname(backup), exist_ok=True)
+    try:
+        os.link(target, backup)
+    except OSError:
+        partial = f"{backup}.part"
+        shutil.copy2(target, partial)
+        os.replace(partial, backup)

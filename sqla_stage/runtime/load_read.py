@@ -76,6 +76,8 @@ class Reader:
 
     #: The read function keeps rejected lines itself (CSV), rather than flagging rows.
     rejects = False
+    #: Whose CSV semantics the read follows (``stage_dialect``).
+    dialect: str | None = None
 
     def __init__(self, spec: FormatSpec, fields: Sequence[Field], options: Sequence[str] = ()):
         """Describe the read; nothing runs until the SQL is executed."""
@@ -180,7 +182,12 @@ class Reader:
         escaped = [glob_escape(path) for path in paths]
         more = [f"filename = {literal(FILE)}", *self.options, *extra]
         return read_function(
-            self.spec, escaped, columns=columns, extra=more, named_header=named_header
+            self.spec,
+            escaped,
+            columns=columns,
+            extra=more,
+            named_header=named_header,
+            dialect=self.dialect,
         )
 
 
@@ -200,6 +207,7 @@ class CsvReader(Reader):
         """``header``: the last SKIP_HEADER line names the columns (match by name)."""
         super().__init__(spec, fields)
         self.header = header
+        self.dialect = dialect
         self.csv = load_csv_fields.CsvFields(spec, dialect)
 
     def read_type(self, field: Field) -> str:

@@ -56,6 +56,15 @@ from sqla_stage.errors import StageProgrammingError
 from sqla_stage.formats import CSV, JSON, TSV, FormatSpec, Parquet
 from sqla_stage.options import AUTO, NONE, Keyword, OptionValue
 from sqla_stage.runtime.compressions import CODECS, Codec
+from sqla_stage.runtime.csv_escapes import (
+    escaped,
+    escaped_name,
+    marks,
+    may_hold,
+    record_counts,
+    unenclosed,
+    unenclosed_escape,
+)
 from sqla_stage.runtime.csv_lines import RAW_LINE_OPTIONS, LineFormat
 from sqla_stage.runtime.duckdb_formats import (
     BACKSLASH,
@@ -146,14 +155,17 @@ class CsvWriter(FileWriter):
 
     duckdb_format = "csv"
 
-    def __init__(self, spec: FormatSpec, header: bool) -> None:
-        """Read the format's options.
+    def __init__(self, spec: FormatSpec, header: bool, dialect: str | None = None) -> None:
+        """Read the format's options (``dialect``: whose semantics, ``stage_dialect``).
 
         Raises:
             StageRuntimeError: an option DuckDB cannot write (compression, NONE records).
         """
         options = spec.options
         self.header = header
+        self.raw = unenclosed(spec, dialect)
+        self.unenclosed_escape = unenclosed_escape(spec, dialect)
+        self.marks = marks(spec)
         self.compression = text_compression(spec, writing=True)
         self.extension = _extension(spec, ".csv" + COMPRESSION_SUFFIX[self.compression])
         delimiter = options.get("field_delimiter")
@@ -172,7 +184,7 @@ class CsvWriter(FileWriter):
         self.time_format = _time_option(options.get("time_format"))
         self.timestamp_format = _time_option(options.get("timestamp_format"))
         self.binary_format = str(options.get("binary_format", "HEX"))
-        if self.escape and self.escape in self.null:
+        if self.escape and self.escape in self.null and not self.raw:
             raise StageProgrammingError(
                 f"ESCAPE = {self.escape!r} with NULL written as {self.null!r}: DuckDB's CSV "
                 "writer refuses an escape character inside the NULL string; give NULL_IF "
@@ -186,7 +198,7 @@ class CsvWriter(FileWriter):
         Its delimiter, quote and escape are one ASCII character (or none).
         """
         single = (self.delimiter, self.enclosure or "", self.escape or "")
-        return not all(len(text) <= 1 and text.isascii() for text in single)
+        return not all(len(text) <= 1 and text.isascii() for text in single[: 1 if self.raw else 3])
 
     def _value(self, column: SourceColumn) -> str:
         """The column's value as written (before any enclosing)."""
@@ -210,6 +222,8 @@ class CsvWriter(FileWriter):
         return f"CAST({value} AS VARCHAR)"
 
     def _line_format(self) -> LineFormat:
+        if self.raw:
+            return LineFormat(self.delimiter, "", "", self.null)
         enclosure = self.enclosure or DOUBLE_QUOTE
         marks = (self.delimiter, enclosure, self.escape or "", "\n", "\r", self.record)
         empty = self.null == "" and not self._empty_unquoted()
@@ -228,8 +242,11 @@ class CsvWriter(FileWriter):
     def select_items(self, columns: Sequence[SourceColumn]) -> list[str]:
         """Binary, time and empty-string columns converted as the options say.
 
-        With characters DuckDB's writer cannot take, one item: the whole line.
+        With characters DuckDB's writer cannot take, one item: the whole line. With no
+        enclosure (`csv_escapes`), values that may hold a delimiter are escaped.
         """
+        if self.raw:
+            return self._raw_items(columns)
         if self.by_lines:
             line = self._line_format()
             fields = [
@@ -246,6 +263,26 @@ class CsvWriter(FileWriter):
             items.append(name if value == name else f"{value} AS {name}")
         return items
 
+    def _raw_items(self, columns: Sequence[SourceColumn]) -> list[str]:
+        """Unenclosed fields: escaped where they may hold a delimiter or the escape."""
+        escape, marks_ = self.unenclosed_escape, self.marks
+        formats = [f for f in (self.date_format, self.time_format, self.timestamp_format) if f]
+        values, names = [], []
+        for column in columns:
+            text = self._text(column) if self.by_lines else self._value(column)
+            name = column.name
+            if escape is not None:
+                name = escaped_name(name, escape, marks_)
+                if may_hold(column.type, (escape, *marks_), formats):
+                    text = escaped(self._text(column), escape, marks_)
+            values.append(text)
+            names.append(name)
+        if self.by_lines:
+            line = self._line_format()
+            fields = [line.field(value, enclose=False) for value in values]
+            return [f"{line.line(fields)} AS {quote(line.header(names))}"]
+        return [f"{value} AS {quote(name)}" for value, name in zip(values, names, strict=True)]
+
     def copy_options(self, columns: Sequence[SourceColumn]) -> list[str]:
         """DuckDB's CSV writer options."""
         if self.by_lines:
@@ -261,11 +298,14 @@ class CsvWriter(FileWriter):
             f"COMPRESSION {literal(self.duckdb_compression)}",
             f"DELIM {literal(self.delimiter)}",
             f"NEW_LINE {literal(self.record)}",
-            f"QUOTE {literal(self.enclosure or DOUBLE_QUOTE)}",
             f"NULLSTR {literal(self.null)}",
         ]
-        # The enclosure inside a value: ESCAPE before it, else doubled (spec 004).
-        options.append(f"ESCAPE {literal(self.escape or self.enclosure or DOUBLE_QUOTE)}")
+        if self.raw:  # the values are escaped already (`csv_escapes`)
+            options += ["QUOTE ''", "ESCAPE ''"]
+        else:  # the enclosure inside a value: ESCAPE before it, else doubled (spec 004)
+            quote_char = literal(self.enclosure or DOUBLE_QUOTE)
+            escape = literal(self.escape or self.enclosure or DOUBLE_QUOTE)
+            options += [f"QUOTE {quote_char}", f"ESCAPE {escape}"]
         strings = [quote(column.name) for column in columns if column.type == "VARCHAR"]
         if self.enclosure is not None and strings:
             options.append(f"FORCE_QUOTE ({', '.join(strings)})")
@@ -278,15 +318,20 @@ class CsvWriter(FileWriter):
     def count_query(self, paths: Sequence[str], width: int) -> str | None:
         """Read the files back as text with the same dialect (DuckDB's reader).
 
-        None when DuckDB's reader does not take the record or field delimiter.
+        None when DuckDB's reader does not take the record or field delimiter. Escaped
+        unenclosed files are counted by their unescaped record delimiters (`csv_escapes`).
         """
+        if self.unenclosed_escape is not None:
+            if self.duckdb_compression != "uncompressed":
+                return None
+            return record_counts(paths, self.unenclosed_escape, self.record, header=self.header)
         new_line = _READ_NEW_LINE.get(self.record)
         readable = 0 < len(self.delimiter.encode()) <= MAX_READ_DELIMITER_BYTES
         single = (self.enclosure or "", self.escape or "")
         if new_line is None or not readable or not all(c.isascii() for c in single):
             return None
         columns = ", ".join(f"'c{index}': 'VARCHAR'" for index in range(width))
-        quote_char = self.enclosure or DOUBLE_QUOTE
+        quote_char = "" if self.raw else self.enclosure or DOUBLE_QUOTE
         arguments = [
             text_list(paths),
             "filename = true",
@@ -295,7 +340,7 @@ class CsvWriter(FileWriter):
             f"columns = {{{columns}}}",
             f"delim = {literal(self.delimiter)}",
             f"quote = {literal(quote_char)}",
-            f"escape = {literal(self.escape or quote_char)}",
+            f"escape = {literal('' if self.raw else self.escape or quote_char)}",
             f"new_line = {literal(new_line)}",
             f"compression = {literal(self.duckdb_compression)}",
         ]
@@ -473,7 +518,7 @@ def writer_for(spec: FormatSpec, header: bool, *, stage_dialect: str | None = No
     if isinstance(spec, TSV):
         return TsvWriter(spec, header or spec.options.get("output_header") is True)
     if isinstance(spec, CSV):
-        return CsvWriter(spec, header or spec.options.get("output_header") is True)
+        return CsvWriter(spec, header or spec.options.get("output_header") is True, stage_dialect)
     if isinstance(spec, JSON):
         return JsonWriter(spec, ndjson=stage_dialect == "databend")
     if isinstance(spec, Parquet):

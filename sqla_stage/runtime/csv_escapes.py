@@ -31,6 +31,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
+import pyarrow as pa
+
 from sqla_stage.delimiters import character_option, delimiters
 from sqla_stage.formats import CSV, TSV, FormatSpec
 from sqla_stage.options import NONE, Keyword, OptionValue
@@ -99,8 +101,10 @@ def unenclosed_escape(spec: FormatSpec, dialect: str | None) -> str | None:
 
 
 def transcodable(spec: FormatSpec) -> bool:
-    """Whether both delimiters are set and records end with a line end (else the read is
-    refused by `duckdb_formats`, naming the delimiter)."""
+    """Whether both delimiters are set and records end with a line end.
+
+    Otherwise the read is refused by `duckdb_formats`, naming the delimiter.
+    """
     field, record = delimiters(spec.options)
     return bool(field) and record in ("\n", "\r", "\r\n")
 
@@ -185,6 +189,18 @@ def transcode_sql(source: str, target: str, escape: str, spec: FormatSpec) -> st
         f"COPY (SELECT {line} FROM ({rows}) WHERE i < n OR rec <> '' ORDER BY i) "
         f"TO {literal(target)} (FORMAT csv, HEADER false, QUOTE '', ESCAPE '', NEW_LINE '\\n')"
     )
+
+
+def count_records(path: str, escape: str, record: str, *, header: bool) -> int:
+    """The records of a zstd-compressed escaped file (read in Python: bytes, not rows).
+
+    The files are at most MAX_FILE_SIZE (16 MB by default) each.
+    """
+    with pa.CompressedInputStream(path, "zstd") as stream:
+        data = bytes(stream.read())
+    escape_bytes, record_bytes = escape.encode(), record.encode()
+    data = data.replace(escape_bytes * 2, b"").replace(escape_bytes + record_bytes, b"")
+    return data.count(record_bytes) - (1 if header else 0)
 
 
 def record_counts(paths: Sequence[str], escape: str, record: str, *, header: bool) -> str:

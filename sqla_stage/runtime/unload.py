@@ -403,6 +403,11 @@ def count_rows(
         files[0].rows = total
     if not detailed or all(file.rows is not None for file in files):
         return
+    counted = writer.count_files([file.path for file in files])
+    if counted is not None:
+        for file in files:
+            file.rows = counted[file.path]
+        return
     query = writer.count_query([file.path for file in files], width)
     if query is None:
         raise StageProgrammingError(

@@ -57,6 +57,7 @@ from sqla_stage.formats import CSV, JSON, TSV, FormatSpec, Parquet
 from sqla_stage.options import AUTO, NONE, Keyword, OptionValue
 from sqla_stage.runtime.compressions import CODECS, Codec
 from sqla_stage.runtime.csv_escapes import (
+    count_records,
     escaped,
     escaped_name,
     marks,
@@ -147,6 +148,10 @@ class FileWriter:
 
     def count_query(self, paths: Sequence[str], width: int) -> str | None:
         """SQL giving ``(filename, rows)`` for written files, or None when it cannot."""
+        return None
+
+    def count_files(self, paths: Sequence[str]) -> dict[str, int] | None:
+        """The rows of written files counted without DuckDB, or None (`count_query`)."""
         return None
 
 
@@ -314,6 +319,15 @@ class CsvWriter(FileWriter):
         if self.timestamp_format is not None:
             options.append(f"TIMESTAMPFORMAT {literal(self.timestamp_format)}")
         return options
+
+    def count_files(self, paths: Sequence[str]) -> dict[str, int] | None:
+        """Escaped zstd files: DuckDB reads no zstd text as it is (`csv_escapes`)."""
+        escape = self.unenclosed_escape
+        if escape is None or self.duckdb_compression != "zstd":
+            return None
+        return {
+            path: count_records(path, escape, self.record, header=self.header) for path in paths
+        }
 
     def count_query(self, paths: Sequence[str], width: int) -> str | None:
         """Read the files back as text with the same dialect (DuckDB's reader).

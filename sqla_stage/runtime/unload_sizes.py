@@ -141,7 +141,9 @@ def text_layout(writer: FileWriter) -> TextLayout:
     """The layout of the text files ``writer`` has DuckDB write."""
     if isinstance(writer, CsvWriter) and writer.raw:
         escape = writer.unenclosed_escape
-        return TextLayout(writer.record.encode(), writer.header, None, escape and escape.encode())
+        return TextLayout(
+            writer.record.encode(), writer.header, None, escape.encode() if escape else None
+        )
     if isinstance(writer, CsvWriter):
         enclosure = (writer.enclosure or '"').encode()
         doubled = not writer.escape or writer.escape == writer.enclosure

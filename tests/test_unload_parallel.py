@@ -17,7 +17,7 @@ import pytest
 
 from sqla_stage.formats import CSV, JSON, FormatSpec, Parquet
 from sqla_stage.runtime.unload_files import WrittenFile, collect
-from sqla_stage.runtime.unload_format import SourceColumn, writer_for
+from sqla_stage.runtime.unload_format import writer_for
 from sqla_stage.runtime.unload_sizes import (
     PARALLEL_PARQUET_MIN,
     fit,
@@ -25,6 +25,7 @@ from sqla_stage.runtime.unload_sizes import (
     parallel_options,
     split_parquet,
 )
+from sqla_stage.runtime.unload_writer import SourceColumn
 
 ROWS = 300_000
 SOURCE = (

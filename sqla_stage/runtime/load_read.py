@@ -76,8 +76,7 @@ class Reader:
 
     #: The read function keeps rejected lines itself (CSV), rather than flagging rows.
     rejects = False
-    #: Whose CSV semantics the read follows (``stage_dialect``).
-    dialect: str | None = None
+    dialect: str | None = None  # whose CSV semantics (``stage_dialect``)
 
     def __init__(self, spec: FormatSpec, fields: Sequence[Field], options: Sequence[str] = ()):
         """Describe the read; nothing runs until the SQL is executed."""

@@ -85,8 +85,9 @@ from sqla_stage.runtime.unload_files import (
     publish,
     scratch_area,
 )
-from sqla_stage.runtime.unload_format import FileWriter, SourceColumn, writer_for
+from sqla_stage.runtime.unload_format import writer_for
 from sqla_stage.runtime.unload_sizes import DUCKDB_COMPRESSED, fit, ordered, parallel_options
+from sqla_stage.runtime.unload_writer import FileWriter, SourceColumn
 from sqla_stage.stage import StagePath
 
 UNLOAD_COLUMNS = [

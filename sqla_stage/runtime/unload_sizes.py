@@ -47,13 +47,10 @@ from sqla_stage.errors import StageProgrammingError
 from sqla_stage.runtime.literals import literal
 from sqla_stage.runtime.unload_compress import BLOCK_SIZE
 from sqla_stage.runtime.unload_files import WrittenFile
-from sqla_stage.runtime.unload_format import (
-    CsvWriter,
-    FileWriter,
-    ParquetWriter,
-    TsvWriter,
-)
+from sqla_stage.runtime.unload_format import CsvWriter, ParquetWriter
 from sqla_stage.runtime.unload_ranges import range_rows, rewrite
+from sqla_stage.runtime.unload_tsv import TsvWriter
+from sqla_stage.runtime.unload_writer import FileWriter
 
 #: Bytes read or copied at once.
 _PIECE = 16 * 1024 * 1024

@@ -180,14 +180,8 @@ class Reader:
     ) -> str:
         escaped = [glob_escape(path) for path in paths]
         more = [f"filename = {literal(FILE)}", *self.options, *extra]
-        return read_function(
-            self.spec,
-            escaped,
-            columns=columns,
-            extra=more,
-            named_header=named_header,
-            dialect=self.dialect,
-        )
+        read = partial(read_function, named_header=named_header, dialect=self.dialect)
+        return read(self.spec, escaped, columns=columns, extra=more)
 
 
 class CsvReader(Reader):
@@ -205,8 +199,7 @@ class CsvReader(Reader):
     ):
         """``header``: the last SKIP_HEADER line names the columns (match by name)."""
         super().__init__(spec, fields)
-        self.header = header
-        self.dialect = dialect
+        self.header, self.dialect = header, dialect
         self.csv = load_csv_fields.CsvFields(spec, dialect)
 
     def read_type(self, field: Field) -> str:

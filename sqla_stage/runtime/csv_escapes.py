@@ -181,6 +181,7 @@ def transcode_sql(source: str, target: str, escape: str, spec: FormatSpec) -> st
         f"array_to_string(list_transform(string_split(rec, {literal(field)}), "
         f"lambda f: {each}), {literal(field)})"
     )
+    line = f"CASE WHEN regexp_matches(rec, {special}) THEN {line} ELSE rec END"  # most are plain
     records = (
         f"SELECT string_split({checked}, {literal(record)}) AS r FROM read_text({literal(source)})"
     )

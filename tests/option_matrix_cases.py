@@ -86,8 +86,6 @@ OPTIONS: tuple[Option, ...] = (
 REFUSED: dict[tuple[str, str, str], tuple[str, ...]] = {
     ("PARQUET", "COMPRESSION", "LZO"): ("LZO",),
     ("CSV", "RECORD_DELIMITER", "NONE"): ("RECORD_DELIMITER",),
-    # DuckDB's CSV writer cannot escape with the character of its NULL string (\\N).
-    ("CSV", "ESCAPE", "'\\\\'"): ("ESCAPE",),
 }
 # Snowflake's error: "JSON file format can produce one and only one column of type variant".
 REFUSED[("JSON", "FROM", "src")] = ("JSON", "one and only one column")
@@ -109,24 +107,13 @@ LOAD_REFUSED: dict[tuple[str, str, str], tuple[str, ...]] = {
     ("CSV", "RECORD_DELIMITER", "'<EOR>'"): ("RECORD_DELIMITER",),
     ("CSV", "FIELD_DELIMITER", "NONE"): ("FIELD_DELIMITER = NONE",),
 }
+# Unenclosed and unescaped, as Snowflake writes it: values holding the delimiter or a line
+# break make records of other lengths, and the load of the file fails (nothing loaded).
+LOAD_REFUSED[("CSV", "ESCAPE_UNENCLOSED_FIELD", "NONE")] = ("main.back", "nothing was loaded")
 
-_ENCLOSES = (
-    "with FIELD_OPTIONALLY_ENCLOSED_BY = NONE the runtime encloses a value holding the "
-    "delimiter in '\"' instead of escaping the delimiter with ESCAPE / ESCAPE_UNENCLOSED_FIELD "
-    "(spec 004's VALIDATION_MODE example shows `pending\\, silent`); the load reads no "
-    "ESCAPE_UNENCLOSED_FIELD escape yet (DuckDB's reader escapes inside quotes only), so "
-    "the writer and the reader change together"
-)
 #: Cases today's runtime gets wrong, and why. tests/test_option_matrix.py asserts each STILL
 #: fails (strict): remove the entry when its fix lands.
-KNOWN_OPEN: dict[str, str] = {
-    "internal-CSV-ESCAPE='#'": _ENCLOSES,
-    "internal-CSV-ESCAPE=NONE": _ENCLOSES,
-    "internal-CSV-ESCAPE_UNENCLOSED_FIELD='\\\\'": _ENCLOSES,
-    "internal-CSV-ESCAPE_UNENCLOSED_FIELD='#'": _ENCLOSES,
-    "internal-CSV-ESCAPE_UNENCLOSED_FIELD=NONE": _ENCLOSES,
-    "internal-CSV-FIELD_OPTIONALLY_ENCLOSED_BY=NONE": _ENCLOSES,
-}
+KNOWN_OPEN: dict[str, str] = {}
 
 #: The location forms of spec 004's syntax block. The first is the one every option is
 #: crossed with; the others get the representative set (:func:`representative`).

@@ -44,7 +44,7 @@ def test_thorn_delimiter_is_written_and_read_back(
         data
         == "Þ".join(["1", "a,b", "\\N"]).encode()
         + b"\n"
-        + "Þ".join(["2", "x|y", '"q""r"']).encode()
+        + "Þ".join(["2", "x|y", 'q"r']).encode()  # unenclosed: '"' is data
         + b"\n"
     )
     rows = _load_back(engine, "d", f"FIELD_DELIMITER = '{spelled}'")
@@ -55,7 +55,7 @@ def test_thorn_delimiter_is_written_and_read_back(
 
 def test_multi_character_delimiters_byte_for_byte(engine: Any, tmp_path: Path) -> None:
     data = _unload(engine, tmp_path, "FIELD_DELIMITER = '||' RECORD_DELIMITER = '\\r\\n'")
-    assert data == b'1||a,b||\\N\r\n2||x|y||"q""r"\r\n'
+    assert data == b'1||a,b||\\N\r\n2||x|y||q"r\r\n'
     rows = _load_back(engine, "d", "FIELD_DELIMITER = '||' RECORD_DELIMITER = '\\r\\n'")
     assert rows == [(1, "a,b", None), (2, "x|y", 'q"r')]
 

@@ -139,6 +139,10 @@ class StageContext:
         #: Decompressed copies of staged files, by (DuckDB path, codec): see
         #: `read_compression`. Removed by `close`.
         self.decompressed: dict[tuple[str, str], str] = {}
+        #: The path DuckDB reads for a staged file's path, by (path, purpose), when it
+        #: is decided once a statement (`read_escapes`); temporary ones are also in
+        #: `decompressed`.
+        self.read_paths: dict[tuple[str, str], str] = {}
 
     def close(self) -> None:
         """End the statement: remove its temporary files (decompressed staged files)."""

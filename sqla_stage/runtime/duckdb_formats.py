@@ -16,6 +16,7 @@ from sqla_stage.errors import StageProgrammingError
 from sqla_stage.formats import CSV, JSON, TSV, FormatSpec, Parquet
 from sqla_stage.options import AUTO, NONE, Keyword
 from sqla_stage.runtime.compressions import PYTHON_READ, refuse
+from sqla_stage.runtime.csv_escapes import READ_OPTIONS, unenclosed, unenclosed_escape
 from sqla_stage.runtime.literals import literal, text_list
 from sqla_stage.runtime.literals import quote as quote_name
 from sqla_stage.runtime.storage import StageStorage
@@ -184,25 +185,65 @@ def header_options(spec: FormatSpec, named_header: bool, parsed: bool) -> list[s
     return options
 
 
-def csv_read_options(spec: FormatSpec, *, named_header: bool = False) -> list[str]:
+def csv_read_options(
+    spec: FormatSpec, *, named_header: bool = False, dialect: str | None = None
+) -> list[str]:
     """``read_csv`` arguments for a CSV format's options (loading: Snowflake's defaults).
 
     The first line is never sniffed for a header: without ``SKIP_HEADER`` every line is
     data (a one-line file is one row), and ``SKIP_HEADER = n`` skips exactly ``n`` lines.
     Column types are still sniffed (``column0``, ``column1``, ... when unnamed).
 
+    Under Snowflake's semantics (not ``stage_dialect=databend``) a format with no
+    FIELD_OPTIONALLY_ENCLOSED_BY encloses nothing: ``"`` is data. With an escape for
+    unenclosed fields the files are read as `read_escapes` made them (plain, transcoded).
+
     Args:
         spec: The CSV format.
         named_header: With ``SKIP_HEADER = n``, the n-th skipped line names the columns
             (queries over staged files, loads matching by name); otherwise the skipped
             lines are dropped and the columns are unnamed.
+        dialect: Whose CSV semantics to follow (``stage_dialect``).
     """
-    options = [f"compression = {literal(text_compression(spec, writing=False))}"]
     delimiter, record = _read_delimiters(spec)
-    options.append(f"delim = {literal(delimiter)}")
+    unescaped = unenclosed_escape(spec, dialect) is not None
+    compression = "uncompressed" if unescaped else text_compression(spec, writing=False)
+    options = [f"compression = {literal(compression)}", f"delim = {literal(delimiter)}"]
+    options += header_options(spec, named_header, spec.options.get("parse_header") is True)
+    if unescaped:
+        options += READ_OPTIONS
+    else:
+        options += _quoting(spec, record, raw=unenclosed(spec, dialect))
+    if spec.options.get("error_on_column_count_mismatch") is False:
+        options.append("null_padding = true")
+    nulls = null_strings(spec)
+    if spec.options.get("empty_field_as_null", True) is True:
+        nulls.append("")
+    options.append(f"nullstr = {text_list(nulls)}")
+    for name, duckdb_name in (
+        ("date_format", "dateformat"),
+        ("timestamp_format", "timestampformat"),
+    ):
+        value = _string_option(spec, name)
+        if value is not None:
+            options.append(f"{duckdb_name} = {literal(strftime_format(value))}")
+    return options
+
+
+def _quoting(spec: FormatSpec, record: str, *, raw: bool) -> list[str]:
+    """``new_line``, ``quote`` and ``escape`` of a read DuckDB parses itself.
+
+    ``raw``: nothing is enclosed or escaped (``"`` is data).
+
+    Raises:
+        StageProgrammingError: a non-ASCII enclosure or escape, or an ESCAPE inside a
+            NULL_IF string.
+    """
+    options = []
     if "record_delimiter" in spec.options:  # else DuckDB takes '\n' and '\r\n' alike
         options.append(f"new_line = {literal(_NEW_LINES[record])}")
-    options += header_options(spec, named_header, spec.options.get("parse_header") is True)
+    if raw:
+        return [*options, "quote = ''", "escape = ''"]
     quote = character_option(spec.options.get("field_optionally_enclosed_by"))
     options.append(f"quote = {literal(quote or DOUBLE_QUOTE)}")
     escape = character_option(spec.options.get("escape"))
@@ -214,26 +255,13 @@ def csv_read_options(spec: FormatSpec, *, named_header: bool = False) -> list[st
     escape_read = escape or quote  # no ESCAPE: the enclosure is doubled
     if escape_read is not None:
         options.append(f"escape = {literal(escape_read)}")
-    if spec.options.get("error_on_column_count_mismatch") is False:
-        options.append("null_padding = true")
-    nulls = null_strings(spec)
-    clashing = [null for null in nulls if escape and escape in null]
+    clashing = [null for null in null_strings(spec) if escape and escape in null]
     if clashing:
         raise StageProgrammingError(
             f"ESCAPE = {escape!r} with the NULL string {clashing[0]!r} (NULL_IF, whose "
             "default is '\\N'): DuckDB's CSV reader cannot tell them apart; give NULL_IF "
             "values without the escape character (NULL_IF = () for none) or another ESCAPE"
         )
-    if spec.options.get("empty_field_as_null", True) is True:
-        nulls.append("")
-    options.append(f"nullstr = {text_list(nulls)}")
-    for name, duckdb_name in (
-        ("date_format", "dateformat"),
-        ("timestamp_format", "timestampformat"),
-    ):
-        value = _string_option(spec, name)
-        if value is not None:
-            options.append(f"{duckdb_name} = {literal(strftime_format(value))}")
     return options
 
 
@@ -407,6 +435,7 @@ def read_function(
     extra: Sequence[str] = (),
     named_header: bool = False,
     documents: bool = False,
+    dialect: str | None = None,
 ) -> str:
     """The DuckDB table function call that reads ``paths`` in format ``spec``.
 
@@ -419,6 +448,7 @@ def read_function(
         documents: For JSON: the files hold JSON documents separated by whitespace, each
             of them possibly over several lines (a pretty-printed document), as Snowflake
             reads them; otherwise one document a line (NDJSON, twice as fast to read).
+        dialect: For CSV: whose semantics to follow (``stage_dialect``).
     """
     check_read_options(spec)
     files = text_list(paths)
@@ -442,7 +472,7 @@ def read_function(
     if isinstance(spec, CSV):
         if columns is not None:
             typed.append("auto_detect = false")
-        options = csv_read_options(spec, named_header=named_header)
+        options = csv_read_options(spec, named_header=named_header, dialect=dialect)
         return f"read_csv({', '.join([files, *options, *typed, *extra])})"
     raise StageProgrammingError(f"cannot read files of format {spec!r}")
 

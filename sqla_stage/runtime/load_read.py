@@ -76,6 +76,7 @@ class Reader:
 
     #: The read function keeps rejected lines itself (CSV), rather than flagging rows.
     rejects = False
+    dialect: str | None = None  # whose CSV semantics (``stage_dialect``)
 
     def __init__(self, spec: FormatSpec, fields: Sequence[Field], options: Sequence[str] = ()):
         """Describe the read; nothing runs until the SQL is executed."""
@@ -179,9 +180,8 @@ class Reader:
     ) -> str:
         escaped = [glob_escape(path) for path in paths]
         more = [f"filename = {literal(FILE)}", *self.options, *extra]
-        return read_function(
-            self.spec, escaped, columns=columns, extra=more, named_header=named_header
-        )
+        read = partial(read_function, named_header=named_header, dialect=self.dialect)
+        return read(self.spec, escaped, columns=columns, extra=more)
 
 
 class CsvReader(Reader):
@@ -199,7 +199,7 @@ class CsvReader(Reader):
     ):
         """``header``: the last SKIP_HEADER line names the columns (match by name)."""
         super().__init__(spec, fields)
-        self.header = header
+        self.header, self.dialect = header, dialect
         self.csv = load_csv_fields.CsvFields(spec, dialect)
 
     def read_type(self, field: Field) -> str:

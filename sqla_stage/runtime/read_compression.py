@@ -34,6 +34,8 @@ from sqla_stage.runtime.compressions import (
     refuse,
 )
 from sqla_stage.runtime.context import StageContext
+from sqla_stage.runtime.csv_escapes import transcodable, unenclosed_escape
+from sqla_stage.runtime.read_escapes import unescaped_path
 from sqla_stage.runtime.storage import StageStorage
 
 #: Extensions DuckDB decompresses itself under AUTO.
@@ -74,10 +76,31 @@ def file_codec(
 def readable_path(context: StageContext, storage: StageStorage, spec: FormatSpec, name: str) -> str:
     """The path DuckDB reads for the staged file ``name`` (a decompressed copy if needed).
 
+    A CSV file whose unenclosed fields may be escaped is read from a transcoded copy
+    unless it holds no escape (`read_escapes`).
+
     Raises:
-        StageRuntimeError: a compression the runtime refuses (`file_codec`).
+        StageRuntimeError: a compression the runtime refuses (`file_codec`), or a file
+            that cannot be transcoded.
         StageOperationalError: the file cannot be read, or is not of its compression.
     """
+    path = _decompressed_path(context, storage, spec, name)
+    escape = unenclosed_escape(spec, context.settings.stage_dialect)
+    if escape is None or not transcodable(spec):
+        return path
+    try:
+        return unescaped_path(context, storage, spec, name, path, escape)
+    except StageError:
+        raise
+    except (OSError, ValueError, EOFError) as error:
+        raise StageOperationalError(
+            f"cannot read {name!r} in {storage.label}: {type(error).__name__}: {error}"
+        ) from None
+
+
+def _decompressed_path(
+    context: StageContext, storage: StageStorage, spec: FormatSpec, name: str
+) -> str:
     path = storage.duckdb_path(name)
     try:
         if storage.client_key is not None:

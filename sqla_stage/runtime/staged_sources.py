@@ -83,7 +83,10 @@ def staged_read(
     storage = place.storage
     paths = [glob_escape(readable_path(context, storage, spec, info.name)) for info in files]
     extra = ["all_varchar = true"] if text and isinstance(spec, CSV) else []
-    return read_function(spec, paths, extra=extra, named_header=True, documents=True)
+    dialect = context.settings.stage_dialect
+    return read_function(
+        spec, paths, extra=extra, named_header=True, documents=True, dialect=dialect
+    )
 
 
 @dataclass

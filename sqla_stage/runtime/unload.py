@@ -86,8 +86,9 @@ from sqla_stage.runtime.unload_files import (
     publish,
     scratch_area,
 )
-from sqla_stage.runtime.unload_format import FileWriter, SourceColumn, writer_for
+from sqla_stage.runtime.unload_format import writer_for
 from sqla_stage.runtime.unload_sizes import DUCKDB_COMPRESSED, fit, ordered, parallel_options
+from sqla_stage.runtime.unload_writer import FileWriter, SourceColumn
 from sqla_stage.stage import StagePath
 
 UNLOAD_COLUMNS = [
@@ -406,6 +407,11 @@ def count_rows(
     if len(files) == 1 and files[0].rows is None:
         files[0].rows = total
     if not detailed or all(file.rows is not None for file in files):
+        return
+    counted = writer.count_files([file.path for file in files])
+    if counted is not None:
+        for file in files:
+            file.rows = counted[file.path]
         return
     query = writer.count_query([file.path for file in files], width)
     if query is None:

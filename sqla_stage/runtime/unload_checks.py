@@ -39,7 +39,7 @@ from sqla_stage.runtime.compressions import CODECS
 from sqla_stage.runtime.context import StageContext
 from sqla_stage.runtime.literals import quote
 from sqla_stage.runtime.storage_urls import refuse_query_string
-from sqla_stage.runtime.unload_format import SourceColumn
+from sqla_stage.runtime.unload_writer import SourceColumn
 
 #: The extension a single file must end with, by explicit COMPRESSION (spec 004, SINGLE).
 SINGLE_EXTENSIONS = {"ZSTD": ".zst", **{name: codec.suffix for name, codec in CODECS.items()}}

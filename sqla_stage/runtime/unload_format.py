@@ -17,15 +17,14 @@ of each written file. The choices the spec leaves to an implementation:
   BROTLI without the ``brotli`` extra) is refused with a
   [StageRuntimeError][sqla_stage.StageRuntimeError].
 - **FIELD_OPTIONALLY_ENCLOSED_BY**: a character encloses every string value (DuckDB's
-  ``FORCE_QUOTE`` on the string columns), as Snowflake does. ``NONE`` (the default) is
-  the least quoting DuckDB allows while keeping a file readable: a value is enclosed in
-  ``"`` only when it holds the field delimiter, a quote or a line break. So
-  ``ESCAPE_UNENCLOSED_FIELD`` is accepted but has no effect: DuckDB encloses such a value
-  instead of backslash-escaping its delimiters. ``ESCAPE`` escapes the enclosing
-  character inside enclosed values (default: the character is doubled, ``'`` as well as
-  ``"``); DuckDB refuses
-  an ESCAPE character that appears in the NULL string (``ESCAPE = '\\'`` with the
-  default ``\N``), so that combination is an error naming NULL_IF.
+  ``FORCE_QUOTE`` on the string columns), as Snowflake does; ``ESCAPE`` then escapes the
+  enclosing character inside enclosed values (default: the character is doubled, ``'``
+  as well as ``"``), and DuckDB refuses an ESCAPE character that appears in the NULL
+  string (``ESCAPE = '\\'`` with the default ``\N``), so that combination is an error
+  naming NULL_IF. ``NONE`` (the default) encloses nothing: values are escaped with
+  ``ESCAPE`` / ``ESCAPE_UNENCLOSED_FIELD`` as Snowflake writes them (`csv_escapes`), and
+  DuckDB writes them with no quoting. Under ``stage_dialect=databend`` a value holding
+  the delimiter, a quote or a line break is enclosed in ``"``, as Databend writes it.
 - **NULL_IF / EMPTY_FIELD_AS_NULL**: SQL NULL is written as the first NULL_IF string
   (default ``\N``; ``NULL_IF = ()`` writes an empty field). An empty string is written
   as an empty field. With no enclosing character and NULL written as an empty field the
@@ -49,96 +48,38 @@ of each written file. The choices the spec leaves to an implementation:
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from sqla_stage.delimiters import character_option
 from sqla_stage.errors import StageProgrammingError
 from sqla_stage.formats import CSV, JSON, TSV, FormatSpec, Parquet
-from sqla_stage.options import AUTO, NONE, Keyword, OptionValue
-from sqla_stage.runtime.compressions import CODECS, Codec
+from sqla_stage.options import AUTO
+from sqla_stage.runtime.csv_escapes import (
+    count_records,
+    escaped,
+    escaped_name,
+    marks,
+    may_hold,
+    record_counts,
+    unenclosed,
+    unenclosed_escape,
+)
 from sqla_stage.runtime.csv_lines import RAW_LINE_OPTIONS, LineFormat
 from sqla_stage.runtime.duckdb_formats import (
-    BACKSLASH,
     DOUBLE_QUOTE,
     MAX_READ_DELIMITER_BYTES,
-    strftime_format,
     text_compression,
-    tsv_character,
-    tsv_escape,
 )
 from sqla_stage.runtime.literals import literal, quote, text_list
-
-#: File name suffixes of the text compressions (`text_compression`'s writing names).
-COMPRESSION_SUFFIX = {
-    "zstd": ".zst",
-    "uncompressed": "",
-    **{codec.name.lower(): codec.suffix for codec in CODECS.values()},
-}
-
-#: How DuckDB's CSV reader spells the record delimiters it accepts.
-_READ_NEW_LINE = {"\n": "\\n", "\r\n": "\\r\\n", "\r": "\\r"}
-
-
-@dataclass(frozen=True)
-class SourceColumn:
-    """A column of the unloaded query: its name and DuckDB type."""
-
-    name: str
-    type: str
-
-
-def _is_none(value: OptionValue | None) -> bool:
-    return isinstance(value, Keyword) and value == NONE
-
-
-def _time_option(value: OptionValue | None) -> str | None:
-    if value is None or (isinstance(value, Keyword) and value == AUTO):
-        return None
-    return strftime_format(str(value))
-
-
-def _extension(spec: FormatSpec, default: str) -> str:
-    """FILE_EXTENSION (leading dot optional) in place of the default, when given."""
-    given = spec.options.get("file_extension")
-    if given is None or _is_none(given):
-        return default
-    stripped = str(given).lstrip(".")
-    return "." + stripped if stripped else ""
-
-
-class FileWriter:
-    """How one format is written: projection, COPY options, extension, row counts."""
-
-    #: DuckDB's ``FORMAT`` name.
-    duckdb_format = ""
-    #: The default file name extension, compression included.
-    extension = ""
-    #: DuckDB's compression name of the files (``gzip``, ``zstd``, ``snappy``, ``uncompressed``).
-    compression = "uncompressed"
-
-    @property
-    def codec(self) -> Codec | None:
-        """The codec `unload_compress` applies to the plain text DuckDB writes, if any."""
-        if self.duckdb_format == "parquet":
-            return None
-        return CODECS.get(self.compression.upper())
-
-    @property
-    def duckdb_compression(self) -> str:
-        """The compression DuckDB's ``COPY`` writes."""
-        return "uncompressed" if self.codec else self.compression
-
-    def select_items(self, columns: Sequence[SourceColumn]) -> list[str]:
-        """The SELECT list DuckDB writes, over the source's columns."""
-        return [quote(column.name) for column in columns]
-
-    def copy_options(self, columns: Sequence[SourceColumn]) -> list[str]:
-        """The options of ``COPY ... TO`` (besides file placement)."""
-        return [f"FORMAT {self.duckdb_format}"]
-
-    def count_query(self, paths: Sequence[str], width: int) -> str | None:
-        """SQL giving ``(filename, rows)`` for written files, or None when it cannot."""
-        return None
+from sqla_stage.runtime.unload_tsv import TsvWriter
+from sqla_stage.runtime.unload_writer import (
+    COMPRESSION_SUFFIX,
+    READ_NEW_LINE,
+    FileWriter,
+    SourceColumn,
+    extension,
+    is_none,
+    time_option,
+)
 
 
 class CsvWriter(FileWriter):
@@ -146,20 +87,23 @@ class CsvWriter(FileWriter):
 
     duckdb_format = "csv"
 
-    def __init__(self, spec: FormatSpec, header: bool) -> None:
-        """Read the format's options.
+    def __init__(self, spec: FormatSpec, header: bool, dialect: str | None = None) -> None:
+        """Read the format's options (``dialect``: whose semantics, ``stage_dialect``).
 
         Raises:
             StageRuntimeError: an option DuckDB cannot write (compression, NONE records).
         """
         options = spec.options
         self.header = header
+        self.raw = unenclosed(spec, dialect)
+        self.unenclosed_escape = unenclosed_escape(spec, dialect)
+        self.marks = marks(spec)
         self.compression = text_compression(spec, writing=True)
-        self.extension = _extension(spec, ".csv" + COMPRESSION_SUFFIX[self.compression])
+        self.extension = extension(spec, ".csv" + COMPRESSION_SUFFIX[self.compression])
         delimiter = options.get("field_delimiter")
-        self.delimiter = "" if _is_none(delimiter) else character_option(delimiter) or ","
+        self.delimiter = "" if is_none(delimiter) else character_option(delimiter) or ","
         self.record = character_option(options.get("record_delimiter")) or "\n"
-        if _is_none(options.get("record_delimiter")) or not self.record:
+        if is_none(options.get("record_delimiter")) or not self.record:
             raise StageProgrammingError(
                 "RECORD_DELIMITER = NONE: the DuckDB runtime ends every record; "
                 "give a delimiter such as '\\n'"
@@ -168,11 +112,11 @@ class CsvWriter(FileWriter):
         self.escape = character_option(options.get("escape"))
         null_if = options.get("null_if", ("\\N",))
         self.null = null_if[0] if isinstance(null_if, tuple) and null_if else ""
-        self.date_format = _time_option(options.get("date_format"))
-        self.time_format = _time_option(options.get("time_format"))
-        self.timestamp_format = _time_option(options.get("timestamp_format"))
+        self.date_format = time_option(options.get("date_format"))
+        self.time_format = time_option(options.get("time_format"))
+        self.timestamp_format = time_option(options.get("timestamp_format"))
         self.binary_format = str(options.get("binary_format", "HEX"))
-        if self.escape and self.escape in self.null:
+        if self.escape and self.escape in self.null and not self.raw:
             raise StageProgrammingError(
                 f"ESCAPE = {self.escape!r} with NULL written as {self.null!r}: DuckDB's CSV "
                 "writer refuses an escape character inside the NULL string; give NULL_IF "
@@ -186,7 +130,7 @@ class CsvWriter(FileWriter):
         Its delimiter, quote and escape are one ASCII character (or none).
         """
         single = (self.delimiter, self.enclosure or "", self.escape or "")
-        return not all(len(text) <= 1 and text.isascii() for text in single)
+        return not all(len(text) <= 1 and text.isascii() for text in single[: 1 if self.raw else 3])
 
     def _value(self, column: SourceColumn) -> str:
         """The column's value as written (before any enclosing)."""
@@ -210,6 +154,8 @@ class CsvWriter(FileWriter):
         return f"CAST({value} AS VARCHAR)"
 
     def _line_format(self) -> LineFormat:
+        if self.raw:
+            return LineFormat(self.delimiter, "", "", self.null)
         enclosure = self.enclosure or DOUBLE_QUOTE
         marks = (self.delimiter, enclosure, self.escape or "", "\n", "\r", self.record)
         empty = self.null == "" and not self._empty_unquoted()
@@ -228,8 +174,11 @@ class CsvWriter(FileWriter):
     def select_items(self, columns: Sequence[SourceColumn]) -> list[str]:
         """Binary, time and empty-string columns converted as the options say.
 
-        With characters DuckDB's writer cannot take, one item: the whole line.
+        With characters DuckDB's writer cannot take, one item: the whole line. With no
+        enclosure (`csv_escapes`), values that may hold a delimiter are escaped.
         """
+        if self.raw:
+            return self._raw_items(columns)
         if self.by_lines:
             line = self._line_format()
             fields = [
@@ -246,6 +195,26 @@ class CsvWriter(FileWriter):
             items.append(name if value == name else f"{value} AS {name}")
         return items
 
+    def _raw_items(self, columns: Sequence[SourceColumn]) -> list[str]:
+        """Unenclosed fields: escaped where they may hold a delimiter or the escape."""
+        escape, marks_ = self.unenclosed_escape, self.marks
+        formats = [f for f in (self.date_format, self.time_format, self.timestamp_format) if f]
+        values, names = [], []
+        for column in columns:
+            text = self._text(column) if self.by_lines else self._value(column)
+            name = column.name
+            if escape is not None:
+                name = escaped_name(name, escape, marks_)
+                if may_hold(column.type, (escape, *marks_), formats):
+                    text = escaped(self._text(column), escape, marks_)
+            values.append(text)
+            names.append(name)
+        if self.by_lines:
+            line = self._line_format()
+            fields = [line.field(value, enclose=False) for value in values]
+            return [f"{line.line(fields)} AS {quote(line.header(names))}"]
+        return [f"{value} AS {quote(name)}" for value, name in zip(values, names, strict=True)]
+
     def copy_options(self, columns: Sequence[SourceColumn]) -> list[str]:
         """DuckDB's CSV writer options."""
         if self.by_lines:
@@ -261,11 +230,14 @@ class CsvWriter(FileWriter):
             f"COMPRESSION {literal(self.duckdb_compression)}",
             f"DELIM {literal(self.delimiter)}",
             f"NEW_LINE {literal(self.record)}",
-            f"QUOTE {literal(self.enclosure or DOUBLE_QUOTE)}",
             f"NULLSTR {literal(self.null)}",
         ]
-        # The enclosure inside a value: ESCAPE before it, else doubled (spec 004).
-        options.append(f"ESCAPE {literal(self.escape or self.enclosure or DOUBLE_QUOTE)}")
+        if self.raw:  # the values are escaped already (`csv_escapes`)
+            options += ["QUOTE ''", "ESCAPE ''"]
+        else:  # the enclosure inside a value: ESCAPE before it, else doubled (spec 004)
+            quote_char = literal(self.enclosure or DOUBLE_QUOTE)
+            escape = literal(self.escape or self.enclosure or DOUBLE_QUOTE)
+            options += [f"QUOTE {quote_char}", f"ESCAPE {escape}"]
         strings = [quote(column.name) for column in columns if column.type == "VARCHAR"]
         if self.enclosure is not None and strings:
             options.append(f"FORCE_QUOTE ({', '.join(strings)})")
@@ -275,18 +247,32 @@ class CsvWriter(FileWriter):
             options.append(f"TIMESTAMPFORMAT {literal(self.timestamp_format)}")
         return options
 
+    def count_files(self, paths: Sequence[str]) -> dict[str, int] | None:
+        """Escaped zstd files: DuckDB reads no zstd text as it is (`csv_escapes`)."""
+        escape = self.unenclosed_escape
+        if escape is None or self.duckdb_compression != "zstd":
+            return None
+        return {
+            path: count_records(path, escape, self.record, header=self.header) for path in paths
+        }
+
     def count_query(self, paths: Sequence[str], width: int) -> str | None:
         """Read the files back as text with the same dialect (DuckDB's reader).
 
-        None when DuckDB's reader does not take the record or field delimiter.
+        None when DuckDB's reader does not take the record or field delimiter. Escaped
+        unenclosed files are counted by their unescaped record delimiters (`csv_escapes`).
         """
-        new_line = _READ_NEW_LINE.get(self.record)
+        if self.unenclosed_escape is not None:
+            if self.duckdb_compression != "uncompressed":
+                return None
+            return record_counts(paths, self.unenclosed_escape, self.record, header=self.header)
+        new_line = READ_NEW_LINE.get(self.record)
         readable = 0 < len(self.delimiter.encode()) <= MAX_READ_DELIMITER_BYTES
         single = (self.enclosure or "", self.escape or "")
         if new_line is None or not readable or not all(c.isascii() for c in single):
             return None
         columns = ", ".join(f"'c{index}': 'VARCHAR'" for index in range(width))
-        quote_char = self.enclosure or DOUBLE_QUOTE
+        quote_char = "" if self.raw else self.enclosure or DOUBLE_QUOTE
         arguments = [
             text_list(paths),
             "filename = true",
@@ -295,76 +281,8 @@ class CsvWriter(FileWriter):
             f"columns = {{{columns}}}",
             f"delim = {literal(self.delimiter)}",
             f"quote = {literal(quote_char)}",
-            f"escape = {literal(self.escape or quote_char)}",
+            f"escape = {literal('' if self.raw else self.escape or quote_char)}",
             f"new_line = {literal(new_line)}",
-            f"compression = {literal(self.duckdb_compression)}",
-        ]
-        return f"SELECT filename, count(*) FROM read_csv({', '.join(arguments)}) GROUP BY filename"
-
-
-class TsvWriter(FileWriter):
-    r"""``TYPE = TSV`` (Databend): text escaped with backslashes, NULL as ``\N``, no quoting."""
-
-    duckdb_format = "csv"
-
-    def __init__(self, spec: FormatSpec, header: bool) -> None:
-        """Read COMPRESSION and the delimiters.
-
-        Raises:
-            StageRuntimeError: HEADER = TRUE, a delimiter other than tab and a line end,
-                or a compression DuckDB does not write.
-        """
-        if header:
-            raise StageProgrammingError("HEADER = TRUE: Databend's TSV files have no header")
-        self.compression = text_compression(spec, writing=True)
-        self.extension = ".tsv" + COMPRESSION_SUFFIX[self.compression]
-        self.record = tsv_character(spec, "record_delimiter", "\n")
-        delimiter = tsv_character(spec, "field_delimiter", "\t")
-        if delimiter != "\t" or self.record not in ("\n", "\r\n"):
-            raise StageProgrammingError(
-                "TSV with FIELD_DELIMITER or RECORD_DELIMITER other than '\\t' and '\\n': "
-                "the DuckDB runtime writes TSV fields ended by a tab and records by a line end"
-            )
-
-    def select_items(self, columns: Sequence[SourceColumn]) -> list[str]:
-        """Text columns escaped; binary and nested columns refused (no TSV spelling here)."""
-        items = []
-        for column in columns:
-            name = quote(column.name)
-            if column.type == "BLOB" or any(mark in column.type for mark in "([{"):
-                raise StageProgrammingError(
-                    f"TSV: the column {column.name!r} is {column.type}; the DuckDB runtime "
-                    "writes text, numbers, booleans, dates and times to TSV"
-                )
-            items.append(f"{tsv_escape(name)} AS {name}" if column.type == "VARCHAR" else name)
-        return items
-
-    def copy_options(self, columns: Sequence[SourceColumn]) -> list[str]:
-        """DuckDB's CSV writer, with no quoting: the values are escaped already."""
-        return [
-            "FORMAT csv",
-            "HEADER false",
-            f"COMPRESSION {literal(self.duckdb_compression)}",
-            "DELIM '\t'",
-            f"NEW_LINE {literal(self.record)}",
-            "QUOTE ''",
-            "ESCAPE ''",
-            f"NULLSTR {literal(BACKSLASH + 'N')}",
-        ]
-
-    def count_query(self, paths: Sequence[str], width: int) -> str | None:
-        """Count the records (escaped values hold no tab or line end)."""
-        columns = ", ".join(f"'c{index}': 'VARCHAR'" for index in range(width))
-        arguments = [
-            text_list(paths),
-            "filename = true",
-            "auto_detect = false",
-            "header = false",
-            f"columns = {{{columns}}}",
-            "delim = '\t'",
-            "quote = ''",
-            "escape = ''",
-            f"new_line = {literal(_READ_NEW_LINE[self.record])}",
             f"compression = {literal(self.duckdb_compression)}",
         ]
         return f"SELECT filename, count(*) FROM read_csv({', '.join(arguments)}) GROUP BY filename"
@@ -389,7 +307,7 @@ class JsonWriter(FileWriter):
         """
         self.compression = text_compression(spec, writing=True)
         default = (".ndjson" if ndjson else ".json") + COMPRESSION_SUFFIX[self.compression]
-        self.extension = _extension(spec, default)
+        self.extension = extension(spec, default)
         self.rows = ndjson
         if not ndjson:
             self.duckdb_format = "csv"  # whole lines, each a value's JSON text
@@ -473,7 +391,7 @@ def writer_for(spec: FormatSpec, header: bool, *, stage_dialect: str | None = No
     if isinstance(spec, TSV):
         return TsvWriter(spec, header or spec.options.get("output_header") is True)
     if isinstance(spec, CSV):
-        return CsvWriter(spec, header or spec.options.get("output_header") is True)
+        return CsvWriter(spec, header or spec.options.get("output_header") is True, stage_dialect)
     if isinstance(spec, JSON):
         return JsonWriter(spec, ndjson=stage_dialect == "databend")
     if isinstance(spec, Parquet):

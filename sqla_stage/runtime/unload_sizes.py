@@ -47,13 +47,10 @@ from sqla_stage.errors import StageProgrammingError
 from sqla_stage.runtime.literals import literal
 from sqla_stage.runtime.unload_compress import BLOCK_SIZE
 from sqla_stage.runtime.unload_files import WrittenFile
-from sqla_stage.runtime.unload_format import (
-    CsvWriter,
-    FileWriter,
-    ParquetWriter,
-    TsvWriter,
-)
+from sqla_stage.runtime.unload_format import CsvWriter, ParquetWriter
 from sqla_stage.runtime.unload_ranges import private_settings, range_rows, rewrite
+from sqla_stage.runtime.unload_tsv import TsvWriter
+from sqla_stage.runtime.unload_writer import FileWriter
 
 #: Bytes read or copied at once.
 _PIECE = 16 * 1024 * 1024
@@ -127,15 +124,23 @@ class TextLayout:
         header: Whether each file starts with a header line.
         quote: The quote character's bytes when a quote inside a value is doubled (an
             even count of them before a delimiter means it ends a record); None when not.
+        escape: The escape of unenclosed fields (`csv_escapes`): a delimiter ends a
+            record when an even run of escapes comes right before it; None when none.
     """
 
     record: bytes
     header: bool
     quote: bytes | None
+    escape: bytes | None = None
 
 
 def text_layout(writer: FileWriter) -> TextLayout:
     """The layout of the text files ``writer`` has DuckDB write."""
+    if isinstance(writer, CsvWriter) and writer.raw:
+        escape = writer.unenclosed_escape
+        return TextLayout(
+            writer.record.encode(), writer.header, None, escape.encode() if escape else None
+        )
     if isinstance(writer, CsvWriter):
         enclosure = (writer.enclosure or '"').encode()
         doubled = not writer.escape or writer.escape == writer.enclosure
@@ -164,9 +169,18 @@ class _Cutter:
         self.view = view
         self.record = layout.record
         self.quote = layout.quote if parity else None
+        self.escape = layout.escape if parity else None
 
     def _ends_record(self, start: int, found: int) -> bool:
         """Whether the delimiter at ``found`` ends a record (``start`` begins one)."""
+        if self.escape is not None:
+            size, run = len(self.escape), 0
+            while (
+                found - (run + 1) * size >= start
+                and self.view[found - (run + 1) * size : found - run * size] == self.escape
+            ):
+                run += 1
+            return run % 2 == 0
         return self.quote is None or _count(self.view, self.quote, start, found) % 2 == 0
 
     def last_end(self, start: int, limit: int) -> int | None:
@@ -233,7 +247,7 @@ def split_text(
         return list(files)
     parity = False
     if _overlaps(layout.record) or not _delimiters_are_records(files, layout, rows):
-        if layout.quote is None or _overlaps(layout.record):
+        if (layout.quote is None and layout.escape is None) or _overlaps(layout.record):
             raise StageProgrammingError(
                 f"MAX_FILE_SIZE = {limit}: the unloaded values hold the record delimiter "
                 "and the runtime cannot tell where a record ends to cut the files (ESCAPE "

@@ -25,7 +25,7 @@ from sqla_stage.ddl import CreateFileFormat
 from sqla_stage.errors import StageOperationalError, StageProgrammingError
 from sqla_stage.namespaces import join_namespace, split_namespace
 from sqla_stage.runtime.literals import inline
-from sqla_stage.runtime.namespaces import Where, canonical
+from sqla_stage.runtime.namespaces import Where, canonical_and_current
 from sqla_stage.runtime.registry_records import (
     FormatRecord,
     RegistryAt,
@@ -75,16 +75,29 @@ class Registry:
         self.cursor = cursor
         self.user = user
         self.default_schema = default_schema
+        # A Registry lives for one statement (`context.StageContext`), in which no USE,
+        # ATTACH or CREATE SCHEMA runs: what it resolved stays true until the statement
+        # ends. Stage records are forgotten on every write to the stages.
+        self._wheres: dict[str | None, Where] = {}
+        self._current_schema: str | None = default_schema
+        self._stages: dict[tuple[str | None, str], StageRecord | None] = {}
 
     def where(self, namespace: str | None, what: str) -> Where:
         """The one namespace (`canonical`) of a stage or file format named in ``namespace``."""
-        return canonical(self.cursor, namespace, what, self.default_schema)
+        where = self._wheres.get(namespace)
+        if where is None:
+            where, current = canonical_and_current(
+                self.cursor, namespace, what, self.default_schema
+            )
+            self._wheres[namespace] = where
+            self._current_schema = self._current_schema or current
+        return where
 
     def _current(self) -> str:
         """The schema of a name given without one."""
-        if self.default_schema is not None:
-            return self.default_schema
-        return str(self._rows("SELECT current_schema()")[0][0])
+        if self._current_schema is None:
+            self._current_schema = str(self._rows("SELECT current_schema()")[0][0])
+        return self._current_schema
 
     def _rows(self, sql: str, parameters: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         self.cursor.execute(inline(sql, parameters))
@@ -133,7 +146,9 @@ class Registry:
     # Stages
 
     def stage(self, namespace: str | None, name: str) -> StageRecord | None:
-        """The stage of that name, or None."""
+        """The stage of that name, or None (looked up and parsed once a statement)."""
+        if (namespace, name) in self._stages:
+            return self._stages[namespace, name]
         at = self._at(namespace, _named("stage", namespace, name))
         if at is None:
             return None
@@ -142,7 +157,8 @@ class Registry:
             "WHERE namespace IN (?, ?) AND name = ? ORDER BY namespace",
             [*at.where.keys, name],
         )
-        return stage_record(at, *rows[0]) if rows else None
+        record = self._stages[namespace, name] = stage_record(at, *rows[0]) if rows else None
+        return record
 
     def stages(
         self, like: str | None = None, databases: Sequence[str | None] | None = None
@@ -175,6 +191,7 @@ class Registry:
 
     def add_stage(self, stage: Stage) -> None:
         """Register ``stage`` (the caller checked that the name is free)."""
+        self._stages.clear()
         at = self._write(stage)
         self._rows(
             f"INSERT INTO {at.tables}.stages VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -198,6 +215,7 @@ class Registry:
 
     def update_stage(self, stage: Stage) -> None:
         """Store the new definition of a registered stage (its owner and date stay)."""
+        self._stages.clear()
         at = self._write(stage)
         self._rows(
             f"UPDATE {at.tables}.stages SET kind = ?, url = ?, definition = ?, comment = ? "
@@ -218,6 +236,7 @@ class Registry:
         Raises:
             StageProgrammingError: ``target`` is in another database.
         """
+        self._stages.clear()
         here = self.where(stage.schema, _named("stage", stage.schema, stage.name))
         there = self.where(target.schema, _named("stage", target.schema, target.name))
         if here.catalog != there.catalog:
@@ -268,6 +287,7 @@ class Registry:
 
     def drop_stage(self, namespace: str | None, name: str) -> bool:
         """Unregister a stage (and its directory); whether it existed."""
+        self._stages.clear()
         at = self._at(namespace, _named("stage", namespace, name))
         if at is None:
             return False
@@ -405,14 +425,18 @@ class Registry:
 
         A file loaded several times (changed in between, or with FORCE) has several entries.
         The history of a table in an attached database ``catalog`` is in that database.
+
+        The urls are a relation semi-joined to the table's history (DuckDB hashes the
+        urls and probes them with one scan of the history filtered on the table), so the
+        check costs one hash probe a history row instead of a search of the url list.
         """
         if not file_urls or (catalog is not None and not has_registry(self.cursor, catalog)):
             return {}
         rows = self._rows(
-            f"SELECT file_url, size, etag, last_modified FROM {registry_tables(catalog)}"
-            ".load_history "
-            "WHERE table_name = ? AND list_contains(?::VARCHAR[], file_url)",
-            [table_name, list(file_urls)],
+            f"SELECT h.file_url, h.size, h.etag, h.last_modified FROM {registry_tables(catalog)}"
+            ".load_history AS h SEMI JOIN (SELECT unnest(?::VARCHAR[]) AS file_url) AS wanted "
+            "ON h.file_url = wanted.file_url WHERE h.table_name = ?",
+            [list(file_urls), table_name],
         )
         history: dict[str, list[tuple[Any, ...]]] = {}
         for row in rows:

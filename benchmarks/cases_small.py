@@ -32,7 +32,7 @@ LOOP = 50
 SMOKE_LOOP = 3
 #: The series of tiny-file loads.
 TINY_FILES = (10, 100, 1_000, 5_000)
-SMOKE_TINY_FILES = (10, 20)
+SMOKE_TINY_FILES = (10,)
 #: The size of the series the issue bounds.
 TARGET_FILES = 1_000
 

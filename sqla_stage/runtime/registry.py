@@ -52,6 +52,14 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+def _micros(moment: dt.datetime | None) -> int | None:
+    """Microseconds since the epoch, exactly (DuckDB's ``epoch_us``); naive is UTC."""
+    if moment is None:
+        return None
+    epoch = dt.datetime(1970, 1, 1, tzinfo=moment.tzinfo and dt.UTC)
+    return (moment - epoch) // dt.timedelta(microseconds=1)
+
+
 class Registry:
     """The registry tables, through one DuckDB cursor (the statement's transaction).
 
@@ -75,9 +83,7 @@ class Registry:
         self.cursor = cursor
         self.user = user
         self.default_schema = default_schema
-        # A Registry lives for one statement (`context.StageContext`), in which no USE,
-        # ATTACH or CREATE SCHEMA runs: what it resolved stays true until the statement
-        # ends. Stage records are forgotten on every write to the stages.
+        # One statement's (no USE/ATTACH/CREATE SCHEMA in it); stage writes clear _stages.
         self._wheres: dict[str | None, Where] = {}
         self._current_schema: str | None = default_schema
         self._stages: dict[tuple[str | None, str], StageRecord | None] = {}
@@ -157,8 +163,8 @@ class Registry:
             "WHERE namespace IN (?, ?) AND name = ? ORDER BY namespace",
             [*at.where.keys, name],
         )
-        record = self._stages[namespace, name] = stage_record(at, *rows[0]) if rows else None
-        return record
+        self._stages[namespace, name] = stage_record(at, *rows[0]) if rows else None
+        return self._stages[namespace, name]
 
     def stages(
         self, like: str | None = None, databases: Sequence[str | None] | None = None
@@ -419,37 +425,37 @@ class Registry:
     # Load history
 
     def loaded_files(
-        self, table_name: str, file_urls: Sequence[str], catalog: str | None = None
-    ) -> dict[str, list[tuple[Any, ...]]]:
-        """The history of ``file_urls`` in ``table_name``: url -> [(size, etag, modified)].
+        self, table_name: str, files: Sequence[tuple[Any, ...]], catalog: str | None = None
+    ) -> set[str]:
+        """Which of ``files`` are in ``table_name``'s history as they are now: their urls.
 
-        A file loaded several times (changed in between, or with FORCE) has several entries.
-        The history of a table in an attached database ``catalog`` is in that database.
-
-        The urls are a relation semi-joined to the table's history (DuckDB hashes the
-        urls and probes them with one scan of the history filtered on the table), so the
-        check costs one hash probe a history row instead of a search of the url list.
+        Each file is ``(file_url, size, md5, last_modified)``; it was loaded when a
+        history entry of its url has its size and, where both have one, its ETag / MD5,
+        else its modification time (a table in database ``catalog`` has its history there).
+        The files are a relation semi-joined to the history in DuckDB (a hash join: one
+        scan of the table's history, not a search of the url list per history row).
         """
-        if not file_urls or (catalog is not None and not has_registry(self.cursor, catalog)):
-            return {}
+        if not files or (catalog is not None and not has_registry(self.cursor, catalog)):
+            return set()
+        columns = [list(column) for column in zip(*files, strict=True)]
+        columns[3] = [_micros(value) for value in columns[3]]  # DuckDB reads them faster
         rows = self._rows(
-            f"SELECT h.file_url, h.size, h.etag, h.last_modified FROM {registry_tables(catalog)}"
-            ".load_history AS h SEMI JOIN (SELECT unnest(?::VARCHAR[]) AS file_url) AS wanted "
-            "ON h.file_url = wanted.file_url WHERE h.table_name = ?",
-            [list(file_urls), table_name],
+            "SELECT f.url FROM (SELECT unnest(?::VARCHAR[]) AS url, unnest(?::BIGINT[]) AS size, "
+            "unnest(?::VARCHAR[]) AS md5, unnest(?::BIGINT[]) AS modified) AS f "
+            f"SEMI JOIN {registry_tables(catalog)}.load_history AS h ON h.file_url = f.url "
+            "AND h.table_name = ? AND h.size = f.size AND CASE WHEN coalesce(h.etag, '') <> '' "
+            "AND coalesce(f.md5, '') <> '' THEN h.etag = f.md5 ELSE epoch_us(h.last_modified) "
+            "= f.modified END",
+            [*columns, table_name],
         )
-        history: dict[str, list[tuple[Any, ...]]] = {}
-        for row in rows:
-            history.setdefault(row[0], []).append(tuple(row[1:]))
-        return history
+        return {row[0] for row in rows}
 
     def record_loads(
         self, table_name: str, loads: Sequence[tuple[Any, ...]], catalog: str | None = None
     ) -> None:
         """Record loaded files: each ``(file_url, size, etag, last_modified, rows_loaded)``.
 
-        One INSERT of list parameters, whatever the number of files (``executemany``
-        costs about half a millisecond a row in DuckDB). Each file's row in
+        One INSERT of list parameters, whatever the number of files. Each file's row in
         ``load_claims`` is replaced too, so two transactions loading one file into one
         table conflict (DuckDB refuses the second delete, or the second commit) instead
         of both loading it.

@@ -268,27 +268,34 @@ class StageStorage:
             {f"{self._mount}/{self.path(key)}": detail for key, detail in entries.items()}
         )
 
-    def duckdb_path(self, key: str) -> str:
+    def duckdb_path(self, key: str, path: str | None = None) -> str:
         """How DuckDB names ``key``: a local path, or a URL of the mount filesystem.
 
         The path is not glob-escaped: give it to DuckDB through
-        `glob_escape`, so it names that one file.
+        `glob_escape`, so it names that one file. ``path`` is ``key``'s `path`, if known.
         """
+        path = path or self.path(key)
         if self.local:
-            return self.path(key)
+            return path
         if self._mount is None:
             self._mount = mounts.mount(self.fs, self.identity)
-        return mounts.duckdb_url(self._mount, self.path(key))
+        return mounts.duckdb_url(self._mount, path)
 
-    def url(self, key: str) -> str:
+    def url(self, key: str, path: str | None = None) -> str:
         """A stable name of ``key`` for the load history (no credentials).
 
         With an ``endpoint_url`` it is the object's URL at that endpoint, so one bucket
-        name on two S3 services is two places.
+        name on two S3 services is two places. ``path`` is ``key``'s `path`, if known.
         """
+        path = path or self.path(key)
         if self.endpoint:
-            return f"{self.endpoint.rstrip('/')}/{self.path(key).lstrip('/')}"
-        return f"{self.identity[0]}://{self.path(key).lstrip('/')}"
+            return f"{self.endpoint.rstrip('/')}/{path.lstrip('/')}"
+        return f"{self.identity[0]}://{path.lstrip('/')}"
+
+    def located(self, key: str) -> tuple[str, str]:
+        """``key``'s `duckdb_path` and `url`, its path checked once for both."""
+        path = self.path(key)
+        return self.duckdb_path(key, path), self.url(key, path)
 
     def list(
         self,

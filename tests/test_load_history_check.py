@@ -16,6 +16,9 @@ from typing import Any
 import sqlalchemy as sa
 from stage_files import run
 
+from sqla_stage.runtime.literals import inline
+from sqla_stage.runtime.registry_tables import LOADED_FILES_SQL
+
 LOAD = "COPY INTO t FROM @s FILE_FORMAT = (TYPE = CSV)"
 NOTHING = [("Copy executed with 0 files processed.",)]
 
@@ -71,3 +74,14 @@ def test_s3_files_are_told_apart_by_etag(engine: sa.Engine, s3_server: Any, s3_b
     s3.put_object(Bucket=s3_bucket, Key="p/b.csv", Body=b"b2\n")
     assert loaded(engine) == ["b.csv"]
     assert run(engine, LOAD) == NOTHING
+
+
+def test_the_check_is_a_hash_join(engine: sa.Engine) -> None:
+    """DuckDB hashes the files on (url, size): no nested-loop join over the history."""
+    run(engine, "CREATE STAGE s")  # makes the registry tables
+    sql = inline(
+        LOADED_FILES_SQL.format(tables="sqla_stage"),
+        [["file:///a.csv", "file:///b.csv"], [1, 2], [None, "x"], [0, 1], "main.t"],
+    )
+    (plan,) = [row[1] for row in run(engine, f"EXPLAIN {sql}")]
+    assert "HASH_JOIN" in plan and "NL_JOIN" not in plan, plan

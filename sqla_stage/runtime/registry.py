@@ -35,9 +35,11 @@ from sqla_stage.runtime.registry_records import (
     stage_record,
 )
 from sqla_stage.runtime.registry_tables import (
+    LOADED_FILES_SQL,
     SCHEMA,
     ensure_registry,
     has_registry,
+    micros,
     registry_tables,
 )
 from sqla_stage.stage import Stage
@@ -50,14 +52,6 @@ def _named(kind: str, namespace: str | None, name: str) -> str:
 
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
-
-
-def _micros(moment: dt.datetime | None) -> int | None:
-    """Microseconds since the epoch, exactly (DuckDB's ``epoch_us``); naive is UTC."""
-    if moment is None:
-        return None
-    epoch = dt.datetime(1970, 1, 1, tzinfo=moment.tzinfo and dt.UTC)
-    return (moment - epoch) // dt.timedelta(microseconds=1)
 
 
 class Registry:
@@ -432,22 +426,15 @@ class Registry:
         Each file is ``(file_url, size, md5, last_modified)``; it was loaded when a
         history entry of its url has its size and, where both have one, its ETag / MD5,
         else its modification time (a table in database ``catalog`` has its history there).
-        The files are a relation semi-joined to the history in DuckDB (a hash join: one
-        scan of the table's history, not a search of the url list per history row).
+        The files are a relation hash-joined to the history in DuckDB (one scan of the
+        table's history, not a search of the url list per history row).
         """
         if not files or (catalog is not None and not has_registry(self.cursor, catalog)):
             return set()
         columns = [list(column) for column in zip(*files, strict=True)]
-        columns[3] = [_micros(value) for value in columns[3]]  # DuckDB reads them faster
-        rows = self._rows(
-            "SELECT f.url FROM (SELECT unnest(?::VARCHAR[]) AS url, unnest(?::BIGINT[]) AS size, "
-            "unnest(?::VARCHAR[]) AS md5, unnest(?::BIGINT[]) AS modified) AS f "
-            f"SEMI JOIN {registry_tables(catalog)}.load_history AS h ON h.file_url = f.url "
-            "AND h.table_name = ? AND h.size = f.size AND CASE WHEN coalesce(h.etag, '') <> '' "
-            "AND coalesce(f.md5, '') <> '' THEN h.etag = f.md5 ELSE epoch_us(h.last_modified) "
-            "= f.modified END",
-            [*columns, table_name],
-        )
+        columns[3] = [micros(value) for value in columns[3]]  # DuckDB reads them faster
+        sql = LOADED_FILES_SQL.format(tables=registry_tables(catalog))
+        rows = self._rows(sql, [*columns, table_name])
         return {row[0] for row in rows}
 
     def record_loads(

@@ -36,6 +36,8 @@ MODULES = [
     "benchmarks.cases_s3",
     "benchmarks.cases_memory",
     "benchmarks.cases_overhead",
+    "benchmarks.cases_scaling",
+    "benchmarks.cases_small",
 ]
 #: ``--smoke``: enough rows and files to run every case, nothing to conclude from.
 SMOKE_ROWS = 20_000
@@ -169,8 +171,8 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     many = SMOKE_MANY if args.smoke else 100
     print(f"benchmarks: dataset of {args.rows} rows under {workdir / 'data'}", file=sys.stderr)
-    data = make_dataset(workdir / "data", args.rows, many)
-    run_folder = common.fresh(workdir / "run")
+    data = make_dataset(workdir / "data", args.rows, many, build=not args.list)
+    run_folder = workdir / "run" if args.list else common.fresh(workdir / "run")
     bench = Bench(run_folder, data, args.smoke, args.files)
     cases = collect(bench, args.only)
     if args.list:

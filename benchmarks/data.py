@@ -53,10 +53,23 @@ class Dataset:
     many: int
 
 
-def make_dataset(folder: Path, rows: int, many: int = 100) -> Dataset:
-    """Write the table and its files under ``folder`` (created); reuse them if present."""
+def make_dataset(folder: Path, rows: int, many: int = 100, *, build: bool = True) -> Dataset:
+    """Write the table and its files under ``folder`` (created); reuse them if present.
+
+    ``build=False`` only names them (``--list`` measures nothing and writes nothing).
+    """
+    if not build:
+        return _named(folder, rows, many)
     folder.mkdir(parents=True, exist_ok=True)
-    data = Dataset(
+    data = _named(folder, rows, many)
+    if data.csv_dir.exists():
+        return data
+    _write(data)
+    return data
+
+
+def _named(folder: Path, rows: int, many: int) -> Dataset:
+    return Dataset(
         rows=rows,
         database=folder / f"bench_{rows}.duckdb",
         parquet_file=folder / f"bench_{rows}.parquet",
@@ -65,10 +78,12 @@ def make_dataset(folder: Path, rows: int, many: int = 100) -> Dataset:
         csv_dir=folder / f"bench_{rows}_csv",
         many=many,
     )
-    if data.csv_dir.exists():
-        return data
+
+
+def _write(data: Dataset) -> None:
+    many = data.many
     with duckdb.connect(str(data.database)) as con:
-        con.execute(TABLE_SQL, [rows])
+        con.execute(TABLE_SQL, [data.rows])
         con.execute(f"COPY bench TO '{data.parquet_file}' (FORMAT parquet)")
         con.execute(f"COPY bench TO '{data.csv_file}' (FORMAT csv, HEADER true)")
         for target, fmt in ((data.parquet_dir, "parquet"), (data.csv_dir, "csv")):
@@ -83,4 +98,3 @@ def make_dataset(folder: Path, rows: int, many: int = 100) -> Dataset:
             for empty in staging.glob("part=*"):
                 empty.rmdir()
             staging.rename(target)
-    return data

@@ -254,6 +254,30 @@ class Databend:
 
         return Contender("databend", run, prepare=lambda: self._sql(f"TRUNCATE TABLE {table}"))
 
+    def load_tiny(self, folder: Path, count: int) -> Contender:
+        """``COPY INTO <table> (id BIGINT) FROM @stage ... FORCE = TRUE`` of ``count`` tiny CSVs.
+
+        The stage is external, on ``folder`` (``fs://``), which holds exactly the files
+        (one header line and one row each).
+
+        Returns:
+            The contender ``databend``; its ``prepare`` empties the table.
+        """
+        table = f"{self.database}.tiny_{count}"
+        self._sql(f"CREATE TABLE {table} (id BIGINT)")
+        stage = self._stage(f"tiny_{count}", folder)
+        statement = (
+            f"COPY INTO {table} FROM @{stage} FILE_FORMAT = (TYPE = CSV SKIP_HEADER = 1) "
+            "FORCE = TRUE"
+        )
+
+        def run() -> None:
+            loaded = self._loaded(statement)
+            if loaded != count:
+                raise RuntimeError(f"Databend loaded {loaded} rows, not {count}")
+
+        return Contender("databend", run, prepare=lambda: self._sql(f"TRUNCATE TABLE {table}"))
+
     def list_files(self, folder: Path) -> Contender:
         """``LIST @stage`` of an external stage on ``folder`` (``fs://<folder>/``).
 

@@ -29,6 +29,7 @@ REQUIRED = {
     "S3": {"sqla_stage"},
     "Memory": {"sqla_stage", "duckdb"},
     "Overhead": {"sqla_stage", "duckdb"},
+    "Scaling": {"sqla_stage H=0", "sqla_stage H=1k", "sqla_stage F=1", "sqla_stage F=200"},
 }
 
 

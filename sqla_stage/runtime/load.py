@@ -104,7 +104,6 @@ from sqla_stage.runtime.namespaces import table_sql
 from sqla_stage.runtime.patterns import compile_pattern
 from sqla_stage.runtime.read_compression import readable_path
 from sqla_stage.runtime.results import BIGINT, VARCHAR, Column, Query, Rows
-from sqla_stage.runtime.storage import FileInfo
 from sqla_stage.runtime.storage_errors import lost_connection
 from sqla_stage.runtime.storage_urls import refuse_query_string
 from sqla_stage.runtime.url_globs import brace_glob
@@ -291,25 +290,16 @@ def _files(place: Place, options: LoadOptions) -> list[StagedFile]:
                 "names files below the stage location, never a path outside the stage"
             )
         infos = [listed[key] for key in place.matching(regex, keys)]
-    return [
-        StagedFile(info.name, storage.duckdb_path(info.name), storage.url(info.name), info)
-        for info in infos
-    ]
-
-
-def _same_file(info: FileInfo, size: Any, etag: Any, modified: Any) -> bool:
-    if size != info.size:
-        return False
-    if etag and info.md5:
-        return bool(etag == info.md5)
-    return modified is not None and modified == info.last_modified
+    return [StagedFile(info.name, *storage.located(info.name), info) for info in infos]
 
 
 def _not_loaded(context: StageContext, target: Target, files: list[StagedFile]) -> list[StagedFile]:
-    history = context.registry.loaded_files(target.name, [f.url for f in files], target.catalog)
-    return [
-        f for f in files if not any(_same_file(f.info, *entry) for entry in history.get(f.url, ()))
-    ]
+    loaded = context.registry.loaded_files(
+        target.name,
+        [(f.url, f.info.size, f.info.md5, f.info.last_modified) for f in files],
+        target.catalog,
+    )
+    return [f for f in files if f.url not in loaded]
 
 
 def _size_limited(files: list[StagedFile], limit: int | None) -> list[StagedFile]:

@@ -114,6 +114,16 @@ def resolve(cursor: Any, namespace: str | None, what: str) -> Where:
 def canonical(cursor: Any, namespace: str | None, what: str, current: str | None = None) -> Where:
     """`resolve` ``namespace``, and give it a schema: the one name of what it qualifies.
 
+    See `canonical_and_current`, which also says what the current schema is.
+    """
+    return canonical_and_current(cursor, namespace, what, current)[0]
+
+
+def canonical_and_current(
+    cursor: Any, namespace: str | None, what: str, current: str | None = None
+) -> tuple[Where, str]:
+    """`canonical` ``namespace``, and the current schema, in one query.
+
     A namespace without a schema gets ``current`` or, when None, the current schema
     (``current_schema()``). A schema is spelled as DuckDB has it (DuckDB's names are
     not case-sensitive): ``MAIN.st`` is ``main.st``.
@@ -134,7 +144,7 @@ def canonical(cursor: Any, namespace: str | None, what: str, current: str | None
             "SELECT coalesce((SELECT schema_name FROM duckdb_schemas() WHERE database_name = "
             "coalesce(?, current_database()) AND lower(schema_name) = lower(wanted) "
             "ORDER BY schema_name = wanted DESC LIMIT 1), wanted), current_database(), "
-            f"getvariable({literal(PRIMARY_VARIABLE)}) "
+            f"getvariable({literal(PRIMARY_VARIABLE)}), current_schema() "
             "FROM (SELECT coalesce(?, ?, current_schema()) AS wanted)",
             [where.catalog, where.schema, current],
         ),
@@ -146,7 +156,7 @@ def canonical(cursor: Any, namespace: str | None, what: str, current: str | None
             f"run USE {quote(row[2])} first (a name in {row[1]!r} is then "
             f"{quote(row[1])}.schema.name)"
         )
-    return Where(where.catalog, str(row[0]))
+    return Where(where.catalog, str(row[0])), str(row[3])
 
 
 def mark_primary(dbapi_connection: Any) -> None:

@@ -27,7 +27,7 @@ from sqla_stage.dialects.base import RENDER_SECRETS
 from sqla_stage.errors import StageOperationalError, StageProgrammingError
 from sqla_stage.namespaces import join_namespace, split_namespace
 from sqla_stage.runtime.literals import inline
-from sqla_stage.runtime.namespaces import Where, canonical
+from sqla_stage.runtime.namespaces import Where, canonical_and_current
 from sqla_stage.runtime.registry_records import (
     FormatRecord,
     RegistryAt,
@@ -37,9 +37,11 @@ from sqla_stage.runtime.registry_records import (
     stage_record,
 )
 from sqla_stage.runtime.registry_tables import (
+    LOADED_FILES_SQL,
     SCHEMA,
     ensure_registry,
     has_registry,
+    micros,
     registry_tables,
 )
 from sqla_stage.runtime.sealed_secrets import Vault
@@ -79,16 +81,27 @@ class Registry:
         self.user = user
         self.default_schema = default_schema
         self.vault = Vault(cursor)
+        # One statement's (no USE/ATTACH/CREATE SCHEMA in it); stage writes clear _stages.
+        self._wheres: dict[str | None, Where] = {}
+        self._current_schema: str | None = default_schema
+        self._stages: dict[tuple[str | None, str], tuple[StageRecord, RegistryAt] | None] = {}
 
     def where(self, namespace: str | None, what: str) -> Where:
         """The one namespace (`canonical`) of a stage or file format named in ``namespace``."""
-        return canonical(self.cursor, namespace, what, self.default_schema)
+        where = self._wheres.get(namespace)
+        if where is None:
+            where, current = canonical_and_current(
+                self.cursor, namespace, what, self.default_schema
+            )
+            self._wheres[namespace] = where
+            self._current_schema = self._current_schema or current
+        return where
 
     def _current(self) -> str:
         """The schema of a name given without one."""
-        if self.default_schema is not None:
-            return self.default_schema
-        return str(self._rows("SELECT current_schema()")[0][0])
+        if self._current_schema is None:
+            self._current_schema = str(self._rows("SELECT current_schema()")[0][0])
+        return self._current_schema
 
     def _rows(self, sql: str, parameters: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         self.cursor.execute(inline(sql, parameters))
@@ -139,7 +152,7 @@ class Registry:
     def stage(
         self, namespace: str | None, name: str, *, secrets: bool = True
     ) -> StageRecord | None:
-        """The stage of that name, or None.
+        """The stage of that name, or None (looked up and parsed once a statement).
 
         Args:
             namespace: The ``[database.]schema`` text.
@@ -150,15 +163,21 @@ class Registry:
         Raises:
             StageProgrammingError: the key that sealed its secrets is not available.
         """
-        at = self._at(namespace, _named("stage", namespace, name))
-        if at is None:
-            return None
-        rows = self._rows(
-            f"SELECT namespace, definition, owner, created_on FROM {at.tables}.stages "
-            "WHERE namespace IN (?, ?) AND name = ? ORDER BY namespace",
-            [*at.where.keys, name],
-        )
-        return self._opened(stage_record(at, *rows[0]), at, secrets) if rows else None
+        if (namespace, name) not in self._stages:
+            at = self._at(namespace, _named("stage", namespace, name))
+            rows = (
+                self._rows(
+                    f"SELECT namespace, definition, owner, created_on FROM {at.tables}.stages "
+                    "WHERE namespace IN (?, ?) AND name = ? ORDER BY namespace",
+                    [*at.where.keys, name],
+                )
+                if at is not None
+                else []
+            )
+            found = (stage_record(at, *rows[0]), at) if at is not None and rows else None
+            self._stages[namespace, name] = found
+        cached = self._stages[namespace, name]
+        return self._opened(*cached, secrets) if cached is not None else None
 
     def _opened(self, record: StageRecord, at: RegistryAt, secrets: bool) -> StageRecord:
         stage = self.vault.open_stage(record.stage, at.where.catalog, reveal=secrets)
@@ -195,6 +214,7 @@ class Registry:
 
     def add_stage(self, stage: Stage) -> None:
         """Register ``stage`` (the caller checked that the name is free)."""
+        self._stages.clear()
         at = self._write(stage)
         self._rows(
             f"INSERT INTO {at.tables}.stages VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -222,6 +242,7 @@ class Registry:
 
     def update_stage(self, stage: Stage) -> None:
         """Store the new definition of a registered stage (its owner and date stay)."""
+        self._stages.clear()
         at = self._write(stage)
         self._rows(
             f"UPDATE {at.tables}.stages SET kind = ?, url = ?, definition = ?, comment = ? "
@@ -242,6 +263,7 @@ class Registry:
         Raises:
             StageProgrammingError: ``target`` is in another database.
         """
+        self._stages.clear()
         here = self.where(stage.schema, _named("stage", stage.schema, stage.name))
         there = self.where(target.schema, _named("stage", target.schema, target.name))
         if here.catalog != there.catalog:
@@ -292,6 +314,7 @@ class Registry:
 
     def drop_stage(self, namespace: str | None, name: str) -> bool:
         """Unregister a stage (and its directory); whether it existed."""
+        self._stages.clear()
         at = self._at(namespace, _named("stage", namespace, name))
         if at is None:
             return False
@@ -425,33 +448,30 @@ class Registry:
     # Load history
 
     def loaded_files(
-        self, table_name: str, file_urls: Sequence[str], catalog: str | None = None
-    ) -> dict[str, list[tuple[Any, ...]]]:
-        """The history of ``file_urls`` in ``table_name``: url -> [(size, etag, modified)].
+        self, table_name: str, files: Sequence[tuple[Any, ...]], catalog: str | None = None
+    ) -> set[str]:
+        """Which of ``files`` are in ``table_name``'s history as they are now: their urls.
 
-        A file loaded several times (changed in between, or with FORCE) has several entries.
-        The history of a table in an attached database ``catalog`` is in that database.
+        Each file is ``(file_url, size, md5, last_modified)``; it was loaded when a
+        history entry of its url has its size and, where both have one, its ETag / MD5,
+        else its modification time (a table in database ``catalog`` has its history there).
+        The files are a relation hash-joined to the history in DuckDB (one scan of the
+        table's history, not a search of the url list per history row).
         """
-        if not file_urls or (catalog is not None and not has_registry(self.cursor, catalog)):
-            return {}
-        rows = self._rows(
-            f"SELECT file_url, size, etag, last_modified FROM {registry_tables(catalog)}"
-            ".load_history "
-            "WHERE table_name = ? AND list_contains(?::VARCHAR[], file_url)",
-            [table_name, list(file_urls)],
-        )
-        history: dict[str, list[tuple[Any, ...]]] = {}
-        for row in rows:
-            history.setdefault(row[0], []).append(tuple(row[1:]))
-        return history
+        if not files or (catalog is not None and not has_registry(self.cursor, catalog)):
+            return set()
+        columns = [list(column) for column in zip(*files, strict=True)]
+        columns[3] = [micros(value) for value in columns[3]]  # DuckDB reads them faster
+        sql = LOADED_FILES_SQL.format(tables=registry_tables(catalog))
+        rows = self._rows(sql, [*columns, table_name])
+        return {row[0] for row in rows}
 
     def record_loads(
         self, table_name: str, loads: Sequence[tuple[Any, ...]], catalog: str | None = None
     ) -> None:
         """Record loaded files: each ``(file_url, size, etag, last_modified, rows_loaded)``.
 
-        One INSERT of list parameters, whatever the number of files (``executemany``
-        costs about half a millisecond a row in DuckDB). Each file's row in
+        One INSERT of list parameters, whatever the number of files. Each file's row in
         ``load_claims`` is replaced too, so two transactions loading one file into one
         table conflict (DuckDB refuses the second delete, or the second commit) instead
         of both loading it.

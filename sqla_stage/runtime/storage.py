@@ -43,11 +43,10 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import re
 import stat
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass, field
+from dataclasses import replace
 from typing import Any
 
 import fsspec
@@ -70,73 +69,35 @@ from sqla_stage.runtime.storage_gcs import GCS_PROTOCOLS, gcs_filesystem
 from sqla_stage.runtime.storage_info import etag, modified
 from sqla_stage.runtime.storage_instances import open_filesystem
 from sqla_stage.runtime.storage_limits import StorageLimits, limiter_of
+from sqla_stage.runtime.storage_names import (
+    CONTROL,
+    MAX_KEY_BYTES,
+    MAX_SEGMENT_BYTES,
+    SCRATCH_PREFIX,
+    FileInfo,
+    decode_segment,
+    encode_segment,
+    folder_name,
+    listable,
+    qualified_folder,
+)
 from sqla_stage.runtime.storage_roles import assumed_role_options, role_to_assume
 
-#: Folders the runtime writes before it publishes; LIST and loads never see them.
-SCRATCH_PREFIX = ".sqla_stage-"
+#: A local file's path and ``os.stat`` result, for its checksum.
+_Local = tuple[str, os.stat_result]
 
-#: The longest key (S3's limit) and, on a local disk, the longest segment, in bytes.
-MAX_KEY_BYTES = 1024
-MAX_SEGMENT_BYTES = 255
-
-#: Segments stored with a ``%`` in front: ``%`` signs then up to two dots (``""``, ``..``).
-_ESCAPED = re.compile(r"%*\.{0,2}")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-
-
-@dataclass(frozen=True)
-class FileInfo:
-    """One staged file, as LIST shows it (``detail``: the fsspec listing entry, if any)."""
-
-    name: str
-    size: int
-    md5: str | None
-    last_modified: dt.datetime | None
-    detail: dict[str, Any] | None = field(default=None, compare=False, repr=False)
-
-
-def encode_segment(segment: str) -> str:
-    """The stored name of one key segment (see the module docstring)."""
-    return "%" + segment if _ESCAPED.fullmatch(segment) else segment
-
-
-def decode_segment(name: str) -> str | None:
-    """The key segment of a stored name; None for a name no segment maps to."""
-    if _ESCAPED.fullmatch(name):
-        return name[1:] if name.startswith("%") else None
-    return None if _CONTROL.search(name) else name
-
-
-def _listable(key: str) -> bool:
-    """Whether a key read from a folder is one the stage can name (UTF-8, not too long)."""
-    try:
-        return len(key.encode("utf-8")) <= MAX_KEY_BYTES
-    except UnicodeEncodeError:
-        return False
-
-
-def folder_name(name: str) -> str:
-    r"""The folder of a stage, table or user name under the stage root: one safe segment.
-
-    ``%``, ``/``, ``\\`` and control characters are percent-encoded, and a name that is
-    empty, ``.`` or ``..`` has its dots encoded too (``%2E%2E``), so distinct names get
-    distinct folders and none navigates.
-    """
-    encoded = re.sub(r"[%/\\\x00-\x1f\x7f]", lambda match: f"%{ord(match.group()):02X}", name)
-    if encoded in ("", ".", ".."):
-        return encoded.replace(".", "%2E") or "%"
-    return encoded
-
-
-def qualified_folder(schema: str | None, name: str) -> str:
-    """The folder of a stage or table name with its schema: one safe segment.
-
-    Each part is a `folder_name` with its dots encoded too (``%2E``), and one dot
-    joins them: the stage ``"a.b"`` gets ``a%2Eb`` and the stage ``b`` of schema ``a``
-    gets ``a.b``, so no two names share a folder.
-    """
-    parts = (schema, name) if schema else (name,)
-    return ".".join(folder_name(part).replace(".", "%2E") for part in parts)
+__all__ = [
+    "MAX_KEY_BYTES",
+    "MAX_SEGMENT_BYTES",
+    "SCRATCH_PREFIX",
+    "FileInfo",
+    "StageStorage",
+    "decode_segment",
+    "encode_segment",
+    "folder_name",
+    "open_storage",
+    "qualified_folder",
+]
 
 
 class StageStorage:
@@ -229,7 +190,7 @@ class StageStorage:
         return path
 
     def _check_key(self, key: str) -> None:
-        if _CONTROL.search(key):
+        if CONTROL.search(key):
             raise StageProgrammingError(
                 f"{self.label}: a stage path cannot hold control characters: {key!r}"
             )
@@ -302,27 +263,34 @@ class StageStorage:
             {f"{self._mount}/{self.path(key)}": detail for key, detail in entries.items()}
         )
 
-    def duckdb_path(self, key: str) -> str:
+    def duckdb_path(self, key: str, path: str | None = None) -> str:
         """How DuckDB names ``key``: a local path, or a URL of the mount filesystem.
 
         The path is not glob-escaped: give it to DuckDB through
-        `glob_escape`, so it names that one file.
+        `glob_escape`, so it names that one file. ``path`` is ``key``'s `path`, if known.
         """
+        path = path or self.path(key)
         if self.local:
-            return self.path(key)
+            return path
         if self._mount is None:
             self._mount = mounts.mount(self.fs, self.identity)
-        return mounts.duckdb_url(self._mount, self.path(key))
+        return mounts.duckdb_url(self._mount, path)
 
-    def url(self, key: str) -> str:
+    def url(self, key: str, path: str | None = None) -> str:
         """A stable name of ``key`` for the load history (no credentials).
 
         With an ``endpoint_url`` it is the object's URL at that endpoint, so one bucket
-        name on two S3 services is two places.
+        name on two S3 services is two places. ``path`` is ``key``'s `path`, if known.
         """
+        path = path or self.path(key)
         if self.endpoint:
-            return f"{self.endpoint.rstrip('/')}/{self.path(key).lstrip('/')}"
-        return f"{self.identity[0]}://{self.path(key).lstrip('/')}"
+            return f"{self.endpoint.rstrip('/')}/{path.lstrip('/')}"
+        return f"{self.identity[0]}://{path.lstrip('/')}"
+
+    def located(self, key: str) -> tuple[str, str]:
+        """``key``'s `duckdb_path` and `url`, its path checked once for both."""
+        path = self.path(key)
+        return self.duckdb_path(key, path), self.url(key, path)
 
     def list(
         self,
@@ -334,8 +302,11 @@ class StageStorage:
     ) -> list[FileInfo]:
         """The files below ``prefix`` whose key after ``base`` fully matches ``pattern``.
 
-        ``checksums=False`` leaves ``md5`` None for local files instead of reading them
-        (loads identify files by size and modification time).
+        Only the prefix is walked: the folder that holds it is read, and of its entries
+        only those the prefix can name are descended (a local folder is read without a
+        ``stat`` of the names that do not match). MD5s are computed last, for the files
+        returned. ``checksums=False`` leaves ``md5`` None for local files instead of
+        reading them (loads identify files by size and modification time).
 
         Raises:
             StageRuntimeError: the storage cannot be listed, or ``pattern`` is not a
@@ -345,31 +316,51 @@ class StageStorage:
         if self.fence is not None and prefix:
             self.path(prefix.rstrip("/") or prefix)  # a prefix in the stage root is refused
         try:
-            files = [info for key, info in self._walk(prefix, checksums) if key.startswith(prefix)]
+            found = [item for item in self._walk(prefix) if item[0].name.startswith(prefix)]
+            if regex is not None:
+                matched = regex.matching([info.name[len(base) :] for info, _ in found])
+                found = [item for item, keep in zip(found, matched, strict=True) if keep]
+            files = [
+                checked
+                for info, local in found
+                if (checked := _checksummed(info, local) if checksums and local else info)
+            ]
         except OSError as error:
             raise StageOperationalError(f"cannot list {self.label}: {error}") from None
-        if regex is not None:
-            found = regex.matching([info.name[len(base) :] for info in files])
-            files = [info for info, matched in zip(files, found, strict=True) if matched]
         files.sort(key=lambda info: info.name)
         return files
 
-    def _walk(self, prefix: str, checksums: bool = True) -> Iterator[tuple[str, FileInfo]]:
+    def _walk(self, prefix: str) -> Iterator[tuple[FileInfo, _Local | None]]:
         folder = prefix.rsplit("/", 1)[0] if "/" in prefix else ""
         base = self.path(folder)
         if self.local:
-            yield from self._walk_local(base, checksums)
+            yield from self._walk_local(base, prefix)
             return
         if not self.fs.exists(base):
             return
-        for path, info in self.fs.find(base, detail=True).items():
+        for path, info in self._find(base, prefix).items():
             key = self.key_of(path)
             if key is None or SCRATCH_PREFIX in key or storage_reach.fenced(path, self.fence):
                 continue
             size = int(info.get("size") or 0)
-            yield key, FileInfo(key, size, etag(info), modified(info), info)
+            yield FileInfo(key, size, etag(info), modified(info), info), None
 
-    def _walk_local(self, base: str, checksums: bool) -> Iterator[tuple[str, FileInfo]]:
+    def _find(self, base: str, prefix: str) -> dict[str, dict[str, Any]]:
+        """The fsspec entries below ``base`` that ``prefix`` (in that folder) can name."""
+        if not prefix or prefix.endswith("/"):
+            return dict(self.fs.find(base, detail=True))
+        found: dict[str, dict[str, Any]] = {}
+        for info in self.fs.ls(base, detail=True):
+            key = self.key_of(str(info["name"]))
+            if key is None or not key.startswith(prefix):
+                continue
+            if info.get("type") == "directory":
+                found.update(self.fs.find(info["name"], detail=True))
+            else:
+                found[str(info["name"])] = info
+        return found
+
+    def _walk_local(self, base: str, prefix: str) -> Iterator[tuple[FileInfo, _Local]]:
         # Keys are built folder by folder (each name decoded once), not from full paths.
         if not os.path.isdir(base):
             return
@@ -379,24 +370,39 @@ class StageStorage:
             return
         stack = [(base, start + "/" if start else "")]
         while stack:
-            folder, prefix = stack.pop()
-            for entry, key in self._entries(folder, prefix):
+            folder, above = stack.pop()
+            for entry, key in self._entries(folder, above, prefix):
                 if entry.is_dir(follow_symlinks=False):
-                    stack.append((entry.path, key + "/"))
-                elif entry.is_file(follow_symlinks=False) and _listable(key):
+                    if key.startswith(prefix) or prefix.startswith(key + "/"):
+                        stack.append((entry.path, key + "/"))
+                elif key.startswith(prefix) and entry.is_file(follow_symlinks=False):
+                    if not listable(key):
+                        continue
                     try:  # a file removed meanwhile (another connection's REMOVE) is skipped
                         status = entry.stat(follow_symlinks=False)
-                        md5 = local_md5(entry.path, status) if checksums else None
                     except FileNotFoundError:
                         continue
                     modified = dt.datetime.fromtimestamp(status.st_mtime, dt.UTC)
-                    yield key, FileInfo(key, status.st_size, md5, modified)
+                    info = FileInfo(key, status.st_size, None, modified)
+                    yield info, (entry.path, status)
 
-    def _entries(self, folder: str, prefix: str) -> Iterator[tuple[os.DirEntry[str], str]]:
-        """The listable entries of a local folder and their keys (none if it vanished)."""
+    def _entries(
+        self, folder: str, above: str, prefix: str
+    ) -> Iterator[tuple[os.DirEntry[str], str]]:
+        """The listable entries of a local folder and their keys (none if it vanished).
+
+        A name that cannot start a key below ``prefix`` is skipped before it is decoded
+        (a stored name is its segment, or the segment behind a ``%``).
+        """
+        rest = prefix[len(above) :] if prefix.startswith(above) else ""
+        head = rest.split("/", 1)[0]
         try:
             with os.scandir(folder) as listing:
-                entries = [*listing]
+                entries = [
+                    entry
+                    for entry in listing
+                    if entry.name.startswith(head) or entry.name.startswith("%")
+                ]
         except FileNotFoundError:
             return
         for entry in entries:
@@ -404,7 +410,7 @@ class StageStorage:
             if segment is None or entry.name.startswith(SCRATCH_PREFIX):
                 continue
             if not storage_reach.fenced(entry.path, self.fence):
-                yield entry, prefix + segment
+                yield entry, above + segment
 
     def remove(self, keys: Iterable[str]) -> None:
         """Delete files by key (missing ones are ignored)."""
@@ -430,6 +436,14 @@ class StageStorage:
     def exists(self, key: str) -> bool:
         """Whether a file ``key`` exists."""
         return bool(self.fs.isfile(self.path(key)))
+
+
+def _checksummed(info: FileInfo, local: _Local) -> FileInfo | None:
+    """``info`` with the MD5 of its local file; None if the file vanished meanwhile."""
+    try:
+        return replace(info, md5=local_md5(*local))
+    except FileNotFoundError:
+        return None
 
 
 def open_storage(

@@ -20,10 +20,12 @@ import textwrap
 from pathlib import Path
 
 from benchmarks import common
-from benchmarks.cases_unload import SPLIT_OPTIONS
+from benchmarks.cases_unload import FORMATS, SPLIT_OPTIONS, Format
 from benchmarks.harness import Bench, Case, Contender, Target
 
 GROUP = "Memory"
+#: Issue 19's bound on the runtime's peak RSS against DuckDB's own statement.
+TARGET = Target("sqla_stage", "duckdb", 1.15, "within 1.15x of DuckDB's own COPY")
 #: The repository, put on the children's ``PYTHONPATH``.
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -45,17 +47,19 @@ def report(idle):
 
 RUNTIME_UNLOAD = """
 import sqlalchemy as sa
-from sqla_stage import CopyInto, CreateStage, Parquet, Stage
+from sqla_stage import CSV, JSON, CopyInto, CreateStage, Parquet, Stage
 engine = sa.create_engine(
     f"duckdb:///{args['database']}", plugins=["sqla_stage"],
     stage_root=args["stage_root"], stage_progress=False,
 )
 stage = Stage("memory")
+file_format = eval(args["format"])  # the repr of a format of benchmarks.cases_unload
+source = sa.text(args["source"])
 with engine.begin() as conn:
     conn.execute(CreateStage(stage, if_not_exists=True))
 idle = rss()
 with engine.begin() as conn:
-    conn.execute(CopyInto(stage / "out/", sa.table("bench"), file_format=Parquet(), header=True))
+    conn.execute(CopyInto(stage / "out/", source, file_format=file_format, header=True))
 report(idle)
 """
 
@@ -63,24 +67,25 @@ DUCKDB_UNLOAD = """
 import duckdb
 con = duckdb.connect(args["database"])
 idle = rss()
-con.execute(f"COPY bench TO '{args['output']}' (FORMAT parquet, {args['split']})")
+con.execute(f"COPY bench TO '{args['output']}' ({args['options']}, {args['split']})")
 report(idle)
 """
 
 RUNTIME_LOAD = """
 import sqlalchemy as sa
-from sqla_stage import CopyInto, CreateStage, Parquet, Stage
+from sqla_stage import CSV, CopyInto, CreateStage, Parquet, Stage
 engine = sa.create_engine(
     f"duckdb:///{args['database']}", plugins=["sqla_stage"],
     stage_root=args["stage_root"], stage_progress=False,
 )
 stage = Stage("bench_in", url=args["folder"])
+file_format = Parquet() if args["format"] == "parquet" else CSV(skip_header=1)
 with engine.begin() as conn:
     conn.execute(CreateStage(stage, or_replace=True))
     conn.exec_driver_sql(args["ddl"])
 idle = rss()
 with engine.begin() as conn:
-    conn.execute(CopyInto(sa.table("target"), stage / args["name"], file_format=Parquet()))
+    conn.execute(CopyInto(sa.table("target"), stage / args["name"], file_format=file_format))
 report(idle)
 """
 
@@ -89,7 +94,7 @@ import duckdb
 con = duckdb.connect(args["database"])
 con.execute(args["ddl"])
 idle = rss()
-con.execute(f"COPY target FROM '{args['file']}' (FORMAT parquet)")
+con.execute(f"COPY target FROM '{args['file']}' ({args['options']})")
 report(idle)
 """
 
@@ -138,14 +143,21 @@ class Children:
         return f"{head} Before the statement (imports and connection): {idle}."
 
 
-def unload_case(bench: Bench) -> Case:
-    """Peak RSS of ``COPY INTO @memory/out/ FROM bench`` (Parquet) vs DuckDB's COPY."""
-    children = Children(bench, "unload")
+def unload_case(bench: Bench, fmt: Format) -> Case:
+    """Peak RSS of ``COPY INTO @memory/out/ FROM bench`` in ``fmt`` vs DuckDB's COPY."""
+    children = Children(bench, f"unload_{fmt.key}")
     folder = children.folder
+    # Snowflake's JSON unload takes one VARIANT column (as in `cases_unload`).
+    source = "SELECT bench FROM bench" if fmt.key == "json" else "SELECT * FROM bench"
     runtime = children.child(
         "sqla_stage",
         RUNTIME_UNLOAD,
-        {"database": str(folder / "runtime.duckdb"), "stage_root": str(folder / "out_stages")},
+        {
+            "database": str(folder / "runtime.duckdb"),
+            "stage_root": str(folder / "out_stages"),
+            "format": repr(fmt.spec),
+            "source": source,
+        },
     )
     duck = children.child(
         "duckdb",
@@ -153,6 +165,7 @@ def unload_case(bench: Bench) -> Case:
         {
             "database": str(folder / "duckdb.duckdb"),
             "output": str(folder / "out_duckdb"),
+            "options": fmt.duckdb,
             "split": SPLIT_OPTIONS,
         },
     )
@@ -163,15 +176,15 @@ def unload_case(bench: Bench) -> Case:
         common.copy_database(bench.data, folder / "duckdb.duckdb")
 
     head = (
-        "Peak RSS of a new process unloading table `bench` as Parquet: `COPY INTO "
-        "@memory/out/ FROM bench FILE_FORMAT = (TYPE = PARQUET) HEADER = TRUE` against "
-        f"`COPY bench TO 'out' (FORMAT parquet, {SPLIT_OPTIONS})`."
+        f"Peak RSS of a new process unloading table `bench` as {fmt.title}: `COPY INTO "
+        f"@memory/out/ FROM bench FILE_FORMAT = {fmt.spec!r} HEADER = TRUE` against "
+        f"`COPY bench TO 'out' ({fmt.duckdb}, {SPLIT_OPTIONS})`."
     )
     case = Case(
-        name=f"peak RSS, unload {bench.data.rows} rows to Parquet",
+        name=f"peak RSS, unload {bench.data.rows} rows to {fmt.title}",
         group=GROUP,
         contenders=[runtime, duck],
-        targets=[Target("sqla_stage", "duckdb", 1.2, "within 1.2x of DuckDB's own COPY")],
+        targets=[TARGET],
         unit="MiB",
         setup=setup,
         teardown=lambda: setattr(case, "note", children.note(head)),
@@ -181,11 +194,20 @@ def unload_case(bench: Bench) -> Case:
     return case
 
 
-def load_case(bench: Bench) -> Case:
-    """Peak RSS of ``COPY INTO target FROM @bench_in/<file>.parquet`` vs DuckDB's COPY."""
-    children = Children(bench, "load")
+#: The loaded files by format: how the report names it, and DuckDB's COPY options.
+LOADS = {
+    "parquet": ("Parquet", "FORMAT parquet"),
+    "csv": ("CSV", "FORMAT csv, HEADER true"),
+}
+
+
+def load_case(bench: Bench, key: str) -> Case:
+    """Peak RSS of ``COPY INTO target FROM @bench_in/<file>`` vs DuckDB's COPY."""
+    title, options = LOADS[key]
+    children = Children(bench, f"load_{key}")
     folder = children.folder
     data = bench.data
+    file = data.parquet_file if key == "parquet" else data.csv_file
     ddl = f"CREATE TABLE target AS SELECT * FROM read_parquet('{data.parquet_file}') LIMIT 0"
     runtime = children.child(
         "sqla_stage",
@@ -193,8 +215,9 @@ def load_case(bench: Bench) -> Case:
         {
             "database": str(folder / "load_runtime.duckdb"),
             "stage_root": str(folder / "out_stages"),
-            "folder": f"{data.parquet_file.parent}/",
-            "name": data.parquet_file.name,
+            "folder": f"{file.parent}/",
+            "name": file.name,
+            "format": key,
             "ddl": ddl,
         },
     )
@@ -203,19 +226,22 @@ def load_case(bench: Bench) -> Case:
         DUCKDB_LOAD,
         {
             "database": str(folder / "load_duckdb.duckdb"),
-            "file": str(data.parquet_file),
+            "file": str(file),
+            "options": options,
             "ddl": ddl,
         },
     )
     head = (
-        "Peak RSS of a new process loading the Parquet file into an empty table: "
-        "`COPY INTO target FROM @bench_in/<file> FILE_FORMAT = (TYPE = PARQUET)` against "
-        "`COPY target FROM '<file>' (FORMAT parquet)`. The issue sets no target for it."
+        f"Peak RSS of a new process loading the {title} file into an empty table: "
+        f"`COPY INTO target FROM @bench_in/<file> FILE_FORMAT = (TYPE = {title.upper()}"
+        f"{' SKIP_HEADER = 1' if key == 'csv' else ''})` against "
+        f"`COPY target FROM '<file>' ({options})`."
     )
     case = Case(
-        name=f"peak RSS, load {data.rows} rows from Parquet",
+        name=f"peak RSS, load {data.rows} rows from {title}",
         group=GROUP,
         contenders=[runtime, duck],
+        targets=[TARGET],
         unit="MiB",
         setup=lambda: common.fresh(folder),
         teardown=lambda: setattr(case, "note", children.note(head)),
@@ -226,5 +252,5 @@ def load_case(bench: Bench) -> Case:
 
 
 def cases(bench: Bench) -> list[Case]:
-    """Peak RSS of an unload and of a load."""
-    return [unload_case(bench), load_case(bench)]
+    """Peak RSS of an unload in every format and of a load of each file format."""
+    return [unload_case(bench, fmt) for fmt in FORMATS] + [load_case(bench, key) for key in LOADS]

@@ -26,6 +26,11 @@ from benchmarks.harness import Bench, Case, Contender, Target
 GROUP = "Memory"
 #: Issue 19's bound on the runtime's peak RSS against DuckDB's own statement.
 TARGET = Target("sqla_stage", "duckdb", 1.15, "within 1.15x of DuckDB's own COPY")
+#: What the ``sqlalchemy`` contender is, in each case's note.
+FLOOR = (
+    "`sqlalchemy` sends DuckDB's statement through SQLAlchemy and duckdb-engine without "
+    "the package: what any SQLAlchemy program on DuckDB pays."
+)
 #: The repository, put on the children's ``PYTHONPATH``.
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -63,11 +68,25 @@ with engine.begin() as conn:
 report(idle)
 """
 
-DUCKDB_UNLOAD = """
+DUCKDB_STATEMENT = """
 import duckdb
 con = duckdb.connect(args["database"])
+con.execute(args["setup"])
 idle = rss()
-con.execute(f"COPY bench TO '{args['output']}' ({args['options']}, {args['split']})")
+con.execute(args["sql"])
+report(idle)
+"""
+
+#: DuckDB's own statement sent through SQLAlchemy and duckdb-engine, without the package:
+#: the floor of any SQLAlchemy program on DuckDB.
+SQLALCHEMY_STATEMENT = """
+import sqlalchemy as sa
+engine = sa.create_engine(f"duckdb:///{args['database']}")
+with engine.begin() as conn:
+    conn.exec_driver_sql(args["setup"])
+idle = rss()
+with engine.begin() as conn:
+    conn.exec_driver_sql(args["sql"])
 report(idle)
 """
 
@@ -86,15 +105,6 @@ with engine.begin() as conn:
 idle = rss()
 with engine.begin() as conn:
     conn.execute(CopyInto(sa.table("target"), stage / args["name"], file_format=file_format))
-report(idle)
-"""
-
-DUCKDB_LOAD = """
-import duckdb
-con = duckdb.connect(args["database"])
-con.execute(args["ddl"])
-idle = rss()
-con.execute(f"COPY target FROM '{args['file']}' ({args['options']})")
 report(idle)
 """
 
@@ -159,31 +169,34 @@ def unload_case(bench: Bench, fmt: Format) -> Case:
             "source": source,
         },
     )
-    duck = children.child(
-        "duckdb",
-        DUCKDB_UNLOAD,
-        {
-            "database": str(folder / "duckdb.duckdb"),
-            "output": str(folder / "out_duckdb"),
-            "options": fmt.duckdb,
-            "split": SPLIT_OPTIONS,
-        },
+    copy = f"({fmt.duckdb}, {SPLIT_OPTIONS})"
+    duck, floor = (
+        children.child(
+            name,
+            body,
+            {
+                "database": str(folder / f"{name}.duckdb"),
+                "setup": "SELECT 1",
+                "sql": f"COPY bench TO '{folder / ('out_' + name)}' {copy}",
+            },
+        )
+        for name, body in (("duckdb", DUCKDB_STATEMENT), ("sqlalchemy", SQLALCHEMY_STATEMENT))
     )
 
     def setup() -> None:
         common.fresh(folder)
-        common.copy_database(bench.data, folder / "runtime.duckdb")
-        common.copy_database(bench.data, folder / "duckdb.duckdb")
+        for name in ("runtime", "duckdb", "sqlalchemy"):
+            common.copy_database(bench.data, folder / f"{name}.duckdb")
 
     head = (
         f"Peak RSS of a new process unloading table `bench` as {fmt.title}: `COPY INTO "
         f"@memory/out/ FROM bench FILE_FORMAT = {fmt.spec!r} HEADER = TRUE` against "
-        f"`COPY bench TO 'out' ({fmt.duckdb}, {SPLIT_OPTIONS})`."
+        f"`COPY bench TO 'out' ({fmt.duckdb}, {SPLIT_OPTIONS})`. {FLOOR}"
     )
     case = Case(
         name=f"peak RSS, unload {bench.data.rows} rows to {fmt.title}",
         group=GROUP,
-        contenders=[runtime, duck],
+        contenders=[runtime, duck, floor],
         targets=[TARGET],
         unit="MiB",
         setup=setup,
@@ -221,26 +234,28 @@ def load_case(bench: Bench, key: str) -> Case:
             "ddl": ddl,
         },
     )
-    duck = children.child(
-        "duckdb",
-        DUCKDB_LOAD,
-        {
-            "database": str(folder / "load_duckdb.duckdb"),
-            "file": str(file),
-            "options": options,
-            "ddl": ddl,
-        },
+    duck, floor = (
+        children.child(
+            name,
+            body,
+            {
+                "database": str(folder / f"load_{name}.duckdb"),
+                "setup": ddl,
+                "sql": f"COPY target FROM '{file}' ({options})",
+            },
+        )
+        for name, body in (("duckdb", DUCKDB_STATEMENT), ("sqlalchemy", SQLALCHEMY_STATEMENT))
     )
     head = (
         f"Peak RSS of a new process loading the {title} file into an empty table: "
         f"`COPY INTO target FROM @bench_in/<file> FILE_FORMAT = (TYPE = {title.upper()}"
         f"{' SKIP_HEADER = 1' if key == 'csv' else ''})` against "
-        f"`COPY target FROM '<file>' ({options})`."
+        f"`COPY target FROM '<file>' ({options})`. {FLOOR}"
     )
     case = Case(
         name=f"peak RSS, load {data.rows} rows from {title}",
         group=GROUP,
-        contenders=[runtime, duck],
+        contenders=[runtime, duck, floor],
         targets=[TARGET],
         unit="MiB",
         setup=lambda: common.fresh(folder),

@@ -214,7 +214,7 @@ def _case(bench: Bench, fmt: Format, split: bool) -> Case:
     note = ""
     if fmt.key == "csv_gzip":
         note = (
-            "The runtime has DuckDB write plain CSV and compresses it in 4 MiB gzip "
+            "The runtime has DuckDB write plain CSV and compresses it in 1 MiB gzip "
             "members on every core (`sqla_stage.runtime.unload_compress`), with ISA-L "
             f"(`{deflate.fastest().name}` in this run, level {deflate.fastest().level}); "
             "`duckdb` compresses in DuckDB's writer (zlib, level 6), one stream per file."

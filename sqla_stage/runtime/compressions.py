@@ -2,9 +2,10 @@
 
 DuckDB reads and writes gzip and zstd; spec 004 also lists BZ2, DEFLATE (a zlib stream,
 RFC 1950) and RAW_DEFLATE (a bare deflate stream, RFC 1951), which Python's ``bz2`` and
-the deflate library of `deflate` (ISA-L, else ``zlib``) handle. A `Codec` says how a file of one compression is written as independent
-blocks (so `unload_compress` compresses the blocks of a file on every core) and how it is
-read back (`decompressed_copy`: bytes into a temporary file DuckDB reads as plain text).
+the deflate library of `deflate` (ISA-L, else ``zlib``) handle. A `Codec` says how a
+file of one compression is written as independent blocks (so `unload_compress`
+compresses the blocks of a file on every core) and how it is read back
+(`decompressed_copy`: bytes into a temporary file DuckDB reads as plain text).
 
 - **GZIP** and **BZ2**: each block is a complete member; a file of several members is one
   valid stream (RFC 1952 section 2.2; bzip2 reads concatenated streams).

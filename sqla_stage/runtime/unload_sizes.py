@@ -82,8 +82,9 @@ def compressed_bound(compression: str, size: int) -> int:
     """The most bytes ``size`` plain bytes can take once compressed (worst case).
 
     `deflate.block_bound` per 4 MiB block (`unload_compress`; it holds whichever library
-    compresses) and the DEFLATE stream's header and trailer; bzip2's documented 1 % + 600 bytes per member; zstd's ``ZSTD_COMPRESSBOUND``
-    with a margin for DuckDB's frame and block headers.
+    compresses) and the DEFLATE stream's header and trailer; bzip2's documented 1 % + 600
+    bytes per member; zstd's ``ZSTD_COMPRESSBOUND`` with a margin for DuckDB's frame and
+    block headers.
     """
     blocks = max(1, math.ceil(size / BLOCK_SIZE))
     if compression in ("gzip", "deflate", "raw_deflate"):

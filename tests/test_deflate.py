@@ -114,3 +114,14 @@ def test_a_block_past_zlibs_bound_is_compressed_again_by_zlib() -> None:
     raw = level0.raw_block(block)
     assert len(raw) <= deflate.block_bound(len(block))
     assert zlib.decompress(raw + b"\x03\x00", -15) == block
+
+
+def test_puts_gzip_writer_writes_a_gzip_file_with_isal(plain: bytes, tmp_path: Path) -> None:
+    path = tmp_path / "put.csv.gz"
+    with path.open("wb") as stream:
+        writer = deflate.gzip_writer(stream)
+        assert type(writer).__module__.startswith("isal")
+        with writer:
+            writer.write(plain)
+    assert gzip.decompress(path.read_bytes()) == plain
+    assert subprocess.run(["zcat", str(path)], capture_output=True, check=True).stdout == plain

@@ -132,7 +132,7 @@ def fastest() -> Deflater:
     return isal() or ZLIB
 
 
-def gzip_writer(stream: IO[bytes]) -> IO[bytes]:
+def gzip_writer(stream: IO[bytes]) -> gzip.GzipFile:
     """A gzip file writing into ``stream`` (PUT's AUTO_COMPRESS), with `fastest`'s library.
 
     The caller closes it (which writes the trailer), then ``stream``.
@@ -141,4 +141,8 @@ def gzip_writer(stream: IO[bytes]) -> IO[bytes]:
         return gzip.GzipFile(filename="", mode="wb", fileobj=stream)
     from isal import igzip
 
-    return igzip.IGzipFile(filename="", mode="wb", fileobj=stream, compresslevel=ISAL_LEVEL)
+    # IGzipFile subclasses GzipFile; isal's igzip.py has no annotations.
+    writer: gzip.GzipFile = igzip.IGzipFile(  # type: ignore[no-untyped-call]
+        filename="", mode="wb", fileobj=stream, compresslevel=ISAL_LEVEL
+    )
+    return writer

@@ -160,7 +160,7 @@ class Loads:
 
 
 def _targets(fmt: str, many: bool) -> list[Target]:
-    targets = [Target("sqla_stage", "duckdb", 1.10, "within 1.10x of DuckDB's own COPY FROM")]
+    targets = [Target("sqla_stage", "duckdb", 1.05, "within 1.05x of DuckDB's own COPY FROM")]
     if fmt == "parquet":
         targets.append(Target("sqla_stage", "databend", 1 / 3, "at least 3x faster than Databend"))
     else:

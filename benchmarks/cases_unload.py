@@ -26,6 +26,7 @@ from benchmarks import common
 from benchmarks.harness import Bench, Case, Contender, Target
 from sqla_stage import CSV, JSON, CopyInto, CreateStage, Parquet, Stage
 from sqla_stage.formats import FormatSpec
+from sqla_stage.runtime import deflate
 
 GROUP = "Unload"
 #: The default MAX_FILE_SIZE of an unload (Snowflake's, and the runtime's).
@@ -178,17 +179,20 @@ class Unloads:
 
 
 def _targets(fmt: Format, split: bool) -> list[Target]:
-    targets = [Target("sqla_stage", "duckdb", 1.10, "within 1.10x of DuckDB's own COPY")]
+    targets = [Target("sqla_stage", "duckdb", 1.05, "within 1.05x of DuckDB's own COPY")]
     if fmt.key == "csv_gzip" and split:
         targets.append(
             Target(
                 "sqla_stage",
                 "duckdb single gzip",
-                1 / 1.4,
-                "at least 1.4x faster than DuckDB's single-file gzip COPY",
+                1 / 4,
+                "at least 4x faster than DuckDB's single-file gzip COPY",
             )
         )
-    if fmt.key == "parquet":
+        targets.append(
+            Target("sqla_stage", "databend", 1 / 1.5, "at least 1.5x faster than Databend")
+        )
+    elif fmt.key == "parquet":
         targets.append(Target("sqla_stage", "databend", 1 / 3, "at least 3x faster than Databend"))
     else:
         targets.append(Target("sqla_stage", "databend", 1.0, "faster than Databend"))
@@ -210,9 +214,10 @@ def _case(bench: Bench, fmt: Format, split: bool) -> Case:
     note = ""
     if fmt.key == "csv_gzip":
         note = (
-            "The runtime has DuckDB write plain CSV and compresses it in 4 MiB gzip "
-            "members on every core (`sqla_stage.runtime.unload_compress`); `duckdb` "
-            "compresses in DuckDB's writer, one stream per file."
+            "The runtime has DuckDB write plain CSV and compresses it in 1 MiB gzip "
+            "members on every core (`sqla_stage.runtime.unload_compress`), with ISA-L "
+            f"(`{deflate.fastest().name}` in this run, level {deflate.fastest().level}); "
+            "`duckdb` compresses in DuckDB's writer (zlib, level 6), one stream per file."
         )
     if fmt.key == "csv_gzip" and split:
         note += (

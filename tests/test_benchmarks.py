@@ -105,3 +105,17 @@ def test_smoke_run_reports_every_case_and_contender(tmp_path: Path) -> None:
     cases = {case for case, _ in measured}
     assert {row[0] for row in targets} <= cases
     assert any(row[0].startswith("LIST") and "0.5 s" in row[1] for row in targets)
+    # Issue 19: peak RSS of an unload in every format and of a load of each file format;
+    # the split gzip unload against DuckDB's one-file gzip and Databend.
+    memory = {row[0].split(" rows ")[1] for row in found["Memory"]}
+    assert memory == {
+        "to Parquet",
+        "to CSV",
+        "to gzip CSV",
+        "to JSON",
+        "from Parquet",
+        "from CSV",
+    }, found["Memory"]
+    gzip_targets = {row[1] for row in targets if row[0].startswith("unload gzip CSV, split")}
+    assert "at least 4x faster than DuckDB's single-file gzip COPY" in gzip_targets
+    assert "at least 1.5x faster than Databend" in gzip_targets

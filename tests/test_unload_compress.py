@@ -19,7 +19,7 @@ from sqla_stage.runtime.compressions import GZIP
 from sqla_stage.runtime.unload_compress import compress_files
 
 ROWS = 300_000
-#: Enough plain CSV for several gzip members (BLOCK_SIZE is 4 MiB).
+#: Enough plain CSV for several gzip members (BLOCK_SIZE is 1 MiB).
 SOURCE = f"SELECT i, md5(CAST(i AS VARCHAR)) AS h, i * 0.5 AS half FROM range({ROWS}) t(i)"
 
 

@@ -13,6 +13,9 @@ import hashlib
 import os
 import threading
 from collections import OrderedDict
+from dataclasses import replace
+
+from sqla_stage.runtime.storage_names import FileInfo
 
 #: How many checksums the process keeps (about 200 bytes each with their keys).
 MD5_CACHE_SIZE = 4096
@@ -50,3 +53,11 @@ def cached_count() -> int:
     """How many checksums the cache holds now."""
     with _LOCK:
         return len(_CACHE)
+
+
+def checksummed(info: FileInfo, local: tuple[str, os.stat_result]) -> FileInfo | None:
+    """``info`` with the MD5 of its local file (path, stat); None if it vanished meanwhile."""
+    try:
+        return replace(info, md5=local_md5(*local))
+    except FileNotFoundError:
+        return None

@@ -37,6 +37,7 @@ from __future__ import annotations
 import base64
 import binascii
 import contextlib
+import importlib.util
 import os
 import re
 import secrets
@@ -52,6 +53,10 @@ from cryptography.hazmat.primitives.keywrap import InvalidUnwrap, aes_key_unwrap
 
 from sqla_stage.credentials import Encryption
 from sqla_stage.errors import StageOperationalError, StageProgrammingError
+
+#: Whether the ``cryptography`` package is installed. It is imported only when a file is
+#: encrypted or decrypted: importing it costs a process about 7 MiB.
+CRYPTOGRAPHY = importlib.util.find_spec("cryptography") is not None
 
 #: The content and key-wrapping algorithms written, as the format names them.
 GCM_CONTENT = "AES/GCM/NoPadding"
@@ -194,6 +199,8 @@ def decrypted_copy(
 
 def _unwrap(key: bytes, envelope: Mapping[str, str], content: str, where: str) -> bytes:
     """The data key of an envelope, unwrapped with the MASTER_KEY."""
+    from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
     if KEY_V1 in envelope and KEY_V2 not in envelope:  # V1: AES/ECB/PKCS5Padding
         decryptor = Cipher(algorithms.AES(key), modes.ECB()).decryptor()
         padded = decryptor.update(base64.b64decode(envelope[KEY_V1])) + decryptor.finalize()
@@ -226,6 +233,8 @@ def _gcm_decrypt(data_key: bytes, iv: bytes, source: IO[bytes], target: IO[bytes
 
 def _cbc_decrypt(data_key: bytes, iv: bytes, source: IO[bytes], target: IO[bytes]) -> None:
     """Decrypt AES/CBC/PKCS5Padding content; ValueError on a bad padding."""
+    from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
     decryptor = Cipher(algorithms.AES(data_key), modes.CBC(iv)).decryptor()
     unpadder = padding.PKCS7(128).unpadder()
     while chunk := source.read(CHUNK):

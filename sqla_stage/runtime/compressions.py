@@ -2,9 +2,10 @@
 
 DuckDB reads and writes gzip and zstd; spec 004 also lists BZ2, DEFLATE (a zlib stream,
 RFC 1950) and RAW_DEFLATE (a bare deflate stream, RFC 1951), which Python's ``bz2`` and
-``zlib`` handle. A `Codec` says how a file of one compression is written as independent
-blocks (so `unload_compress` compresses the blocks of a file on every core) and how it is
-read back (`decompressed_copy`: bytes into a temporary file DuckDB reads as plain text).
+the deflate library of `deflate` (ISA-L, else ``zlib``) handle. A `Codec` says how a
+file of one compression is written as independent blocks (so `unload_compress`
+compresses the blocks of a file on every core) and how it is read back
+(`decompressed_copy`: bytes into a temporary file DuckDB reads as plain text).
 
 - **GZIP** and **BZ2**: each block is a complete member; a file of several members is one
   valid stream (RFC 1952 section 2.2; bzip2 reads concatenated streams).
@@ -30,12 +31,8 @@ from dataclasses import dataclass
 from typing import IO
 
 from sqla_stage.errors import StageProgrammingError
-from sqla_stage.runtime import compressions_brotli
+from sqla_stage.runtime import compressions_brotli, deflate
 
-#: zlib's default level, the one DuckDB's gzip writer uses.
-LEVEL = 6
-_GZIP_WBITS = 31
-_RAW_WBITS = -15
 #: A final, empty deflate block (fixed Huffman codes): ends a raw deflate stream.
 _FINAL_BLOCK = b"\x03\x00"
 #: zlib's header for the default window and level (RFC 1950 section 2.2).
@@ -45,8 +42,7 @@ _CHUNK = 1024 * 1024
 
 
 def _gzip_member(block: bytes) -> bytes:
-    compressor = zlib.compressobj(LEVEL, zlib.DEFLATED, _GZIP_WBITS)
-    return compressor.compress(block) + compressor.flush()
+    return deflate.fastest().gzip_member(block)
 
 
 def _bz2_member(block: bytes) -> bytes:
@@ -54,8 +50,7 @@ def _bz2_member(block: bytes) -> bytes:
 
 
 def _deflate_block(block: bytes) -> bytes:
-    compressor = zlib.compressobj(LEVEL, zlib.DEFLATED, _RAW_WBITS)
-    return compressor.compress(block) + compressor.flush(zlib.Z_SYNC_FLUSH)
+    return deflate.fastest().raw_block(block)
 
 
 def _no_trailer(checksum: int) -> bytes:
@@ -97,17 +92,21 @@ class Codec:
     whole_file: Callable[[str, str], int] | None = None
     whole_stream: Callable[[IO[bytes], IO[bytes]], None] | None = None
 
-    def decompressor(self) -> zlib._Decompress | bz2.BZ2Decompressor:
+    def decompressor(self) -> deflate.Decompressor | bz2.BZ2Decompressor:
         """A fresh decompressor of one stream (or member) of this codec."""
         if self.wbits is None:
             return bz2.BZ2Decompressor()
-        return zlib.decompressobj(self.wbits)
+        return deflate.fastest().decompressobj(self.wbits)
 
 
-GZIP = Codec("GZIP", ".gz", b"", _gzip_member, _no_trailer, _GZIP_WBITS)
+GZIP = Codec("GZIP", ".gz", b"", _gzip_member, _no_trailer, deflate.GZIP_WBITS)
 BZ2 = Codec("BZ2", ".bz2", b"", _bz2_member, _no_trailer, None)
-DEFLATE = Codec("DEFLATE", ".deflate", _ZLIB_HEADER, _deflate_block, _zlib_trailer, 15)
-RAW_DEFLATE = Codec("RAW_DEFLATE", ".raw_deflate", b"", _deflate_block, _raw_trailer, -15)
+DEFLATE = Codec(
+    "DEFLATE", ".deflate", _ZLIB_HEADER, _deflate_block, _zlib_trailer, deflate.ZLIB_WBITS
+)
+RAW_DEFLATE = Codec(
+    "RAW_DEFLATE", ".raw_deflate", b"", _deflate_block, _raw_trailer, deflate.RAW_WBITS
+)
 #: ``.br``: the extension Snowflake's PUT gives Brotli files.
 BROTLI = Codec(
     "BROTLI",
@@ -200,7 +199,7 @@ def decompress(source: IO[bytes], codec: Codec, out: IO[bytes]) -> None:
                 if decompressor.eof:
                     chunk = decompressor.unused_data
                     decompressor, fed = codec.decompressor(), False
-    except (zlib.error, OSError, EOFError) as error:
+    except (deflate.fastest().error, zlib.error, OSError, EOFError) as error:
         raise ValueError(f"not {codec.name} data ({error})") from None
     if fed and not decompressor.eof:
         raise ValueError(f"the {codec.name} data is cut short")

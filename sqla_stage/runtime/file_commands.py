@@ -11,7 +11,6 @@ encryption (``AWS_CSE``); PUT to such a stage is refused (it would store plain f
 from __future__ import annotations
 
 import glob
-import gzip
 import json
 import os
 import uuid
@@ -22,7 +21,7 @@ from typing import IO, Any
 
 from sqla_stage.errors import StageProgrammingError
 from sqla_stage.files import Get, ListFiles, Presign, Put, RemoveFiles
-from sqla_stage.runtime import progress, storage_azure
+from sqla_stage.runtime import deflate, progress, storage_azure
 from sqla_stage.runtime.client_encryption import fetch_decrypted, refuse_plain_access
 from sqla_stage.runtime.context import Place, StageContext
 from sqla_stage.runtime.literals import literal
@@ -243,7 +242,7 @@ def _put_one(
     def write(stream: Any) -> None:
         with open(source, "rb") as data:
             if gzip_it:
-                with gzip.GzipFile(filename="", mode="wb", fileobj=stream) as packed:
+                with deflate.gzip_writer(stream) as packed:
                     progress.copy_stream(data, packed, bar)
             else:
                 progress.copy_stream(data, stream, bar)

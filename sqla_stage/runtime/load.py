@@ -103,6 +103,7 @@ from sqla_stage.runtime.load_variants import variant_check
 from sqla_stage.runtime.namespaces import table_sql
 from sqla_stage.runtime.patterns import compile_pattern
 from sqla_stage.runtime.read_compression import readable_path
+from sqla_stage.runtime.registry_history import loaded_files, record_loads
 from sqla_stage.runtime.results import BIGINT, VARCHAR, Column, Query, Rows
 from sqla_stage.runtime.storage_errors import lost_connection
 from sqla_stage.runtime.storage_urls import refuse_query_string
@@ -181,7 +182,8 @@ def run(context: StageContext, element: CopyInto) -> Rows | Query:
     finally:
         side.close()
     loaded = [(f, row) for f, row in zip(files, results, strict=True) if row[1] != LOAD_FAILED]
-    context.registry.record_loads(
+    record_loads(
+        context.registry.cursor,
         target.name,
         catalog=target.catalog,
         loads=[(f.url, f.info.size, f.info.md5, f.info.last_modified, row[3]) for f, row in loaded],
@@ -294,7 +296,8 @@ def _files(place: Place, options: LoadOptions) -> list[StagedFile]:
 
 
 def _not_loaded(context: StageContext, target: Target, files: list[StagedFile]) -> list[StagedFile]:
-    loaded = context.registry.loaded_files(
+    loaded = loaded_files(
+        context.registry.cursor,
         target.name,
         [(f.url, f.info.size, f.info.md5, f.info.last_modified) for f in files],
         target.catalog,

@@ -19,12 +19,10 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
-import duckdb
-
 from sqla_stage.connections import CreateConnection
 from sqla_stage.ddl import CreateFileFormat
 from sqla_stage.dialects.base import RENDER_SECRETS
-from sqla_stage.errors import StageOperationalError, StageProgrammingError
+from sqla_stage.errors import StageProgrammingError
 from sqla_stage.namespaces import join_namespace, split_namespace
 from sqla_stage.runtime.literals import inline
 from sqla_stage.runtime.namespaces import Where, canonical_and_current
@@ -37,11 +35,9 @@ from sqla_stage.runtime.registry_records import (
     stage_record,
 )
 from sqla_stage.runtime.registry_tables import (
-    LOADED_FILES_SQL,
     SCHEMA,
     ensure_registry,
     has_registry,
-    micros,
     registry_tables,
 )
 from sqla_stage.runtime.sealed_secrets import Vault
@@ -444,69 +440,6 @@ class Registry:
         """Unregister a connection; whether it existed."""
         rows = self._rows(f"DELETE FROM {SCHEMA}.connections WHERE name = ? RETURNING name", [name])
         return bool(rows)
-
-    # Load history
-
-    def loaded_files(
-        self, table_name: str, files: Sequence[tuple[Any, ...]], catalog: str | None = None
-    ) -> set[str]:
-        """Which of ``files`` are in ``table_name``'s history as they are now: their urls.
-
-        Each file is ``(file_url, size, md5, last_modified)``; it was loaded when a
-        history entry of its url has its size and, where both have one, its ETag / MD5,
-        else its modification time (a table in database ``catalog`` has its history there).
-        The files are a relation hash-joined to the history in DuckDB (one scan of the
-        table's history, not a search of the url list per history row).
-        """
-        if not files or (catalog is not None and not has_registry(self.cursor, catalog)):
-            return set()
-        columns = [list(column) for column in zip(*files, strict=True)]
-        columns[3] = [micros(value) for value in columns[3]]  # DuckDB reads them faster
-        sql = LOADED_FILES_SQL.format(tables=registry_tables(catalog))
-        rows = self._rows(sql, [*columns, table_name])
-        return {row[0] for row in rows}
-
-    def record_loads(
-        self, table_name: str, loads: Sequence[tuple[Any, ...]], catalog: str | None = None
-    ) -> None:
-        """Record loaded files: each ``(file_url, size, etag, last_modified, rows_loaded)``.
-
-        One INSERT of list parameters, whatever the number of files. Each file's row in
-        ``load_claims`` is replaced too, so two transactions loading one file into one
-        table conflict (DuckDB refuses the second delete, or the second commit) instead
-        of both loading it.
-
-        Raises:
-            StageRuntimeError: another transaction is loading one of the files.
-        """
-        if not loads:
-            return
-        if catalog is not None:
-            ensure_registry(self.cursor, catalog)
-        tables = registry_tables(catalog)
-        columns = list(zip(*loads, strict=True))
-        urls = list(columns[0])
-        try:
-            self._rows(
-                f"DELETE FROM {tables}.load_claims WHERE table_name = ? "
-                "AND file_url IN (SELECT unnest(?::VARCHAR[]))",
-                [table_name, urls],
-            )
-            self._rows(
-                f"INSERT INTO {tables}.load_claims SELECT ?, unnest(?::VARCHAR[]), ?",
-                [table_name, urls, _now()],
-            )
-        except (duckdb.TransactionException, duckdb.ConstraintException) as error:
-            raise StageOperationalError(
-                f"COPY INTO {table_name}: another transaction is loading the same files "
-                f"({error}); roll back and run the load again to load the files it did not"
-            ) from None
-        self._rows(
-            f"INSERT INTO {tables}.load_history SELECT ?, unnest(?::VARCHAR[]), "
-            "unnest(?::BIGINT[]), unnest(?::VARCHAR[]), unnest(?::TIMESTAMPTZ[]), "
-            "unnest(?::BIGINT[]), ?",
-            [table_name, *(list(column) for column in columns), _now()],
-        )
 
 
 def _connection(definition: str) -> CreateConnection:

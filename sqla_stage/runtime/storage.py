@@ -46,7 +46,6 @@ import os
 import stat
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import replace
 from typing import Any
 
 import fsspec
@@ -56,7 +55,7 @@ from fsspec.implementations.local import LocalFileSystem
 from sqla_stage.credentials import Credentials, Encryption
 from sqla_stage.errors import StageOperationalError, StageProgrammingError, StageRuntimeError
 from sqla_stage.runtime import log_redaction, mounts, storage_azure, storage_reach
-from sqla_stage.runtime.checksums import local_md5
+from sqla_stage.runtime.checksums import checksummed
 from sqla_stage.runtime.client_encryption import master_key
 from sqla_stage.runtime.patterns import compile_pattern
 from sqla_stage.runtime.storage_credentials import (
@@ -323,7 +322,7 @@ class StageStorage:
             files = [
                 checked
                 for info, local in found
-                if (checked := _checksummed(info, local) if checksums and local else info)
+                if (checked := checksummed(info, local) if checksums and local else info)
             ]
         except OSError as error:
             raise StageOperationalError(f"cannot list {self.label}: {error}") from None
@@ -436,14 +435,6 @@ class StageStorage:
     def exists(self, key: str) -> bool:
         """Whether a file ``key`` exists."""
         return bool(self.fs.isfile(self.path(key)))
-
-
-def _checksummed(info: FileInfo, local: _Local) -> FileInfo | None:
-    """``info`` with the MD5 of its local file; None if the file vanished meanwhile."""
-    try:
-        return replace(info, md5=local_md5(*local))
-    except FileNotFoundError:
-        return None
 
 
 def open_storage(

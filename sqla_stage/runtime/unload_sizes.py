@@ -44,6 +44,7 @@ from typing import BinaryIO, cast
 import duckdb
 
 from sqla_stage.errors import StageProgrammingError
+from sqla_stage.runtime.deflate import block_bound
 from sqla_stage.runtime.literals import literal
 from sqla_stage.runtime.unload_compress import BLOCK_SIZE
 from sqla_stage.runtime.unload_files import WrittenFile
@@ -77,13 +78,14 @@ Run = Callable[[str], object]
 def compressed_bound(compression: str, size: int) -> int:
     """The most bytes ``size`` plain bytes can take once compressed (worst case).
 
-    zlib's ``deflateBound`` per 4 MiB block (`unload_compress`) plus each member's header
-    and trailer; bzip2's documented 1 % + 600 bytes per member; zstd's ``ZSTD_COMPRESSBOUND``
-    with a margin for DuckDB's frame and block headers.
+    `deflate.block_bound` per 4 MiB block (`unload_compress`; it holds whichever library
+    compresses) and the DEFLATE stream's header and trailer; bzip2's documented 1 % + 600
+    bytes per member; zstd's ``ZSTD_COMPRESSBOUND`` with a margin for DuckDB's frame and
+    block headers.
     """
     blocks = max(1, math.ceil(size / BLOCK_SIZE))
     if compression in ("gzip", "deflate", "raw_deflate"):
-        return size + size // 4096 + size // 16384 + 64 * blocks + 16
+        return block_bound(size) + 64 * (blocks - 1) + 16
     if compression == "bz2":
         return size + size // 100 + 600 * blocks
     if compression == "zstd":

@@ -26,7 +26,9 @@ for the folders under a local stage root) does with a journal whose writer is go
   the whole old set stays. The statement never reported success, so it is undone.
 
 A journal is *live*, and left alone, while its writer runs: on this host, its process
-(pid and start time, from ``/proc``) still exists; a journal written on another host
+(pid and start time, from ``/proc``) still exists, and for a journal of this very
+process, its statement still runs (one that failed because the storage went away is
+finished by the next statement that reaches it); a journal written on another host
 (shared storage), or where ``/proc`` is missing, is live for `LEASE_SECONDS` after it
 was last written.
 """
@@ -80,8 +82,15 @@ def _owner() -> dict[str, Any]:
     }
 
 
-def _alive(owner: dict[str, Any]) -> bool:
-    """Whether the writer of a journal may still be running (see the module docstring)."""
+#: The journals this process is writing now (a journal of this process that is not here
+#: belongs to a statement that ended without finishing it: the storage went away).
+_OPEN: set[str] = set()
+
+
+def _alive(owner: dict[str, Any], name: str) -> bool:
+    """Whether the writer of journal ``name`` may still be running (see the module)."""
+    if owner.get("host") == socket.gethostname() and owner.get("pid") == os.getpid():
+        return name in _OPEN and owner.get("started") == _start_time(os.getpid())
     if owner.get("host") == socket.gethostname() and owner.get("started") is not None:
         pid = owner.get("pid")
         return isinstance(pid, int) and _start_time(pid) == owner["started"]
@@ -228,11 +237,13 @@ def journal(storage: StageStorage) -> Iterator[Journal]:
     if that fails (the storage went away), journal and scratch entries stay for `recover`.
     """
     entry = Journal(storage)
+    _OPEN.add(entry.name)
     try:
         yield entry
     finally:
         with contextlib.suppress(Exception):  # what is left, `recover` finishes
             entry.finish()
+        _OPEN.discard(entry.name)
 
 
 @contextmanager
@@ -304,7 +315,7 @@ def recover(storage: StageStorage) -> int:
     try:
         for name in _journal_names(storage):
             loaded = _load(storage, name)
-            if loaded is None or _alive(loaded[1]):
+            if loaded is None or _alive(loaded[1], name):
                 continue
             loaded[0].finish()
             finished += 1

@@ -240,12 +240,8 @@ def test_stopped_server_mid_statement_fails_fast_naming_the_stage(
     run(engine, "CREATE TABLE back (id INTEGER, name VARCHAR)")
     proxy = CuttingProxy(("127.0.0.1", azurite.port))
     try:
-        run(
-            engine,
-            f"CREATE STAGE cut URL = '{azurite.url(container, 'p/')}' CREDENTIALS = ("
-            f"AZURE_SAS_TOKEN = '{azurite.sas(container)}' "
-            f"ENDPOINT_URL = 'http://127.0.0.1:{proxy.port}/{ACCOUNT}')",
-        )
+        credentials = azurite.credentials_sql(container, through=proxy.url)
+        run(engine, f"CREATE STAGE cut URL = '{azurite.url(container, 'p/')}' {credentials}")
         proxy.cut_after = 3
         started = time.monotonic()
         with pytest.raises(StageRuntimeError) as caught:
@@ -267,12 +263,8 @@ def test_silent_endpoint_fails_within_each_engines_limits(
         engine = make_engine(
             database=f"a{attempts}.duckdb", stage_read_timeout=0.5, stage_attempts=attempts
         )
-        run(
-            engine,
-            f"CREATE STAGE mute URL = '{azurite.url(container, 'p/')}' CREDENTIALS = ("
-            f"AZURE_SAS_TOKEN = '{azurite.sas(container)}' "
-            f"ENDPOINT_URL = '{silent_endpoint.url}/{ACCOUNT}')",
-        )
+        credentials = azurite.credentials_sql(container, through=silent_endpoint.url)
+        run(engine, f"CREATE STAGE mute URL = '{azurite.url(container, 'p/')}' {credentials}")
         held, started = len(silent_endpoint.held), time.monotonic()
         with pytest.raises(StageRuntimeError) as caught:
             run(engine, "LIST @mute")
@@ -290,12 +282,8 @@ def test_stopped_server_mid_unload_publishes_nothing(
     unload = "COPY INTO @cut/{}/ FROM big MAX_FILE_SIZE = 20000"  # about eight files
     proxy = CuttingProxy(("127.0.0.1", azurite.port))
     try:
-        run(
-            engine,
-            f"CREATE STAGE cut URL = '{azurite.url(container, 'p/')}' CREDENTIALS = ("
-            f"AZURE_SAS_TOKEN = '{azurite.sas(container)}' "
-            f"ENDPOINT_URL = 'http://127.0.0.1:{proxy.port}/{ACCOUNT}')",
-        )
+        credentials = azurite.credentials_sql(container, through=proxy.url)
+        run(engine, f"CREATE STAGE cut URL = '{azurite.url(container, 'p/')}' {credentials}")
         proxy.requests = 0
         run(engine, unload.format("counted"))
         proxy.cut_after = proxy.requests // 2  # while the files are uploaded

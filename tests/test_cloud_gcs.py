@@ -27,13 +27,14 @@ import pytest
 import sqlalchemy as sa
 from fault_proxy import CuttingProxy, SilentEndpoint
 from gcs_server import FakeGCS, TokenServer, service_account_key
+from stage_files import FRUIT_ROWS, create_table_t, rows_of
 
 from sqla_stage import Presign, Stage
 from sqla_stage.errors import StageOperationalError, StageProgrammingError, StageRuntimeError
 from sqla_stage.runtime.storage import SCRATCH_PREFIX
 from sqla_stage.runtime.storage_limits import StorageLimits
 
-ROWS = [(1, "apple"), (2, "pear"), (3, "plum"), (4, None)]
+ROWS = FRUIT_ROWS
 
 
 @pytest.fixture(scope="module")
@@ -63,15 +64,7 @@ def stage(engine: Any, gcs_server: FakeGCS, gcs_bucket: str, account: Any) -> st
 @pytest.fixture
 def table_t(engine: Any) -> str:
     """A table ``t`` holding :data:`ROWS`."""
-    with engine.begin() as conn:
-        conn.exec_driver_sql("CREATE TABLE t (id INTEGER, name VARCHAR)")
-        conn.exec_driver_sql("INSERT INTO t VALUES (1, 'apple'), (2, 'pear'), (3, 'plum')")
-        conn.exec_driver_sql("INSERT INTO t VALUES (4, NULL)")
-    return "t"
-
-
-def rows_of(conn: sa.Connection, table: str) -> list[tuple[Any, ...]]:
-    return [tuple(row) for row in conn.exec_driver_sql(f"SELECT * FROM {table} ORDER BY id")]
+    return create_table_t(engine)
 
 
 def jwt_claims(assertion: str) -> dict[str, Any]:

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 from uuid import uuid4
 
-from moto_server import free_port
+from moto_server import free_port, stop_process
 
 #: Azurite's development account and its published key (not a secret: Microsoft's docs).
 ACCOUNT = "devstoreaccount1"
@@ -111,13 +111,7 @@ class Azurite:
 
     def stop(self) -> None:
         """Stop the server and delete its data."""
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop_process(self.process)
         shutil.rmtree(self.data, ignore_errors=True)
 
     @property
@@ -170,11 +164,14 @@ class Azurite:
         """The spec's URL of ``container/path``: ``azure://<account>.blob.core.windows.net/...``."""
         return f"azure://{ACCOUNT}.blob.core.windows.net/{container}/{path}"
 
-    def credentials_sql(self, container: str | None = None) -> str:
-        """A CREDENTIALS clause with a SAS token (of ``container``, else the account's)."""
+    def credentials_sql(self, container: str | None = None, through: str | None = None) -> str:
+        """A CREDENTIALS clause with a SAS token (of ``container``, else the account's).
+
+        ``through`` (``http://127.0.0.1:<port>``, a proxy's) replaces the server's address.
+        """
+        endpoint = f"{through}/{ACCOUNT}" if through else self.endpoint_url
         return (
-            f"CREDENTIALS = (AZURE_SAS_TOKEN = '{self.sas(container)}' "
-            f"ENDPOINT_URL = '{self.endpoint_url}')"
+            f"CREDENTIALS = (AZURE_SAS_TOKEN = '{self.sas(container)}' ENDPOINT_URL = '{endpoint}')"
         )
 
     def connection_string(self, account: str = ACCOUNT) -> str:

@@ -548,6 +548,16 @@ def engine(make_engine: Callable[..., Any]) -> Any:
     return make_engine()
 
 
+@pytest.fixture
+def silent_endpoint() -> Iterator[Any]:
+    """A port of 127.0.0.1 that takes connections and never answers (``tests/fault_proxy.py``)."""
+    from fault_proxy import SilentEndpoint
+
+    endpoint = SilentEndpoint()
+    yield endpoint
+    endpoint.close()
+
+
 @pytest.fixture(scope="session")
 def s3_server() -> Iterator[Any]:
     """A moto S3 server on 127.0.0.1 for the session (see ``tests/moto_server.py``).

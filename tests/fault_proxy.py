@@ -6,6 +6,9 @@ count rather than by time: it forwards ``cut_after`` requests, then closes every
 connection and its listening socket, so the next request finds nothing listening on
 the port (a real ``ECONNREFUSED``, as when the server process dies). With ``cut_after``
 None it only counts, which tells a test how many requests a statement makes.
+
+`SilentEndpoint` is the other failure: a port that takes connections and never answers,
+against which a request fails only by the engine's read timeout, once per attempt.
 """
 
 from __future__ import annotations
@@ -99,3 +102,28 @@ def _close(sock: Any) -> None:
     with contextlib.suppress(OSError):
         sock.shutdown(socket.SHUT_RDWR)
     sock.close()
+
+
+class SilentEndpoint:
+    """A port of 127.0.0.1 that takes connections, counts them (``held``), and never answers."""
+
+    def __init__(self) -> None:
+        """Listen on a free port of 127.0.0.1 and start accepting."""
+        self.listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(64)
+        self.port = self.listener.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.held: list[socket.socket] = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        with contextlib.suppress(OSError):
+            while True:
+                self.held.append(self.listener.accept()[0])
+
+    def close(self) -> None:
+        """Stop listening and close every connection held."""
+        _close(self.listener)
+        for held in self.held:
+            _close(held)

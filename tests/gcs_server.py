@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 from uuid import uuid4
 
-from moto_server import free_port
+from moto_server import free_port, stop_process
 
 
 def _binary() -> Path:
@@ -73,13 +73,7 @@ class FakeGCS:
 
     def stop(self) -> None:
         """Stop the server (its objects are gone: the backend is in memory)."""
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop_process(self.process)
 
     def _call(self, method: str, path: str, body: bytes | None = None) -> bytes:
         request = urllib.request.Request(f"{self.endpoint_url}{path}", data=body, method=method)

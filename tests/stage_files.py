@@ -1,4 +1,4 @@
-"""Test helpers shared by the safety tests: run one statement, snapshot a folder's files."""
+"""Test helpers shared by the safety and cloud tests: statements, tables, folder snapshots."""
 
 from __future__ import annotations
 
@@ -22,3 +22,21 @@ def snapshot(folder: Path) -> dict[str, bytes]:
         for path in sorted(folder.rglob("*"))
         if path.is_file()
     }
+
+
+#: The rows of table ``t`` of the cloud tests (`create_table_t`).
+FRUIT_ROWS: list[tuple[Any, ...]] = [(1, "apple"), (2, "pear"), (3, "plum"), (4, None)]
+
+
+def create_table_t(engine: sa.Engine) -> str:
+    """Create table ``t`` (``id INTEGER, name VARCHAR``) holding `FRUIT_ROWS`; its name."""
+    with engine.begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE t (id INTEGER, name VARCHAR)")
+        conn.exec_driver_sql("INSERT INTO t VALUES (1, 'apple'), (2, 'pear'), (3, 'plum')")
+        conn.exec_driver_sql("INSERT INTO t VALUES (4, NULL)")
+    return "t"
+
+
+def rows_of(conn: sa.Connection, table: str) -> list[tuple[Any, ...]]:
+    """The rows of ``table`` ordered by ``id``."""
+    return [tuple(row) for row in conn.exec_driver_sql(f"SELECT * FROM {table} ORDER BY id")]

@@ -23,7 +23,7 @@ import pyarrow.parquet as pq
 import pytest
 import sqlalchemy as sa
 from azurite_server import ACCOUNT, KEY, Azurite
-from fault_proxy import CuttingProxy
+from fault_proxy import CuttingProxy, SilentEndpoint
 
 from sqla_stage.errors import StageRuntimeError
 from sqla_stage.runtime.storage import open_storage
@@ -240,12 +240,8 @@ def test_stopped_server_mid_statement_fails_fast_naming_the_stage(
     run(engine, "CREATE TABLE back (id INTEGER, name VARCHAR)")
     proxy = CuttingProxy(("127.0.0.1", azurite.port))
     try:
-        run(
-            engine,
-            f"CREATE STAGE cut URL = '{azurite.url(container, 'p/')}' CREDENTIALS = ("
-            f"AZURE_SAS_TOKEN = '{azurite.sas(container)}' "
-            f"ENDPOINT_URL = 'http://127.0.0.1:{proxy.port}/{ACCOUNT}')",
-        )
+        credentials = azurite.credentials_sql(container, through=proxy.url)
+        run(engine, f"CREATE STAGE cut URL = '{azurite.url(container, 'p/')}' {credentials}")
         proxy.cut_after = 3
         started = time.monotonic()
         with pytest.raises(StageRuntimeError) as caught:
@@ -255,8 +251,28 @@ def test_stopped_server_mid_statement_fails_fast_naming_the_stage(
         proxy.close()
     assert proxy.cut.is_set()
     assert "@cut" in str(caught.value) and "sig=" not in str(caught.value)
-    assert elapsed < 15, elapsed  # three attempts of ~3 s in all per request (AZURE_LIMITS)
+    assert elapsed < 15, elapsed  # three attempts of ~3 s in all per request (the defaults)
     assert run(engine, "SELECT count(*) FROM back") == [(0,)]
+
+
+def test_silent_endpoint_fails_within_each_engines_limits(
+    make_engine: Any, azurite: Azurite, container: str, silent_endpoint: SilentEndpoint
+) -> None:
+    """Two engines, one and two attempts of half a second, on the same stage URL."""
+    for attempts in (1, 2):
+        engine = make_engine(
+            database=f"a{attempts}.duckdb", stage_read_timeout=0.5, stage_attempts=attempts
+        )
+        credentials = azurite.credentials_sql(container, through=silent_endpoint.url)
+        run(engine, f"CREATE STAGE mute URL = '{azurite.url(container, 'p/')}' {credentials}")
+        held, started = len(silent_endpoint.held), time.monotonic()
+        with pytest.raises(StageRuntimeError) as caught:
+            run(engine, "LIST @mute")
+        elapsed = time.monotonic() - started
+        message = str(caught.value)
+        assert "@mute" in message and "sig=" not in message, message
+        assert len(silent_endpoint.held) - held == attempts  # one connection a try, no more
+        assert 0.5 * attempts <= elapsed < 2 + 2 * attempts, elapsed  # waits, the ~1 s pause
 
 
 def test_stopped_server_mid_unload_publishes_nothing(
@@ -266,12 +282,8 @@ def test_stopped_server_mid_unload_publishes_nothing(
     unload = "COPY INTO @cut/{}/ FROM big MAX_FILE_SIZE = 20000"  # about eight files
     proxy = CuttingProxy(("127.0.0.1", azurite.port))
     try:
-        run(
-            engine,
-            f"CREATE STAGE cut URL = '{azurite.url(container, 'p/')}' CREDENTIALS = ("
-            f"AZURE_SAS_TOKEN = '{azurite.sas(container)}' "
-            f"ENDPOINT_URL = 'http://127.0.0.1:{proxy.port}/{ACCOUNT}')",
-        )
+        credentials = azurite.credentials_sql(container, through=proxy.url)
+        run(engine, f"CREATE STAGE cut URL = '{azurite.url(container, 'p/')}' {credentials}")
         proxy.requests = 0
         run(engine, unload.format("counted"))
         proxy.cut_after = proxy.requests // 2  # while the files are uploaded

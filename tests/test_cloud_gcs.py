@@ -25,15 +25,16 @@ from typing import Any
 import pyarrow.parquet as pq
 import pytest
 import sqlalchemy as sa
-from fault_proxy import CuttingProxy
+from fault_proxy import CuttingProxy, SilentEndpoint
 from gcs_server import FakeGCS, TokenServer, service_account_key
+from stage_files import FRUIT_ROWS, create_table_t, rows_of
 
 from sqla_stage import Presign, Stage
 from sqla_stage.errors import StageOperationalError, StageProgrammingError, StageRuntimeError
 from sqla_stage.runtime.storage import SCRATCH_PREFIX
-from sqla_stage.runtime.storage_gcs import GCS_LIMITS
+from sqla_stage.runtime.storage_limits import StorageLimits
 
-ROWS = [(1, "apple"), (2, "pear"), (3, "plum"), (4, None)]
+ROWS = FRUIT_ROWS
 
 
 @pytest.fixture(scope="module")
@@ -63,15 +64,7 @@ def stage(engine: Any, gcs_server: FakeGCS, gcs_bucket: str, account: Any) -> st
 @pytest.fixture
 def table_t(engine: Any) -> str:
     """A table ``t`` holding :data:`ROWS`."""
-    with engine.begin() as conn:
-        conn.exec_driver_sql("CREATE TABLE t (id INTEGER, name VARCHAR)")
-        conn.exec_driver_sql("INSERT INTO t VALUES (1, 'apple'), (2, 'pear'), (3, 'plum')")
-        conn.exec_driver_sql("INSERT INTO t VALUES (4, NULL)")
-    return "t"
-
-
-def rows_of(conn: sa.Connection, table: str) -> list[tuple[Any, ...]]:
-    return [tuple(row) for row in conn.exec_driver_sql(f"SELECT * FROM {table} ORDER BY id")]
+    return create_table_t(engine)
 
 
 def jwt_claims(assertion: str) -> dict[str, Any]:
@@ -324,7 +317,7 @@ def test_internal_stage_under_a_gcs_stage_root(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("STORAGE_EMULATOR_HOST", gcs_server.endpoint_url)
-    engine = make_engine(stage_root=f"gs://{gcs_bucket}/root")
+    engine = make_engine(stage_root=f"gs://{gcs_bucket}/root", stage_attempts=1)
     (tmp_path / "a.csv").write_text("1,apple\n2,pear\n")
     with engine.begin() as conn:
         conn.exec_driver_sql("CREATE STAGE landing")
@@ -341,7 +334,6 @@ def test_internal_stage_under_a_gcs_stage_root(
     dead = CuttingProxy(("127.0.0.1", gcs_server.port), cut_after=0)
     dead.close()
     monkeypatch.setenv("STORAGE_EMULATOR_HOST", dead.url)
-    monkeypatch.setitem(GCS_LIMITS, "attempts", 1)  # a documented setting: fail at once
     with pytest.raises(StageOperationalError) as error, engine.connect() as conn:
         conn.exec_driver_sql("LIST @landing")
     assert "@landing" in str(error.value) and "ClientConnectorError" in str(error.value)
@@ -420,14 +412,33 @@ def test_server_stopped_mid_statement(
     elapsed = time.monotonic() - started
     assert proxy.cut.is_set()
     assert "@cut" in str(error.value), error.value
-    assert elapsed < GCS_LIMITS["connect_timeout"] * GCS_LIMITS["attempts"], (
-        elapsed,
-        str(error.value),
-    )
+    defaults = StorageLimits()
+    assert elapsed < defaults.connect_timeout * defaults.attempts, (elapsed, str(error.value))
     keys = gcs_server.keys(gcs_bucket)
     assert [k for k in keys if SCRATCH_PREFIX not in k and not k.startswith("p/in/")] == []
     with engine.connect() as conn:
         assert conn.exec_driver_sql("SELECT count(*) FROM t").scalar_one() == 0
+
+
+def test_silent_endpoint_fails_within_each_engines_limits(
+    make_engine: Any, silent_endpoint: SilentEndpoint
+) -> None:
+    """Two engines, one and two attempts of half a second, on the same stage URL."""
+    for attempts in (1, 2):
+        engine = make_engine(
+            database=f"a{attempts}.duckdb", stage_read_timeout=0.5, stage_attempts=attempts
+        )
+        with engine.begin() as conn:
+            conn.exec_driver_sql(
+                f"CREATE STAGE mute URL = 'gs://bucket/p/' {credentials_sql(silent_endpoint, None)}"
+            )
+        held, started = len(silent_endpoint.held), time.monotonic()
+        with pytest.raises(StageRuntimeError) as error, engine.connect() as conn:
+            conn.exec_driver_sql("LIST @mute")
+        elapsed = time.monotonic() - started
+        assert "@mute" in str(error.value) and "Timeout" in str(error.value), str(error.value)
+        assert len(silent_endpoint.held) - held == attempts  # one connection a try, no more
+        assert 0.5 * attempts <= elapsed < 2 + 2.5 * attempts, elapsed  # waits, gcsfs's pause
 
 
 def test_credentials_that_do_not_fit_are_refused_before_anything_is_written(

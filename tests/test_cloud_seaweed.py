@@ -11,12 +11,9 @@ filesystem instance.
 
 from __future__ import annotations
 
-import contextlib
 import gzip
 import io
 import json
-import socket
-import threading
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -27,7 +24,7 @@ from uuid import uuid4
 import pyarrow.parquet as pq
 import pytest
 import sqlalchemy as sa
-from fault_proxy import CuttingProxy
+from fault_proxy import CuttingProxy, SilentEndpoint
 from moto_server import MotoS3
 from seaweed_server import SeaweedS3, environment_of
 
@@ -246,35 +243,6 @@ def test_server_stopped_mid_unload_publishes_nothing(
     assert "@cut" in str(error.value) and server.secret not in str(error.value)
     assert proxy.cut.is_set() and elapsed < 20, elapsed
     assert objects(server, bucket) == []  # only hidden scratch objects, nothing published
-
-
-class SilentEndpoint:
-    """A port of 127.0.0.1 that takes connections, counts them, and never answers."""
-
-    def __init__(self) -> None:
-        self.listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.listener.bind(("127.0.0.1", 0))
-        self.listener.listen(64)
-        self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}"
-        self.held: list[socket.socket] = []
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self) -> None:
-        with contextlib.suppress(OSError):
-            while True:
-                self.held.append(self.listener.accept()[0])
-
-    def close(self) -> None:
-        self.listener.close()
-        for held in self.held:
-            held.close()
-
-
-@pytest.fixture
-def silent_endpoint() -> Iterator[SilentEndpoint]:
-    endpoint = SilentEndpoint()
-    yield endpoint
-    endpoint.close()
 
 
 @pytest.mark.parametrize("attempts", [1, 2])

@@ -23,6 +23,7 @@ import pyarrow.parquet as pq
 import pytest
 import sqlalchemy as sa
 from moto_server import MotoS3
+from stage_files import FRUIT_ROWS, create_table_t, rows_of
 
 from sqla_stage import (
     CSV,
@@ -42,7 +43,7 @@ from sqla_stage.credentials import Credentials
 from sqla_stage.errors import StageRuntimeError
 from sqla_stage.runtime.storage import open_storage
 
-ROWS = [(1, "apple"), (2, "pear"), (3, "plum"), (4, None)]
+ROWS = FRUIT_ROWS
 
 
 # Helpers
@@ -63,15 +64,7 @@ def stage(engine: Any, s3_server: MotoS3, s3_bucket: str) -> str:
 @pytest.fixture
 def table_t(engine: Any) -> str:
     """A table ``t`` holding :data:`ROWS`."""
-    with engine.begin() as conn:
-        conn.exec_driver_sql("CREATE TABLE t (id INTEGER, name VARCHAR)")
-        conn.exec_driver_sql("INSERT INTO t VALUES (1, 'apple'), (2, 'pear'), (3, 'plum')")
-        conn.exec_driver_sql("INSERT INTO t VALUES (4, NULL)")
-    return "t"
-
-
-def rows_of(conn: sa.Connection, table: str) -> list[tuple[Any, ...]]:
-    return [tuple(row) for row in conn.exec_driver_sql(f"SELECT * FROM {table} ORDER BY id")]
+    return create_table_t(engine)
 
 
 def parquet_bytes(rows: list[tuple[Any, ...]] = ROWS) -> bytes:

@@ -448,32 +448,35 @@ def open_storage(
 
     Every stage's filesystem is opened here, through `storage_instances.open_filesystem`
     (the engine's `StorageLimits`, no instance shared across credentials or environments),
-    or by `storage_gcs` / `storage_azure` for their clouds. Nothing is requested yet: an
-    ``aws_role`` is assumed, and a bucket or container checked, when the storage is first
-    used (`StageStorage.fs`).
+    or by `storage_gcs` / `storage_azure` for their clouds, with the same limits. Nothing
+    is requested yet: an ``aws_role`` is assumed, and a bucket or container checked, when
+    the storage is first used (`StageStorage.fs`).
 
     Raises:
         StageRuntimeError: no fsspec filesystem handles the URL's protocol, it is Aliyun
             OSS, or ``encryption`` cannot be applied there (`encryption_options`).
     """
+    limits = limits or StorageLimits()
     if storage_azure.is_azure(url):  # adlfs, opened by `storage_azure`
         encryption_options(encryption, "azure", label or url)  # refuses any (AZURE_CSE too)
-        fs, root, identity = storage_azure.open_azure(url, credentials, label or url)
+        fs, root, identity = storage_azure.open_azure(url, credentials, label or url, limits)
         azure = StageStorage(fs, root, label or url, identity)
-        azure.endpoint = fs.account_url
+        azure.endpoint, azure.limits = fs.account_url, limits
         return azure
     protocol = fsspec.core.split_protocol(url)[0]
     if protocol in GCS_PROTOCOLS:  # `storage_gcs`
-        fs, root, identity, endpoint = gcs_filesystem(url, credentials, label or url, encryption)
+        fs, root, identity, endpoint = gcs_filesystem(
+            url, credentials, label or url, limits, encryption
+        )
         storage = StageStorage(fs, root, label or url, identity)
-        storage.endpoint = endpoint
+        storage.endpoint, storage.limits = endpoint, limits
         return storage
     options = storage_options(credentials, url, label or url)
     if protocol in S3_PROTOCOLS:
         options["use_listings_cache"] = False  # see the module docstring
         options.update(encryption_options(encryption, protocol, label or url))
     try:
-        fs, root, environment = open_filesystem(url, options, limits or StorageLimits())
+        fs, root, environment = open_filesystem(url, options, limits)
     except (ImportError, ValueError) as error:
         raise StageOperationalError(
             f"cannot open {label or url}: {error} (install the fsspec package for this protocol)"
@@ -482,7 +485,6 @@ def open_storage(
     if not isinstance(fs, LocalFileSystem):
         log_redaction.install()  # the filesystem's libraries are imported now
     settings = tuple(sorted((k, repr(v)) for k, v in options.items()))
-    limits = limits or StorageLimits()
     identity = (protocol, root, settings, environment, limits)
     if isinstance(fs, LocalFileSystem):
         root = os.path.abspath(root)

@@ -3,7 +3,7 @@
 adlfs builds its client from its own arguments and environment variables, with the Azure
 SDK's default retries (minutes against a stopped server). `AzureStageFileSystem` takes the
 account's blob service URL and one credential from `storage_azure.open_azure` and builds
-the client with the limits it is given (`storage_azure.AZURE_LIMITS`); adlfs's environment
+the client with the settings it is given (`storage_azure.client_settings`); adlfs's environment
 variables are not used for it. Only `storage_azure` imports this module, when a statement
 opens an Azure location.
 """
@@ -25,7 +25,7 @@ class AzureStageFileSystem(AzureBlobFileSystem):
         account_url: Its blob service URL (``https://<account>.blob.core.windows.net``).
         stage_sas_token: A SAS token (without ``?``), or None.
         stage_account_key: The account key, or None (used only without a SAS token).
-        limits: azure-core client settings (timeouts, retries).
+        settings: azure-core client settings (timeouts, retries).
     """
 
     def __init__(
@@ -34,13 +34,13 @@ class AzureStageFileSystem(AzureBlobFileSystem):
         account_url: str,
         stage_sas_token: str | None,
         stage_account_key: str | None,
-        limits: dict[str, Any],
+        settings: dict[str, Any],
     ) -> None:
         """Open the filesystem; nothing is requested."""
         self.account_url = account_url
         self.stage_sas_token = stage_sas_token
         self.stage_account_key = None if stage_sas_token else stage_account_key
-        self.limits = limits
+        self.settings = settings
         # anon=True keeps adlfs from building a default (network-probing) credential.
         super().__init__(account_name=account_name, anon=True, use_listings_cache=False)
 
@@ -52,5 +52,5 @@ class AzureStageFileSystem(AzureBlobFileSystem):
         elif self.stage_account_key:
             credential = AzureNamedKeyCredential(self.account_name, self.stage_account_key)
         self.service_client = BlobServiceClient(
-            self.account_url, credential=credential, **self.limits
+            self.account_url, credential=credential, **self.settings
         )

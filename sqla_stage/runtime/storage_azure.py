@@ -23,11 +23,14 @@ adlfs (the ``[azure]`` extra), with the account and the container taken from the
   The environment is read when a statement opens the storage, and what it gave is part of
   the filesystem's fsspec cache key, so a changed variable never reuses another stage's
   connection.
-* Limits: 10 seconds to connect, 60 seconds of silence while reading, and three attempts
-  per request about one and two seconds apart (`AZURE_LIMITS`; the SDK's defaults are four
-  attempts 15 to 45 seconds apart), so a stopped server fails a request in about 3 seconds
-  and the statement stops at the first such failure. To change them, change
-  `AZURE_LIMITS` (azure-core's client settings) before opening the engine.
+* Limits: the engine's `StorageLimits` (``stage_connect_timeout``, ``stage_read_timeout``,
+  ``stage_attempts``; by default 10 seconds to connect, 60 seconds of silence while
+  reading, three attempts per request) become azure-core's client settings
+  (`client_settings`), with pauses of about one and two seconds between attempts
+  (`RETRY_PAUSES`; the SDK's defaults are four attempts 15 to 45 seconds apart), so a
+  stopped server fails a request in about 3 seconds and the statement stops at the first
+  such failure. The limits are part of the storage's identity and of the filesystem's
+  fsspec cache key: engines with other limits never share a filesystem.
 
 A container is checked with one listing request the first time a statement touches it
 (`storage_errors.check_location`): a missing container, a refused SAS or an unreachable
@@ -47,7 +50,8 @@ import datetime as dt
 import ipaddress
 import os
 import re
-from typing import Any
+from types import MappingProxyType
+from typing import Any, Final
 from urllib.parse import quote, urlsplit
 
 from fsspec.asyn import sync
@@ -56,20 +60,16 @@ from sqla_stage.credentials import Credentials
 from sqla_stage.errors import StageOperationalError, StageProgrammingError
 from sqla_stage.runtime import log_redaction
 from sqla_stage.runtime.storage_errors import register_check
+from sqla_stage.runtime.storage_limits import StorageLimits
 
 #: The protocols of Azure locations (``azure`` is the spec's; the others are adlfs's).
 AZURE_PROTOCOLS = ("azure", "az", "abfs", "abfss")
 #: The credential keys an Azure location takes.
 AZURE_CREDENTIAL_KEYS = frozenset({"azure_sas_token", "endpoint_url"})
-#: azure-core client settings: timeouts in seconds and the storage retry policy's.
-AZURE_LIMITS: dict[str, Any] = {
-    "connection_timeout": 10,
-    "read_timeout": 60,
-    "retry_total": 2,
-    "initial_backoff": 1,
-    "increment_base": 1,
-    "random_jitter_range": 0.5,
-}
+#: The storage retry policy's pauses between attempts (about one, then two seconds).
+RETRY_PAUSES: Final = MappingProxyType(
+    {"initial_backoff": 1, "increment_base": 1, "random_jitter_range": 0.5}
+)
 #: The header a PUT through a presigned upload URL must send.
 UPLOAD_HEADERS = {"x-ms-blob-type": "BlockBlob"}
 
@@ -182,13 +182,23 @@ def _parse(
     return account, service, path.rstrip("/"), ours
 
 
+def client_settings(limits: StorageLimits) -> dict[str, Any]:
+    """azure-core's client settings of ``limits``: timeouts, attempts and `RETRY_PAUSES`."""
+    return {
+        "connection_timeout": limits.connect_timeout,
+        "read_timeout": limits.read_timeout,
+        "retry_total": limits.attempts - 1,  # retries, after the first attempt
+        **RETRY_PAUSES,
+    }
+
+
 def open_azure(
-    url: str, credentials: Credentials | None, place: str
+    url: str, credentials: Credentials | None, place: str, limits: StorageLimits
 ) -> tuple[Any, str, tuple[object, ...]]:
     """The adlfs filesystem, root (``<container>/<path>``) and identity of ``url``.
 
     The identity (what makes two storages one place, `storage.StageStorage`) is the
-    blob service URL, the root and the credential used.
+    blob service URL, the root, the credential used and the engine's ``limits``.
 
     Nothing is requested yet (the container is checked on first use,
     `storage_errors.check_location`).
@@ -223,9 +233,9 @@ def open_azure(
         account_url=service,
         stage_sas_token=sas.lstrip("?") if sas else None,
         stage_account_key=key,
-        limits=AZURE_LIMITS,
+        settings=client_settings(limits),
     )
-    return fs, root, ("abfs", root, service, repr((sas, key)))
+    return fs, root, ("abfs", root, service, repr((sas, key)), limits)
 
 
 def _reason(error: BaseException) -> str:

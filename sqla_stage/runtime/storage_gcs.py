@@ -31,11 +31,13 @@ show that it is applied. Other credential keys (``aws_*``, ``azure_sas_token``,
 The endpoint is fixed when the stage is opened (a later ``STORAGE_EMULATOR_HOST`` change
 opens a new filesystem: fsspec's instance cache is not used), listings are not cached,
 and a bucket is checked with one request on first use (`storage_errors.check_location`):
-a missing bucket fails naming the stage. A lost endpoint fails within `GCS_LIMITS`: 10 seconds to
-connect, 60 seconds of silence while reading, 3 attempts per request (gcsfs's own are
-6, with pauses that add up to half a minute), and for 30 seconds after a request has
-failed to reach it the filesystem's requests fail at once. The limits are the entries
-of `GCS_LIMITS`, which can be changed (timeouts apply to filesystems opened after).
+a missing bucket fails naming the stage. A lost endpoint fails within the engine's
+`StorageLimits` (``stage_connect_timeout``, ``stage_read_timeout``, ``stage_attempts``;
+by default 10 seconds to connect, 60 seconds of silence while reading, 3 attempts per
+request, where gcsfs's own are 6, with pauses that add up to half a minute), and for
+`LOST_SECONDS` after a request has failed to reach it the filesystem's requests fail at
+once. The limits are part of the storage's identity: engines with other limits never
+share a filesystem.
 """
 
 from __future__ import annotations
@@ -47,25 +49,21 @@ import hashlib
 import json
 import os
 import time
-from typing import Any
+from typing import Any, Final
 
 from sqla_stage.credentials import Credentials, Encryption
 from sqla_stage.errors import StageOperationalError, StageProgrammingError
 from sqla_stage.runtime import log_redaction
 from sqla_stage.runtime.storage_credentials import encryption_options, endpoint_url
 from sqla_stage.runtime.storage_errors import register_check
+from sqla_stage.runtime.storage_limits import StorageLimits
 
 #: The fsspec protocols of Google Cloud Storage (gcsfs's).
 GCS_PROTOCOLS = ("gs", "gcs")
 #: The credential keys a Google Cloud Storage location takes.
 GCS_CREDENTIAL_KEYS = frozenset({"gcs_service_account_key", "endpoint_url"})
-#: How long a request may wait, and how often it is made (`StageGCSFileSystem`).
-GCS_LIMITS: dict[str, float] = {
-    "connect_timeout": 10,
-    "read_timeout": 60,
-    "attempts": 3,
-    "lost_for": 30,
-}
+#: How long requests fail at once after one failed to reach the endpoint (seconds).
+LOST_SECONDS: Final = 30.0
 #: The OAuth scope of the service account's token (read and write objects).
 GCS_SCOPE = "https://www.googleapis.com/auth/devstorage.read_write"
 #: Where signed URLs point without an endpoint.
@@ -124,12 +122,16 @@ def _endpoint(credentials: Credentials | None) -> str | None:
 
 
 def gcs_filesystem(
-    url: str, credentials: Credentials | None, place: str, encryption: Encryption | None = None
+    url: str,
+    credentials: Credentials | None,
+    place: str,
+    limits: StorageLimits,
+    encryption: Encryption | None = None,
 ) -> tuple[Any, str, tuple[object, ...], str | None]:
     """Open ``url`` on Google Cloud Storage: the filesystem, root, identity and endpoint.
 
-    The identity (`StageStorage`'s) holds the endpoint and a digest of the key, never
-    the key itself.
+    The identity (`StageStorage`'s) holds the endpoint, a digest of the key (never the
+    key itself) and the engine's ``limits``.
 
     Raises:
         StageProgrammingError: any ``encryption``, a credential Google Cloud Storage does
@@ -175,11 +177,12 @@ def gcs_filesystem(
         endpoint_url=endpoint,
         skip_instance_cache=True,
         use_listings_cache=False,
-        requests_timeout=_timeout(),
+        requests_timeout=_timeout(limits),
     )
+    fs.stage_attempts = limits.attempts
     log_redaction.install()  # gcsfs and google-auth are imported now
     root = fs._strip_protocol(url)
-    return fs, root, ("gs", root, tuple(sorted(identity.items()))), endpoint
+    return fs, root, ("gs", root, tuple(sorted(identity.items())), limits), endpoint
 
 
 def _default_credentials(place: str) -> Any:
@@ -198,12 +201,10 @@ def _default_credentials(place: str) -> Any:
     return credentials
 
 
-def _timeout() -> Any:
+def _timeout(limits: StorageLimits) -> Any:
     import aiohttp
 
-    return aiohttp.ClientTimeout(
-        sock_connect=GCS_LIMITS["connect_timeout"], sock_read=GCS_LIMITS["read_timeout"]
-    )
+    return aiohttp.ClientTimeout(sock_connect=limits.connect_timeout, sock_read=limits.read_timeout)
 
 
 _CLASS: list[type] = []
@@ -224,19 +225,20 @@ def _define_filesystem() -> type:
     raw_request = GCSFileSystem._request.__wrapped__
     raw_get_file = GCSFileSystem._get_file_request.__wrapped__
 
-    def attempts() -> int:
-        return int(GCS_LIMITS["attempts"])
-
     class StageGCSFileSystem(GCSFileSystem):
-        """gcsfs's JSON-API filesystem with fewer attempts per request, and V4 signing.
+        """gcsfs's JSON-API filesystem with the engine's attempts per request, and V4 signing.
 
         Once a request has failed to reach the endpoint in all its attempts, the requests
-        of the next ``GCS_LIMITS["lost_for"]`` seconds fail at once with the same error: a
-        statement that touches many files does not wait for each.
+        of the next `LOST_SECONDS` fail at once with the same error: a statement that
+        touches many files does not wait for each.
         """
 
+        #: Tries per request, the first included (`gcs_filesystem` sets the engine's).
+        stage_attempts: int = StorageLimits().attempts
+
         async def _get_file_request(self, *args: Any, **kwargs: Any) -> Any:
-            return await retry_request(retries=attempts())(raw_get_file)(self, *args, **kwargs)
+            retried = retry_request(retries=self.stage_attempts)(raw_get_file)
+            return await retried(self, *args, **kwargs)
 
         _lost: tuple[float, BaseException] | None = None
 
@@ -244,9 +246,10 @@ def _define_filesystem() -> type:
             if self._lost is not None and time.monotonic() < self._lost[0]:
                 raise self._lost[1]
             try:
-                return await retry_request(retries=attempts())(raw_request)(self, *args, **kwargs)
+                retried = retry_request(retries=self.stage_attempts)(raw_request)
+                return await retried(self, *args, **kwargs)
             except aiohttp.ClientConnectionError as error:
-                self._lost = (time.monotonic() + GCS_LIMITS["lost_for"], error)
+                self._lost = (time.monotonic() + LOST_SECONDS, error)
                 raise
 
         def sign(self, path: str, expiration: int = 100, **kwargs: Any) -> str:

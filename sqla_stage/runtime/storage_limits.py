@@ -23,7 +23,10 @@ stage_read_timeout=30, stage_attempts=2)`` or the same names in the engine URL's
 they apply to every stage, location and stage root the engine uses. Each filesystem takes
 the limits through the `Limiter` registered for its protocols (`register_limiter`), which
 `storage_instances.open_filesystem` applies to every filesystem a stage opens; a protocol
-with no limiter (a local disk, ``memory://``) gets none.
+with no limiter (a local disk, ``memory://``) gets none. Google Cloud Storage and Azure,
+whose filesystems `storage_gcs` and `storage_azure` open themselves, take the same limits
+from `storage.open_storage` and apply them there; on every cloud the limits are part of
+the storage's identity, so no filesystem is shared between engines with other limits.
 """
 
 from __future__ import annotations

@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from benchmarks import common
 from benchmarks.harness import Bench, Case, Contender, Target
 from sqla_stage import CreateStage, ListFiles, RemoveFiles, Stage
-from sqla_stage.runtime import storage
+from sqla_stage.runtime.storage import stage_storage as storage
 
 GROUP = "Files"
 #: The LIST target of issue 6, in seconds.

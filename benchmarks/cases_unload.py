@@ -26,7 +26,7 @@ from benchmarks import common
 from benchmarks.harness import Bench, Case, Contender, Target
 from sqla_stage import CSV, JSON, CopyInto, CreateStage, Parquet, Stage
 from sqla_stage.formats import FormatSpec
-from sqla_stage.runtime import deflate
+from sqla_stage.runtime.storage import deflate
 
 GROUP = "Unload"
 #: The default MAX_FILE_SIZE of an unload (Snowflake's, and the runtime's).
@@ -215,7 +215,7 @@ def _case(bench: Bench, fmt: Format, split: bool) -> Case:
     if fmt.key == "csv_gzip":
         note = (
             "The runtime has DuckDB write plain CSV and compresses it in 1 MiB gzip "
-            "members on every core (`sqla_stage.runtime.unload_compress`), with ISA-L "
+            "members on every core (`sqla_stage.runtime.unload.compress`), with ISA-L "
             f"(`{deflate.fastest().name}` in this run, level {deflate.fastest().level}); "
             "`duckdb` compresses in DuckDB's writer (zlib, level 6), one stream per file."
         )

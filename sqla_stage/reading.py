@@ -14,7 +14,7 @@ columns are typed by DuckDB's sniffer. The format may carry options
 
 The query runs on the connection's own DuckDB connection, inside its transaction, so it
 sees stages and files created there; long reads show a progress bar (see
-`sqla_stage.runtime.progress`). Only the DuckDB runtime can do this: elsewhere
+`sqla_stage.runtime.engine.progress`). Only the DuckDB runtime can do this: elsewhere
 (Snowflake, Databend) the rows would have to come through the driver, and a
 [StageRuntimeError][sqla_stage.StageRuntimeError] says so. pandas and polars are
 optional (``pip install 'sqla-stage[pandas]'``, ``'sqla-stage[polars]'``).
@@ -53,7 +53,7 @@ def _duckdb_connection(bind: Connection, owner: str) -> tuple[Any, Any]:
     Raises:
         StageRuntimeError: the engine is not a DuckDB engine with the runtime.
     """
-    from sqla_stage.runtime.settings import settings_of
+    from sqla_stage.runtime.engine.settings import settings_of
 
     settings = settings_of(bind.engine)
     if settings is None:
@@ -94,9 +94,9 @@ def _relation(
     if pattern is not None and not isinstance(pattern, str):
         raise StageArgumentError(f"{owner}: pattern must be a string, not {pattern!r}")
     spec = coerce_format(owner, file_format)
-    from sqla_stage.runtime import progress
-    from sqla_stage.runtime.context import StageContext, stage_label
-    from sqla_stage.runtime.queries import read_staged
+    from sqla_stage.runtime.engine import progress
+    from sqla_stage.runtime.engine.context import StageContext, stage_label
+    from sqla_stage.runtime.queries.rewrite import read_staged
 
     settings, duckdb_connection = _duckdb_connection(bind, owner)
     cursor = duckdb_connection.cursor()

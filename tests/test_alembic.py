@@ -1,7 +1,7 @@
 """Alembic support, driven through the real ``alembic`` command in temporary projects.
 
 One project autogenerates, upgrades, alters and downgrades stages on the DuckDB runtime
-(which needs the reflection fix of ``sqla_stage.runtime.reflection``); another holds a
+(which needs the reflection fix of ``sqla_stage.runtime.engine.reflection``); another holds a
 hand-written migration whose offline SQL (``alembic upgrade --sql``) is checked for each
 engine. The operations' ``reverse()``, the rendering and the reading of stages are
 tested directly.
@@ -33,7 +33,7 @@ from sqla_stage.alembic.operations import (
     statement_groups,
 )
 from sqla_stage.errors import StageArgumentError
-from sqla_stage.runtime import reflection
+from sqla_stage.runtime.engine import reflection
 
 ROOT = Path(__file__).resolve().parent.parent
 KEY_ID = "AKIA0SQLA0STAGE0TEST"

@@ -26,7 +26,7 @@ from azurite_server import ACCOUNT, KEY, Azurite
 from fault_proxy import CuttingProxy, SilentEndpoint
 
 from sqla_stage.errors import StageRuntimeError
-from sqla_stage.runtime.storage import open_storage
+from sqla_stage.runtime.storage.stage_storage import open_storage
 
 ROWS = [(1, "apple"), (2, "pear"), (3, "plum")]
 

@@ -31,8 +31,8 @@ from stage_files import FRUIT_ROWS, create_table_t, rows_of
 
 from sqla_stage import Presign, Stage
 from sqla_stage.errors import StageOperationalError, StageProgrammingError, StageRuntimeError
-from sqla_stage.runtime.storage import SCRATCH_PREFIX
-from sqla_stage.runtime.storage_limits import StorageLimits
+from sqla_stage.runtime.storage.limits import StorageLimits
+from sqla_stage.runtime.storage.stage_storage import SCRATCH_PREFIX
 
 ROWS = FRUIT_ROWS
 
@@ -514,7 +514,7 @@ def test_without_the_gcs_extra_the_error_names_it(tmp_path: Path) -> None:
     """In a child process where ``import gcsfs`` fails, as when the extra is not installed."""
     script = (
         "import sys; sys.modules['gcsfs'] = None\n"
-        "from sqla_stage.runtime.storage import open_storage\n"
+        "from sqla_stage.runtime.storage.stage_storage import open_storage\n"
         "try:\n    open_storage('gs://b/p/', None, '@s')\n"
         "except Exception as error:\n    print(type(error).__name__, error)\n"
     )

@@ -29,7 +29,7 @@ from moto_server import MotoS3
 from seaweed_server import SeaweedS3, environment_of
 
 from sqla_stage.errors import StageRuntimeError
-from sqla_stage.runtime.storage import SCRATCH_PREFIX
+from sqla_stage.runtime.storage.stage_storage import SCRATCH_PREFIX
 
 ROWS = [(1, "apple"), (2, "pear"), (3, None)]
 

@@ -1,7 +1,8 @@
 """BZ2, DEFLATE and RAW_DEFLATE unloads, loads and staged queries; LZO refused.
 
-DuckDB writes plain text that the runtime compresses (:mod:`sqla_stage.runtime.compressions`),
-and reads those files from decompressed copies (:mod:`sqla_stage.runtime.read_compression`),
+DuckDB writes plain text that the runtime compresses
+(:mod:`sqla_stage.runtime.storage.compressions`),
+and reads those files from decompressed copies (:mod:`sqla_stage.runtime.storage.read_compression`),
 with COMPRESSION = AUTO deciding by extension or magic bytes. BROTLI's round trips need the
 ``brotli`` extra (``tests/test_compressions_brotli.py``); here, with only the core
 dependencies, are its refusals: without the package, and a ``.br`` file under AUTO.
@@ -34,7 +35,7 @@ from compressed_files import (
 )
 from sqlalchemy import exc
 
-from sqla_stage.runtime.compressions import CODECS, decompress
+from sqla_stage.runtime.storage.compressions import CODECS, decompress
 
 ROOT = Path(__file__).resolve().parent.parent
 

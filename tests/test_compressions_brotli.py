@@ -1,7 +1,7 @@
 """COMPRESSION = BROTLI written, loaded back and queried (the ``brotli`` extra).
 
 DuckDB writes plain text that the runtime compresses, one brotli stream a file
-(:mod:`sqla_stage.runtime.compressions_brotli`); the files are read from decompressed
+(:mod:`sqla_stage.runtime.storage.brotli_codec`); the files are read from decompressed
 copies. The refusals without the package are in ``tests/test_compressions.py`` (they run
 under ``pytest --core``).
 """
@@ -26,7 +26,7 @@ from compressed_files import (
 )
 from sqlalchemy import exc
 
-from sqla_stage.runtime.compressions import BROTLI, decompress
+from sqla_stage.runtime.storage.compressions import BROTLI, decompress
 
 pytestmark = pytest.mark.extra("brotli")
 

@@ -36,7 +36,7 @@ from sqla_stage import (
     staged,
 )
 from sqla_stage.errors import StageRuntimeError
-from sqla_stage.runtime.storage import decode_segment, encode_segment, folder_name
+from sqla_stage.runtime.storage.stage_storage import decode_segment, encode_segment, folder_name
 
 #: Cases tried by each property test (the docs table cites these numbers).
 PUT_EXAMPLES = 200

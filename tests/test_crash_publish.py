@@ -29,8 +29,8 @@ import pytest
 from moto_server import MotoS3
 from test_reliability import ENGINE_CODE, kill, listed, run_child, stage_folder, tree
 
-from sqla_stage.runtime.publish_journal import JOURNAL_PREFIX
-from sqla_stage.runtime.storage import SCRATCH_PREFIX
+from sqla_stage.runtime.storage.stage_storage import SCRATCH_PREFIX
+from sqla_stage.runtime.unload.publish_journal import JOURNAL_PREFIX
 
 #: Where the kills land (one child each): once the first old file was replaced (mid
 #: replacing), and once a name the old set did not have appeared (mid adding).
@@ -284,9 +284,9 @@ def test_kill_during_a_single_file_write_publishes_nothing(
 
 COMMIT_THEN_WAIT = """
     import os, sys, time
-    from sqla_stage.runtime.publish_journal import WRITING, Journal
-    from sqla_stage.runtime.storage import open_storage
-    from sqla_stage.runtime.unload_files import WrittenFile, publish
+    from sqla_stage.runtime.unload.publish_journal import WRITING, Journal
+    from sqla_stage.runtime.storage.stage_storage import open_storage
+    from sqla_stage.runtime.unload.files import WrittenFile, publish
 
     storage = open_storage({folder!r}, None, label="@ext")
     entry = Journal(storage)

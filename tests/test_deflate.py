@@ -1,4 +1,5 @@
-"""The deflate library (`sqla_stage.runtime.deflate`): ISA-L or zlib, bytes every reader takes.
+"""The deflate library (`sqla_stage.runtime.storage.deflate`): ISA-L or zlib, bytes every reader
+takes.
 
 Both libraries must write gzip members and raw deflate blocks that the standard library,
 ``zcat`` and DuckDB decode to the same bytes, each within zlib's worst case
@@ -18,8 +19,8 @@ import duckdb
 import pytest
 from isal import isal_zlib
 
-from sqla_stage.runtime import deflate
-from sqla_stage.runtime.compressions import DEFLATE, GZIP, RAW_DEFLATE, Codec, decompress
+from sqla_stage.runtime.storage import deflate
+from sqla_stage.runtime.storage.compressions import DEFLATE, GZIP, RAW_DEFLATE, Codec, decompress
 
 ISAL = deflate.isal()
 #: Both libraries: the runtime's choice and its fallback.

@@ -39,7 +39,7 @@ API_OBJECTS = [
     "sqla_stage.staged.staged",
     "sqla_stage.StageError",
     "sqla_stage.StageRuntimeError",
-    "sqla_stage.runtime.plugin.StagePlugin",
+    "sqla_stage.runtime.engine.plugin.StagePlugin",
     "sqla_stage.display.StageResult",
     "sqla_stage.display.ListResult",
     "sqla_stage.display.tabulate",

@@ -2,7 +2,7 @@
 
 Under ``stage_dialect=snowflake`` / ``databend`` the calls of the warehouse's functions
 in staged-file queries, COPY transformations, unloads and PARTITION BY become DuckDB SQL
-(`sqla_stage.runtime.engine_functions`); a body that calls none comes back byte for byte,
+(`sqla_stage.runtime.queries.functions`); a body that calls none comes back byte for byte,
 and under the default dialect nothing is translated.
 """
 
@@ -17,7 +17,7 @@ import pytest
 import sqlalchemy as sa
 
 from sqla_stage import StageProgrammingError
-from sqla_stage.runtime.engine_functions import translate_text
+from sqla_stage.runtime.queries.functions import translate_text
 
 UNCHANGED = [
     'SELECT "MixedCase", lower_case, "to_varchar" FROM t WHERE a = ? AND b = $2',

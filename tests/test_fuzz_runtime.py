@@ -51,7 +51,7 @@ from sqla_stage.ddl import AlterStage, CreateStage
 from sqla_stage.errors import StageRuntimeError
 from sqla_stage.files import Get, Put
 from sqla_stage.outfile import SelectIntoOutfile
-from sqla_stage.runtime.intercept import is_stage_text, statement_body
+from sqla_stage.runtime.engine.intercept import is_stage_text, statement_body
 
 CI = os.environ.get("CI", "").lower() == "true"
 

@@ -121,7 +121,7 @@ def _graph() -> dict[str, set[str]]:
 def test_every_module_has_a_layer_and_the_facade_is_on_top() -> None:
     assert layer_of("sqla_stage") == "integrations"
     assert layer_of("sqla_stage.stage") == CONSTRUCTS
-    assert layer_of("sqla_stage.runtime.plugin") == "runtime"
+    assert layer_of("sqla_stage.runtime.engine.plugin") == "runtime"
     assert all(layer_of(name) in ORDER for name in modules())
 
 

@@ -19,7 +19,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sqla_stage.runtime.literals import columns_select, inline, value_literal
+from sqla_stage.runtime.engine.literals import columns_select, inline, value_literal
 
 UTC = dt.UTC
 PLUS_TWO = dt.timezone(dt.timedelta(hours=2))

@@ -25,7 +25,7 @@ from sqla_stage import (
     StageProgrammingError,
     parse,
 )
-from sqla_stage.runtime.load_data import duckdb_expression
+from sqla_stage.runtime.load.load_data import duckdb_expression
 
 t1 = sa.table("t1")
 

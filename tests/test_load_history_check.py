@@ -16,8 +16,8 @@ from typing import Any
 import sqlalchemy as sa
 from stage_files import run
 
-from sqla_stage.runtime.literals import inline
-from sqla_stage.runtime.registry_tables import LOADED_FILES_SQL
+from sqla_stage.runtime.catalog.tables import LOADED_FILES_SQL
+from sqla_stage.runtime.engine.literals import inline
 
 LOAD = "COPY INTO t FROM @s FILE_FORMAT = (TYPE = CSV)"
 NOTHING = [("Copy executed with 0 files processed.",)]

@@ -20,7 +20,7 @@ from sqlalchemy.dialects import mysql
 
 from sqla_stage import CreateStage, Stage, StageArgumentError, parse
 from sqla_stage.errors import StageOperationalError, StageProgrammingError
-from sqla_stage.runtime.storage_credentials import endpoint_url
+from sqla_stage.runtime.storage.credentials import endpoint_url
 
 MYSQL = mysql.dialect()
 SPEC_FORM = (

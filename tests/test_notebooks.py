@@ -34,7 +34,7 @@ from sqla_stage.display import (
 )
 from sqla_stage.errors import StageArgumentError, StageRuntimeError
 from sqla_stage.reading import read, read_arrow
-from sqla_stage.runtime import progress
+from sqla_stage.runtime.engine import progress
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -513,7 +513,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 from sqla_stage import CopyInto, Put, Stage
-from sqla_stage.runtime import progress
+from sqla_stage.runtime.engine import progress
 
 assert progress.in_kernel()
 Path("many").mkdir()

@@ -98,7 +98,7 @@ def test_wheel_holds_the_package_and_py_typed(wheel: zipfile.ZipFile) -> None:
     names = set(wheel.namelist())
     for module in [
         "sqla_stage/__init__.py",
-        "sqla_stage/runtime/plugin.py",
+        "sqla_stage/runtime/engine/plugin.py",
         "sqla_stage/parser/__init__.py",
         "sqla_stage/alembic/__init__.py",
         "sqla_stage/dialects/__init__.py",
@@ -125,7 +125,7 @@ def test_wheel_leaves_out_tests_benchmarks_and_docs(wheel: zipfile.ZipFile) -> N
 def test_wheel_entry_point_license_and_metadata(wheel: zipfile.ZipFile) -> None:
     entry_points = dist_info(wheel, "entry_points.txt")
     assert "[sqlalchemy.plugins]" in entry_points
-    assert "sqla_stage = sqla_stage.runtime.plugin:StagePlugin" in entry_points
+    assert "sqla_stage = sqla_stage.runtime.engine.plugin:StagePlugin" in entry_points
 
     license_text = dist_info(wheel, "licenses/LICENSE")
     assert license_text == (ROOT / "LICENSE").read_text("utf-8")
@@ -172,7 +172,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from sqla_stage import CSV, CopyInto, ListFiles, Parquet, Stage, StageParseError, parse, staged
-from sqla_stage.runtime.settings import RuntimeSettings, settings_of
+from sqla_stage.runtime.engine.settings import RuntimeSettings, settings_of
 
 metadata = sa.MetaData()
 orders = sa.Table(

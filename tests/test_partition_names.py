@@ -19,8 +19,8 @@ from moto_server import MotoS3
 from stage_files import run, snapshot
 
 from sqla_stage.errors import StageProgrammingError, StageRuntimeError
-from sqla_stage.runtime.storage import open_storage
-from sqla_stage.runtime.unload_files import WrittenFile, publish
+from sqla_stage.runtime.storage.stage_storage import open_storage
+from sqla_stage.runtime.unload.files import WrittenFile, publish
 
 CSV_PLAIN = "FILE_FORMAT = (TYPE = CSV COMPRESSION = NONE)"
 

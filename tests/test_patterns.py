@@ -15,7 +15,7 @@ import pytest
 import sqlalchemy as sa
 
 from sqla_stage.errors import StageProgrammingError
-from sqla_stage.runtime.patterns import compile_pattern
+from sqla_stage.runtime.storage.patterns import compile_pattern
 
 EVIL = "(a+)+$"
 #: 40-character names the evil pattern almost matches (the worst case of backtracking).

@@ -17,8 +17,8 @@ import pytest
 import sqlalchemy as sa
 from stage_files import run
 
-from sqla_stage.runtime import checksums
-from sqla_stage.runtime.storage import StageStorage, open_storage
+from sqla_stage.runtime.storage import checksums
+from sqla_stage.runtime.storage.stage_storage import StageStorage, open_storage
 
 #: Stored names below the stage root (``%%`` is key ``%``, ``%..`` is key ``..``).
 STORED = [

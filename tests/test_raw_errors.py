@@ -31,8 +31,8 @@ from sqla_stage.errors import (
     StageProgrammingError,
     StageRuntimeError,
 )
-from sqla_stage.runtime.intercept import statement_label
-from sqla_stage.runtime.storage_errors import storage_failures
+from sqla_stage.runtime.engine.intercept import statement_label
+from sqla_stage.runtime.storage.errors import storage_failures
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -24,7 +24,7 @@ from stage_files import run, snapshot
 
 from sqla_stage import Stage
 from sqla_stage.errors import StageProgrammingError
-from sqla_stage.runtime.registry import Registry
+from sqla_stage.runtime.catalog.registry import Registry
 
 SECRET = "bob-only,42\n"
 

@@ -27,9 +27,9 @@ import sqlalchemy as sa
 from moto_server import MotoS3
 
 from sqla_stage.errors import StageRuntimeError
-from sqla_stage.runtime import unload_files
-from sqla_stage.runtime.publish_journal import JOURNAL_PREFIX
-from sqla_stage.runtime.storage import SCRATCH_PREFIX
+from sqla_stage.runtime.storage.stage_storage import SCRATCH_PREFIX
+from sqla_stage.runtime.unload import files as unload_files
+from sqla_stage.runtime.unload.publish_journal import JOURNAL_PREFIX
 
 #: Queries that fail after DuckDB has produced (and written) some of their rows.
 FAILING_QUERIES = {

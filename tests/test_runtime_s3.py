@@ -41,7 +41,7 @@ from sqla_stage import (
 )
 from sqla_stage.credentials import Credentials
 from sqla_stage.errors import StageRuntimeError
-from sqla_stage.runtime.storage import open_storage
+from sqla_stage.runtime.storage.stage_storage import open_storage
 
 ROWS = FRUIT_ROWS
 

@@ -16,8 +16,9 @@ import sqlalchemy as sa
 from stage_files import run, snapshot
 
 from sqla_stage.errors import StageProgrammingError
-from sqla_stage.runtime import checksums, log_redaction
-from sqla_stage.runtime.storage import open_storage
+from sqla_stage.runtime.engine import log_redaction
+from sqla_stage.runtime.storage import checksums
+from sqla_stage.runtime.storage.stage_storage import open_storage
 
 #: LIST / REMOVE rounds of the race test, and files removed in each.
 RACE_ROUNDS = 30

@@ -25,7 +25,7 @@ from conftest import run_python
 
 from sqla_stage import CreateStage, DescribeStage, Stage
 from sqla_stage.errors import StageProgrammingError
-from sqla_stage.runtime.registry_tables import ensure_registry
+from sqla_stage.runtime.catalog.tables import ensure_registry
 
 ENV = "SQLA_STAGE_SECRET_KEY"
 MASTER_KEY = base64.b64encode(b"m" * 32).decode()

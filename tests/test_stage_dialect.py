@@ -15,7 +15,7 @@ import pytest
 import sqlalchemy as sa
 
 from sqla_stage import StageArgumentError
-from sqla_stage.runtime.settings import settings_of
+from sqla_stage.runtime.engine.settings import settings_of
 
 SECRET = "wJalrXUtnFEMI-secret-key"
 EXTERNAL = (

@@ -16,9 +16,9 @@ import sqlalchemy as sa
 
 from sqla_stage import JSON
 from sqla_stage.errors import StageProgrammingError
-from sqla_stage.runtime.queries import databend_numbers
-from sqla_stage.runtime.sources import embedded_query
-from sqla_stage.runtime.unload_format import writer_for
+from sqla_stage.runtime.queries.rewrite import databend_numbers
+from sqla_stage.runtime.queries.sources import embedded_query
+from sqla_stage.runtime.unload.formats import writer_for
 
 
 def write(path: Path, text: str) -> Path:

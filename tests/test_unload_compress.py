@@ -1,4 +1,4 @@
-"""gzip unloads: DuckDB writes plain text, :mod:`sqla_stage.runtime.unload_compress` compresses.
+"""gzip unloads: DuckDB writes plain text, :mod:`sqla_stage.runtime.unload.compress` compresses.
 
 The files must be ordinary gzip (several members when they are large), hold exactly what
 DuckDB's own plain COPY writes, and report their plain size as ``input_bytes``.
@@ -14,9 +14,9 @@ from typing import Any
 import duckdb
 import pytest
 
-from sqla_stage.runtime import unload_compress
-from sqla_stage.runtime.compressions import GZIP
-from sqla_stage.runtime.unload_compress import compress_files
+from sqla_stage.runtime.storage.compressions import GZIP
+from sqla_stage.runtime.unload import compress as unload_compress
+from sqla_stage.runtime.unload.compress import compress_files
 
 ROWS = 300_000
 #: Enough plain CSV for several gzip members (BLOCK_SIZE is 1 MiB).

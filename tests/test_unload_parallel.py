@@ -19,16 +19,16 @@ import duckdb
 import pytest
 
 from sqla_stage.formats import CSV, JSON, FormatSpec, Parquet
-from sqla_stage.runtime.unload_files import WrittenFile, collect
-from sqla_stage.runtime.unload_format import writer_for
-from sqla_stage.runtime.unload_sizes import (
+from sqla_stage.runtime.unload.files import WrittenFile, collect
+from sqla_stage.runtime.unload.formats import writer_for
+from sqla_stage.runtime.unload.sizes import (
     PARALLEL_PARQUET_MIN,
     fit,
     ordered,
     parallel_options,
     split_parquet,
 )
-from sqla_stage.runtime.unload_writer import SourceColumn
+from sqla_stage.runtime.unload.writer import SourceColumn
 
 ROWS = 300_000
 COLUMNS = "{'i': 'BIGINT', 'h': 'VARCHAR', 's': 'VARCHAR'}"

@@ -20,9 +20,9 @@ import pyarrow as pa
 import pytest
 
 from sqla_stage.errors import StageRuntimeError
-from sqla_stage.runtime.compressions import CODECS
-from sqla_stage.runtime.unload_ranges import private_settings
-from sqla_stage.runtime.unload_sizes import compressed_bound, plain_budget
+from sqla_stage.runtime.storage.compressions import CODECS
+from sqla_stage.runtime.unload.ranges import private_settings
+from sqla_stage.runtime.unload.sizes import compressed_bound, plain_budget
 
 ROWS = 200_000
 #: The source: numbers, text, and (``s``) values that need quoting in CSV.

@@ -48,8 +48,8 @@ Reader = Callable[[Connection], list[ReflectedStage]]
 
 
 def _duckdb(connection: Connection) -> list[ReflectedStage] | None:
-    from sqla_stage.runtime.registry import Registry
-    from sqla_stage.runtime.settings import settings_of
+    from sqla_stage.runtime.catalog.registry import Registry
+    from sqla_stage.runtime.engine.settings import settings_of
 
     settings = settings_of(connection.engine)
     if settings is None:

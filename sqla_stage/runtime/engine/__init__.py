@@ -1,0 +1,1 @@
+"""The engine plugin, the execute hook that runs stage statements, their results and context."""

@@ -1,0 +1,1 @@
+"""Queries over staged files: columns, sources, warehouse functions, INTO OUTFILE, DATALINK."""

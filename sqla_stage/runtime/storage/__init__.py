@@ -1,0 +1,1 @@
+"""Where stage files live: fsspec filesystems, safe keys, credentials, encryption, compression."""

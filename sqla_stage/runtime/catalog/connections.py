@@ -18,7 +18,7 @@ of another storage type is refused where it is used, never ignored (Azure is rea
 from __future__ import annotations
 
 import difflib
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import TYPE_CHECKING
 
 from sqla_stage.connections import (
@@ -78,33 +78,13 @@ def resolve(registry: Registry, connection: NamedConnection, url: str | None) ->
             f"{label}: STORAGE_TYPE {element.storage_type!r} is not supported by the DuckDB "
             "runtime (it serves 's3' and 'gcs' connections; Azure through azure:// locations)"
         )
-    unused = sorted(set(element.parameters or {}) - _S3_PARAMETERS)
-    if unused:
-        raise StageProgrammingError(
-            f"{label}: the runtime cannot use the parameter(s) "
-            f"{', '.join(name.upper() for name in unused)}"
-        )
-    scheme = url.partition("://")[0].lower() if url and "://" in url else None
-    if scheme not in S3_PROTOCOLS:
-        raise StageProgrammingError(
-            f"{label} is for s3 storage; {url!r} is not an s3:// URL"
-            if url
-            else f"{label} is for s3 storage, and there is no URL"
-        )
+    _check_fit(label, element.parameters or {}, _S3_PARAMETERS, url, S3_PROTOCOLS, "s3")
     return element.credentials or Credentials({})
 
 
 def _gcs_credentials(label: str, parameters: Mapping[str, str], url: str | None) -> Credentials:
     """A gcs connection's parameters as the credentials of ``url`` (a gs:// URL)."""
-    unused = sorted(set(parameters) - set(_GCS_PARAMETERS))
-    if unused:
-        raise StageProgrammingError(
-            f"{label}: the runtime cannot use the parameter(s) "
-            f"{', '.join(name.upper() for name in unused)}"
-        )
-    scheme = url.partition("://")[0].lower() if url and "://" in url else None
-    if scheme not in GCS_PROTOCOLS:
-        raise StageProgrammingError(f"{label} is for gcs storage; {url!r} is not a gcs:// URL")
+    _check_fit(label, parameters, set(_GCS_PARAMETERS), url, GCS_PROTOCOLS, "gcs")
     return Credentials({_GCS_PARAMETERS[name]: value for name, value in parameters.items()})
 
 
@@ -161,3 +141,27 @@ def describe_connection(context: StageContext, element: DescribeConnection) -> R
 def show_connections(context: StageContext, element: ShowConnections) -> Rows:
     """SHOW CONNECTIONS: one row a connection, secrets masked."""
     return Rows(CONNECTION_COLUMNS, [_row(found) for found in context.registry.connections()])
+
+
+def _check_fit(
+    label: str,
+    parameters: Mapping[str, str],
+    known: Collection[str],
+    url: str | None,
+    protocols: Collection[str],
+    kind: str,
+) -> None:
+    """Refuse parameters the runtime cannot use, and a URL of another storage type."""
+    unused = sorted(set(parameters) - set(known))
+    if unused:
+        raise StageProgrammingError(
+            f"{label}: the runtime cannot use the parameter(s) "
+            f"{', '.join(name.upper() for name in unused)}"
+        )
+    scheme = url.partition("://")[0].lower() if url and "://" in url else None
+    if scheme not in protocols:
+        raise StageProgrammingError(
+            f"{label} is for {kind} storage; {url!r} is not a {kind}:// URL"
+            if url
+            else f"{label} is for {kind} storage, and there is no URL"
+        )

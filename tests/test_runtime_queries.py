@@ -140,7 +140,9 @@ def test_csv_header_only_from_the_format_and_positional_columns(
     (folder / "raw.csv").write_text("10,x\n20,y\n")
     with engine.begin() as conn:
         conn.exec_driver_sql("CREATE STAGE c")
-        conn.exec_driver_sql("CREATE FILE FORMAT head TYPE = CSV SKIP_HEADER = 1")
+        conn.exec_driver_sql(  # MatrixOne's INTO OUTFILE encloses in '"'
+            "CREATE FILE FORMAT head TYPE = CSV SKIP_HEADER = 1 FIELD_OPTIONALLY_ENCLOSED_BY = '\"'"
+        )
         rows = conn.exec_driver_sql(
             "SELECT id, name FROM @c/in/a.csv (FILE_FORMAT => 'head') ORDER BY id"
         ).all()
@@ -195,7 +197,9 @@ def test_put_then_query_user_stage(engine: Any, tmp_path: Path) -> None:
     with engine.begin() as conn:
         conn.exec_driver_sql(f"PUT file://{source} @~/up/")
         assert (tmp_path / "stages/stage/user/alice/up/people.csv.gz").exists()
-        conn.exec_driver_sql("CREATE FILE FORMAT head TYPE = CSV SKIP_HEADER = 1")
+        conn.exec_driver_sql(  # MatrixOne's INTO OUTFILE encloses in '"'
+            "CREATE FILE FORMAT head TYPE = CSV SKIP_HEADER = 1 FIELD_OPTIONALLY_ENCLOSED_BY = '\"'"
+        )
         named = conn.exec_driver_sql("SELECT name FROM @~/up/ (FILE_FORMAT => head) WHERE id = '7'")
         assert named.all() == [("gus",)]
         files = staged(Stage.user() / "up/", file_format=FileFormat("head"), columns=("id",))
@@ -405,7 +409,9 @@ def test_outfile_reads_staged_files_and_writes_to_memory_stage(staged_parquet: A
         assert [p.rsplit("/", 1)[1] for p in fs.ls(path.rsplit("/", 1)[0], detail=False)] == [
             "small.csv"
         ]
-        conn.exec_driver_sql("CREATE FILE FORMAT head TYPE = CSV SKIP_HEADER = 1")
+        conn.exec_driver_sql(  # MatrixOne's INTO OUTFILE encloses in '"'
+            "CREATE FILE FORMAT head TYPE = CSV SKIP_HEADER = 1 FIELD_OPTIONALLY_ENCLOSED_BY = '\"'"
+        )
         back = conn.exec_driver_sql("SELECT b FROM @mem/out/ (FILE_FORMAT => head) ORDER BY a")
         assert back.all() == [("x0",), ("x1",)]
 

@@ -26,7 +26,6 @@ from contextlib import contextmanager
 from typing import IO, Any
 
 import duckdb
-import pyarrow as pa
 
 from sqla_stage.delimiters import delimiters
 from sqla_stage.formats import FormatSpec
@@ -50,6 +49,8 @@ def _plain_bytes(source: IO[bytes]) -> Iterator[tuple[Any, bool]]:
         with gzip.GzipFile(fileobj=source) as plain:
             yield plain, True
     elif head.startswith(_ZSTD_MAGIC):
+        import pyarrow as pa  # a dataframe library: imported only for a zstd file
+
         with pa.CompressedInputStream(pa.PythonFile(source, mode="r"), "zstd") as stream:
             yield stream, True
     else:

@@ -149,10 +149,18 @@ def run(context: StageContext, element: CopyInto) -> Rows | Query:
             return Rows([Column(c.name, c.type) for c in target.fill])
         return Rows(SNOWFLAKE_VALIDATION_COLUMNS if snowflake else VALIDATION_COLUMNS)
     refuse_parquet_as_text(f"COPY INTO {target.name}", place.storage, files[0].key, spec)
-    files = [
-        dataclasses.replace(f, path=readable_path(context, place.storage, spec, f.key))
-        for f in files
-    ]
+    try:  # a file may be read here (its compression, its escapes): the storage may be gone
+        files = [
+            dataclasses.replace(f, path=readable_path(context, place.storage, spec, f.key))
+            for f in files
+        ]
+    except StageOperationalError as error:
+        if not lost_connection(error):
+            raise
+        raise StageOperationalError(
+            f"COPY INTO {target.name} from {place.label}: the storage stopped answering: "
+            f"{error} (nothing was loaded)"
+        ) from None
     side = SideConnection(context.cursor)
     try:
         with place.storage.pinned(f.info for f in files):

@@ -28,12 +28,10 @@ Links are checked when a statement runs, not locked: a program that swaps a fold
 link while a statement runs is not guarded against.
 
 DuckDB reads a local stage through its own file system and any other stage through the
-mount filesystem (`mounts`).
-
-S3 (s3fs) and GCS (gcsfs, `gcs`) storage is opened without fsspec's listings
-cache, so every statement sees the bucket as it is (objects written by other clients
-included). A bucket (an Azure container) is checked the first time a statement touches it
-(`StageStorage.fs`, `storage_errors.check_location`, the check each cloud registers): a
+mount filesystem (`mounts`). S3 (s3fs) and GCS (gcsfs, `gcs`) storage is opened without
+fsspec's listings cache, so every statement sees the bucket as it is (objects written by
+other clients included). A bucket (an Azure container) is checked the first time a
+statement touches it (`StageStorage.fs`, `errors.check_location`, each cloud's check): a
 missing bucket, refused credentials or an unreachable endpoint fail there with an error
 naming the stage, instead of LIST answering "no files" and PUT creating the bucket
 (s3fs's ``makedirs`` creates a missing bucket).

@@ -31,8 +31,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-import pyarrow as pa
-
 from sqla_stage.delimiters import character_option, delimiters
 from sqla_stage.formats import CSV, TSV, FormatSpec
 from sqla_stage.options import NONE, Keyword, OptionValue
@@ -197,6 +195,8 @@ def count_records(path: str, escape: str, record: str, *, header: bool) -> int:
 
     The files are at most MAX_FILE_SIZE (16 MB by default) each.
     """
+    import pyarrow as pa  # a dataframe library: imported only for a zstd file
+
     with pa.CompressedInputStream(path, "zstd") as stream:
         data = bytes(stream.read())
     escape_bytes, record_bytes = escape.encode(), record.encode()

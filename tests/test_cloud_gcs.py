@@ -420,6 +420,7 @@ def test_server_stopped_mid_statement(
         assert conn.exec_driver_sql("SELECT count(*) FROM t").scalar_one() == 0
 
 
+@pytest.mark.extra("gcsfs")
 def test_silent_endpoint_fails_within_each_engines_limits(
     make_engine: Any, silent_endpoint: SilentEndpoint
 ) -> None:

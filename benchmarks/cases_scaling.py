@@ -24,6 +24,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -74,7 +75,7 @@ class Runtime:
         self.stage_folder.mkdir(parents=True, exist_ok=True)
         self.conn = self.engine.connect()
 
-    def run(self, sql: str) -> list[sa.Row[object]]:
+    def run(self, sql: str) -> list[sa.Row[Any]]:
         """Run one statement in its own transaction; its rows."""
         rows = list(self.conn.exec_driver_sql(sql).all())
         self.conn.commit()

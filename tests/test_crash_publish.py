@@ -260,10 +260,15 @@ def test_kill_during_a_single_file_write_publishes_nothing(
     child = start_unload(tmp_path, SINGLE_FILE[kind].format(big=big))
 
     def writing() -> bool:
-        return root.exists() and any(
-            p.is_file() and p.stat().st_size and not p.name.startswith(JOURNAL_PREFIX)
-            for p in root.glob(f"{SCRATCH_PREFIX}*")
-        )
+        """Whether a scratch file (not a journal, which comes and goes) holds bytes."""
+        for path in root.glob(f"{SCRATCH_PREFIX}*") if root.exists() else ():
+            try:
+                if not path.name.startswith(JOURNAL_PREFIX) and path.is_file():
+                    if path.stat().st_size:
+                        return True
+            except FileNotFoundError:  # renamed or removed since the listing
+                continue
+        return False
 
     deadline = time.monotonic() + 60
     try:

@@ -263,9 +263,9 @@ def test_kill_during_a_single_file_write_publishes_nothing(
         """Whether a scratch file (not a journal, which comes and goes) holds bytes."""
         for path in root.glob(f"{SCRATCH_PREFIX}*") if root.exists() else ():
             try:
-                if not path.name.startswith(JOURNAL_PREFIX) and path.is_file():
-                    if path.stat().st_size:
-                        return True
+                journal = path.name.startswith(JOURNAL_PREFIX)
+                if not journal and path.is_file() and path.stat().st_size:
+                    return True
             except FileNotFoundError:  # renamed or removed since the listing
                 continue
         return False

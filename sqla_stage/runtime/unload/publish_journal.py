@@ -314,10 +314,15 @@ def recover(storage: StageStorage) -> int:
     finished = 0
     try:
         for name in _journal_names(storage):
+            if name in _OPEN:  # this process writes it now
+                continue
             loaded = _load(storage, name)
             if loaded is None or _alive(loaded[1], name):
                 continue
-            loaded[0].finish()
+            # Its writer is gone: read what it left again, in case it finished meanwhile.
+            loaded = _load(storage, name)
+            if loaded is not None:
+                loaded[0].finish()
             finished += 1
     except StageOperationalError:
         raise

@@ -37,7 +37,6 @@ from __future__ import annotations
 import base64
 import binascii
 import contextlib
-import importlib.util
 import os
 import re
 import secrets
@@ -53,10 +52,6 @@ from cryptography.hazmat.primitives.keywrap import InvalidUnwrap, aes_key_unwrap
 
 from sqla_stage.credentials import Encryption
 from sqla_stage.errors import StageOperationalError, StageProgrammingError
-
-#: Whether the ``cryptography`` package is installed. It is imported only when a file is
-#: encrypted or decrypted: importing it costs a process about 7 MiB.
-CRYPTOGRAPHY = importlib.util.find_spec("cryptography") is not None
 
 #: The content and key-wrapping algorithms written, as the format names them.
 GCM_CONTENT = "AES/GCM/NoPadding"
